@@ -1,0 +1,81 @@
+/* codnsd/conf.h: codnsd.conf and peers file parsing, with built-in defaults. */
+#ifndef CODNSD_CONF_H
+#define CODNSD_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_LISTEN_MAX 8
+#define CONF_UPSTREAM_MAX 8
+#define CONF_PEERS_MAX 256
+#define CONF_ERR_MAX 512
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#define CONF_DEFAULT_FILE SYSCONFDIR "/codns/codnsd.conf"
+#define CONF_DEFAULT_PEERS SYSCONFDIR "/codns/peers"
+#define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
+#define CONF_DEFAULT_PORT 7053
+
+struct conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct conf {
+	struct conf_addr listen[CONF_LISTEN_MAX];
+	size_t nlisten;
+	struct conf_addr upstream[CONF_UPSTREAM_MAX]; /* port default 53 */
+	size_t nupstream; /* 0: the nameservers of /etc/resolv.conf */
+	uint32_t upstream_timeout_ms;
+	uint32_t lookup_timeout_ms;
+	struct conf_addr peer_listen;
+	char peers_file[PATH_MAX];
+	char peer_key_file[PATH_MAX]; /* "" when unset */
+	uint32_t neighbors;
+	uint32_t neighbor_rtt_max_ms;
+	uint32_t heartbeat_discovery_ms;
+	uint32_t heartbeat_steady_ms;
+	uint32_t initial_delay_max_ms;
+	uint32_t peers_per_lookup;
+	uint32_t peer_queue_max;
+	uint32_t cache_size;
+	uint32_t cache_min_ttl_s;
+	uint32_t cache_max_ttl_s;
+	uint32_t negative_ttl_s;
+	char control_socket[PATH_MAX];
+	char user[64];          /* "" when unset */
+	char pidfile[PATH_MAX]; /* "" when unset */
+};
+
+/* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */
+void conf_defaults(struct conf *);
+
+/*
+ * Read path over the defaults already in *c. With missing_ok, a file that
+ * does not exist leaves *c as it is. Returns 0, or -1 with a message
+ * "path:line: what is wrong" in err (all errors are reported, not only the
+ * first, one per line, up to errlen). *c is only changed on success.
+ */
+int conf_load(struct conf *c, const char *path, int missing_ok, char *err,
+    size_t errlen);
+
+/* "250ms", "2s", "1m", "1h"; a bare number is seconds. 0 or -1. */
+int conf_parse_duration(const char *, uint32_t *ms);
+
+/*
+ * Peers file: one HOST[:PORT] per line (numeric address; port default
+ * 7053), '#' comments, blank lines. Returns 0 with a malloc'd array the
+ * caller frees, or -1 with "path:line: ..." in err. A missing file is -1
+ * with errno ENOENT and no message.
+ */
+int conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
+    char *err, size_t errlen);
+
+#endif

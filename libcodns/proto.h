@@ -1,0 +1,84 @@
+/* libcodns/proto.h: codec for the codnsd lookup protocol (TCP, loopback). */
+#ifndef CODNS_PROTO_H
+#define CODNS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "codns.h"
+
+/*
+ * Framing: u16 payload length, then the payload; every payload starts with
+ * u8 version and u8 type. See man/codns-protocol.7 for the byte layout.
+ */
+#define PROTO_VERSION 1
+#define PROTO_FRAME_MAX 4096 /* payload bytes */
+#define PROTO_HDR_LEN 2
+
+#define PROTO_T_REQUEST 1
+#define PROTO_T_RESPONSE 2
+
+#define PROTO_KIND_FORWARD 0
+#define PROTO_KIND_REVERSE 1
+
+#define PROTO_NAME_MAX 253
+#define PROTO_PEER_MAX 63
+#define PROTO_ALIASES_MAX 8
+#define PROTO_ADDRS_MAX 32
+
+struct proto_addr {
+	uint8_t family; /* CODNS_AF_INET or CODNS_AF_INET6 */
+	uint8_t a[16];
+};
+
+struct proto_request {
+	uint32_t id;
+	uint8_t kind;
+	uint8_t family;
+	char name[PROTO_NAME_MAX + 1]; /* forward */
+	uint8_t addr[16];              /* reverse: 4 or 16 bytes by family */
+};
+
+/* An answer: what the cache stores, the daemon sends and clients read. */
+struct proto_answer {
+	uint8_t status; /* enum codns_status */
+	uint8_t source; /* enum codns_source */
+	uint32_t ttl;
+	uint32_t latency_us;
+	char peer[PROTO_PEER_MAX + 1];
+	char cname[PROTO_NAME_MAX + 1];
+	uint8_t naliases;
+	char aliases[PROTO_ALIASES_MAX][PROTO_NAME_MAX + 1];
+	uint8_t naddrs;
+	struct proto_addr addrs[PROTO_ADDRS_MAX];
+};
+
+/*
+ * Looks at received bytes: 1 with *framelen (header + payload) when a whole
+ * frame is there, 0 when more bytes are needed, -1 when the length is 0 or
+ * over PROTO_FRAME_MAX (the peer is broken: drop the connection).
+ */
+int proto_frame_peek(const void *, size_t, size_t *framelen);
+
+/* Encode a whole frame (header included) into the writer. 0 or -1. */
+int proto_request_encode(struct buf *, const struct proto_request *);
+int proto_response_encode(struct buf *, uint32_t id,
+    const struct proto_answer *);
+
+/* Decode one payload (without the u16 header); trailing bytes are errors. */
+int proto_request_decode(const void *, size_t, struct proto_request *);
+int proto_response_decode(const void *, size_t, uint32_t *id,
+    struct proto_answer *);
+
+/* The answer body alone, shared with the cache and the peer protocol. */
+int proto_answer_put(struct buf *, const struct proto_answer *);
+int proto_answer_get(struct buf *, struct proto_answer *);
+
+/* 4 or 16 for CODNS_AF_INET / CODNS_AF_INET6, 0 otherwise. */
+size_t proto_addr_len(uint8_t family);
+/* Syntax check of a host name in presentation form: 1..253 bytes, labels
+ * of 1..63 bytes, printable ASCII without spaces; a final dot is allowed. */
+int proto_name_valid(const char *);
+
+#endif
