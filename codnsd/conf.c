@@ -1,0 +1,712 @@
+/* codnsd/conf.c: codnsd.conf and peers file parsing, with built-in defaults. */
+#include "conf.h"
+
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+#define LINE_MAX_LEN 1024 /* bytes of one line, without its newline */
+#define WORDS_MAX 4	  /* enough to see "key value public extra" */
+#define UPSTREAM_PORT 53
+
+#define SEC 1000u
+#define MIN (60u * SEC)
+#define HOUR (60u * MIN)
+#define DAY (24u * HOUR)
+
+enum ktype {
+	K_DUR,	    /* duration kept in milliseconds */
+	K_TTL,	    /* duration kept in whole seconds */
+	K_COUNT,    /* decimal integer */
+	K_ADDR,	    /* one address */
+	K_LISTEN,   /* repeatable, loopback unless "public" */
+	K_UPSTREAM, /* repeatable */
+	K_PATH,	    /* file name */
+	K_STR	    /* user name */
+};
+
+struct key {
+	const char *name;
+	enum ktype type;
+	size_t off;
+	size_t size; /* of the member; for strings, the longest value + 1 */
+	uint32_t min, max; /* milliseconds for K_DUR and K_TTL */
+};
+
+#define F(m) offsetof(struct conf, m), sizeof(((struct conf *)0)->m)
+#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/*
+ * Bounds keep values away from the absurd (a 0 ms heartbeat floods the
+ * peers, a 0 s timeout fails every lookup) without second-guessing a
+ * deliberate choice. Negative caching stays within a day as RFC 2308
+ * section 5 advises; positive TTLs within a week.
+ */
+static const struct key keys[] = {
+	{ "listen", K_LISTEN, F(listen), 0, 0 },
+	{ "upstream", K_UPSTREAM, F(upstream), 0, 0 },
+	{ "upstream-timeout", K_DUR, F(upstream_timeout_ms), 1, HOUR },
+	{ "lookup-timeout", K_DUR, F(lookup_timeout_ms), 1, HOUR },
+	{ "peer-listen", K_ADDR, F(peer_listen), 0, 0 },
+	{ "peers-file", K_PATH, F(peers_file), 0, 0 },
+	{ "peer-key-file", K_PATH, F(peer_key_file), 0, 0 },
+	{ "neighbors", K_COUNT, F(neighbors), 1, 64 },
+	{ "neighbor-rtt-max", K_DUR, F(neighbor_rtt_max_ms), 1, 60 * SEC },
+	{ "heartbeat-discovery", K_DUR, F(heartbeat_discovery_ms), 100, HOUR },
+	{ "heartbeat-steady", K_DUR, F(heartbeat_steady_ms), 1 * SEC, HOUR },
+	{ "initial-delay-max", K_DUR, F(initial_delay_max_ms), 0, 60 * SEC },
+	{ "peers-per-lookup", K_COUNT, F(peers_per_lookup), 1, 16 },
+	{ "peer-queue-max", K_COUNT, F(peer_queue_max), 1, 65536 },
+	{ "cache-size", K_COUNT, F(cache_size), 0, 10000000 },
+	{ "cache-min-ttl", K_TTL, F(cache_min_ttl_s), 0, 7 * DAY },
+	{ "cache-max-ttl", K_TTL, F(cache_max_ttl_s), 0, 7 * DAY },
+	{ "negative-ttl", K_TTL, F(negative_ttl_s), 0, DAY },
+	{ "control-socket", K_PATH, offsetof(struct conf, control_socket),
+	    SUN_PATH_SIZE, 0, 0 },
+	{ "user", K_STR, F(user), 0, 0 },
+	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Where the errors of one file go: "path:line: message", one per line. */
+struct errs {
+	const char *path;
+	char *buf;
+	size_t len;
+	size_t used;
+	int count;
+};
+
+/* State of one conf_load pass. */
+struct parse {
+	struct conf *c;
+	struct errs *e;
+	unsigned seen[NKEYS]; /* line of each key's first occurrence, or 0 */
+};
+
+static void errs_add(struct errs *, unsigned, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+errs_init(struct errs *e, const char *path, char *buf, size_t len)
+{
+	e->path = path;
+	e->buf = buf;
+	e->len = buf != NULL ? len : 0;
+	e->used = 0;
+	e->count = 0;
+	if (e->len > 0)
+		e->buf[0] = '\0';
+}
+
+/* A message that does not fit whole is dropped; the count still goes up. */
+static void
+errs_add(struct errs *e, unsigned line, const char *fmt, ...)
+{
+	char msg[LINE_MAX_LEN + 256], full[sizeof(msg) + PATH_MAX + 32];
+	va_list ap;
+	int n;
+
+	e->count++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		n = snprintf(full, sizeof(full), "%s%s:%u: %s",
+		    e->used > 0 ? "\n" : "", e->path, line, msg);
+	else
+		n = snprintf(full, sizeof(full), "%s%s: %s",
+		    e->used > 0 ? "\n" : "", e->path, msg);
+	if (n < 0 || (size_t)n >= e->len - e->used)
+		return;
+	memcpy(e->buf + e->used, full, (size_t)n + 1);
+	e->used += (size_t)n;
+}
+
+static void
+set_addr(struct conf_addr *a, const char *s, uint16_t port)
+{
+	/* Only for built-in constants, which are known to parse. */
+	if (addr_parse(s, port, &a->ss, &a->len) == -1)
+		abort();
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	set_addr(&c->listen[0], "127.0.0.1", CONF_DEFAULT_PORT);
+	c->nlisten = 1;
+	c->nupstream = 0;
+	c->upstream_timeout_ms = 2 * SEC;
+	c->lookup_timeout_ms = 5 * SEC;
+	set_addr(&c->peer_listen, "0.0.0.0", CONF_DEFAULT_PORT);
+	snprintf(c->peers_file, sizeof(c->peers_file), "%s",
+	    CONF_DEFAULT_PEERS);
+	c->neighbors = 10;
+	c->neighbor_rtt_max_ms = 90;
+	c->heartbeat_discovery_ms = 1 * SEC;
+	c->heartbeat_steady_ms = 30 * SEC;
+	c->initial_delay_max_ms = 200;
+	c->peers_per_lookup = 3;
+	c->peer_queue_max = 256;
+	c->cache_size = 10000;
+	c->cache_min_ttl_s = 0;
+	c->cache_max_ttl_s = 3600;
+	c->negative_ttl_s = 30;
+	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
+	    CONF_DEFAULT_CONTROL);
+}
+
+int
+conf_parse_duration(const char *s, uint32_t *ms)
+{
+	uint64_t v = 0, mult;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	if (*s == '\0' || strcmp(s, "s") == 0)
+		mult = SEC;
+	else if (strcmp(s, "ms") == 0)
+		mult = 1;
+	else if (strcmp(s, "m") == 0)
+		mult = MIN;
+	else if (strcmp(s, "h") == 0)
+		mult = HOUR;
+	else
+		return -1;
+	if (v * mult > UINT32_MAX)
+		return -1;
+	*ms = (uint32_t)(v * mult);
+	return 0;
+}
+
+/* The largest unit that shows ms exactly, for messages. */
+static const char *
+fmt_dur(uint32_t ms, char *out, size_t len)
+{
+	if (ms != 0 && ms % HOUR == 0)
+		snprintf(out, len, "%uh", ms / HOUR);
+	else if (ms != 0 && ms % MIN == 0)
+		snprintf(out, len, "%um", ms / MIN);
+	else if (ms % SEC == 0)
+		snprintf(out, len, "%us", ms / SEC);
+	else
+		snprintf(out, len, "%ums", ms);
+	return out;
+}
+
+static int
+parse_count(const char *s, uint32_t *v)
+{
+	uint64_t n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+		if (n > UINT32_MAX)
+			return -1;
+	}
+	*v = (uint32_t)n;
+	return 0;
+}
+
+static int
+is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		const uint8_t *b = sin6->sin6_addr.s6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127);
+	}
+	return 0;
+}
+
+static int
+is_unspecified(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	}
+	return 0;
+}
+
+static int
+valid_unit(const char *u)
+{
+	return *u == '\0' || strcmp(u, "ms") == 0 || strcmp(u, "s") == 0 ||
+	    strcmp(u, "m") == 0 || strcmp(u, "h") == 0;
+}
+
+static int
+set_dur(struct parse *p, unsigned line, const struct key *k, const char *v)
+{
+	char lo[32], hi[32];
+	uint32_t ms = UINT32_MAX;
+	size_t digits = strspn(v, "0123456789");
+
+	if (conf_parse_duration(v, &ms) == -1) {
+		if (digits == 0) {
+			errs_add(p->e, line, "%s: bad duration '%s' (a number "
+			    "with ms, s, m or h)", k->name, v);
+			return -1;
+		}
+		if (!valid_unit(v + digits)) {
+			errs_add(p->e, line, "%s: unknown unit '%s' in '%s' "
+			    "(use ms, s, m or h)", k->name, v + digits, v);
+			return -1;
+		}
+		/* Only overflow is left: too large for any key. */
+	}
+	if (ms < k->min || ms > k->max) {
+		errs_add(p->e, line, "%s: %s is out of range (%s to %s)",
+		    k->name, v, fmt_dur(k->min, lo, sizeof(lo)),
+		    fmt_dur(k->max, hi, sizeof(hi)));
+		return -1;
+	}
+	if (k->type == K_TTL) {
+		/* DNS TTLs are whole seconds (RFC 1035 section 3.2.1). */
+		if (ms % SEC != 0) {
+			errs_add(p->e, line,
+			    "%s: %s is not a whole number of seconds", k->name,
+			    v);
+			return -1;
+		}
+		*(uint32_t *)(void *)((char *)p->c + k->off) = ms / SEC;
+	} else
+		*(uint32_t *)(void *)((char *)p->c + k->off) = ms;
+	return 0;
+}
+
+static int
+set_count(struct parse *p, unsigned line, const struct key *k, const char *v)
+{
+	uint32_t n;
+
+	if (parse_count(v, &n) == -1 || n < k->min || n > k->max) {
+		errs_add(p->e, line,
+		    "%s: '%s' is not an integer from %u to %u", k->name, v,
+		    k->min, k->max);
+		return -1;
+	}
+	*(uint32_t *)(void *)((char *)p->c + k->off) = n;
+	return 0;
+}
+
+static int
+set_string(struct parse *p, unsigned line, const struct key *k, const char *v)
+{
+	if (strlen(v) >= k->size) {
+		errs_add(p->e, line, "%s: value is too long (at most %zu bytes)",
+		    k->name, k->size - 1);
+		return -1;
+	}
+	memcpy((char *)p->c + k->off, v, strlen(v) + 1);
+	return 0;
+}
+
+/*
+ * listen and upstream: the first line in the file replaces the built-in
+ * list, later lines append. A repeated address would fail at bind (listen)
+ * or only skew the retry order (upstream); either way it is a typo.
+ */
+static int
+add_addr(struct parse *p, unsigned line, const struct key *k, const char *v,
+    int public)
+{
+	struct conf_addr a, *list;
+	size_t *n, max, i;
+	uint16_t port;
+	char buf[ADDR_STRLEN];
+
+	if (k->type == K_LISTEN) {
+		list = p->c->listen;
+		n = &p->c->nlisten;
+		max = CONF_LISTEN_MAX;
+		port = CONF_DEFAULT_PORT;
+	} else {
+		list = p->c->upstream;
+		n = &p->c->nupstream;
+		max = CONF_UPSTREAM_MAX;
+		port = UPSTREAM_PORT;
+	}
+	if (addr_parse(v, port, &a.ss, &a.len) == -1) {
+		errs_add(p->e, line, "%s: bad address '%s' (numeric "
+		    "IPv4[:PORT] or [IPv6]:PORT)", k->name, v);
+		return -1;
+	}
+	if (k->type == K_LISTEN && !public && !is_loopback(&a.ss)) {
+		errs_add(p->e, line, "listen: %s is not a loopback address "
+		    "(add the word 'public' to allow it)", v);
+		return -1;
+	}
+	if (k->type == K_UPSTREAM && is_unspecified(&a.ss)) {
+		errs_add(p->e, line, "upstream: %s is not a usable address", v);
+		return -1;
+	}
+	if (p->seen[k - keys] == 0)
+		*n = 0;
+	for (i = 0; i < *n; i++) {
+		if (addr_equal((struct sockaddr *)&list[i].ss,
+		    (struct sockaddr *)&a.ss)) {
+			errs_add(p->e, line, "%s: %s is listed twice", k->name,
+			    addr_format((struct sockaddr *)&a.ss, buf,
+			    sizeof(buf)));
+			return -1;
+		}
+	}
+	if (*n >= max) {
+		errs_add(p->e, line, "%s: too many addresses (at most %zu)",
+		    k->name, max);
+		return -1;
+	}
+	list[(*n)++] = a;
+	return 0;
+}
+
+static int
+set_value(struct parse *p, unsigned line, const struct key *k, char **w,
+    int nw)
+{
+	struct conf_addr *a;
+
+	if (k->type == K_LISTEN && nw == 3 && strcmp(w[2], "public") == 0)
+		return add_addr(p, line, k, w[1], 1);
+	if (nw > 2) {
+		errs_add(p->e, line, "%s: unexpected '%s' after the value",
+		    k->name, w[2]);
+		return -1;
+	}
+	switch (k->type) {
+	case K_DUR:
+	case K_TTL:
+		return set_dur(p, line, k, w[1]);
+	case K_COUNT:
+		return set_count(p, line, k, w[1]);
+	case K_LISTEN:
+	case K_UPSTREAM:
+		return add_addr(p, line, k, w[1], 0);
+	case K_ADDR:
+		a = (struct conf_addr *)(void *)((char *)p->c + k->off);
+		if (addr_parse(w[1], CONF_DEFAULT_PORT, &a->ss, &a->len) ==
+		    -1) {
+			errs_add(p->e, line, "%s: bad address '%s' (numeric "
+			    "IPv4[:PORT] or [IPv6]:PORT)", k->name, w[1]);
+			return -1;
+		}
+		return 0;
+	case K_PATH:
+	case K_STR:
+		return set_string(p, line, k, w[1]);
+	}
+	return -1;
+}
+
+/*
+ * Cut the comment and split on blanks. Returns the number of words (at
+ * most WORDS_MAX are kept; the count goes on so extra words are seen).
+ */
+static int
+split(char *s, char **w)
+{
+	int n = 0;
+	char *hash;
+
+	if ((hash = strchr(s, '#')) != NULL)
+		*hash = '\0';
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		if (n < WORDS_MAX)
+			w[n] = s;
+		n++;
+		while (*s != '\0' && !isspace((unsigned char)*s))
+			s++;
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	return n;
+}
+
+/*
+ * Read one line into buf (LINE_MAX_LEN + 1 bytes), without its newline.
+ * Returns 1 for a line, 0 at the end of the file, -1 for an overlong line
+ * (whose rest is skipped), -2 on a read error and -3 for a NUL byte.
+ */
+static int
+read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int ch, over = 0, nul = 0;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			nul = 1;
+		if (n < LINE_MAX_LEN)
+			buf[n++] = (char)ch;
+		else
+			over = 1;
+	}
+	if (ferror(f))
+		return -2;
+	if (ch == EOF && n == 0)
+		return 0;
+	buf[n] = '\0';
+	if (over)
+		return -1;
+	return nul ? -3 : 1;
+}
+
+/* Errors of read_line() as messages; 0 when the line is to be parsed. */
+static int
+line_error(struct errs *e, unsigned line, int r)
+{
+	switch (r) {
+	case -1:
+		errs_add(e, line, "line longer than %d bytes", LINE_MAX_LEN);
+		return -1;
+	case -2:
+		errs_add(e, line, "read error: %s", strerror(errno));
+		return -1;
+	case -3:
+		errs_add(e, line, "line contains a NUL byte");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parse_line(struct parse *p, unsigned line, char *s)
+{
+	char *w[WORDS_MAX];
+	const struct key *k = NULL;
+	size_t i;
+	int nw;
+
+	if ((nw = split(s, w)) == 0)
+		return;
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(w[0], keys[i].name) == 0)
+			k = &keys[i];
+	if (k == NULL) {
+		errs_add(p->e, line, "unknown key '%s'", w[0]);
+		return;
+	}
+	if (nw < 2) {
+		errs_add(p->e, line, "%s: missing value", k->name);
+		return;
+	}
+	/* Repeating a single-valued key would silently drop the first. */
+	if (k->type != K_LISTEN && k->type != K_UPSTREAM &&
+	    p->seen[k - keys] != 0) {
+		errs_add(p->e, line, "%s: already set on line %u", k->name,
+		    p->seen[k - keys]);
+		return;
+	}
+	if (set_value(p, line, k, w, nw) == 0 && p->seen[k - keys] == 0)
+		p->seen[k - keys] = line;
+}
+
+static size_t
+key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			break;
+	return i;
+}
+
+/* Checks that need the whole file. */
+static void
+parse_finish(struct parse *p)
+{
+	unsigned lmin = p->seen[key_index("cache-min-ttl")];
+	unsigned lmax = p->seen[key_index("cache-max-ttl")];
+
+	if (p->c->cache_min_ttl_s > p->c->cache_max_ttl_s)
+		errs_add(p->e, lmin > lmax ? lmin : lmax,
+		    "cache-min-ttl (%us) is greater than cache-max-ttl (%us)",
+		    p->c->cache_min_ttl_s, p->c->cache_max_ttl_s);
+}
+
+int
+conf_load(struct conf *c, const char *path, int missing_ok, char *err,
+    size_t errlen)
+{
+	struct errs e;
+	struct parse p;
+	struct conf *copy = NULL;
+	FILE *f = NULL;
+	char line[LINE_MAX_LEN + 1];
+	unsigned lineno = 0;
+	int r, rc = -1;
+
+	errs_init(&e, path, err, errlen);
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && missing_ok)
+			rc = 0;
+		else
+			errs_add(&e, 0, "%s", strerror(errno));
+		goto done;
+	}
+	if ((copy = malloc(sizeof(*copy))) == NULL) {
+		errs_add(&e, 0, "%s", strerror(errno));
+		goto done;
+	}
+	*copy = *c;
+	memset(&p, 0, sizeof(p));
+	p.c = copy;
+	p.e = &e;
+	while ((r = read_line(f, line)) != 0) {
+		lineno++;
+		if (line_error(&e, lineno, r) == 0)
+			parse_line(&p, lineno, line);
+		else if (r == -2)
+			break;
+	}
+	if (e.count == 0)
+		parse_finish(&p);
+	if (e.count == 0) {
+		*c = *copy;
+		rc = 0;
+	}
+done:
+	free(copy);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+static int
+parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
+    size_t *n, unsigned *lines)
+{
+	char *w[WORDS_MAX];
+	struct conf_addr a;
+	char buf[ADDR_STRLEN];
+	size_t i;
+	int nw;
+
+	if ((nw = split(s, w)) == 0)
+		return 0;
+	if (nw > 1) {
+		errs_add(e, line, "unexpected '%s' after the address", w[1]);
+		return -1;
+	}
+	if (addr_parse(w[0], CONF_DEFAULT_PORT, &a.ss, &a.len) == -1 ||
+	    is_unspecified(&a.ss)) {
+		errs_add(e, line, "bad peer address '%s' (numeric "
+		    "IPv4[:PORT] or [IPv6]:PORT)", w[0]);
+		return -1;
+	}
+	for (i = 0; i < *n; i++) {
+		if (addr_equal((struct sockaddr *)&list[i].ss,
+		    (struct sockaddr *)&a.ss)) {
+			errs_add(e, line, "peer %s is already listed on line %u",
+			    addr_format((struct sockaddr *)&a.ss, buf,
+			    sizeof(buf)), lines[i]);
+			return -1;
+		}
+	}
+	if (*n >= CONF_PEERS_MAX) {
+		errs_add(e, line, "too many peers (at most %d)",
+		    CONF_PEERS_MAX);
+		return -1;
+	}
+	lines[*n] = line;
+	list[(*n)++] = a;
+	return 0;
+}
+
+int
+conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
+    char *err, size_t errlen)
+{
+	struct errs e;
+	struct conf_addr *list = NULL;
+	unsigned *lines = NULL;
+	FILE *f = NULL;
+	char line[LINE_MAX_LEN + 1];
+	unsigned lineno = 0;
+	size_t count = 0;
+	struct conf_addr *shrunk;
+	int r, rc = -1, saved = 0;
+
+	errs_init(&e, path, err, errlen);
+	if ((f = fopen(path, "r")) == NULL) {
+		saved = errno;
+		if (saved != ENOENT)
+			errs_add(&e, 0, "%s", strerror(saved));
+		goto done;
+	}
+	list = calloc(CONF_PEERS_MAX, sizeof(*list));
+	lines = calloc(CONF_PEERS_MAX, sizeof(*lines));
+	if (list == NULL || lines == NULL) {
+		saved = errno;
+		errs_add(&e, 0, "%s", strerror(saved));
+		goto done;
+	}
+	while ((r = read_line(f, line)) != 0) {
+		lineno++;
+		if (line_error(&e, lineno, r) == 0)
+			parse_peer(&e, lineno, line, list, &count, lines);
+		else if (r == -2)
+			break;
+	}
+	if (e.count > 0)
+		goto done;
+	if (count == 0) {
+		free(list);
+		list = NULL;
+	} else if ((shrunk = realloc(list, count * sizeof(*list))) != NULL)
+		list = shrunk;
+	*out = list;
+	*n = count;
+	list = NULL;
+	rc = 0;
+done:
+	free(list);
+	free(lines);
+	if (f != NULL)
+		fclose(f);
+	if (rc == -1)
+		errno = saved != 0 ? saved : EINVAL;
+	return rc;
+}
