@@ -1,0 +1,525 @@
+/* nss_codns/nss_codns.c: glibc NSS hosts module asking the local codnsd. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <nss.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "codns.h"
+#include "proto.h"
+
+/*
+ * Every call opens one loopback connection, asks one question and closes
+ * it: no global mutable state, so the module is safe in threads and in a
+ * child after fork() without locks or atfork handlers.
+ */
+
+NSS_DECLARE_MODULE_FUNCTIONS(codns)
+
+/*
+ * How long one call waits for codnsd, for the connect and again for the
+ * answer. On loopback a connect is refused or accepted by the kernel at
+ * once, so in practice this bounds the wait for the answer. codnsd answers
+ * try-again by its lookup-timeout (5 s), but a SIGSTOPped daemon never
+ * answers and every program on the node would stall with it; 2 s lets the
+ * CoDNS race ask all of its peers (200 + 400 + 800 ms of backoff, plus
+ * their round trip) and still falls through to "dns" well before the 5 s
+ * that glibc's own retransmit, and nscd clients, make users wait.
+ * See nss_codns(8).
+ */
+#define NSS_TIMEOUT_DEFAULT_MS 2000
+#define NSS_TIMEOUT_MAX_MS 60000
+#define NSS_TIMEOUT_ENV "CODNS_TIMEOUT_MS"
+
+/* What one answer gives, gathered before anything goes to the caller. */
+struct nss_hosts {
+	const char *name; /* h_name: canonical or PTR name */
+	const char *aliases[PROTO_ALIASES_MAX + 1];
+	size_t naliases;
+	uint8_t addrs[PROTO_ADDRS_MAX][16];
+	int families[PROTO_ADDRS_MAX]; /* AF_INET or AF_INET6 */
+	size_t naddrs;
+	int32_t ttl;
+};
+
+/* An exit of an entry point: the status and what goes to errno/h_errno. */
+struct nss_exit {
+	enum nss_status status;
+	int err;  /* 0: leave errno as the caller had it */
+	int herr; /* h_errno value */
+};
+
+/*
+ * A bump allocator over the caller's buffer. The first pass runs with
+ * write == 0 and only counts, from the buffer's real address, so padding
+ * is exact; the second pass writes and cannot run out.
+ */
+struct nss_bump {
+	char *base;
+	size_t len;
+	size_t used;
+	int write;
+};
+
+static int
+nss_timeout_ms(void)
+{
+	const char *s = secure_getenv(NSS_TIMEOUT_ENV);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return NSS_TIMEOUT_DEFAULT_MS;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return NSS_TIMEOUT_DEFAULT_MS;
+	return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS : (int)v;
+}
+
+static int
+nss_to_codns_family(int af)
+{
+	switch (af) {
+	case AF_INET:
+		return CODNS_AF_INET;
+	case AF_INET6:
+		return CODNS_AF_INET6;
+	default:
+		return -1;
+	}
+}
+
+static int
+nss_from_codns_family(int f)
+{
+	return f == CODNS_AF_INET ? AF_INET : AF_INET6;
+}
+
+static size_t
+nss_addr_len(int af)
+{
+	return af == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+}
+
+static void
+nss_set_exit(struct nss_exit *x, enum nss_status st, int err, int herr)
+{
+	x->status = st;
+	x->err = err;
+	x->herr = herr;
+}
+
+/*
+ * Ask codnsd; on NSS_STATUS_SUCCESS *out holds a FOUND answer. Anything the
+ * daemon could not be asked, or answered as unavailable, is UNAVAIL, so
+ * that "[!UNAVAIL=return]" in nsswitch.conf falls through to "dns".
+ */
+static void
+nss_ask(const char *name, int cfamily, const void *addr,
+    struct codns_result **out, struct nss_exit *x)
+{
+	struct codns_client *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if (codns_client_open(&c, NULL, nss_timeout_ms()) == -1) {
+		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
+		return;
+	}
+	if (name != NULL)
+		rc = codns_lookup(c, name, cfamily, out);
+	else
+		rc = codns_lookup_addr(c, cfamily, addr, out);
+	if (rc == -1) {
+		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
+		goto done;
+	}
+	switch (codns_result_status(*out)) {
+	case CODNS_FOUND:
+		nss_set_exit(x, NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);
+		break;
+	case CODNS_NOTFOUND:
+		nss_set_exit(x, NSS_STATUS_NOTFOUND, ENOENT, HOST_NOT_FOUND);
+		break;
+	case CODNS_NODATA:
+		nss_set_exit(x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		break;
+	case CODNS_TRYAGAIN:
+		nss_set_exit(x, NSS_STATUS_TRYAGAIN, EAGAIN, TRY_AGAIN);
+		break;
+	default:
+		nss_set_exit(x, NSS_STATUS_UNAVAIL, EIO, NO_RECOVERY);
+		break;
+	}
+	if (x->status != NSS_STATUS_SUCCESS) {
+		codns_result_free(*out);
+		*out = NULL;
+	}
+done:
+	codns_client_close(c);
+}
+
+static int
+nss_name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	/* "host." and "host" are the same name (RFC 1034 section 3.1). */
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static void
+nss_add_alias(struct nss_hosts *h, const char *alias)
+{
+	size_t i;
+
+	if (h->naliases >= PROTO_ALIASES_MAX + 1 || nss_name_eq(alias, h->name))
+		return;
+	for (i = 0; i < h->naliases; i++)
+		if (nss_name_eq(alias, h->aliases[i]))
+			return;
+	h->aliases[h->naliases++] = alias;
+}
+
+/*
+ * Names and aliases of an answer. As glibc's dns module does, the asked
+ * name becomes an alias when a CNAME led elsewhere.
+ */
+static void
+nss_gather_names(struct nss_hosts *h, const struct codns_result *r,
+    const char *asked)
+{
+	size_t i, n = codns_result_naliases(r);
+
+	h->name = codns_result_name(r);
+	if (*h->name == '\0' && asked != NULL)
+		h->name = asked;
+	h->naliases = 0;
+	for (i = 0; i < n; i++)
+		nss_add_alias(h, codns_result_alias(r, i));
+	if (asked != NULL)
+		nss_add_alias(h, asked);
+	h->ttl = codns_result_ttl(r) > INT32_MAX ? INT32_MAX :
+	    (int32_t)codns_result_ttl(r);
+}
+
+/* Addresses of family af (AF_UNSPEC: all). 0, or -1 when none. */
+static int
+nss_gather_addrs(struct nss_hosts *h, const struct codns_result *r, int af)
+{
+	uint8_t a[16];
+	size_t i, n = codns_result_naddrs(r);
+	int f;
+
+	h->naddrs = 0;
+	for (i = 0; i < n; i++) {
+		f = codns_result_addr(r, i, a);
+		if (f != CODNS_AF_INET && f != CODNS_AF_INET6)
+			continue;
+		f = nss_from_codns_family(f);
+		if (af != AF_UNSPEC && f != af)
+			continue;
+		memcpy(h->addrs[h->naddrs], a, nss_addr_len(f));
+		h->families[h->naddrs++] = f;
+	}
+	return h->naddrs > 0 ? 0 : -1;
+}
+
+static void *
+nss_bump_alloc(struct nss_bump *b, size_t size, size_t align)
+{
+	uintptr_t at = (uintptr_t)(b->base + b->used);
+	size_t pad = (align - at % align) % align;
+	void *p;
+
+	if (pad > SIZE_MAX - b->used || size > SIZE_MAX - b->used - pad) {
+		b->used = SIZE_MAX;
+		return NULL;
+	}
+	b->used += pad;
+	p = b->base + b->used;
+	b->used += size;
+	if (!b->write)
+		return NULL;
+	return p;
+}
+
+static char *
+nss_bump_str(struct nss_bump *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = nss_bump_alloc(b, n, 1);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Lay a hostent out in b; addresses of family af and length alen. */
+static void
+nss_layout_hostent(struct nss_bump *b, const struct nss_hosts *h, int af,
+    struct hostent *he)
+{
+	char **aliases, **addrs, *a;
+	size_t i;
+
+	aliases = nss_bump_alloc(b, (h->naliases + 1) * sizeof(char *),
+	    _Alignof(char *));
+	addrs = nss_bump_alloc(b, (h->naddrs + 1) * sizeof(char *),
+	    _Alignof(char *));
+	for (i = 0; i < h->naddrs; i++) {
+		a = nss_bump_alloc(b, nss_addr_len(af), _Alignof(uint32_t));
+		if (a != NULL) {
+			memcpy(a, h->addrs[i], nss_addr_len(af));
+			addrs[i] = a;
+		}
+	}
+	for (i = 0; i < h->naliases; i++) {
+		a = nss_bump_str(b, h->aliases[i]);
+		if (a != NULL)
+			aliases[i] = a;
+	}
+	a = nss_bump_str(b, h->name);
+	if (!b->write)
+		return;
+	aliases[h->naliases] = NULL;
+	addrs[h->naddrs] = NULL;
+	he->h_name = a;
+	he->h_aliases = aliases;
+	he->h_addrtype = af;
+	he->h_length = (int)nss_addr_len(af);
+	he->h_addr_list = addrs;
+}
+
+/* Copy into the caller's buffer, or ERANGE so glibc retries larger. */
+static void
+nss_fill_hostent(const struct nss_hosts *h, int af, struct hostent *he,
+    char *buf, size_t buflen, struct nss_exit *x)
+{
+	struct nss_bump b = { .base = buf, .len = buflen };
+
+	nss_layout_hostent(&b, h, af, he);
+	if (b.used > buflen) {
+		nss_set_exit(x, NSS_STATUS_TRYAGAIN, ERANGE, NETDB_INTERNAL);
+		return;
+	}
+	b.used = 0;
+	b.write = 1;
+	nss_layout_hostent(&b, h, af, he);
+	nss_set_exit(x, NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);
+}
+
+static void
+nss_layout_tuples(struct nss_bump *b, const struct nss_hosts *h,
+    struct gaih_addrtuple **first)
+{
+	struct gaih_addrtuple *t, *prev = NULL;
+	char *name;
+	size_t i;
+
+	name = nss_bump_str(b, h->name);
+	for (i = 0; i < h->naddrs; i++) {
+		t = nss_bump_alloc(b, sizeof(*t),
+		    _Alignof(struct gaih_addrtuple));
+		if (t == NULL)
+			continue;
+		memset(t, 0, sizeof(*t));
+		/* glibc reads the canonical name from the first tuple only. */
+		t->name = i == 0 ? name : NULL;
+		t->family = h->families[i];
+		memcpy(t->addr, h->addrs[i], nss_addr_len(t->family));
+		if (prev != NULL)
+			prev->next = t;
+		else
+			*first = t;
+		prev = t;
+	}
+}
+
+static void
+nss_fill_tuples(const struct nss_hosts *h, struct gaih_addrtuple **pat,
+    char *buf, size_t buflen, struct nss_exit *x)
+{
+	struct nss_bump b = { .base = buf, .len = buflen };
+	struct gaih_addrtuple *first = NULL;
+
+	nss_layout_tuples(&b, h, &first);
+	if (b.used > buflen) {
+		nss_set_exit(x, NSS_STATUS_TRYAGAIN, ERANGE, NETDB_INTERNAL);
+		return;
+	}
+	b.used = 0;
+	b.write = 1;
+	nss_layout_tuples(&b, h, &first);
+	/* Older callers hand in a tuple of their own to fill first. */
+	if (*pat != NULL)
+		**pat = *first;
+	else
+		*pat = first;
+	nss_set_exit(x, NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);
+}
+
+/*
+ * The one exit of every entry point: the caller's errno comes back as it
+ * was, then *errnop (usually &errno itself) gets the error, if any.
+ */
+static enum nss_status
+nss_leave(const struct nss_exit *x, int saved_errno, int *errnop,
+    int *h_errnop)
+{
+	errno = saved_errno;
+	if (x->err != 0)
+		*errnop = x->err;
+	*h_errnop = x->herr;
+	return x->status;
+}
+
+/* A name codnsd cannot be asked is one no nameserver has. */
+static int
+nss_name_ok(const char *name)
+{
+	return name != NULL && proto_name_valid(name);
+}
+
+enum nss_status
+_nss_codns_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
+    char *buf, size_t buflen, int *errnop, int *h_errnop, int32_t *ttlp)
+{
+	struct codns_result *r = NULL;
+	struct nss_hosts h;
+	struct nss_exit x;
+	int saved = errno;
+
+	if (!nss_name_ok(name)) {
+		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, HOST_NOT_FOUND);
+		goto done;
+	}
+	nss_ask(name, CODNS_AF_UNSPEC, NULL, &r, &x);
+	if (x.status != NSS_STATUS_SUCCESS)
+		goto done;
+	nss_gather_names(&h, r, name);
+	if (nss_gather_addrs(&h, r, AF_UNSPEC) == -1) {
+		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		goto done;
+	}
+	nss_fill_tuples(&h, pat, buf, buflen, &x);
+	if (x.status == NSS_STATUS_SUCCESS && ttlp != NULL)
+		*ttlp = h.ttl;
+done:
+	codns_result_free(r);
+	return nss_leave(&x, saved, errnop, h_errnop);
+}
+
+enum nss_status
+_nss_codns_gethostbyname3_r(const char *name, int af, struct hostent *he,
+    char *buf, size_t buflen, int *errnop, int *h_errnop, int32_t *ttlp,
+    char **canonp)
+{
+	struct codns_result *r = NULL;
+	struct nss_hosts h;
+	struct nss_exit x;
+	int saved = errno, cf;
+
+	/* glibc's dns module answers an unknown family the same way. */
+	if ((cf = nss_to_codns_family(af)) == -1) {
+		nss_set_exit(&x, NSS_STATUS_UNAVAIL, EAFNOSUPPORT,
+		    NETDB_INTERNAL);
+		goto done;
+	}
+	if (!nss_name_ok(name)) {
+		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, HOST_NOT_FOUND);
+		goto done;
+	}
+	nss_ask(name, cf, NULL, &r, &x);
+	if (x.status != NSS_STATUS_SUCCESS)
+		goto done;
+	nss_gather_names(&h, r, name);
+	if (nss_gather_addrs(&h, r, af) == -1) {
+		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		goto done;
+	}
+	nss_fill_hostent(&h, af, he, buf, buflen, &x);
+	if (x.status != NSS_STATUS_SUCCESS)
+		goto done;
+	if (ttlp != NULL)
+		*ttlp = h.ttl;
+	if (canonp != NULL)
+		*canonp = he->h_name;
+done:
+	codns_result_free(r);
+	return nss_leave(&x, saved, errnop, h_errnop);
+}
+
+enum nss_status
+_nss_codns_gethostbyname2_r(const char *name, int af, struct hostent *he,
+    char *buf, size_t buflen, int *errnop, int *h_errnop)
+{
+	return _nss_codns_gethostbyname3_r(name, af, he, buf, buflen, errnop,
+	    h_errnop, NULL, NULL);
+}
+
+enum nss_status
+_nss_codns_gethostbyname_r(const char *name, struct hostent *he, char *buf,
+    size_t buflen, int *errnop, int *h_errnop)
+{
+	return _nss_codns_gethostbyname3_r(name, AF_INET, he, buf, buflen,
+	    errnop, h_errnop, NULL, NULL);
+}
+
+enum nss_status
+_nss_codns_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+    struct hostent *he, char *buf, size_t buflen, int *errnop, int *h_errnop,
+    int32_t *ttlp)
+{
+	struct codns_result *r = NULL;
+	struct nss_hosts h;
+	struct nss_exit x;
+	const uint8_t *q = addr;
+	int saved = errno, cf;
+
+	/* Same convention as glibc's dns module for a bad family or length. */
+	if ((cf = nss_to_codns_family(af)) == -1 || addr == NULL ||
+	    len < nss_addr_len(af)) {
+		nss_set_exit(&x, NSS_STATUS_UNAVAIL, EAFNOSUPPORT,
+		    NETDB_INTERNAL);
+		goto done;
+	}
+	/* A v4-mapped address is asked as the IPv4 address it holds. */
+	if (af == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)q))
+		nss_ask(NULL, CODNS_AF_INET, q + 12, &r, &x);
+	else
+		nss_ask(NULL, cf, q, &r, &x);
+	if (x.status != NSS_STATUS_SUCCESS)
+		goto done;
+	nss_gather_names(&h, r, NULL);
+	if (*h.name == '\0') {
+		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		goto done;
+	}
+	memcpy(h.addrs[0], q, nss_addr_len(af));
+	h.families[0] = af;
+	h.naddrs = 1;
+	nss_fill_hostent(&h, af, he, buf, buflen, &x);
+	if (x.status == NSS_STATUS_SUCCESS && ttlp != NULL)
+		*ttlp = h.ttl;
+done:
+	codns_result_free(r);
+	return nss_leave(&x, saved, errnop, h_errnop);
+}
+
+enum nss_status
+_nss_codns_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+    struct hostent *he, char *buf, size_t buflen, int *errnop, int *h_errnop)
+{
+	return _nss_codns_gethostbyaddr2_r(addr, len, af, he, buf, buflen,
+	    errnop, h_errnop, NULL);
+}
