@@ -89,12 +89,16 @@ proto_request_encode(struct buf *b, const struct proto_request *r)
 	buf_put_u32(b, r->id);
 	buf_put_u8(b, r->kind);
 	buf_put_u8(b, r->family);
+	/* Refuse what proto_request_decode() would reject. */
 	if (r->kind == PROTO_KIND_FORWARD) {
-		if (!proto_name_valid(r->name))
+		if (!proto_name_valid(r->name) ||
+		    (r->family != CODNS_AF_UNSPEC &&
+		    proto_addr_len(r->family) == 0))
 			b->failed = 1;
 		buf_put_str8(b, r->name);
 	} else {
-		if ((alen = proto_addr_len(r->family)) == 0)
+		alen = proto_addr_len(r->family);
+		if (r->kind != PROTO_KIND_REVERSE || alen == 0)
 			b->failed = 1;
 		buf_put_bytes(b, r->addr, alen);
 	}
@@ -153,7 +157,8 @@ proto_answer_put(struct buf *b, const struct proto_answer *a)
 {
 	size_t i;
 
-	if (a->naliases > PROTO_ALIASES_MAX || a->naddrs > PROTO_ADDRS_MAX) {
+	if (a->naliases > PROTO_ALIASES_MAX || a->naddrs > PROTO_ADDRS_MAX ||
+	    a->status > CODNS_UNAVAIL || a->source > CODNS_SRC_PEER) {
 		b->failed = 1;
 		return -1;
 	}
