@@ -330,8 +330,9 @@ static int
 set_string(struct parse *p, unsigned line, const struct key *k, const char *v)
 {
 	if (strlen(v) >= k->size) {
-		errs_add(p->e, line, "%s: value is too long (at most %zu bytes)",
-		    k->name, k->size - 1);
+		errs_add(p->e, line,
+		    "%s: value is too long (at most %zu bytes)", k->name,
+		    k->size - 1);
 		return -1;
 	}
 	memcpy((char *)p->c + k->off, v, strlen(v) + 1);
@@ -639,9 +640,9 @@ parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
 	for (i = 0; i < *n; i++) {
 		if (addr_equal((struct sockaddr *)&list[i].ss,
 		    (struct sockaddr *)&a.ss)) {
+			addr_format((struct sockaddr *)&a.ss, buf, sizeof(buf));
 			errs_add(e, line, "peer %s is already listed on line %u",
-			    addr_format((struct sockaddr *)&a.ss, buf,
-			    sizeof(buf)), lines[i]);
+			    buf, lines[i]);
 			return -1;
 		}
 	}

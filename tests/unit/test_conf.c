@@ -317,7 +317,8 @@ test_errors(void **state)
 		unsigned line;
 		const char *what;
 	} t[] = {
-		{ "cache-size 1\nfrobnicate 1\n", 2, "unknown key 'frobnicate'" },
+		{ "cache-size 1\nfrobnicate 1\n", 2,
+		    "unknown key 'frobnicate'" },
 		{ "Neighbors 3\n", 1, "unknown key" },
 		{ "# c\n\nneighbors\n", 3, "neighbors: missing value" },
 		{ "neighbors # 4\n", 1, "missing value" },
@@ -363,7 +364,8 @@ test_errors(void **state)
 		    "listed twice" },
 		{ "upstream 192.0.2.1\nupstream 192.0.2.1:53\n", 2,
 		    "listed twice" },
-		{ "neighbors 3\n# x\nneighbors 4\n", 3, "already set on line 1" },
+		{ "neighbors 3\n# x\nneighbors 4\n", 3,
+		    "already set on line 1" },
 		{ "cache-min-ttl 2h\n", 1, "greater than cache-max-ttl" },
 		{ "cache-max-ttl 10s\n\ncache-min-ttl 11s\n", 3,
 		    "cache-min-ttl (11s) is greater than cache-max-ttl (10s)" },
@@ -371,9 +373,9 @@ test_errors(void **state)
 		    "greater than" },
 		{ "user abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
 		  "abcdefghijklm\n", 1, "user: value is too long" },
-		{ "\ncontrol-socket /tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		  "aaaaaaaaaaaaaaaaaaaaaaaa.sock\n", 2, "too long" },
+		{ "\ncontrol-socket /tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n", 2, "too long" },
 	};
 	size_t i;
 
