@@ -640,7 +640,8 @@ parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
 	for (i = 0; i < *n; i++) {
 		if (addr_equal((struct sockaddr *)&list[i].ss,
 		    (struct sockaddr *)&a.ss)) {
-			addr_format((struct sockaddr *)&a.ss, buf, sizeof(buf));
+			addr_format((struct sockaddr *)&a.ss, buf,
+			    sizeof(buf));
 			errs_add(e, line, "peer %s is already listed on line %u",
 			    buf, lines[i]);
 			return -1;
