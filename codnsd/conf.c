@@ -642,8 +642,9 @@ parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
 		    (struct sockaddr *)&a.ss)) {
 			addr_format((struct sockaddr *)&a.ss, buf,
 			    sizeof(buf));
-			errs_add(e, line, "peer %s is already listed on line %u",
-			    buf, lines[i]);
+			errs_add(e, line,
+			    "peer %s is already listed on line %u", buf,
+			    lines[i]);
 			return -1;
 		}
 	}
