@@ -1,0 +1,42 @@
+/* codnsd/codnsd.h: the daemon's shared state, owned by main.c. */
+#ifndef CODNSD_CODNSD_H
+#define CODNSD_CODNSD_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+struct cache;
+struct ctl;
+struct listen;
+struct lookup;
+struct peernet;
+struct stats;
+struct upstream;
+
+struct codnsd {
+	struct ev_loop *loop;
+	struct conf conf;
+	const char *conf_path;
+	int conf_missing_ok;
+	struct upstream *upstream;
+	struct cache *cache;
+	struct lookup *lookup;
+	struct listen *listen;
+	struct peernet *peernet;
+	struct ctl *ctl;
+	struct stats *stats;
+	ev_signal sigterm;
+	ev_signal sigint;
+	ev_signal sighup;
+	ev_tstamp started;
+	uid_t uid; /* the daemon's uid after dropping privileges */
+	int debug;
+};
+
+/* Re-read the config and peers file (SIGHUP, codnsctl reload). 0 or -1
+ * with the error in err. */
+int codnsd_reload(struct codnsd *, char *err, size_t errlen);
+
+#endif

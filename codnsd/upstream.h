@@ -1,0 +1,40 @@
+/* codnsd/upstream.h: local resolution through c-ares driven by libev. */
+#ifndef CODNSD_UPSTREAM_H
+#define CODNSD_UPSTREAM_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "proto.h"
+
+struct upstream;
+struct upstream_query;
+
+/* Called once per query that was not cancelled, with status FOUND,
+ * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). */
+typedef void upstream_cb(void *arg, const struct proto_answer *);
+
+struct upstream_health {
+	uint32_t mean_ms;       /* smoothed response time of answered queries */
+	uint32_t fail_permille; /* smoothed share of failed queries */
+	uint64_t nsset_id;      /* identity of the nameserver set */
+	uint64_t queries;
+	uint64_t failures;
+	uint64_t last_ms; /* monotonic ms of the last completed query */
+	char servers[256]; /* "1.2.3.4:53,..." */
+};
+
+struct upstream *upstream_new(struct ev_loop *, const struct conf *);
+void upstream_free(struct upstream *);
+/* Apply a new configuration; queries in flight finish on the old one. */
+int upstream_configure(struct upstream *, const struct conf *);
+
+struct upstream_query *upstream_resolve(struct upstream *,
+    const struct proto_request *, upstream_cb *, void *arg);
+/* The callback will not be called; c-ares finishes the query unseen. */
+void upstream_cancel(struct upstream_query *);
+const struct upstream_health *upstream_health(const struct upstream *);
+uint64_t upstream_now_ms(struct ev_loop *);
+
+#endif
