@@ -30,6 +30,10 @@
 
 #define PEERPROTO_F_AUTH 0x01
 
+/* The clock skew codnsd allows signed datagrams (max_skew_ms), as
+ * documented in codns-protocol(7): NTP keeps clocks far closer. */
+#define PEERPROTO_SKEW_MS 30000
+
 enum peerproto_type {
 	PEERPROTO_T_HEARTBEAT = 1,
 	PEERPROTO_T_ACK = 2,
