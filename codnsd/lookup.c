@@ -20,7 +20,7 @@ struct lookup_waiter {
 	lookup_cb *cb;
 	void *arg;
 	int flags;
-	uint64_t start_ms;
+	uint64_t start_us;
 	struct lookup_waiter *next;
 };
 
@@ -90,6 +90,12 @@ lookup_inflight(const struct lookup *lk)
 	return lk->inflight;
 }
 
+static uint64_t
+lookup_now_us(struct lookup *lk)
+{
+	return (uint64_t)(ev_now(lk->d->loop) * 1e6);
+}
+
 static void
 lookup_deliver(struct lookup_waiter *w, const struct proto_answer *a,
     uint64_t now)
@@ -97,7 +103,7 @@ lookup_deliver(struct lookup_waiter *w, const struct proto_answer *a,
 	struct proto_answer out = *a;
 	struct lookup *lk = w->job ? w->job->lk : NULL;
 
-	out.latency_us = (uint32_t)((now - w->start_ms) * 1000);
+	out.latency_us = (uint32_t)(now - w->start_us);
 	if (lk != NULL && !(w->flags & LOOKUP_F_PEER))
 		stats_lookup(lk->d->stats, &w->job->req, &out, out.latency_us);
 	w->cb(w->arg, &out);
@@ -110,7 +116,7 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	struct lookup *lk = job->lk;
 	struct lookup_job **jp;
 	struct lookup_waiter *w, *next;
-	uint64_t now = upstream_now_ms(lk->d->loop);
+	uint64_t now = lookup_now_us(lk);
 
 	for (jp = &lk->buckets[job->hash % LOOKUP_BUCKETS]; *jp != job;
 	     jp = &(*jp)->next)
@@ -198,8 +204,8 @@ lookup_now(struct lookup *lk, const struct proto_request *req, int flags,
 	w.cb = cb;
 	w.arg = arg;
 	w.flags = flags;
-	w.start_ms = start;
-	lookup_deliver(&w, a, upstream_now_ms(lk->d->loop));
+	w.start_us = start;
+	lookup_deliver(&w, a, lookup_now_us(lk));
 }
 
 struct lookup_waiter *
@@ -210,7 +216,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	struct proto_answer a;
 	struct lookup_job *job;
 	struct lookup_waiter *w;
-	uint64_t now = upstream_now_ms(lk->d->loop);
+	uint64_t now = upstream_now_ms(lk->d->loop), now_us = lookup_now_us(lk);
 	uint32_t hash;
 	char *p;
 
@@ -218,7 +224,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	for (p = key.name; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (cache_get(lk->d->cache, &key, now, &a)) {
-		lookup_now(lk, &key, flags, &a, now, cb, arg);
+		lookup_now(lk, &key, flags, &a, now_us, cb, arg);
 		return NULL;
 	}
 	hash = lookup_hash(&key);
@@ -235,14 +241,14 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	if (job == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
 		memset(&a, 0, sizeof(a));
 		a.status = CODNS_TRYAGAIN;
-		lookup_now(lk, &key, flags, &a, now, cb, arg);
+		lookup_now(lk, &key, flags, &a, now_us, cb, arg);
 		return NULL;
 	}
 	w->job = job;
 	w->cb = cb;
 	w->arg = arg;
 	w->flags = flags;
-	w->start_ms = now;
+	w->start_us = now_us;
 	w->next = job->waiters;
 	job->waiters = w;
 	return w;

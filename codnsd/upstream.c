@@ -36,6 +36,7 @@ struct upstream_query {
 	upstream_cb *cb;
 	void *arg;
 	uint64_t start_ms;
+	ev_tstamp start;
 	int starting; /* inside upstream_resolve() */
 	struct proto_answer early; /* answered before it returned */
 	ev_timer defer;
@@ -403,8 +404,7 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a)
 
 	upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
 	a->source = CODNS_SRC_LOCAL;
-	a->latency_us = (uint32_t)((upstream_now_ms(up->loop) - q->start_ms) *
-	    1000);
+	a->latency_us = (uint32_t)((ev_now(up->loop) - q->start) * 1e6);
 	if (a->status != CODNS_FOUND)
 		a->ttl = 0;
 	if (!q->starting) {
@@ -617,6 +617,7 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 	q->arg = arg;
 	q->req = *req;
 	q->start_ms = upstream_now_ms(up->loop);
+	q->start = ev_now(up->loop);
 	q->starting = 1;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+# tests/integration/lookup.py: a raw lookup-protocol client for tests
+# (pipelining, garbage frames) that codnsctl cannot send.
+import socket
+import struct
+import sys
+
+FAM = {"unspec": 0, "4": 4, "6": 6}
+STATUS = ["found", "notfound", "nodata", "tryagain", "unavail"]
+SOURCE = ["none", "cache", "local", "peer"]
+
+
+def request(rid, name=None, family=0, addr=None):
+    if addr is not None:
+        fam = 4 if len(addr) == 4 else 6
+        body = struct.pack("!BBIBB", 1, 1, rid, 1, fam) + addr
+    else:
+        n = name.encode()
+        body = struct.pack("!BBIBBB", 1, 1, rid, 0, family, len(n)) + n
+    return struct.pack("!H", len(body)) + body
+
+
+def recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            raise EOFError("connection closed")
+        out += chunk
+    return out
+
+
+def str8(p, off):
+    n = p[off]
+    return p[off + 1:off + 1 + n].decode(), off + 1 + n
+
+
+def response(s):
+    (n,) = struct.unpack("!H", recv_exact(s, 2))
+    p = recv_exact(s, n)
+    ver, typ, rid, status, source, ttl, lat = struct.unpack("!BBIBBII", p[:16])
+    off = 16
+    peer, off = str8(p, off)
+    cname, off = str8(p, off)
+    aliases = []
+    for _ in range(p[off]):
+        a, off = str8(p, off + 1) if not aliases else str8(p, off)
+        aliases.append(a)
+    if not aliases:
+        off += 1
+    addrs = []
+    nad = p[off]
+    off += 1
+    for _ in range(nad):
+        fam = p[off]
+        ln = 4 if fam == 4 else 16
+        raw = p[off + 1:off + 1 + ln]
+        addrs.append(socket.inet_ntop(socket.AF_INET if fam == 4 else socket.AF_INET6, raw))
+        off += 1 + ln
+    return {"id": rid, "status": STATUS[status], "source": SOURCE[source],
+            "ttl": ttl, "latency_us": lat, "peer": peer, "cname": cname,
+            "aliases": aliases, "addrs": addrs}
+
+
+def connect(addr):
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    return s
+
+
+if __name__ == "__main__":
+    s = connect(sys.argv[1])
+    s.sendall(request(7, sys.argv[2], FAM[sys.argv[3] if len(sys.argv) > 3 else "unspec"]))
+    print(response(s))
