@@ -1,0 +1,669 @@
+/* tests/unit/test_peers.c: peer table, heartbeats and ranking, fake clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hrw.h"
+#include "peers.h"
+
+#define MAXSIM 32
+
+/* A simulated remote peer: whether it answers and what it reports. */
+struct sim {
+	uint64_t id;
+	int up;
+	uint32_t rtt, ns, fail;
+	uint64_t nsid;
+};
+
+struct world {
+	struct peers *p;
+	struct sim s[MAXSIM];
+	size_t n;
+	uint64_t now;
+	size_t sent[MAXSIM]; /* heartbeats sent to each */
+};
+
+/* The table under test, freed by the teardown even when a test fails. */
+static struct peers *current;
+
+static int
+world_teardown(void **state)
+{
+	(void)state;
+	peers_free(current);
+	current = NULL;
+	return 0;
+}
+
+static struct sim *
+world_sim(struct world *w, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->s[i].id == id)
+			return &w->s[i];
+	fail_msg("heartbeat to unknown id %llu", (unsigned long long)id);
+	return NULL;
+}
+
+/* n peers with ids 101.., all up, RTT 10 + i, nameserver time 5. */
+static void
+world_init(struct world *w, size_t n, unsigned neighbors)
+{
+	struct peers_config cfg;
+	uint64_t ids[MAXSIM];
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	peers_config_default(&cfg);
+	cfg.neighbors = neighbors;
+	assert_non_null(w->p = peers_new(&cfg));
+	current = w->p;
+	w->n = n;
+	for (i = 0; i < n; i++) {
+		w->s[i].id = 101 + i;
+		w->s[i].up = 1;
+		w->s[i].rtt = 10 + (uint32_t)i;
+		w->s[i].ns = 5;
+		w->s[i].nsid = 1000 + i;
+		ids[i] = w->s[i].id;
+	}
+	assert_int_equal(peers_set_list(w->p, ids, n, w->now), 0);
+}
+
+/* Send what is due at w->now; peers that are up ack at once. Returns the
+ * number sent and the next wakeup. */
+static size_t
+world_pump(struct world *w, uint64_t *wake)
+{
+	struct peers_heartbeat hb[MAXSIM];
+	size_t k, i;
+
+	k = peers_heartbeat_due(w->p, w->now, hb, MAXSIM, wake);
+	for (i = 0; i < k; i++) {
+		struct sim *s = world_sim(w, hb[i].id);
+
+		w->sent[s - w->s]++;
+		if (!s->up)
+			continue;
+		assert_int_equal(peers_ack(w->p, s->id, hb[i].seq, s->rtt,
+		    s->ns, s->fail, s->nsid, w->now), 0);
+	}
+	/* As the daemon does: re-arm after acks changed the picture. */
+	*wake = peers_next_wakeup(w->p, w->now);
+	return k;
+}
+
+/* Run the daemon's timer loop until time `until`. */
+static void
+world_run(struct world *w, uint64_t until)
+{
+	uint64_t wake;
+
+	for (;;) {
+		world_pump(w, &wake);
+		assert_true(wake >= w->now);
+		if (wake > until)
+			break;
+		if (wake == w->now)
+			continue;
+		w->now = wake;
+	}
+	w->now = until;
+	peers_tick(w->p, w->now);
+}
+
+static enum peers_state
+state_of(struct world *w, uint64_t id)
+{
+	struct peers_row r;
+
+	assert_int_equal(peers_find(w->p, id, &r), 0);
+	return r.state;
+}
+
+static unsigned
+rank_of(struct world *w, uint64_t id)
+{
+	struct peers_row r;
+
+	assert_int_equal(peers_find(w->p, id, &r), 0);
+	return r.rank;
+}
+
+static size_t
+count_state(struct world *w, enum peers_state st)
+{
+	struct peers_summary sum;
+
+	peers_summary(w->p, &sum);
+	return sum.count[st];
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(peers_state_name(PEERS_PROBING), "probing");
+	assert_string_equal(peers_state_name(PEERS_CANDIDATE), "candidate");
+	assert_string_equal(peers_state_name(PEERS_NEIGHBOR), "neighbour");
+	assert_string_equal(peers_state_name(PEERS_FAR), "far");
+	assert_string_equal(peers_state_name(PEERS_DOWN), "down");
+	assert_string_equal(peers_mode_name(PEERS_DISCOVERY), "discovery");
+	assert_string_equal(peers_mode_name(PEERS_STEADY), "steady");
+}
+
+static void
+test_empty(void **state)
+{
+	struct peers *p = peers_new(NULL);
+	struct peers_heartbeat hb[1];
+	uint64_t wake, ids[1];
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(peers_heartbeat_due(p, 5, hb, 1, &wake), 0);
+	assert_int_equal(wake, PEERS_NEVER);
+	assert_int_equal(peers_select(p, "a.example", ids, 1), 0);
+	assert_int_equal(peers_count(p), 0);
+	peers_free(p);
+	peers_free(NULL);
+}
+
+/* Everyone is heartbeated every second until enough neighbours are
+ * found, then every 30 s. */
+static void
+test_discovery_then_steady(void **state)
+{
+	struct world w;
+	uint64_t wake;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 12, 10);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	for (i = 0; i < 12; i++)
+		w.s[i].up = 0;
+	/* Nobody answers yet: heartbeats go at discovery pace. */
+	assert_int_equal(world_pump(&w, &wake), 12);
+	assert_int_equal(wake, 500); /* the ack wait */
+	w.now = 500;
+	assert_int_equal(world_pump(&w, &wake), 0);
+	assert_int_equal(wake, 1000);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	assert_int_equal(count_state(&w, PEERS_PROBING), 12);
+	/* Now they answer: ten neighbours, steady. */
+	for (i = 0; i < 12; i++)
+		w.s[i].up = 1;
+	w.now = 1000;
+	assert_int_equal(world_pump(&w, &wake), 12);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 10);
+	assert_int_equal(count_state(&w, PEERS_CANDIDATE), 2);
+	assert_int_equal(wake, 1000 + 30000);
+	w.now = 30999;
+	assert_int_equal(world_pump(&w, &wake), 0);
+	w.now = 31000;
+	assert_int_equal(world_pump(&w, &wake), 12);
+}
+
+/* With fewer usable peers than `neighbors`, steady once every candidate
+ * is a neighbour and the silent ones have had their tries. */
+static void
+test_steady_when_all_candidates_used(void **state)
+{
+	struct world w;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 6, 10);
+	w.s[4].up = 0;
+	w.s[5].rtt = 200; /* far */
+	world_run(&w, 999);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	assert_int_equal(state_of(&w, 105), PEERS_PROBING);
+	assert_int_equal(state_of(&w, 106), PEERS_FAR);
+	world_run(&w, 2999);
+	assert_int_equal(state_of(&w, 105), PEERS_DOWN);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 4);
+	/* Steady: the next minute costs two heartbeats each, not sixty. */
+	memset(w.sent, 0, sizeof(w.sent));
+	world_run(&w, 62999);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(w.sent[i], 2);
+}
+
+/* A silent neighbour leaves within one steady interval plus the ack
+ * wait; the next candidate replaces it; it returns when it answers. */
+static void
+test_silent_neighbour_replaced(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	uint64_t ids[10];
+	size_t i, k;
+	unsigned gen;
+	struct peers_summary sum;
+
+	(void)state;
+	world_init(&w, 4, 3);
+	world_run(&w, 100);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
+	peers_summary(w.p, &sum);
+	gen = sum.generation;
+
+	w.s[0].up = 0; /* 101 dies after its last ack at 0 */
+	world_run(&w, 30000 + 499);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	world_run(&w, 30000 + 500);
+	assert_int_equal(state_of(&w, 101), PEERS_DOWN);
+	assert_int_equal(state_of(&w, 104), PEERS_NEIGHBOR);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	peers_summary(w.p, &sum);
+	assert_int_not_equal(sum.generation, gen);
+	for (i = 0; i < 50; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "n%zu.example", i);
+		k = peers_select(w.p, name, ids, 10);
+		assert_int_equal(k, 3);
+		while (k-- > 0)
+			assert_int_not_equal(ids[k], 101);
+	}
+	/* Retried at the discovery pace, not after 30 s. */
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.misses, 1);
+	w.s[0].up = 1;
+	world_run(&w, 31000);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
+}
+
+/* Losing a neighbour with no spare goes back to discovery, and back to
+ * steady once it answers again (or has had its tries). */
+static void
+test_back_to_discovery(void **state)
+{
+	struct world w;
+	uint64_t wake;
+
+	(void)state;
+	world_init(&w, 3, 10);
+	world_run(&w, 100);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	w.s[1].up = 0;
+	world_run(&w, 30500);
+	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	/* Every listed peer is heartbeated again a second later. */
+	w.now = 31000;
+	assert_int_equal(world_pump(&w, &wake), 3);
+	w.s[1].up = 1;
+	w.now = 31500;
+	world_pump(&w, &wake);
+	w.now = 32000;
+	assert_int_equal(world_pump(&w, &wake), 3);
+	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(wake, 32000 + 30000);
+
+	/* This time it stays silent: steady again after PEERS_TRIES. */
+	w.s[1].up = 0;
+	world_run(&w, 62000 + 500);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	world_run(&w, 62000 + 1000 * (PEERS_TRIES - 1) + 500);
+	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+}
+
+static void
+test_rtt_threshold(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 3, 10);
+	w.s[0].rtt = 89;
+	w.s[1].rtt = 90;
+	w.s[2].rtt = 91;
+	world_run(&w, 10);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 102), PEERS_FAR);
+	assert_int_equal(state_of(&w, 103), PEERS_FAR);
+	assert_int_equal(rank_of(&w, 102), 0);
+}
+
+/* The RTT is smoothed: one slow sample does not push a peer out. */
+static void
+test_rtt_smoothing(void **state)
+{
+	struct world w;
+	struct peers_row r;
+
+	(void)state;
+	world_init(&w, 1, 10);
+	w.s[0].rtt = 40;
+	world_run(&w, 10);
+	w.s[0].rtt = 200;
+	world_run(&w, 30010);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.rtt_ms, 60); /* 40 * 7/8 + 200 / 8 */
+	assert_int_equal(r.state, PEERS_NEIGHBOR);
+	world_run(&w, 60010);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.rtt_ms, 78);
+	world_run(&w, 90010);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_true(r.rtt_ms >= 90);
+	assert_int_equal(r.state, PEERS_FAR);
+}
+
+/* Order by RTT + peer nameserver time. */
+static void
+test_rank_score(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 4, 2);
+	w.s[0].rtt = 5;
+	w.s[0].ns = 60; /* 65 */
+	w.s[1].rtt = 30;
+	w.s[1].ns = 10; /* 40 */
+	w.s[2].rtt = 20;
+	w.s[2].ns = 30; /* 50 */
+	w.s[3].rtt = 50;
+	w.s[3].ns = 1; /* 51 */
+	world_run(&w, 10);
+	assert_int_equal(rank_of(&w, 102), 1);
+	assert_int_equal(rank_of(&w, 103), 2);
+	assert_int_equal(rank_of(&w, 104), 3);
+	assert_int_equal(rank_of(&w, 101), 4);
+	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 101), PEERS_CANDIDATE);
+}
+
+/* Distinct nameserver sets first, then fill by score. */
+static void
+test_rank_distinct_ns(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 4, 2);
+	/* 101 and 102 share a set and are the best two by score. */
+	w.s[0].nsid = w.s[1].nsid = 7;
+	w.s[2].nsid = 8;
+	w.s[3].nsid = 8;
+	w.s[2].rtt = 40;
+	w.s[3].rtt = 50;
+	world_run(&w, 10);
+	assert_int_equal(rank_of(&w, 101), 1);
+	assert_int_equal(rank_of(&w, 103), 2);
+	assert_int_equal(rank_of(&w, 102), 3);
+	assert_int_equal(rank_of(&w, 104), 4);
+	assert_int_equal(state_of(&w, 102), PEERS_CANDIDATE);
+
+	/* Our own set is 7: a different one is preferred over it. */
+	peers_set_self_nsid(w.p, 7);
+	assert_int_equal(rank_of(&w, 103), 1);
+	assert_int_equal(rank_of(&w, 101), 2);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
+
+	/* An unknown set (0) never counts as a duplicate. */
+	peers_set_self_nsid(w.p, 0);
+	w.s[0].nsid = w.s[1].nsid = 0;
+	world_run(&w, 30010);
+	assert_int_equal(rank_of(&w, 101), 1);
+	assert_int_equal(rank_of(&w, 102), 2);
+}
+
+/* Peers whose nameserver fails more than half the time rank last. */
+static void
+test_rank_failing_last(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 3, 2);
+	w.s[0].fail = 600;
+	w.s[1].fail = 500; /* not over 50 % */
+	world_run(&w, 10);
+	assert_int_equal(rank_of(&w, 102), 1);
+	assert_int_equal(rank_of(&w, 103), 2);
+	assert_int_equal(rank_of(&w, 101), 3);
+	assert_int_equal(state_of(&w, 101), PEERS_CANDIDATE);
+}
+
+/* Selection: neighbours only, HRW order, capped at peers-per-lookup. */
+static void
+test_select(void **state)
+{
+	struct world w;
+	uint64_t nbr[10], ids[16], again[16];
+	size_t order[10], i, j, k, nn = 0;
+	char name[32];
+
+	(void)state;
+	world_init(&w, 14, 10);
+	world_run(&w, 10);
+	for (i = 0; i < 14; i++)
+		if (state_of(&w, w.s[i].id) == PEERS_NEIGHBOR)
+			nbr[nn++] = w.s[i].id;
+	assert_int_equal(nn, 10);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "Host%zu.Example", i);
+		k = peers_select(w.p, name, ids, 3);
+		assert_int_equal(k, 3);
+		hrw_order(name, nbr, nn, order);
+		for (j = 0; j < k; j++)
+			assert_int_equal(ids[j], nbr[order[j]]);
+		snprintf(name, sizeof(name), "host%zu.example.", i);
+		assert_int_equal(peers_select(w.p, name, again, 3), 3);
+		assert_memory_equal(ids, again, 3 * sizeof(ids[0]));
+	}
+	assert_int_equal(peers_select(w.p, "x.example", ids, 16), 10);
+	for (j = 0; j < 10; j++)
+		assert_int_equal(state_of(&w, ids[j]), PEERS_NEIGHBOR);
+	assert_int_equal(peers_select(w.p, "x.example", ids, 0), 0);
+}
+
+/* Reload keeps the state of peers that stay. */
+static void
+test_set_list_keeps_state(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	struct peers_summary sum;
+	uint64_t ids[4] = { 102, 103, 103, 150 }, wake;
+	unsigned gen;
+
+	(void)state;
+	world_init(&w, 3, 10);
+	world_run(&w, 10);
+	assert_int_equal(peers_record_query(w.p, 102, PEERS_QUERY_SENT), 0);
+	peers_summary(w.p, &sum);
+	gen = sum.generation;
+	assert_int_equal(peers_set_list(w.p, ids, 4, w.now), 0);
+	assert_int_equal(peers_count(w.p), 3);
+	assert_int_equal(peers_find(w.p, 101, &r), -1);
+	assert_int_equal(peers_find(w.p, 102, &r), 0);
+	assert_int_equal(r.state, PEERS_NEIGHBOR);
+	assert_int_equal(r.rtt_ms, 11);
+	assert_int_equal(r.queries_sent, 1);
+	assert_int_equal(peers_find(w.p, 150, &r), 0);
+	assert_int_equal(r.state, PEERS_PROBING);
+	assert_int_equal(r.last_sent, PEERS_NEVER);
+	peers_summary(w.p, &sum);
+	assert_int_not_equal(sum.generation, gen);
+	/* The new peer is due at once; the others are not. */
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	w.s[3].id = 150;
+	w.s[3].up = 1;
+	w.s[3].rtt = 3;
+	w.n = 4;
+	assert_int_equal(world_pump(&w, &wake), 1);
+	assert_int_equal(w.sent[3], 1);
+	assert_int_equal(state_of(&w, 150), PEERS_NEIGHBOR);
+	assert_int_equal(rank_of(&w, 150), 1);
+	assert_int_equal(peers_set_list(w.p, NULL, 0, w.now), 0);
+	assert_int_equal(peers_count(w.p), 0);
+}
+
+static void
+test_ack_validation(void **state)
+{
+	struct world w;
+	struct peers_heartbeat hb[4];
+	uint64_t wake;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 1, 10);
+	/* No heartbeat sent yet: nothing to ack. */
+	assert_int_equal(peers_ack(w.p, 101, 0, 5, 5, 0, 0, 0), -1);
+	assert_int_equal(peers_heartbeat_due(w.p, 0, hb, 4, &wake), 1);
+	assert_int_equal(peers_ack(w.p, 999, hb[0].seq, 5, 5, 0, 0, 0), -1);
+	assert_int_equal(peers_ack(w.p, 101, hb[0].seq + 1, 5, 5, 0, 0, 0), -1);
+	assert_int_equal(state_of(&w, 101), PEERS_PROBING);
+	/* Late acks of recent heartbeats count; very old ones do not. */
+	for (i = 0; i < 9; w.now = wake)
+		i += peers_heartbeat_due(w.p, w.now, hb + 1, 1, &wake);
+	assert_int_equal(hb[1].seq, hb[0].seq + 9);
+	assert_int_equal(peers_ack(w.p, 101, hb[0].seq, 5, 5, 0, 0, w.now), -1);
+	assert_int_equal(peers_ack(w.p, 101, hb[1].seq - 3, 5, 5, 2000, 0,
+	    w.now), 0);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(peers_record_query(w.p, 999, PEERS_QUERY_WON), -1);
+}
+
+static void
+test_heartbeat_batch_limit(void **state)
+{
+	struct world w;
+	struct peers_heartbeat hb[4];
+	uint64_t wake;
+	size_t total = 0, k;
+
+	(void)state;
+	world_init(&w, 10, 10);
+	while ((k = peers_heartbeat_due(w.p, 0, hb, 4, &wake)) > 0) {
+		total += k;
+		assert_true(k <= 4);
+		if (total < 10)
+			assert_int_equal(wake, 0);
+	}
+	assert_int_equal(total, 10);
+	assert_int_equal(wake, 500);
+}
+
+static void
+test_counters_and_rows(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	uint64_t prev = 0;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 5, 10);
+	w.s[2].ns = 42;
+	w.s[2].fail = 2000;
+	w.s[2].nsid = 77;
+	world_run(&w, 10);
+	peers_record_query(w.p, 103, PEERS_QUERY_SENT);
+	peers_record_query(w.p, 103, PEERS_QUERY_SENT);
+	peers_record_query(w.p, 103, PEERS_QUERY_WON);
+	peers_record_query(w.p, 103, PEERS_QUERY_FAILED);
+	assert_int_equal(peers_find(w.p, 103, &r), 0);
+	assert_int_equal(r.queries_sent, 2);
+	assert_int_equal(r.queries_won, 1);
+	assert_int_equal(r.queries_failed, 1);
+	assert_int_equal(r.ns_mean_ms, 42);
+	assert_int_equal(r.ns_fail_permille, 1000);
+	assert_int_equal(r.ns_set_id, 77);
+	assert_int_equal(r.last_sent, 0);
+	assert_int_equal(r.last_ack, 0);
+	assert_true(r.has_rtt);
+	for (i = 0; i < peers_count(w.p); i++) {
+		assert_int_equal(peers_row(w.p, i, &r), 0);
+		assert_true(r.id > prev);
+		prev = r.id;
+	}
+	assert_int_equal(peers_row(w.p, i, &r), -1);
+}
+
+/* Reload of the config: fewer neighbours, a looser RTT threshold. */
+static void
+test_configure(void **state)
+{
+	struct world w;
+	struct peers_config cfg;
+
+	(void)state;
+	world_init(&w, 5, 10);
+	w.s[4].rtt = 120;
+	world_run(&w, 10);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 4);
+	assert_int_equal(state_of(&w, 105), PEERS_FAR);
+	peers_config_default(&cfg);
+	cfg.neighbors = 2;
+	cfg.neighbor_rtt_max_ms = 150;
+	peers_configure(w.p, &cfg);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 2);
+	assert_int_equal(count_state(&w, PEERS_CANDIDATE), 3);
+	assert_int_equal(rank_of(&w, 105), 5);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test_teardown(test_discovery_then_steady,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_steady_when_all_candidates_used,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_silent_neighbour_replaced,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_back_to_discovery,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rtt_threshold,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rtt_smoothing,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rank_score,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rank_distinct_ns,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rank_failing_last,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_select,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_set_list_keeps_state,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_ack_validation,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_heartbeat_batch_limit,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_counters_and_rows,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_configure,
+		    world_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
