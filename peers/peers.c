@@ -297,18 +297,12 @@ done:
 	return rc;
 }
 
-static size_t
-peers_count_nbr(const struct peers *p)
-{
-	return p->nnbr;
-}
-
 enum peers_mode
 peers_mode(const struct peers *p)
 {
 	size_t i;
 
-	if (peers_count_nbr(p) >= p->cfg.neighbors)
+	if (p->nnbr >= p->cfg.neighbors)
 		return PEERS_STEADY;
 	for (i = 0; i < p->n; i++) {
 		const struct peer *e = &p->v[i];

@@ -279,7 +279,8 @@ test_backoff_zero_floor(void **state)
 	assert_int_equal(delay_backoff_at(0, 0, 1), 2 * DELAY_STEP_FLOOR_MS);
 	assert_true(delay_backoff_at(0, 0, 2) > delay_backoff_at(0, 0, 1));
 	/* A tiny delay still steps by the floor. */
-	assert_int_equal(delay_backoff_at(3, 0, 1), 3 + 2 * DELAY_STEP_FLOOR_MS);
+	assert_int_equal(delay_backoff_at(3, 0, 1),
+	    3 + 2 * DELAY_STEP_FLOOR_MS);
 }
 
 static void
