@@ -1,0 +1,94 @@
+/* tests/nss/gai_bench.c: getaddrinfo() latency percentiles and rate. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * usage: gai_bench [-n COUNT] [-w WARMUP] [-f 4|6|0] NAME
+ * Resolves NAME COUNT times in a row, one thread, and prints
+ * "calls=N fails=F p50_us=X p99_us=Y per_s=Z". A benchmark, not a test.
+ */
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+one(const char *name, int family)
+{
+	struct addrinfo hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return -1;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	double *lat, t0, start;
+	long n = 2000, warm = 50, i, fails = 0;
+	int ch, family = AF_UNSPEC;
+
+	while ((ch = getopt(argc, argv, "n:w:f:")) != -1) {
+		switch (ch) {
+		case 'n':
+			n = atol(optarg);
+			break;
+		case 'w':
+			warm = atol(optarg);
+			break;
+		case 'f':
+			family = atoi(optarg) == 4 ? AF_INET :
+			    atoi(optarg) == 6 ? AF_INET6 : AF_UNSPEC;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc - 1 || n < 1 || n > 10000000 || warm < 0)
+		goto usage;
+	if ((lat = calloc((size_t)n, sizeof(*lat))) == NULL)
+		return 1;
+	for (i = 0; i < warm; i++)
+		one(argv[optind], family);
+	start = now_us();
+	for (i = 0; i < n; i++) {
+		t0 = now_us();
+		if (one(argv[optind], family) == -1)
+			fails++;
+		lat[i] = now_us() - t0;
+	}
+	t0 = now_us() - start;
+	qsort(lat, (size_t)n, sizeof(*lat), cmp);
+	printf("calls=%ld fails=%ld p50_us=%.1f p99_us=%.1f per_s=%.0f\n", n,
+	    fails, lat[n / 2], lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+	    n / (t0 / 1e6));
+	free(lat);
+	return fails == 0 ? 0 : 1;
+usage:
+	fprintf(stderr, "usage: gai_bench [-n count] [-w warmup] [-f 4|6|0] "
+			"name\n");
+	return 2;
+}
