@@ -1,14 +1,65 @@
 /* codnsd/stats.c: counters, latency histograms and top names. */
 #include "stats.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define HOUR_MS (3600 * 1000ULL)
+#define SLOW_US (1000 * 1000U) /* the paper's "lookups over 1 s" */
+
+/*
+ * Log-spaced bucket bounds (1-2-5 per decade, then the usual timeouts),
+ * as "le" values: a latency equal to a bound falls in that bucket. Fixed,
+ * so histograms of different nodes and restarts add up in Prometheus.
+ */
+static const uint32_t bounds[STATS_NBUCKETS] = {
+	50, 100, 200, 500,
+	1000, 2000, 5000, 10000, 20000, 50000,
+	100000, 200000, 500000, 1000000, 2000000, 5000000,
+	10000000, 20000000, 30000000, 60000000,
+};
+
+struct hist {
+	uint64_t buckets[STATS_NBUCKETS + 1];
+	uint64_t count;
+	uint64_t sum_us;
+	uint32_t min_us, max_us;
+};
+
+/*
+ * Top names in bounded memory: the space-saving algorithm (Metwally,
+ * Agrawal, El Abbadi, "Efficient computation of frequent and top-k
+ * elements in data streams", ICDT 2005). STATS_TOP_MAX counters; a name
+ * not in a full table takes over the smallest counter, inheriting its
+ * count as its error. Every name seen more than N / STATS_TOP_MAX times
+ * in a stream of N is in the table, and count - error <= true count <=
+ * count. Finding a name is a scan of 256 hashes, cheap next to a lookup.
+ */
+struct top_entry {
+	uint32_t hash;
+	uint64_t count, error;
+	char name[PROTO_NAME_MAX + 1];
+};
 
 struct stats {
+	uint64_t (*clock)(void);
 	uint64_t counters[STATS_NCOUNTERS];
-	uint64_t by_source[CODNS_SRC_PEER + 1];
-	uint64_t by_status[CODNS_UNAVAIL + 1];
-	uint64_t local_by_status[CODNS_UNAVAIL + 1];
-	uint64_t peer_by_status[CODNS_UNAVAIL + 1];
+	uint64_t lookups;
+	uint64_t by_qtype[STATS_NQTYPES];
+	uint64_t by_source[STATS_NSOURCES];
+	uint64_t by_status[STATS_NSTATUS];
+	uint64_t local_by_status[STATS_NSTATUS];
+	uint64_t peer_by_status[STATS_NSTATUS];
+	struct hist hists[STATS_NHISTS];
+	/* Ring indexed by hour since the epoch modulo 24; a slot whose
+	 * start is not the hour asked for is stale and reads as zero. */
+	struct stats_hour hours[STATS_HOURS];
+	size_t ntop;
+	struct top_entry top[STATS_TOP_MAX];
 };
 
 static const char *const stats_names[STATS_NCOUNTERS] = {
@@ -34,16 +85,45 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
 };
 
+static const char *const qtype_names[STATS_NQTYPES] = { "A", "AAAA", "ANY",
+	"PTR" };
+static const char *const status_names[STATS_NSTATUS] = { "found",
+	"notfound", "nodata", "tryagain", "unavail" };
+static const char *const source_names[STATS_NSOURCES] = { "none", "cache",
+	"local", "peer" };
+static const char *const hist_names[STATS_NHISTS] = { "end_to_end",
+	"local", "peer" };
+
+static uint64_t
+stats_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 struct stats *
 stats_new(void)
 {
-	return calloc(1, sizeof(struct stats));
+	struct stats *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->clock = stats_realtime;
+	return s;
 }
 
 void
 stats_free(struct stats *s)
 {
 	free(s);
+}
+
+void
+stats_set_clock(struct stats *s, uint64_t (*clock)(void))
+{
+	s->clock = clock != NULL ? clock : stats_realtime;
 }
 
 void
@@ -65,26 +145,646 @@ stats_counter_name(enum stats_counter c)
 	return c < STATS_NCOUNTERS ? stats_names[c] : "?";
 }
 
+const char *
+stats_qtype_name(enum stats_qtype t)
+{
+	return t < STATS_NQTYPES ? qtype_names[t] : "?";
+}
+
+const char *
+stats_status_name(uint8_t st)
+{
+	return st < STATS_NSTATUS ? status_names[st] : "?";
+}
+
+const char *
+stats_source_name(uint8_t src)
+{
+	return src < STATS_NSOURCES ? source_names[src] : "?";
+}
+
+uint32_t
+stats_bucket_bound(size_t i)
+{
+	return i < STATS_NBUCKETS ? bounds[i] : UINT32_MAX;
+}
+
+size_t
+stats_bucket_of(uint32_t us)
+{
+	size_t lo = 0, hi = STATS_NBUCKETS, mid;
+
+	/* The first bound >= us. */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (bounds[mid] < us)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+hist_add(struct hist *h, uint32_t us)
+{
+	h->buckets[stats_bucket_of(us)]++;
+	if (h->count == 0 || us < h->min_us)
+		h->min_us = us;
+	if (us > h->max_us)
+		h->max_us = us;
+	h->count++;
+	h->sum_us += us;
+}
+
+static enum stats_qtype
+qtype_of(const struct proto_request *r)
+{
+	if (r->kind == PROTO_KIND_REVERSE)
+		return STATS_QT_PTR;
+	if (r->family == CODNS_AF_INET)
+		return STATS_QT_A;
+	if (r->family == CODNS_AF_INET6)
+		return STATS_QT_AAAA;
+	return STATS_QT_ANY;
+}
+
+static uint32_t
+name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name != '\0')
+		h = (h ^ (uint8_t)*name++) * 16777619u;
+	return h;
+}
+
+static void
+top_add(struct stats *s, const char *name)
+{
+	struct top_entry *e, *min = NULL;
+	uint32_t h = name_hash(name);
+	size_t i;
+
+	for (i = 0; i < s->ntop; i++) {
+		e = &s->top[i];
+		if (e->hash == h && strcmp(e->name, name) == 0) {
+			e->count++;
+			return;
+		}
+		if (min == NULL || e->count < min->count)
+			min = e;
+	}
+	if (s->ntop < STATS_TOP_MAX) {
+		e = &s->top[s->ntop++];
+		e->count = 1;
+		e->error = 0;
+	} else {
+		e = min;
+		e->error = e->count;
+		e->count++;
+	}
+	e->hash = h;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+}
+
+static void
+hour_add(struct stats *s, const struct proto_answer *a, uint32_t us)
+{
+	uint64_t start = s->clock() / HOUR_MS * HOUR_MS;
+	struct stats_hour *hr = &s->hours[start / HOUR_MS % STATS_HOURS];
+
+	if (hr->start_ms != start) {
+		memset(hr, 0, sizeof(*hr));
+		hr->start_ms = start;
+	}
+	hr->lookups++;
+	if (a->source == CODNS_SRC_PEER)
+		hr->peer++;
+	if (us > SLOW_US)
+		hr->slow++;
+}
+
 void
 stats_lookup(struct stats *s, const struct proto_request *req,
     const struct proto_answer *a, uint32_t latency_us)
 {
-	if (a->source <= CODNS_SRC_PEER)
+	char name[PROTO_NAME_MAX + 1];
+
+	s->lookups++;
+	s->by_qtype[qtype_of(req)]++;
+	if (a->source < STATS_NSOURCES)
 		s->by_source[a->source]++;
-	if (a->status <= CODNS_UNAVAIL)
+	if (a->status < STATS_NSTATUS)
 		s->by_status[a->status]++;
+	hist_add(&s->hists[STATS_H_TOTAL], latency_us);
+	hour_add(s, a, latency_us);
+	if (req->kind == PROTO_KIND_REVERSE) {
+		if (inet_ntop(req->family == CODNS_AF_INET ? AF_INET :
+							     AF_INET6,
+			req->addr, name, sizeof(name)) == NULL)
+			return;
+		top_add(s, name);
+	} else
+		top_add(s, req->name);
 }
 
 void
 stats_local(struct stats *s, uint8_t status, uint32_t latency_us)
 {
-	if (status <= CODNS_UNAVAIL)
+	if (status < STATS_NSTATUS)
 		s->local_by_status[status]++;
+	hist_add(&s->hists[STATS_H_LOCAL], latency_us);
 }
 
 void
 stats_peer(struct stats *s, uint8_t status, uint32_t latency_us)
 {
-	if (status <= CODNS_UNAVAIL)
+	if (status < STATS_NSTATUS)
 		s->peer_by_status[status]++;
+	hist_add(&s->hists[STATS_H_PEER], latency_us);
+}
+
+uint64_t
+stats_lookups(const struct stats *s)
+{
+	return s->lookups;
+}
+
+uint64_t
+stats_by_qtype(const struct stats *s, enum stats_qtype t)
+{
+	return t < STATS_NQTYPES ? s->by_qtype[t] : 0;
+}
+
+uint64_t
+stats_by_status(const struct stats *s, uint8_t st)
+{
+	return st < STATS_NSTATUS ? s->by_status[st] : 0;
+}
+
+uint64_t
+stats_by_source(const struct stats *s, uint8_t src)
+{
+	return src < STATS_NSOURCES ? s->by_source[src] : 0;
+}
+
+uint64_t
+stats_hist_count(const struct stats *s, enum stats_hist h)
+{
+	return h < STATS_NHISTS ? s->hists[h].count : 0;
+}
+
+uint64_t
+stats_hist_sum_us(const struct stats *s, enum stats_hist h)
+{
+	return h < STATS_NHISTS ? s->hists[h].sum_us : 0;
+}
+
+uint64_t
+stats_hist_bucket(const struct stats *s, enum stats_hist h, size_t i)
+{
+	return h < STATS_NHISTS && i <= STATS_NBUCKETS ?
+	    s->hists[h].buckets[i] :
+	    0;
+}
+
+uint32_t
+stats_hist_quantile(const struct stats *s, enum stats_hist which, double q)
+{
+	const struct hist *h;
+	uint64_t rank, cum = 0;
+	double lo, hi, v;
+	size_t i;
+
+	if (which >= STATS_NHISTS || s->hists[which].count == 0)
+		return 0;
+	h = &s->hists[which];
+	rank = (uint64_t)(q * (double)h->count + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	for (i = 0; i <= STATS_NBUCKETS; i++) {
+		if (cum + h->buckets[i] >= rank)
+			break;
+		cum += h->buckets[i];
+	}
+	/* Linear inside the bucket; the extremes bound the outer ones. */
+	lo = i == 0 ? h->min_us : bounds[i - 1];
+	hi = i == STATS_NBUCKETS ? h->max_us : bounds[i];
+	v = lo + (hi - lo) * (double)(rank - cum) / (double)h->buckets[i];
+	if (v < h->min_us)
+		v = h->min_us;
+	if (v > h->max_us)
+		v = h->max_us;
+	return (uint32_t)(v + 0.5);
+}
+
+static int
+top_cmp(const void *a, const void *b)
+{
+	const struct stats_top_entry *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+size_t
+stats_top(const struct stats *s, struct stats_top_entry *out, size_t max)
+{
+	struct stats_top_entry *all;
+	size_t i, n;
+
+	if ((all = calloc(STATS_TOP_MAX, sizeof(*all))) == NULL)
+		return 0;
+	for (i = 0; i < s->ntop; i++) {
+		memcpy(all[i].name, s->top[i].name, sizeof(all[i].name));
+		all[i].count = s->top[i].count;
+		all[i].error = s->top[i].error;
+	}
+	qsort(all, s->ntop, sizeof(*all), top_cmp);
+	n = s->ntop < max ? s->ntop : max;
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
+}
+
+void
+stats_hours(const struct stats *s, struct stats_hour out[STATS_HOURS])
+{
+	uint64_t now = s->clock() / HOUR_MS * HOUR_MS, start;
+	const struct stats_hour *hr;
+	size_t i;
+
+	for (i = 0; i < STATS_HOURS; i++) {
+		start = now - i * HOUR_MS;
+		hr = &s->hours[start / HOUR_MS % STATS_HOURS];
+		if (hr->start_ms == start)
+			out[i] = *hr;
+		else {
+			memset(&out[i], 0, sizeof(out[i]));
+			out[i].start_ms = start;
+		}
+	}
+}
+
+/* --- text buffer ---------------------------------------------------------- */
+
+void
+stats_vprintf(struct stats_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	size_t cap;
+	char *p;
+	int n;
+
+	if (b->err)
+		return;
+	va_copy(ap2, ap);
+	n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0,
+	    fmt, ap2);
+	va_end(ap2);
+	if (n < 0) {
+		b->err = 1;
+		return;
+	}
+	if (b->p != NULL && (size_t)n < b->cap - b->len) {
+		b->len += (size_t)n;
+		return;
+	}
+	cap = b->cap ? b->cap : 4096;
+	while (cap - b->len <= (size_t)n)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->err = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
+stats_printf(struct stats_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stats_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/* RFC 8259, section 7: quote, backslash and control characters escaped;
+ * other bytes above 0x7e also go out as \u00XX so the text is ASCII. */
+void
+stats_json_str(struct stats_buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	stats_printf(b, "\"");
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			stats_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p > 0x7e)
+			stats_printf(b, "\\u%04x", *p);
+		else
+			stats_printf(b, "%c", *p);
+	}
+	stats_printf(b, "\"");
+}
+
+void
+stats_buf_free(struct stats_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- renderings --------------------------------------------------------- */
+
+/* Microseconds as seconds without trailing zeros: 50 -> 0.00005. */
+static void
+put_seconds(struct stats_buf *b, uint64_t us)
+{
+	char frac[8];
+	int n;
+
+	if (us % 1000000 == 0) {
+		stats_printf(b, "%llu", (unsigned long long)(us / 1000000));
+		return;
+	}
+	snprintf(frac, sizeof(frac), "%06llu",
+	    (unsigned long long)(us % 1000000));
+	for (n = 6; n > 0 && frac[n - 1] == '0'; n--)
+		frac[n - 1] = '\0';
+	stats_printf(b, "%llu.%s", (unsigned long long)(us / 1000000), frac);
+}
+
+static void
+render_counts_json(struct stats_buf *b, const char *key,
+    const char *const *names, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	stats_printf(b, "\"%s\":{", key);
+	for (i = 0; i < n; i++)
+		stats_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i],
+		    (unsigned long long)v[i]);
+	stats_printf(b, "}");
+}
+
+static void
+render_counts_text(struct stats_buf *b, const char *title,
+    const char *const *names, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	stats_printf(b, "%s\n", title);
+	for (i = 0; i < n; i++)
+		stats_printf(b, "  %-22s %12llu\n", names[i],
+		    (unsigned long long)v[i]);
+}
+
+static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
+static const char *const quantile_names[] = { "p50", "p90", "p99",
+	"p99.9" };
+
+static void
+render_json(const struct stats *s, struct stats_buf *b)
+{
+	const struct hist *h;
+	size_t i, j;
+
+	stats_printf(b, "{\"lookups\":%llu,", (unsigned long long)s->lookups);
+	render_counts_json(b, "by_type", qtype_names, s->by_qtype,
+	    STATS_NQTYPES);
+	stats_printf(b, ",");
+	render_counts_json(b, "by_result", status_names, s->by_status,
+	    STATS_NSTATUS);
+	stats_printf(b, ",");
+	render_counts_json(b, "by_source", source_names, s->by_source,
+	    STATS_NSOURCES);
+	stats_printf(b, ",");
+	render_counts_json(b, "local_by_result", status_names,
+	    s->local_by_status, STATS_NSTATUS);
+	stats_printf(b, ",");
+	render_counts_json(b, "peer_by_result", status_names,
+	    s->peer_by_status, STATS_NSTATUS);
+	stats_printf(b, ",\"latency\":{");
+	for (i = 0; i < STATS_NHISTS; i++) {
+		h = &s->hists[i];
+		stats_printf(b, "%s\"%s\":{\"count\":%llu,\"sum_us\":%llu",
+		    i ? "," : "", hist_names[i], (unsigned long long)h->count,
+		    (unsigned long long)h->sum_us);
+		for (j = 0; j < 4; j++)
+			stats_printf(b, ",\"%s_us\":%u", quantile_names[j],
+			    stats_hist_quantile(s, i, quantiles[j]));
+		stats_printf(b, ",\"max_us\":%u}", h->max_us);
+	}
+	stats_printf(b, "},");
+	render_counts_json(b, "counters", stats_names, s->counters,
+	    STATS_NCOUNTERS);
+	stats_printf(b, "}\n");
+}
+
+static void
+put_ms(struct stats_buf *b, uint32_t us)
+{
+	stats_printf(b, " %9.3f ms", us / 1000.0);
+}
+
+void
+stats_render(const struct stats *s, struct stats_buf *b, int json)
+{
+	const struct hist *h;
+	size_t i, j;
+
+	if (json) {
+		render_json(s, b);
+		return;
+	}
+	stats_printf(b, "lookups %llu\n", (unsigned long long)s->lookups);
+	render_counts_text(b, "by type", qtype_names, s->by_qtype,
+	    STATS_NQTYPES);
+	render_counts_text(b, "by result", status_names, s->by_status,
+	    STATS_NSTATUS);
+	render_counts_text(b, "by source", source_names, s->by_source,
+	    STATS_NSOURCES);
+	render_counts_text(b, "local nameserver answers", status_names,
+	    s->local_by_status, STATS_NSTATUS);
+	render_counts_text(b, "peer answers", status_names, s->peer_by_status,
+	    STATS_NSTATUS);
+	stats_printf(b, "latency      %10s %12s %12s %12s %12s %12s\n", "count",
+	    "p50", "p90", "p99", "p99.9", "max");
+	for (i = 0; i < STATS_NHISTS; i++) {
+		h = &s->hists[i];
+		stats_printf(b, "  %-10s %10llu", hist_names[i],
+		    (unsigned long long)h->count);
+		for (j = 0; j < 4; j++)
+			put_ms(b, stats_hist_quantile(s, i, quantiles[j]));
+		put_ms(b, h->max_us);
+		stats_printf(b, "\n");
+	}
+	render_counts_text(b, "counters", stats_names, s->counters,
+	    STATS_NCOUNTERS);
+}
+
+void
+stats_render_top(const struct stats *s, struct stats_buf *b, int json,
+    size_t n)
+{
+	struct stats_top_entry *top;
+	struct stats_hour hours[STATS_HOURS];
+	char when[32];
+	struct tm tm;
+	time_t t;
+	size_t i, ntop;
+
+	if ((top = calloc(STATS_TOP_MAX, sizeof(*top))) == NULL) {
+		b->err = 1;
+		return;
+	}
+	ntop = stats_top(s, top, n < STATS_TOP_MAX ? n : STATS_TOP_MAX);
+	stats_hours(s, hours);
+	if (json) {
+		stats_printf(b, "{\"lookups\":%llu,\"names\":[",
+		    (unsigned long long)s->lookups);
+		for (i = 0; i < ntop; i++) {
+			stats_printf(b, "%s{\"name\":", i ? "," : "");
+			stats_json_str(b, top[i].name);
+			stats_printf(b, ",\"count\":%llu,\"error\":%llu}",
+			    (unsigned long long)top[i].count,
+			    (unsigned long long)top[i].error);
+		}
+		stats_printf(b, "],");
+		render_counts_json(b, "types", qtype_names, s->by_qtype,
+		    STATS_NQTYPES);
+		stats_printf(b, ",\"hours\":[");
+		for (i = 0; i < STATS_HOURS; i++)
+			stats_printf(b,
+			    "%s{\"start\":%llu,\"lookups\":%llu,"
+			    "\"peer\":%llu,\"slow\":%llu}",
+			    i ? "," : "",
+			    (unsigned long long)(hours[i].start_ms / 1000),
+			    (unsigned long long)hours[i].lookups,
+			    (unsigned long long)hours[i].peer,
+			    (unsigned long long)hours[i].slow);
+		stats_printf(b, "]}\n");
+		free(top);
+		return;
+	}
+	stats_printf(b, "top names (of %llu lookups)\n  %-40s %10s %10s\n",
+	    (unsigned long long)s->lookups, "NAME", "COUNT", "MAX-ERROR");
+	for (i = 0; i < ntop; i++)
+		stats_printf(b, "  %-40s %10llu %10llu\n", top[i].name,
+		    (unsigned long long)top[i].count,
+		    (unsigned long long)top[i].error);
+	render_counts_text(b, "query types", qtype_names, s->by_qtype,
+	    STATS_NQTYPES);
+	stats_printf(b, "per hour (UTC)\n  %-17s %10s %10s %10s\n", "HOUR",
+	    "LOOKUPS", "PEER", "OVER-1S");
+	for (i = 0; i < STATS_HOURS; i++) {
+		t = (time_t)(hours[i].start_ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:00", &tm);
+		stats_printf(b, "  %-17s %10llu %10llu %10llu\n", when,
+		    (unsigned long long)hours[i].lookups,
+		    (unsigned long long)hours[i].peer,
+		    (unsigned long long)hours[i].slow);
+	}
+	free(top);
+}
+
+static void
+metric_head(struct stats_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	stats_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
+	    name, type);
+}
+
+static void
+metric_labelled(struct stats_buf *b, const char *name, const char *help,
+    const char *label, const char *const *names, const uint64_t *v,
+    size_t n)
+{
+	size_t i;
+
+	metric_head(b, name, "counter", help);
+	for (i = 0; i < n; i++)
+		stats_printf(b, "codns_%s{%s=\"%s\"} %llu\n", name, label,
+		    names[i], (unsigned long long)v[i]);
+}
+
+static void
+metric_hist(const struct stats *s, struct stats_buf *b)
+{
+	const struct hist *h;
+	uint64_t cum;
+	size_t i, j;
+
+	metric_head(b, "lookup_duration_seconds", "histogram",
+	    "Lookup latency: end_to_end to the client, local nameserver, "
+	    "peer.");
+	for (i = 0; i < STATS_NHISTS; i++) {
+		h = &s->hists[i];
+		cum = 0;
+		for (j = 0; j < STATS_NBUCKETS; j++) {
+			cum += h->buckets[j];
+			stats_printf(b,
+			    "codns_lookup_duration_seconds_bucket"
+			    "{path=\"%s\",le=\"",
+			    hist_names[i]);
+			put_seconds(b, bounds[j]);
+			stats_printf(b, "\"} %llu\n", (unsigned long long)cum);
+		}
+		stats_printf(b,
+		    "codns_lookup_duration_seconds_bucket"
+		    "{path=\"%s\",le=\"+Inf\"} %llu\n",
+		    hist_names[i], (unsigned long long)h->count);
+		stats_printf(b, "codns_lookup_duration_seconds_sum{path=\"%s\"} ",
+		    hist_names[i]);
+		put_seconds(b, h->sum_us);
+		stats_printf(b,
+		    "\ncodns_lookup_duration_seconds_count{path=\"%s\"} %llu\n",
+		    hist_names[i], (unsigned long long)h->count);
+	}
+}
+
+void
+stats_render_metrics(const struct stats *s, struct stats_buf *b)
+{
+	char name[64], help[96];
+	size_t i;
+
+	metric_head(b, "lookups_total", "counter",
+	    "Lookups answered to clients.");
+	stats_printf(b, "codns_lookups_total %llu\n",
+	    (unsigned long long)s->lookups);
+	metric_labelled(b, "lookups_by_type_total",
+	    "Lookups by query type (A, AAAA, ANY for both, PTR).", "type",
+	    qtype_names, s->by_qtype, STATS_NQTYPES);
+	metric_labelled(b, "lookups_by_result_total",
+	    "Lookups by the result sent to the client.", "result",
+	    status_names, s->by_status, STATS_NSTATUS);
+	metric_labelled(b, "lookups_by_source_total",
+	    "Lookups by what answered them.", "source", source_names,
+	    s->by_source, STATS_NSOURCES);
+	metric_labelled(b, "local_answers_total",
+	    "Local nameserver answers by result.", "result", status_names,
+	    s->local_by_status, STATS_NSTATUS);
+	metric_labelled(b, "peer_answers_total", "Peer answers by result.",
+	    "result", status_names, s->peer_by_status, STATS_NSTATUS);
+	for (i = 0; i < STATS_NCOUNTERS; i++) {
+		snprintf(name, sizeof(name), "%s_total", stats_names[i]);
+		snprintf(help, sizeof(help), "Event counter %s.",
+		    stats_names[i]);
+		metric_head(b, name, "counter", help);
+		stats_printf(b, "codns_%s %llu\n", name,
+		    (unsigned long long)s->counters[i]);
+	}
+	metric_hist(s, b);
 }

@@ -2,6 +2,7 @@
 #ifndef CODNSD_STATS_H
 #define CODNSD_STATS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,10 +33,54 @@ enum stats_counter {
 	STATS_NCOUNTERS
 };
 
+/* Query types as an operator names them: A is a forward inet lookup,
+ * AAAA inet6, ANY unspec (both families), PTR a reverse lookup. */
+enum stats_qtype {
+	STATS_QT_A,
+	STATS_QT_AAAA,
+	STATS_QT_ANY,
+	STATS_QT_PTR,
+	STATS_NQTYPES
+};
+
+/* Latency histograms: the local nameserver's answers, peers' answers and
+ * every lookup answered to a client, end to end. */
+enum stats_hist {
+	STATS_H_TOTAL,
+	STATS_H_LOCAL,
+	STATS_H_PEER,
+	STATS_NHISTS
+};
+
+#define STATS_NSTATUS (CODNS_UNAVAIL + 1)
+#define STATS_NSOURCES (CODNS_SRC_PEER + 1)
+/* Finite histogram buckets, 50 us .. 60 s (stats_bucket_bound()); one
+ * more counts everything above. */
+#define STATS_NBUCKETS 20
+#define STATS_TOP_MAX 256 /* entries of the top-names table */
+#define STATS_HOURS 24
+
 struct stats;
+
+struct stats_top_entry {
+	char name[PROTO_NAME_MAX + 1];
+	uint64_t count; /* an upper bound on the true count */
+	uint64_t error; /* count - error is a lower bound */
+};
+
+struct stats_hour {
+	uint64_t start_ms; /* wall-clock start of the hour; 0 for no data */
+	uint64_t lookups;
+	uint64_t peer;   /* answered by a peer */
+	uint64_t slow;   /* slower than 1 s end to end */
+};
 
 struct stats *stats_new(void);
 void stats_free(struct stats *);
+/* The wall clock (ms since the epoch) for per-hour counts; the default
+ * is CLOCK_REALTIME. Tests pass a fake one. */
+void stats_set_clock(struct stats *, uint64_t (*clock)(void));
+
 void stats_count(struct stats *, enum stats_counter);
 uint64_t stats_get(const struct stats *, enum stats_counter);
 const char *stats_counter_name(enum stats_counter);
@@ -47,5 +92,50 @@ void stats_lookup(struct stats *, const struct proto_request *,
 /* A local nameserver answer or a peer answer, with its latency. */
 void stats_local(struct stats *, uint8_t status, uint32_t latency_us);
 void stats_peer(struct stats *, uint8_t status, uint32_t latency_us);
+
+/* Readers, for ctl.c and the tests. */
+uint64_t stats_lookups(const struct stats *);
+uint64_t stats_by_qtype(const struct stats *, enum stats_qtype);
+uint64_t stats_by_status(const struct stats *, uint8_t status);
+uint64_t stats_by_source(const struct stats *, uint8_t source);
+const char *stats_qtype_name(enum stats_qtype);
+const char *stats_status_name(uint8_t); /* "found", "notfound", ... */
+const char *stats_source_name(uint8_t); /* "none", "cache", ... */
+/* Upper bound of finite bucket i, in microseconds. */
+uint32_t stats_bucket_bound(size_t i);
+/* Which bucket a latency falls in (STATS_NBUCKETS for above the last). */
+size_t stats_bucket_of(uint32_t latency_us);
+uint64_t stats_hist_count(const struct stats *, enum stats_hist);
+uint64_t stats_hist_sum_us(const struct stats *, enum stats_hist);
+uint64_t stats_hist_bucket(const struct stats *, enum stats_hist, size_t);
+/* Quantile q (0 < q <= 1) in microseconds, interpolated inside its
+ * bucket and clamped to the smallest and largest sample; 0 if empty. */
+uint32_t stats_hist_quantile(const struct stats *, enum stats_hist,
+    double q);
+/* The top-names table sorted by count, most first; returns how many. */
+size_t stats_top(const struct stats *, struct stats_top_entry *, size_t max);
+/* out[0] is the current hour, out[i] i hours ago. */
+void stats_hours(const struct stats *, struct stats_hour out[STATS_HOURS]);
+
+/* A growing text buffer for the renderings; on out of memory err is set
+ * and the text stops growing. */
+struct stats_buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+void stats_printf(struct stats_buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void stats_vprintf(struct stats_buf *, const char *, va_list);
+/* s as a JSON string literal, quotes included. */
+void stats_json_str(struct stats_buf *, const char *s);
+void stats_buf_free(struct stats_buf *);
+
+/* codnsctl stats, top (at most n names) and metrics bodies. */
+void stats_render(const struct stats *, struct stats_buf *, int json);
+void stats_render_top(const struct stats *, struct stats_buf *, int json,
+    size_t n);
+void stats_render_metrics(const struct stats *, struct stats_buf *);
 
 #endif
