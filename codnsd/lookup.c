@@ -138,14 +138,19 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 {
 	struct lookup_job *job = arg;
 	struct lookup *lk = job->lk;
+	struct proto_answer ans = *a;
 
 	job->uq = NULL;
 	stats_local(lk->d->stats, a->status, a->latency_us);
+	/* c-ares' getaddrinfo does not pass on the SOA minimum (RFC 2308),
+	 * so a negative answer lives for negative-ttl. */
+	if (ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA)
+		ans.ttl = lk->d->conf.negative_ttl_s;
 	/* Found, NXDOMAIN and NODATA are answers (the lookup race, 3). */
-	if (a->status != CODNS_TRYAGAIN)
-		cache_put(lk->d->cache, &job->req, a,
+	if (ans.status != CODNS_TRYAGAIN)
+		cache_put(lk->d->cache, &job->req, &ans,
 		    upstream_now_ms(lk->d->loop));
-	lookup_job_finish(job, a);
+	lookup_job_finish(job, &ans);
 }
 
 static void

@@ -30,7 +30,7 @@ def recv_exact(s, n):
     return out
 
 
-def str8(p, off):
+def _str8(p, off):
     n = p[off]
     return p[off + 1:off + 1 + n].decode(), off + 1 + n
 
@@ -38,24 +38,23 @@ def str8(p, off):
 def response(s):
     (n,) = struct.unpack("!H", recv_exact(s, 2))
     p = recv_exact(s, n)
-    ver, typ, rid, status, source, ttl, lat = struct.unpack("!BBIBBII", p[:16])
-    off = 16
-    peer, off = str8(p, off)
-    cname, off = str8(p, off)
+    _, _, rid, status, source, ttl, lat = struct.unpack("!BBIBBII", p[:16])
+    peer, off = _str8(p, 16)
+    cname, off = _str8(p, off)
     aliases = []
-    for _ in range(p[off]):
-        a, off = str8(p, off + 1) if not aliases else str8(p, off)
-        aliases.append(a)
-    if not aliases:
-        off += 1
-    addrs = []
-    nad = p[off]
+    count = p[off]
     off += 1
-    for _ in range(nad):
+    for _ in range(count):
+        a, off = _str8(p, off)
+        aliases.append(a)
+    addrs = []
+    count = p[off]
+    off += 1
+    for _ in range(count):
         fam = p[off]
         ln = 4 if fam == 4 else 16
-        raw = p[off + 1:off + 1 + ln]
-        addrs.append(socket.inet_ntop(socket.AF_INET if fam == 4 else socket.AF_INET6, raw))
+        af = socket.AF_INET if fam == 4 else socket.AF_INET6
+        addrs.append(socket.inet_ntop(af, p[off + 1:off + 1 + ln]))
         off += 1 + ln
     return {"id": rid, "status": STATUS[status], "source": SOURCE[source],
             "ttl": ttl, "latency_us": lat, "peer": peer, "cname": cname,
@@ -64,11 +63,11 @@ def response(s):
 
 def connect(addr):
     host, port = addr.rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=10)
-    return s
+    return socket.create_connection((host, int(port)), timeout=10)
 
 
 if __name__ == "__main__":
     s = connect(sys.argv[1])
-    s.sendall(request(7, sys.argv[2], FAM[sys.argv[3] if len(sys.argv) > 3 else "unspec"]))
+    fam = FAM[sys.argv[3] if len(sys.argv) > 3 else "unspec"]
+    s.sendall(request(7, sys.argv[2], fam))
     print(response(s))

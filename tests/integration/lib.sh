@@ -1,0 +1,173 @@
+# tests/integration/lib.sh: shared helpers for the integration tests.
+# Sourced by each test; every process started here is stopped on exit.
+# Traffic goes only to 127.0.0.0/8.
+
+set -u
+: "${BUILDDIR:=$(pwd)}"
+: "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+CODNSD=${CODNSD:-$BUILDDIR/codnsd/codnsd}
+CODNSCTL=${CODNSCTL:-$BUILDDIR/codnsd/codnsctl}
+DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
+LOOKUP_PY="$srcdir/tests/integration/lookup.py"
+export PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
+
+T_PASS=0
+T_FAIL=0
+T_PIDS=""
+T_DIR=$(mktemp -d /tmp/codns-test.XXXXXX)
+
+t_cleanup() {
+	local p
+	for p in $T_PIDS; do
+		kill -CONT "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $T_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ "${KEEP_TEST_DIR:-}" = "" ]; then rm -rf "$T_DIR"; fi
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ok DESCRIPTION COMMAND...: run COMMAND, count and print the result.
+ok() {
+	local desc=$1
+	shift
+	if "$@"; then
+		T_PASS=$((T_PASS + 1))
+		echo "PASS: $desc"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		echo "FAIL: $desc"
+	fi
+}
+
+# finish: the summary line and the exit status of the test.
+finish() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# free_port [ADDR]: a port free for both TCP and UDP on ADDR.
+free_port() {
+	python3 - "${1:-127.0.0.1}" <<'PY'
+import socket, sys
+addr = sys.argv[1]
+for _ in range(100):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind((addr, 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind((addr, port))
+    except OSError:
+        t.close()
+        continue
+    print(port)
+    break
+PY
+}
+
+# wait_tcp ADDR PORT: until something accepts there (at most 5 s).
+wait_tcp() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+end = time.time() + 5
+while time.time() < end:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# start_dnsmasq NAME ADDR PORT: a real DNS server serving the records in
+# $T_DIR/NAME.zone (dnsmasq lines: host-record=, cname=, ptr-record=...),
+# authoritative for test.example and the test reverse zones. Sets
+# DNSMASQ_PID_<NAME>; queries are logged to $T_DIR/NAME.log.
+start_dnsmasq() {
+	local name=$1 addr=$2 port=$3 pid
+	{
+		echo "no-resolv"
+		echo "no-hosts"
+		echo "port=$port"
+		echo "listen-address=$addr"
+		echo "bind-interfaces"
+		echo "local-ttl=300"
+		echo "log-queries"
+		echo "log-facility=$T_DIR/$name.log"
+		echo "local=/test.example/"
+		echo "local=/2.0.192.in-addr.arpa/"
+		echo "local=/8.b.d.0.1.0.0.2.ip6.arpa/"
+		cat "$T_DIR/$name.zone"
+	} >"$T_DIR/$name.conf"
+	"$DNSMASQ" --keep-in-foreground -C "$T_DIR/$name.conf" --pid-file= \
+		>"$T_DIR/$name.out" 2>&1 &
+	pid=$!
+	T_PIDS="$T_PIDS $pid"
+	eval "DNSMASQ_PID_$name=$pid"
+	for _ in $(seq 50); do
+		dig +time=1 +tries=1 @"$addr" -p "$port" ping.test.example \
+			>/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "dnsmasq $name did not start" >&2
+	cat "$T_DIR/$name.out" >&2
+	return 1
+}
+
+# queries NAME QNAME [TYPE]: how many queries dnsmasq NAME has logged.
+queries() {
+	local log=$T_DIR/$1.log
+	[ -f "$log" ] || { echo 0; return; }
+	if [ $# -ge 3 ]; then
+		grep -c "query\[$3\] $2 from" "$log"
+	else
+		grep -c "query\[[A-Z]*\] $2 from" "$log"
+	fi
+}
+
+# start_codnsd NAME: codnsd -d -c $T_DIR/NAME.codnsd.conf, logging to
+# $T_DIR/NAME.codnsd.log; waits for LISTEN_<NAME> (addr:port) to accept.
+# Sets CODNSD_PID_<NAME>. CODNSD_WRAPPER (e.g. valgrind) runs it.
+start_codnsd() {
+	local name=$1 listen pid
+	eval "listen=\$LISTEN_$name"
+	${CODNSD_WRAPPER:-} "$CODNSD" -d -c "$T_DIR/$name.codnsd.conf" \
+		>"$T_DIR/$name.codnsd.log" 2>&1 &
+	pid=$!
+	T_PIDS="$T_PIDS $pid"
+	eval "CODNSD_PID_$name=$pid"
+	if ! wait_tcp "${listen%:*}" "${listen##*:}"; then
+		echo "codnsd $name did not start" >&2
+		cat "$T_DIR/$name.codnsd.log" >&2
+		return 1
+	fi
+}
+
+# stop_pid PID: TERM it and wait (at most 10 s); its exit status.
+stop_pid() {
+	local rc=0
+	kill -CONT "$1" 2>/dev/null
+	kill -TERM "$1" 2>/dev/null || return 1
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$1" || rc=$?
+	return $rc
+}
+
+# ctl NAME ARGS...: codnsctl against daemon NAME.
+ctl() {
+	local name=$1
+	shift
+	"$CODNSCTL" -c "$T_DIR/$name.codnsd.conf" "$@"
+}
