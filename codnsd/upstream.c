@@ -300,10 +300,14 @@ upstream_configure(struct upstream *up, const struct conf *c)
 {
 	struct upstream_chan *chan;
 
+	size_t i;
+
+	for (i = 0; i < c->nupstream && i < up->nservers; i++)
+		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
+			(const struct sockaddr *)&c->upstream[i].ss))
+			break;
 	if (up->timeout_ms == c->upstream_timeout_ms &&
-	    up->nservers == c->nupstream &&
-	    memcmp(up->servers, c->upstream,
-		c->nupstream * sizeof(c->upstream[0])) == 0)
+	    up->nservers == c->nupstream && i == c->nupstream)
 		return 0;
 	if ((chan = upstream_chan_new(up, c)) == NULL)
 		return -1;
