@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!m.authenticated)
 			abort();
 		fuzz_reencode(&m, fuzz_peerproto_key, data, size);
-		/* A datagram just remembered must be refused the second time. */
+		/* One just remembered must be refused the second time. */
 		if (replay.max_skew_ms == 0)
 			peerproto_replay_init(&replay, FUZZ_PEERPROTO_SKEW);
 		if (peerproto_replay_check(&replay, &m, FUZZ_PEERPROTO_NOW) ==
