@@ -1,0 +1,268 @@
+#!/bin/bash
+# tests/nss/run_real.sh: real programs resolve through nss_codns and codnsd.
+#
+# Runs itself again inside new mount and network namespaces (unshare -mn),
+# where only a private loopback exists: nothing can reach the machine's own
+# nameserver or the internet, and fixed ports are free. There it bind-mounts
+# its own nsswitch.conf ("hosts: files codns [!UNAVAIL=return] dns"),
+# hosts and resolv.conf over /etc, and starts
+#   dnsmasq A on 127.0.0.1:5300  the zone codnsd resolves through,
+#   dnsmasq B on 127.0.0.1:53    the zone the "dns" fallback sees, with
+#                                different addresses, so each answer shows
+#                                which path gave it,
+#   codnsd on 127.0.0.1:7053     the module's default address.
+# Then getent, Python and libc_calls must give zone A's answers; a name only
+# in zone B must stay unknown (codns is authoritative when it answers); with
+# codnsd hung or killed they must give zone B's (fall-through on UNAVAIL).
+# Needs root (or user namespaces), dnsmasq, getent and the built codnsd.
+set -u
+
+top=${abs_top_builddir:-$(pwd)}
+module_dir=$top/.libs
+codnsd=$top/codnsd/codnsd
+bin=$top/tests/nss
+dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+
+if [ -z "${CODNS_IN_NS:-}" ]; then
+	for f in "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" \
+	    "$bin/libc_calls" "$bin/stress"; do
+		if [ ! -e "$f" ]; then
+			echo "run_real: SKIP: $f missing"
+			exit 77
+		fi
+	done
+	if ! command -v getent >/dev/null ||
+	    ! unshare -mn true 2>/dev/null; then
+		echo "run_real: SKIP: needs getent and unshare -mn"
+		exit 77
+	fi
+	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
+fi
+
+pass=0
+fail=0
+pids=
+tmp=$(mktemp -d /tmp/nss-real.XXXXXX)
+
+cleanup() {
+	local p
+	for p in $pids; do
+		kill -CONT "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "PASS: $desc"
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $desc"
+	fi
+}
+
+# has TEXT PATTERN: TEXT contains a line matching the extended regex.
+has() {
+	printf '%s\n' "$1" | grep -Eq -- "$2"
+}
+
+hasnt() {
+	! has "$@"
+}
+
+wait_tcp() {
+	local i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "run_real: nothing listens on $1:$2" >&2
+	return 1
+}
+
+ip link set lo up || exit 99
+# getent ahosts* ask with AI_ADDRCONFIG, which ignores loopback addresses:
+# give the namespace one address of each family (documentation ranges).
+ip addr add 192.0.2.200/32 dev lo || exit 99
+ip addr add 2001:db8::200/128 dev lo nodad || exit 99
+
+# The namespace's /etc: only codns and the loopback nameserver B.
+printf 'hosts: files codns [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+    >"$tmp/resolv.conf"
+for f in nsswitch.conf hosts resolv.conf; do
+	mount --bind "$tmp/$f" "/etc/$f" || exit 99
+done
+# No nscd may answer in the module's place.
+if [ -d /var/run/nscd ]; then
+	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
+fi
+
+start_dnsmasq() {
+	local port=$1 name=$2
+	shift 2
+	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port="$port" \
+	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
+	    --pid-file= --log-queries --log-facility=- \
+	    --local=/codns.test/ --local=/2.0.192.in-addr.arpa/ \
+	    --local=/8.b.d.0.1.0.0.2.ip6.arpa/ "$@" \
+	    >"$tmp/$name.log" 2>&1 &
+	pids="$pids $!"
+	wait_tcp 127.0.0.1 "$port"
+}
+
+start_dnsmasq 5300 dnsmasq-a \
+    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
+    --cname=www.codns.test,web.codns.test \
+    --host-record=v4.codns.test,192.0.2.52 \
+    --host-record=v6.codns.test,2001:db8::53 || exit 99
+start_dnsmasq 53 dnsmasq-b \
+    --host-record=web.codns.test,192.0.2.151,2001:db8::151 \
+    --host-record=onlydns.codns.test,192.0.2.152 || exit 99
+
+cat >"$tmp/codnsd.conf" <<EOF
+listen 127.0.0.1:7053
+upstream 127.0.0.1:5300
+control-socket $tmp/control.sock
+peers-file $tmp/no-peers
+EOF
+
+codnsd_pid=
+start_codnsd() {
+	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
+	codnsd_pid=$!
+	pids="$pids $codnsd_pid"
+	wait_tcp 127.0.0.1 7053
+}
+start_codnsd || exit 99
+
+export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS
+
+# --- through codnsd: zone A ------------------------------------------------
+out=$(getent hosts web.codns.test)
+check "getent hosts web" has "$out" '^(192\.0\.2\.51|2001:db8::51) +web\.codns\.test$'
+out=$(getent ahosts web.codns.test)
+check "getent ahosts web has both families" \
+    eval 'has "$out" "^192\.0\.2\.51 +STREAM" &&
+    has "$out" "^2001:db8::51 +STREAM" && has "$out" " web\.codns\.test$"'
+check "getent ahosts web not from dns" hasnt "$out" '151'
+out=$(getent ahostsv4 web.codns.test)
+check "getent ahostsv4 web" eval 'has "$out" "^192\.0\.2\.51 " &&
+    hasnt "$out" ":"'
+out=$(getent ahostsv6 v6.codns.test)
+check "getent ahostsv6 v6" eval 'has "$out" "^2001:db8::53 " &&
+    hasnt "$out" "192\."'
+out=$(getent ahostsv4 v6.codns.test)
+check "getent ahostsv4 of an IPv6-only name fails" test -z "$out"
+out=$(getent hosts www.codns.test)
+check "getent hosts www: canonical name and alias" \
+    has "$out" ' web\.codns\.test +www\.codns\.test$'
+out=$(getent hosts 192.0.2.51)
+check "getent hosts 192.0.2.51" has "$out" '^192\.0\.2\.51 +web\.codns\.test$'
+out=$(getent hosts 2001:db8::51)
+check "getent hosts 2001:db8::51" has "$out" '^2001:db8::51 +web\.codns\.test$'
+getent hosts nx.codns.test >/dev/null
+check "getent hosts of an unknown name: exit 2" test $? -eq 2
+getent hosts onlydns.codns.test >/dev/null
+check "NOTFOUND from codns stops before dns" test $? -eq 2
+
+out=$(python3 - <<'EOF'
+import socket
+ai = socket.getaddrinfo("www.codns.test", 80, 0, socket.SOCK_STREAM, 0,
+                        socket.AI_CANONNAME)
+print("canon", ai[0][3])
+for a in sorted(set(x[4][0] for x in ai)):
+    print("addr", a)
+print("v4", socket.gethostbyname("v4.codns.test"))
+n, al, ad = socket.gethostbyaddr("192.0.2.51")
+print("ptr4", n, ad)
+n, al, ad = socket.gethostbyaddr("2001:db8::51")
+print("ptr6", n, ad)
+try:
+    socket.getaddrinfo("nx.codns.test", 80)
+except socket.gaierror as e:
+    print("nx", e.errno == socket.EAI_NONAME)
+EOF
+)
+check "python getaddrinfo canonical name" has "$out" '^canon web\.codns\.test$'
+check "python getaddrinfo addresses" eval 'has "$out" "^addr 192\.0\.2\.51$" &&
+    has "$out" "^addr 2001:db8::51$" && test $(echo "$out" | grep -c ^addr) = 2'
+check "python gethostbyname" has "$out" '^v4 192\.0\.2\.52$'
+check "python gethostbyaddr v4" has "$out" "^ptr4 web\.codns\.test \['192\.0\.2\.51'\]$"
+check "python gethostbyaddr v6" has "$out" "^ptr6 web\.codns\.test \['2001:db8::51'\]$"
+check "python getaddrinfo unknown: EAI_NONAME" has "$out" '^nx True$'
+
+out=$("$bin/libc_calls" www.codns.test)
+check "libc getaddrinfo" has "$out" \
+    '^getaddrinfo: web\.codns\.test addrs=(192\.0\.2\.51,2001:db8::51|2001:db8::51,192\.0\.2\.51)$'
+check "libc getaddrinfo AF_INET" has "$out" \
+    '^getaddrinfo4: web\.codns\.test addrs=192\.0\.2\.51$'
+check "libc getaddrinfo AF_INET6" has "$out" \
+    '^getaddrinfo6: web\.codns\.test addrs=2001:db8::51$'
+check "libc gethostbyname" has "$out" \
+    '^gethostbyname: web\.codns\.test aliases=www\.codns\.test addrs=192\.0\.2\.51$'
+check "libc gethostbyname2 AF_INET6" has "$out" \
+    '^gethostbyname2: web\.codns\.test aliases=www\.codns\.test addrs=2001:db8::51$'
+check "libc gethostbyname_r" has "$out" \
+    '^gethostbyname_r: web\.codns\.test aliases=www\.codns\.test addrs=192\.0\.2\.51$'
+out=$("$bin/libc_calls" -x 192.0.2.51)
+check "libc gethostbyaddr v4" has "$out" \
+    '^gethostbyaddr: web\.codns\.test aliases= addrs=192\.0\.2\.51$'
+check "libc getnameinfo v4" has "$out" '^getnameinfo: web\.codns\.test$'
+out=$("$bin/libc_calls" -x 2001:db8::51)
+check "libc gethostbyaddr v6" has "$out" \
+    '^gethostbyaddr: web\.codns\.test aliases= addrs=2001:db8::51$'
+out=$("$bin/libc_calls" v4.codns.test)
+check "libc gethostbyname2 AF_INET6 of an IPv4-only name fails" \
+    has "$out" '^gethostbyname2: error 4$'
+
+# 8 threads x 2000 getaddrinfo() through nsswitch, under valgrind if any.
+calls=${CODNS_STRESS_CALLS:-2000}
+if command -v valgrind >/dev/null; then
+	vg="valgrind -q --error-exitcode=1 --errors-for-leak-kinds=definite --leak-check=full"
+else
+	vg=
+fi
+check "stress: 8 threads x $calls getaddrinfo" \
+    $vg "$bin/stress" -t 8 -n "$calls" -g web.codns.test 192.0.2.51 2001:db8::51
+
+# --- codnsd hung: after the answer timeout, the dns module answers ---------
+kill -STOP "$codnsd_pid"
+out=$(CODNS_TIMEOUT_MS=300 getent ahosts web.codns.test)
+check "codnsd stopped: getent falls through to dns" \
+    eval 'has "$out" "^192\.0\.2\.151 " && hasnt "$out" "\.51 "'
+kill -CONT "$codnsd_pid"
+out=$(getent ahostsv4 web.codns.test)
+check "codnsd continued: answers again" has "$out" '^192\.0\.2\.51 '
+
+# --- codnsd gone: refused at once, the dns module answers -------------------
+kill -TERM "$codnsd_pid"
+wait "$codnsd_pid" 2>/dev/null
+out=$(getent ahosts web.codns.test)
+check "codnsd killed: getent ahosts from dns" \
+    eval 'has "$out" "^192\.0\.2\.151 " && has "$out" "^2001:db8::151 "'
+out=$(getent hosts onlydns.codns.test)
+check "codnsd killed: a dns-only name resolves" has "$out" '^192\.0\.2\.152 '
+out=$("$bin/libc_calls" -x 192.0.2.151)
+check "codnsd killed: gethostbyaddr from dns" has "$out" \
+    '^gethostbyaddr: web\.codns\.test aliases= addrs=192\.0\.2\.151$'
+
+echo "$pass passed, $fail failed"
+if [ "$fail" -ne 0 ]; then
+	for f in "$tmp"/*.log; do
+		echo "--- $f"
+		tail -n 20 "$f"
+	done
+fi
+[ "$fail" -eq 0 ]
