@@ -544,7 +544,7 @@ render_counts_text(struct stats_buf *b, const char *title,
 
 	stats_printf(b, "%s\n", title);
 	for (i = 0; i < n; i++)
-		stats_printf(b, "  %-22s %12llu\n", names[i],
+		stats_printf(b, "  %-26s %12llu\n", names[i],
 		    (unsigned long long)v[i]);
 }
 

@@ -1,0 +1,867 @@
+/* codnsd/ctl.c: the control socket that codnsctl talks to. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "codnsd.h"
+#include "listen.h"
+#include "log.h"
+#include "lookup.h"
+#include "peernet.h"
+#include "stats.h"
+#include "upstream.h"
+
+#define CTL_WORDS_MAX 8
+#define CTL_TOP_DEFAULT 20
+#define CTL_ERR_MAX 512
+
+/*
+ * One control connection. The protocol (codnsctl.8): one request line,
+ * one reply, then the daemon closes. So a client is first reading (input
+ * bounded by CTL_LINE_MAX, deadline CTL_READ_SEC), then writing its reply
+ * from a buffer as the socket takes it (deadline CTL_WRITE_SEC): neither a
+ * silent nor a slow client ever holds the loop.
+ */
+struct ctl_client {
+	struct ctl *ctl;
+	int fd;
+	uid_t uid;
+	int have_cred;
+	ev_io rio;
+	ev_io wio;
+	ev_timer timer;
+	char in[CTL_LINE_MAX];
+	size_t inlen;
+	struct stats_buf out;
+	size_t outoff;
+	struct ctl_client *prev, *next;
+};
+
+struct ctl {
+	struct codnsd *d;
+	int fd;
+	ev_io io;
+	dev_t dev;
+	ino_t ino;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client *clients;
+	size_t nclients;
+};
+
+/* A parsed request line. */
+struct ctl_req {
+	int json;
+	size_t argc;
+	char *argv[CTL_WORDS_MAX];
+};
+
+static void
+ctl_client_free(struct ctl_client *c)
+{
+	struct ctl *ctl = c->ctl;
+	struct ev_loop *loop = ctl->d->loop;
+
+	ev_io_stop(loop, &c->rio);
+	ev_io_stop(loop, &c->wio);
+	ev_timer_stop(loop, &c->timer);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	ctl->nclients--;
+	stats_buf_free(&c->out);
+	free(c);
+}
+
+/* --- status ---------------------------------------------------------------- */
+
+static void
+json_list(struct stats_buf *b, const char *commas)
+{
+	char item[256];
+	const char *p = commas, *q;
+	size_t n;
+	int first = 1;
+
+	stats_printf(b, "[");
+	while (*p != '\0') {
+		q = strchr(p, ',');
+		n = q ? (size_t)(q - p) : strlen(p);
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (n > 0) {
+			stats_printf(b, "%s", first ? "" : ",");
+			stats_json_str(b, item);
+			first = 0;
+		}
+		p = q ? q + 1 : p + strlen(p);
+	}
+	stats_printf(b, "]");
+}
+
+static double
+hit_rate(const struct cache_stats *cs)
+{
+	uint64_t n = cs->hits + cs->misses;
+
+	return n ? 100.0 * (double)cs->hits / (double)n : 0.0;
+}
+
+static void
+status_json(struct ctl *ctl, struct stats_buf *b)
+{
+	struct codnsd *d = ctl->d;
+	const struct upstream_health *uh = upstream_health(d->upstream);
+	const struct cache_stats *cs = cache_stats(d->cache);
+	uint64_t now = upstream_now_ms(d->loop);
+	const char *reason = "";
+	unsigned l16, p16, l32, p32;
+	uint32_t delay;
+
+	stats_printf(b, "{\"version\":");
+	stats_json_str(b, PACKAGE_VERSION);
+	stats_printf(b, ",\"pid\":%ld,\"uptime_s\":%.0f,\"listeners\":",
+	    (long)getpid(), ev_now(d->loop) - d->started);
+	json_list(b, listen_addresses(d->listen));
+	stats_printf(b, ",\"upstreams\":{\"servers\":");
+	json_list(b, uh->servers);
+	stats_printf(b,
+	    ",\"mean_ms\":%u,\"fail_permille\":%u,\"queries\":%llu,"
+	    "\"failures\":%llu,\"last_ago_s\":",
+	    uh->mean_ms, uh->fail_permille, (unsigned long long)uh->queries,
+	    (unsigned long long)uh->failures);
+	if (uh->last_ms != 0 && now >= uh->last_ms)
+		stats_printf(b, "%.3f}", (double)(now - uh->last_ms) / 1000.0);
+	else
+		stats_printf(b, "null}");
+	if (d->peernet != NULL) {
+		delay = peernet_delay_ms(d->peernet, &reason);
+		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
+		stats_printf(b,
+		    ",\"peers_configured\":true,\"initial_delay_ms\":%u,"
+		    "\"initial_delay_reason\":",
+		    delay);
+		stats_json_str(b, reason ? reason : "");
+		stats_printf(b,
+		    ",\"windows\":{\"last16\":{\"local\":%u,\"peer\":%u},"
+		    "\"last32\":{\"local\":%u,\"peer\":%u}}",
+		    l16, p16, l32, p32);
+	} else
+		stats_printf(b,
+		    ",\"peers_configured\":false,\"initial_delay_ms\":null,"
+		    "\"initial_delay_reason\":null,\"windows\":null");
+	stats_printf(b,
+	    ",\"cache\":{\"entries\":%zu,\"capacity\":%zu,\"hits\":%llu,"
+	    "\"misses\":%llu,\"evictions\":%llu,\"hit_rate_percent\":%.1f}",
+	    cache_count(d->cache), cache_capacity(d->cache),
+	    (unsigned long long)cs->hits, (unsigned long long)cs->misses,
+	    (unsigned long long)cs->evictions, hit_rate(cs));
+	stats_printf(b,
+	    ",\"lookups\":%llu,\"inflight\":%zu,"
+	    "\"clients\":{\"lookup\":%zu,\"control\":%zu}}\n",
+	    (unsigned long long)stats_lookups(d->stats),
+	    lookup_inflight(d->lookup), listen_clients(d->listen),
+	    ctl->nclients);
+}
+
+static void
+put_uptime(struct stats_buf *b, double secs)
+{
+	unsigned long s = secs > 0 ? (unsigned long)secs : 0;
+
+	if (s >= 86400)
+		stats_printf(b, "%lud ", s / 86400);
+	stats_printf(b, "%02lu:%02lu:%02lu", s / 3600 % 24, s / 60 % 60,
+	    s % 60);
+}
+
+static void
+status_text(struct ctl *ctl, struct stats_buf *b)
+{
+	struct codnsd *d = ctl->d;
+	const struct upstream_health *uh = upstream_health(d->upstream);
+	const struct cache_stats *cs = cache_stats(d->cache);
+	uint64_t now = upstream_now_ms(d->loop);
+	const char *reason = NULL;
+	unsigned l16, p16, l32, p32;
+	uint32_t delay;
+
+	stats_printf(b, "%-14s codnsd %s, pid %ld\n", "version",
+	    PACKAGE_VERSION, (long)getpid());
+	stats_printf(b, "%-14s ", "uptime");
+	put_uptime(b, ev_now(d->loop) - d->started);
+	stats_printf(b, "\n%-14s %s\n", "listeners",
+	    listen_addresses(d->listen));
+	stats_printf(b, "%-14s %s\n", "upstreams",
+	    uh->servers[0] ? uh->servers : "(none)");
+	stats_printf(b,
+	    "%-14s mean %u ms, failing %.1f %%, %llu queries, %llu failed",
+	    "  health", uh->mean_ms, uh->fail_permille / 10.0,
+	    (unsigned long long)uh->queries, (unsigned long long)uh->failures);
+	if (uh->last_ms != 0 && now >= uh->last_ms)
+		stats_printf(b, ", last %.1f s ago\n",
+		    (double)(now - uh->last_ms) / 1000.0);
+	else
+		stats_printf(b, ", none yet\n");
+	if (d->peernet != NULL) {
+		delay = peernet_delay_ms(d->peernet, &reason);
+		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
+		stats_printf(b, "%-14s %u ms (%s)\n", "initial delay", delay,
+		    reason ? reason : "");
+		stats_printf(b,
+		    "%-14s last 16: local %u, peer %u; "
+		    "last 32: local %u, peer %u\n",
+		    "wins", l16, p16, l32, p32);
+	} else {
+		stats_printf(b, "%-14s n/a\n", "initial delay");
+		stats_printf(b, "%-14s none configured\n", "peers");
+	}
+	stats_printf(b,
+	    "%-14s %zu / %zu entries, hit rate %.1f %% "
+	    "(%llu hits, %llu misses)\n",
+	    "cache", cache_count(d->cache), cache_capacity(d->cache),
+	    hit_rate(cs), (unsigned long long)cs->hits,
+	    (unsigned long long)cs->misses);
+	stats_printf(b, "%-14s %llu answered, %zu in flight\n", "lookups",
+	    (unsigned long long)stats_lookups(d->stats),
+	    lookup_inflight(d->lookup));
+	stats_printf(b, "%-14s %zu lookup, %zu control\n", "clients",
+	    listen_clients(d->listen), ctl->nclients);
+}
+
+/* --- peers ----------------------------------------------------------------- */
+
+static void
+peers_render(struct ctl *ctl, struct stats_buf *b, int json)
+{
+	struct peernet_row *rows;
+	size_t i, n;
+
+	if (ctl->d->peernet == NULL) {
+		if (json)
+			stats_printf(b, "{\"configured\":false,\"peers\":[]}\n");
+		else
+			stats_printf(b, "peers: none configured\n");
+		return;
+	}
+	if ((rows = calloc(CONF_PEERS_MAX, sizeof(*rows))) == NULL) {
+		b->err = 1;
+		return;
+	}
+	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
+	if (json)
+		stats_printf(b, "{\"configured\":true,\"peers\":[");
+	else
+		stats_printf(b,
+		    "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
+		    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL",
+		    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
+	for (i = 0; i < n; i++) {
+		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
+		if (json) {
+			stats_printf(b, "%s{\"address\":", i ? "," : "");
+			stats_json_str(b, rows[i].addr);
+			stats_printf(b, ",\"state\":");
+			stats_json_str(b, rows[i].state ? rows[i].state : "");
+			stats_printf(b,
+			    ",\"rtt_ms\":%u,\"ns_ms\":%u,"
+			    "\"ns_fail_permille\":%u,\"last_heartbeat_ago_s\":",
+			    rows[i].rtt_ms, rows[i].ns_ms,
+			    rows[i].ns_fail_permille);
+			if (rows[i].last_heartbeat_ago_s < 0)
+				stats_printf(b, "null");
+			else
+				stats_printf(b, "%.3f",
+				    rows[i].last_heartbeat_ago_s);
+			stats_printf(b,
+			    ",\"sent\":%llu,\"won\":%llu,\"failed\":%llu,"
+			    "\"rank\":",
+			    (unsigned long long)rows[i].sent,
+			    (unsigned long long)rows[i].won,
+			    (unsigned long long)rows[i].failed);
+			if (rows[i].rank < 0)
+				stats_printf(b, "null}");
+			else
+				stats_printf(b, "%d}", rows[i].rank);
+			continue;
+		}
+		stats_printf(b, "%-28s %-10s %6u ms %6u ms %6.1f %% ",
+		    rows[i].addr, rows[i].state ? rows[i].state : "?",
+		    rows[i].rtt_ms, rows[i].ns_ms,
+		    rows[i].ns_fail_permille / 10.0);
+		if (rows[i].last_heartbeat_ago_s < 0)
+			stats_printf(b, "%10s", "never");
+		else
+			stats_printf(b, "%8.1f s", rows[i].last_heartbeat_ago_s);
+		stats_printf(b, " %8llu %8llu %8llu ",
+		    (unsigned long long)rows[i].sent,
+		    (unsigned long long)rows[i].won,
+		    (unsigned long long)rows[i].failed);
+		if (rows[i].rank < 0)
+			stats_printf(b, "%5s\n", "-");
+		else
+			stats_printf(b, "%5d\n", rows[i].rank);
+	}
+	if (json)
+		stats_printf(b, "]}\n");
+	free(rows);
+}
+
+/* --- metrics --------------------------------------------------------------- */
+
+static void
+gauge(struct stats_buf *b, const char *name, const char *type,
+    const char *help, double v)
+{
+	stats_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
+	    name, type);
+	if (v == (double)(uint64_t)v)
+		stats_printf(b, "codns_%s %llu\n", name,
+		    (unsigned long long)v);
+	else
+		stats_printf(b, "codns_%s %.6f\n", name, v);
+}
+
+static void
+metrics_render(struct ctl *ctl, struct stats_buf *b)
+{
+	struct codnsd *d = ctl->d;
+	const struct upstream_health *uh = upstream_health(d->upstream);
+	const struct cache_stats *cs = cache_stats(d->cache);
+	unsigned w[4];
+	const char *reason;
+
+	stats_printf(b,
+	    "# HELP codns_build_info The running codnsd version.\n"
+	    "# TYPE codns_build_info gauge\n"
+	    "codns_build_info{version=\"%s\"} 1\n",
+	    PACKAGE_VERSION);
+	gauge(b, "uptime_seconds", "gauge", "Seconds since codnsd started.",
+	    ev_now(d->loop) - d->started);
+	gauge(b, "cache_entries", "gauge", "Answers in the cache.",
+	    (double)cache_count(d->cache));
+	gauge(b, "cache_capacity", "gauge", "cache-size.",
+	    (double)cache_capacity(d->cache));
+	gauge(b, "cache_hits_total", "counter", "Cache lookups that hit.",
+	    (double)cs->hits);
+	gauge(b, "cache_misses_total", "counter", "Cache lookups that missed.",
+	    (double)cs->misses);
+	gauge(b, "cache_evictions_total", "counter",
+	    "Entries evicted because the cache was full.",
+	    (double)cs->evictions);
+	gauge(b, "lookups_in_flight", "gauge", "Resolutions in progress.",
+	    (double)lookup_inflight(d->lookup));
+	gauge(b, "lookup_clients", "gauge", "Open lookup connections.",
+	    (double)listen_clients(d->listen));
+	gauge(b, "control_clients", "gauge", "Open control connections.",
+	    (double)ctl->nclients);
+	gauge(b, "upstream_queries_total", "counter",
+	    "Queries to the local nameservers.", (double)uh->queries);
+	gauge(b, "upstream_failures_total", "counter",
+	    "Failed queries to the local nameservers.", (double)uh->failures);
+	gauge(b, "upstream_response_seconds", "gauge",
+	    "Smoothed local nameserver response time.", uh->mean_ms / 1000.0);
+	gauge(b, "upstream_failure_ratio", "gauge",
+	    "Smoothed share of failed local nameserver queries.",
+	    uh->fail_permille / 1000.0);
+	if (d->peernet != NULL) {
+		gauge(b, "initial_delay_seconds", "gauge",
+		    "Current delay before the first peer query.",
+		    peernet_delay_ms(d->peernet, &reason) / 1000.0);
+		peernet_windows(d->peernet, &w[0], &w[1], &w[2], &w[3]);
+		stats_printf(b,
+		    "# HELP codns_recent_wins Who answered among the last "
+		    "16 and 32 lookups.\n"
+		    "# TYPE codns_recent_wins gauge\n"
+		    "codns_recent_wins{window=\"16\",winner=\"local\"} %u\n"
+		    "codns_recent_wins{window=\"16\",winner=\"peer\"} %u\n"
+		    "codns_recent_wins{window=\"32\",winner=\"local\"} %u\n"
+		    "codns_recent_wins{window=\"32\",winner=\"peer\"} %u\n",
+		    w[0], w[1], w[2], w[3]);
+	}
+	stats_render_metrics(d->stats, b);
+}
+
+/* --- commands -------------------------------------------------------------- */
+
+static int
+ctl_privileged(const struct ctl_client *c)
+{
+	return c->have_cred && (c->uid == 0 || c->uid == c->ctl->d->uid);
+}
+
+static int
+cmd_flush(struct ctl_client *c, const struct ctl_req *r,
+    struct stats_buf *b, char *err)
+{
+	size_t n;
+
+	if (r->argc > 2) {
+		snprintf(err, CTL_ERR_MAX, "usage: flush [NAME]");
+		return -1;
+	}
+	if (r->argc == 2 && !proto_name_valid(r->argv[1])) {
+		snprintf(err, CTL_ERR_MAX, "invalid name");
+		return -1;
+	}
+	n = cache_flush(c->ctl->d->cache, r->argc == 2 ? r->argv[1] : NULL);
+	log_info("control: flushed %zu cache entries%s%s", n,
+	    r->argc == 2 ? " of " : "", r->argc == 2 ? r->argv[1] : "");
+	if (r->json)
+		stats_printf(b, "{\"flushed\":%zu}\n", n);
+	else
+		stats_printf(b, "flushed %zu entries\n", n);
+	return 0;
+}
+
+static int
+cmd_reload(struct ctl_client *c, const struct ctl_req *r,
+    struct stats_buf *b, char *err)
+{
+	char why[4096];
+	size_t i, n;
+
+	if (r->argc != 1) {
+		snprintf(err, CTL_ERR_MAX, "usage: reload");
+		return -1;
+	}
+	if (codnsd_reload(c->ctl->d, why, sizeof(why)) == -1) {
+		/* The reply's error is one line: join the config errors. */
+		n = strlen(why);
+		while (n > 0 && why[n - 1] == '\n')
+			why[--n] = '\0';
+		for (i = 0; i < n; i++)
+			if (why[i] == '\n')
+				why[i] = ';';
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    why);
+		snprintf(err, CTL_ERR_MAX, "reload failed: %s", why);
+		return -1;
+	}
+	log_info("configuration reloaded (control socket)");
+	stats_printf(b, r->json ? "{\"reloaded\":true}\n" : "reloaded\n");
+	return 0;
+}
+
+static int
+cmd_top(struct ctl_client *c, const struct ctl_req *r, struct stats_buf *b,
+    char *err)
+{
+	unsigned long n = CTL_TOP_DEFAULT;
+	char *end;
+
+	if (r->argc > 2) {
+		snprintf(err, CTL_ERR_MAX, "usage: top [N]");
+		return -1;
+	}
+	if (r->argc == 2) {
+		errno = 0;
+		n = strtoul(r->argv[1], &end, 10);
+		if (errno || *end != '\0' || n < 1 || n > STATS_TOP_MAX) {
+			snprintf(err, CTL_ERR_MAX, "top: N must be 1..%d",
+			    STATS_TOP_MAX);
+			return -1;
+		}
+	}
+	stats_render_top(c->ctl->d->stats, b, r->json, n);
+	return 0;
+}
+
+/* Run one request; 0 with the body in b, or -1 with a one-line error. */
+static int
+ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
+    struct stats_buf *b, char *err)
+{
+	const char *cmd = r->argv[0];
+	struct ctl *ctl = c->ctl;
+
+	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "reload") == 0) {
+		if (!ctl_privileged(c)) {
+			log_info("control: %s refused to uid %ld", cmd,
+			    c->have_cred ? (long)c->uid : -1L);
+			snprintf(err, CTL_ERR_MAX, "permission denied");
+			return -1;
+		}
+		return cmd[0] == 'f' ? cmd_flush(c, r, b, err) :
+				       cmd_reload(c, r, b, err);
+	}
+	if (strcmp(cmd, "top") == 0)
+		return cmd_top(c, r, b, err);
+	if (r->argc != 1) {
+		snprintf(err, CTL_ERR_MAX, "%s takes no arguments", cmd);
+		return -1;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		if (r->json)
+			status_json(ctl, b);
+		else
+			status_text(ctl, b);
+	} else if (strcmp(cmd, "peers") == 0)
+		peers_render(ctl, b, r->json);
+	else if (strcmp(cmd, "stats") == 0)
+		stats_render(ctl->d->stats, b, r->json);
+	else if (strcmp(cmd, "metrics") == 0)
+		metrics_render(ctl, b);
+	else {
+		snprintf(err, CTL_ERR_MAX, "unknown command %.64s", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Split the line into words. Only printable ASCII, spaces and tabs may
+ * appear; a final \r is allowed for people typing at socat. */
+static int
+ctl_parse(char *line, struct ctl_req *r, char *err)
+{
+	char *p, *save = NULL;
+	size_t n = strlen(line);
+
+	memset(r, 0, sizeof(*r));
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	for (p = line; *p != '\0'; p++)
+		if ((*p < 0x20 || *p > 0x7e) && *p != '\t') {
+			snprintf(err, CTL_ERR_MAX, "bad request");
+			return -1;
+		}
+	for (p = strtok_r(line, " \t", &save); p != NULL;
+	     p = strtok_r(NULL, " \t", &save)) {
+		if (r->argc == 0 && !r->json && strcmp(p, "json") == 0) {
+			r->json = 1;
+			continue;
+		}
+		if (r->argc == CTL_WORDS_MAX) {
+			snprintf(err, CTL_ERR_MAX, "too many words");
+			return -1;
+		}
+		r->argv[r->argc++] = p;
+	}
+	if (r->argc == 0) {
+		snprintf(err, CTL_ERR_MAX, "empty request");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- connection handling --------------------------------------------------- */
+
+static void
+ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *c = w->data;
+	ssize_t n;
+
+	n = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
+	    MSG_NOSIGNAL);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		c->outoff += (size_t)n;
+	if (n <= 0 || c->outoff == c->out.len)
+		ctl_client_free(c);
+}
+
+/* Queue the reply and switch from reading to writing. */
+static void
+ctl_reply(struct ctl_client *c, const char *err, const struct stats_buf *body)
+{
+	struct ev_loop *loop = c->ctl->d->loop;
+
+	ev_io_stop(loop, &c->rio);
+	if (err != NULL)
+		stats_printf(&c->out, "error %s\n", err);
+	else if (body->err)
+		stats_printf(&c->out, "error out of memory\n");
+	else
+		stats_printf(&c->out, "ok\n%.*s", (int)body->len,
+		    body->p ? body->p : "");
+	if (c->out.err) {
+		ctl_client_free(c);
+		return;
+	}
+	ev_timer_stop(loop, &c->timer);
+	ev_timer_set(&c->timer, CTL_WRITE_SEC, 0.);
+	ev_timer_start(loop, &c->timer);
+	ev_io_start(loop, &c->wio);
+}
+
+static void
+ctl_bad(struct ctl_client *c, const char *err)
+{
+	stats_count(c->ctl->d->stats, STATS_CTL_BAD_REQUEST);
+	log_debug("control: %s", err);
+	ctl_reply(c, err, NULL);
+}
+
+static void
+ctl_request(struct ctl_client *c, char *line)
+{
+	struct stats_buf body;
+	struct ctl_req r;
+	char err[CTL_ERR_MAX];
+
+	memset(&body, 0, sizeof(body));
+	if (ctl_parse(line, &r, err) == -1) {
+		ctl_bad(c, err);
+		return;
+	}
+	if (ctl_dispatch(c, &r, &body, err) == -1)
+		ctl_reply(c, err, NULL);
+	else
+		ctl_reply(c, NULL, &body);
+	stats_buf_free(&body);
+}
+
+static void
+ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *c = w->data;
+	char *nl;
+	ssize_t n;
+
+	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1 || (n == 0 && c->inlen == 0)) {
+		ctl_client_free(c);
+		return;
+	}
+	if (n == 0) {
+		/* Shut down mid-line: the request is not whole. */
+		ctl_bad(c, "incomplete request");
+		return;
+	}
+	c->inlen += (size_t)n;
+	if ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+		/* Bytes after the line are ignored: one request each. */
+		*nl = '\0';
+		if (memchr(c->in, '\0', (size_t)(nl - c->in)) != NULL)
+			ctl_bad(c, "bad request");
+		else
+			ctl_request(c, c->in);
+	} else if (c->inlen == sizeof(c->in))
+		ctl_bad(c, "request too long");
+}
+
+static void
+ctl_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct ctl_client *c = t->data;
+	static const char msg[] = "error timeout\n";
+
+	if (ev_is_active(&c->rio)) {
+		stats_count(c->ctl->d->stats, STATS_CTL_BAD_REQUEST);
+		/* Best effort: the client may not be reading either. */
+		(void)send(c->fd, msg, sizeof(msg) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	ctl_client_free(c);
+}
+
+static void
+ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	static const char busy[] = "error too many clients\n";
+	struct ctl *ctl = w->data;
+	struct ctl_client *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("control accept");
+		return;
+	}
+	if (ctl->nclients >= CTL_CLIENTS_MAX ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		(void)send(fd, busy, sizeof(busy) - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->uid = cred.uid;
+		c->have_cred = 1;
+	}
+	ev_io_init(&c->rio, ctl_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, ctl_write_cb, fd, EV_WRITE);
+	ev_timer_init(&c->timer, ctl_timer_cb, CTL_READ_SEC, 0.);
+	c->rio.data = c->wio.data = c->timer.data = c;
+	c->next = ctl->clients;
+	if (ctl->clients != NULL)
+		ctl->clients->prev = c;
+	ctl->clients = c;
+	ctl->nclients++;
+	ev_io_start(loop, &c->rio);
+	ev_timer_start(loop, &c->timer);
+}
+
+/* --- socket set-up --------------------------------------------------------- */
+
+/* The socket's directory: create it if missing, mode 0755, owned by the
+ * user the daemon will run as, so that it can remove the socket when it
+ * shuts down after dropping privileges. */
+static int
+ctl_mkdir(const char *path, const char *user)
+{
+	char dir[PATH_MAX];
+	struct passwd *pw;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		log_warn("control socket directory %s", dir);
+		return -1;
+	}
+	if (chmod(dir, 0755) == -1)
+		log_warn("chmod %s", dir);
+	if (user[0] != '\0' && (pw = getpwnam(user)) != NULL &&
+	    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("chown %s", dir);
+	return 0;
+}
+
+/* A socket file left by a daemon that died is removed; one that still
+ * answers belongs to a running daemon, and anything else is not ours. */
+static int
+ctl_clear_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sun->sun_path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s exists and is not a socket", sun->sun_path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rc == 0) {
+		log_warnx("another codnsd is serving %s", sun->sun_path);
+		return -1;
+	}
+	if (unlink(sun->sun_path) == -1) {
+		log_warn("unlink %s", sun->sun_path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ctl_bind(struct ctl *ctl, const struct conf *conf)
+{
+	struct sockaddr_un sun;
+	struct passwd *pw;
+	struct stat st;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+		conf->control_socket) >= (int)sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long: %s",
+		    conf->control_socket);
+		return -1;
+	}
+	if (ctl_mkdir(sun.sun_path, conf->user) == -1 ||
+	    ctl_clear_stale(&sun) == -1)
+		return -1;
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (ctl->fd == -1 ||
+	    bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("control socket %s", sun.sun_path);
+		return -1;
+	}
+	memcpy(ctl->path, sun.sun_path, sizeof(ctl->path));
+	/* Anyone may connect: flush and reload check SO_PEERCRED. */
+	if (chmod(ctl->path, CTL_SOCKET_MODE) == -1 ||
+	    lstat(ctl->path, &st) == -1) {
+		log_warn("control socket %s", ctl->path);
+		return -1;
+	}
+	if (conf->user[0] != '\0' && (pw = getpwnam(conf->user)) != NULL &&
+	    chown(ctl->path, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("chown %s", ctl->path);
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	if (listen(ctl->fd, 16) == -1) {
+		log_warn("listen %s", ctl->path);
+		return -1;
+	}
+	return 0;
+}
+
+struct ctl *
+ctl_new(struct codnsd *d)
+{
+	struct ctl *ctl;
+
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
+		return NULL;
+	ctl->d = d;
+	ctl->fd = -1;
+	if (ctl_bind(ctl, &d->conf) == -1) {
+		ctl_free(ctl);
+		return NULL;
+	}
+	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
+	ctl->io.data = ctl;
+	ev_io_start(d->loop, &ctl->io);
+	return ctl;
+}
+
+void
+ctl_free(struct ctl *ctl)
+{
+	struct stat st;
+
+	if (ctl == NULL)
+		return;
+	while (ctl->clients != NULL)
+		ctl_client_free(ctl->clients);
+	if (ctl->fd != -1) {
+		ev_io_stop(ctl->d->loop, &ctl->io);
+		close(ctl->fd);
+	}
+	/* Only our own socket: a second daemon may have replaced it. */
+	if (ctl->path[0] != '\0' && lstat(ctl->path, &st) == 0 &&
+	    st.st_dev == ctl->dev && st.st_ino == ctl->ino &&
+	    unlink(ctl->path) == -1)
+		log_warn("unlink %s", ctl->path);
+	free(ctl);
+}
+
+size_t
+ctl_clients(const struct ctl *ctl)
+{
+	return ctl->nclients;
+}

@@ -1,0 +1,27 @@
+/* codnsd/ctl.h: the control socket that codnsctl talks to. */
+#ifndef CODNSD_CTL_H
+#define CODNSD_CTL_H
+
+#include <stddef.h>
+
+struct codnsd;
+struct ctl;
+
+#define CTL_CLIENTS_MAX 64
+#define CTL_LINE_MAX 1024     /* request line, newline included */
+#define CTL_READ_SEC 5.0      /* to send the whole request line */
+#define CTL_WRITE_SEC 30.0    /* to read the whole reply */
+#define CTL_SOCKET_MODE 0666  /* read-only commands for every local user */
+
+/*
+ * Bind the `control-socket` of d's config (creating its directory, mode
+ * 0755, owned by the `user` the daemon runs as, and removing a stale
+ * socket) and serve it on d's loop. NULL (logged) on failure, or when
+ * another daemon answers on that socket.
+ */
+struct ctl *ctl_new(struct codnsd *d);
+/* Close every client and the socket, and unlink it. NULL-safe. */
+void ctl_free(struct ctl *);
+size_t ctl_clients(const struct ctl *);
+
+#endif
