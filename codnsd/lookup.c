@@ -8,12 +8,15 @@
 
 #include "cache.h"
 #include "codnsd.h"
+#include "delay.h"
 #include "log.h"
+#include "peernet.h"
 #include "stats.h"
 #include "upstream.h"
 
 #define LOOKUP_BUCKETS 1024
 #define LOOKUP_INFLIGHT_MAX 8192
+#define LOOKUP_PEERS_MAX 16
 
 struct lookup_waiter {
 	struct lookup_job *job;
@@ -22,6 +25,11 @@ struct lookup_waiter {
 	int flags;
 	uint64_t start_us;
 	struct lookup_waiter *next;
+};
+
+struct lookup_slot {
+	struct lookup_job *job;
+	struct peernet_query *q; /* NULL once answered or never sent */
 };
 
 /* One resolution in flight, shared by every identical request. */
@@ -33,6 +41,14 @@ struct lookup_job {
 	struct lookup_waiter *waiters;
 	struct upstream_query *uq;
 	ev_timer deadline;
+	/* The race with peers (DESIGN.md "The lookup race"). */
+	int racing;       /* a client waits, so peers may be asked */
+	int local_failed; /* SERVFAIL, refused or timeout from local */
+	uint32_t delay0, step;
+	size_t npeers, nasked;
+	uint64_t peer_ids[LOOKUP_PEERS_MAX];
+	struct lookup_slot slots[LOOKUP_PEERS_MAX];
+	ev_timer peer_timer;
 	struct lookup_job *next; /* hash chain */
 };
 
@@ -117,6 +133,7 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	struct lookup_job **jp;
 	struct lookup_waiter *w, *next;
 	uint64_t now = lookup_now_us(lk);
+	size_t i;
 
 	for (jp = &lk->buckets[job->hash % LOOKUP_BUCKETS]; *jp != job;
 	     jp = &(*jp)->next)
@@ -124,13 +141,116 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	*jp = job->next;
 	lk->inflight--;
 	ev_timer_stop(lk->d->loop, &job->deadline);
+	ev_timer_stop(lk->d->loop, &job->peer_timer);
 	upstream_cancel(job->uq);
+	for (i = 0; i < job->nasked; i++)
+		peernet_query_cancel(job->slots[i].q,
+		    a->status != CODNS_TRYAGAIN);
+	if (job->racing && lk->d->peernet != NULL)
+		peernet_outcome(lk->d->peernet, a->source == CODNS_SRC_PEER,
+		    a->status == CODNS_TRYAGAIN, a->latency_us / 1000);
 	for (w = job->waiters; w != NULL; w = next) {
 		next = w->next;
 		lookup_deliver(w, a, now);
 		free(w);
 	}
 	free(job);
+}
+
+static size_t
+lookup_peers_pending(const struct lookup_job *job)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < job->nasked; i++)
+		if (job->slots[i].q != NULL)
+			n++;
+	return n;
+}
+
+static void lookup_peer_cb(void *, const char *, const struct proto_answer *);
+
+/* Ask the next neighbour in HRW order; 0 when none is left. */
+static int
+lookup_ask_next(struct lookup_job *job)
+{
+	struct peernet *pn = job->lk->d->peernet;
+	struct lookup_slot *slot;
+
+	while (job->nasked < job->npeers) {
+		slot = &job->slots[job->nasked];
+		slot->job = job;
+		slot->q = peernet_query(pn, job->peer_ids[job->nasked],
+		    &job->req, lookup_peer_cb, slot);
+		job->nasked++;
+		if (slot->q != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* The backoff (CoDNS 4.1): peer k is asked at delay_backoff_at(k), each
+ * wait twice the one before, until peers-per-lookup have been asked. */
+static void
+lookup_peer_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct lookup_job *job = t->data;
+	uint32_t prev, next;
+
+	lookup_ask_next(job);
+	if (job->nasked >= job->npeers)
+		return;
+	prev = delay_backoff_at(job->delay0, job->step, (unsigned)job->nasked - 1);
+	next = delay_backoff_at(job->delay0, job->step, (unsigned)job->nasked);
+	ev_timer_set(t, (next - prev) / 1000.0, 0.);
+	ev_timer_start(loop, t);
+}
+
+static void
+lookup_peer_cb(void *arg, const char *peer, const struct proto_answer *a)
+{
+	struct lookup_slot *slot = arg;
+	struct lookup_job *job = slot->job;
+	struct lookup *lk = job->lk;
+	struct proto_answer fail;
+
+	slot->q = NULL;
+	if (a != NULL) {
+		/* First good answer wins (the lookup race, 5); the local
+		 * query is cancelled and the peer's answer is cached. */
+		cache_put(lk->d->cache, &job->req, a,
+		    upstream_now_ms(lk->d->loop));
+		lookup_job_finish(job, a);
+		return;
+	}
+	/* "Cannot resolve": the next peer at once. */
+	if (lookup_ask_next(job) || lookup_peers_pending(job) ||
+	    !job->local_failed)
+		return;
+	memset(&fail, 0, sizeof(fail));
+	fail.status = CODNS_TRYAGAIN;
+	lookup_job_finish(job, &fail);
+}
+
+/* A client waits on this job: arm the initial-delay timer. */
+static void
+lookup_race_start(struct lookup_job *job)
+{
+	struct lookup *lk = job->lk;
+	struct peernet *pn = lk->d->peernet;
+	size_t max = lk->d->conf.peers_per_lookup;
+
+	if (job->racing || pn == NULL)
+		return;
+	job->racing = 1;
+	if (max > LOOKUP_PEERS_MAX)
+		max = LOOKUP_PEERS_MAX;
+	job->npeers = peernet_select(pn, &job->req, job->peer_ids, max);
+	if (job->npeers == 0)
+		return;
+	job->delay0 = peernet_initial_delay(pn, &job->step);
+	ev_timer_set(&job->peer_timer, job->delay0 / 1000.0, 0.);
+	ev_timer_start(lk->d->loop, &job->peer_timer);
 }
 
 static void
@@ -147,10 +267,17 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 	if (ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA)
 		ans.ttl = lk->d->conf.negative_ttl_s;
 	/* Found, NXDOMAIN and NODATA are answers (the lookup race, 3). */
-	if (ans.status != CODNS_TRYAGAIN)
+	if (ans.status != CODNS_TRYAGAIN) {
 		cache_put(lk->d->cache, &job->req, &ans,
 		    upstream_now_ms(lk->d->loop));
-	lookup_job_finish(job, &ans);
+		lookup_job_finish(job, &ans);
+		return;
+	}
+	/* SERVFAIL, refused or timeout: the next peer at once, or wait for
+	 * the peers already asked. */
+	job->local_failed = 1;
+	if (!job->racing || (!lookup_ask_next(job) && !lookup_peers_pending(job)))
+		lookup_job_finish(job, &ans);
 }
 
 static void
@@ -181,6 +308,8 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	ev_timer_init(&job->deadline, lookup_deadline_cb,
 	    lk->d->conf.lookup_timeout_ms / 1000.0, 0.);
 	job->deadline.data = job;
+	ev_timer_init(&job->peer_timer, lookup_peer_timer_cb, 0., 0.);
+	job->peer_timer.data = job;
 	job->uq = upstream_resolve(lk->d->upstream, &job->req, lookup_local_cb,
 	    job);
 	if (job->uq == NULL) {
@@ -256,6 +385,8 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	w->start_us = now_us;
 	w->next = job->waiters;
 	job->waiters = w;
+	if (!(flags & LOOKUP_F_PEER))
+		lookup_race_start(job);
 	return w;
 }
 

@@ -16,6 +16,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "peernet.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -87,6 +88,10 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	d->conf = c;
 	cache_limits_of(&c, &lim);
 	cache_configure(d->cache, c.cache_size, &lim);
+	if (d->peernet != NULL)
+		return peernet_reload(d->peernet, err, errlen);
+	if (peernet_open(d, &d->peernet, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -174,6 +179,7 @@ static void
 setup(struct codnsd *d)
 {
 	struct cache_limits lim;
+	char err[1024];
 
 	cache_limits_of(&d->conf, &lim);
 	if ((d->stats = stats_new()) == NULL ||
@@ -184,6 +190,8 @@ setup(struct codnsd *d)
 		fatalx("cannot set up the upstream resolver");
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
+	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
 	ev_signal_init(&d->sighup, sighup_cb, SIGHUP);
@@ -197,6 +205,7 @@ static void
 teardown(struct codnsd *d)
 {
 	listen_free(d->listen);
+	peernet_free(d->peernet);
 	lookup_free(d->lookup);
 	upstream_free(d->upstream);
 	cache_free(d->cache);

@@ -5,7 +5,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
+struct codnsd;
 struct peernet;
+struct peernet_query;
+
+/*
+ * The UDP peer socket, the peers file, heartbeats, and the queries this
+ * node sends to peers and serves for them. The cooperation policy itself
+ * (states, ranking, HRW, the adaptive delay) lives in peers/.
+ */
+
+/* Open the peer socket when the peers file exists: 0 with *out set (NULL
+ * when there is no peers file), or -1 with a message in err. */
+int peernet_open(struct codnsd *, struct peernet **out, char *err,
+    size_t errlen);
+void peernet_free(struct peernet *);
+/* Re-read the peers file, key file and peer keys of d->conf (SIGHUP). */
+int peernet_reload(struct peernet *, char *err, size_t errlen);
+
+/* Result of a peer query: an answer (status FOUND/NOTFOUND/NODATA) or,
+ * with a == NULL, "cannot resolve". */
+typedef void peernet_cb(void *arg, const char *peer, const struct proto_answer *a);
+
+/* The neighbours to ask for req, in HRW order (at most max). */
+size_t peernet_select(struct peernet *, const struct proto_request *,
+    uint64_t *ids, size_t max);
+/* The current initial delay and the least backoff step (ms). */
+uint32_t peernet_initial_delay(const struct peernet *, uint32_t *step_min);
+/* Ask peer id; NULL if it cannot be sent (the caller moves on). */
+struct peernet_query *peernet_query(struct peernet *, uint64_t id,
+    const struct proto_request *, peernet_cb *, void *arg);
+/* Forget a query: its answer will be dropped quietly. won: it is being
+ * forgotten because another source answered (not counted as failed). */
+void peernet_query_cancel(struct peernet_query *, int answered_elsewhere);
+/* How a client lookup ended, for the adaptive delay (CoDNS 4.1). */
+void peernet_outcome(struct peernet *, int peer_won, int failed,
+    uint32_t peer_latency_ms);
 
 /* One listed peer, for codnsctl peers. */
 struct peernet_row {

@@ -605,6 +605,40 @@ upstream_ptr_name(const struct proto_request *r, char *out, size_t len)
 	snprintf(out + off, len - off, "ip6.arpa");
 }
 
+static void
+upstream_probe_cb(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct upstream_query *q = arg;
+	struct upstream_chan *chan = q->chan;
+	struct upstream *up = chan->up;
+
+	if (status != ARES_EDESTRUCTION)
+		upstream_account(up, q->start_ms, status != ARES_ETIMEOUT &&
+			status != ARES_ECONNREFUSED &&
+			status != ARES_ESERVFAIL);
+	chan->pending--;
+	free(q);
+	if (chan != up->cur && chan->pending == 0)
+		ev_idle_start(up->loop, &up->reaper);
+}
+
+void
+upstream_probe(struct upstream *up)
+{
+	struct upstream_query *q;
+	struct upstream_chan *chan = up->cur;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return;
+	q->chan = chan;
+	q->start_ms = upstream_now_ms(up->loop);
+	chan->pending++;
+	ares_query(chan->ch, ".", 1 /* C_IN */, 2 /* T_NS */,
+	    upstream_probe_cb, q);
+	upstream_chan_arm(chan);
+}
+
 struct upstream_query *
 upstream_resolve(struct upstream *up, const struct proto_request *req,
     upstream_cb *cb, void *arg)

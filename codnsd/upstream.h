@@ -35,6 +35,9 @@ struct upstream_query *upstream_resolve(struct upstream *,
 /* The callback will not be called; c-ares finishes the query unseen. */
 void upstream_cancel(struct upstream_query *);
 const struct upstream_health *upstream_health(const struct upstream *);
+/* Ask the nameservers something cheap (". NS") so the health figures stay
+ * true when there is no traffic; any DNS reply counts as alive. */
+void upstream_probe(struct upstream *);
 uint64_t upstream_now_ms(struct ev_loop *);
 
 #endif
