@@ -86,7 +86,7 @@ ctl_client_free(struct ctl_client *c)
 	free(c);
 }
 
-/* --- status ---------------------------------------------------------------- */
+/* --- status --- */
 
 static void
 json_list(struct stats_buf *b, const char *commas)
@@ -244,7 +244,7 @@ status_text(struct ctl *ctl, struct stats_buf *b)
 	    listen_clients(d->listen), ctl->nclients);
 }
 
-/* --- peers ----------------------------------------------------------------- */
+/* --- peers --- */
 
 static void
 peers_render(struct ctl *ctl, struct stats_buf *b, int json)
@@ -254,7 +254,8 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 
 	if (ctl->d->peernet == NULL) {
 		if (json)
-			stats_printf(b, "{\"configured\":false,\"peers\":[]}\n");
+			stats_printf(b,
+			    "{\"configured\":false,\"peers\":[]}\n");
 		else
 			stats_printf(b, "peers: none configured\n");
 		return;
@@ -307,7 +308,8 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 		if (rows[i].last_heartbeat_ago_s < 0)
 			stats_printf(b, "%10s", "never");
 		else
-			stats_printf(b, "%8.1f s", rows[i].last_heartbeat_ago_s);
+			stats_printf(b, "%8.1f s",
+			    rows[i].last_heartbeat_ago_s);
 		stats_printf(b, " %8llu %8llu %8llu ",
 		    (unsigned long long)rows[i].sent,
 		    (unsigned long long)rows[i].won,
@@ -322,7 +324,7 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 	free(rows);
 }
 
-/* --- metrics --------------------------------------------------------------- */
+/* --- metrics --- */
 
 static void
 gauge(struct stats_buf *b, const char *name, const char *type,
@@ -397,7 +399,7 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 	stats_render_metrics(d->stats, b);
 }
 
-/* --- commands -------------------------------------------------------------- */
+/* --- commands --- */
 
 static int
 ctl_privileged(const struct ctl_client *c)
@@ -559,7 +561,7 @@ ctl_parse(char *line, struct ctl_req *r, char *err)
 	return 0;
 }
 
-/* --- connection handling --------------------------------------------------- */
+/* --- connection handling --- */
 
 static void
 ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -716,7 +718,7 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_timer_start(loop, &c->timer);
 }
 
-/* --- socket set-up --------------------------------------------------------- */
+/* --- socket set-up --- */
 
 /* The socket's directory: create it if missing, mode 0755, owned by the
  * user the daemon will run as, so that it can remove the socket when it

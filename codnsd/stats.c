@@ -430,7 +430,7 @@ stats_hours(const struct stats *s, struct stats_hour out[STATS_HOURS])
 	}
 }
 
-/* --- text buffer ---------------------------------------------------------- */
+/* --- text buffer --- */
 
 void
 stats_vprintf(struct stats_buf *b, const char *fmt, va_list ap)
@@ -503,7 +503,7 @@ stats_buf_free(struct stats_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* --- renderings --------------------------------------------------------- */
+/* --- renderings --- */
 
 /* Microseconds as seconds without trailing zeros: 50 -> 0.00005. */
 static void
@@ -745,7 +745,8 @@ metric_hist(const struct stats *s, struct stats_buf *b)
 		    "codns_lookup_duration_seconds_bucket"
 		    "{path=\"%s\",le=\"+Inf\"} %llu\n",
 		    hist_names[i], (unsigned long long)h->count);
-		stats_printf(b, "codns_lookup_duration_seconds_sum{path=\"%s\"} ",
+		stats_printf(b,
+		    "codns_lookup_duration_seconds_sum{path=\"%s\"} ",
 		    hist_names[i]);
 		put_seconds(b, h->sum_us);
 		stats_printf(b,
