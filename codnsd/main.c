@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "codnsd.h"
 #include "conf.h"
+#include "ctl.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -192,6 +193,8 @@ setup(struct codnsd *d)
 		fatalx("cannot listen for lookups");
 	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if ((d->ctl = ctl_new(d)) == NULL)
+		fatalx("cannot open the control socket");
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
 	ev_signal_init(&d->sighup, sighup_cb, SIGHUP);
@@ -204,6 +207,7 @@ setup(struct codnsd *d)
 static void
 teardown(struct codnsd *d)
 {
+	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
 	peernet_free(d->peernet);
 	lookup_free(d->lookup);
