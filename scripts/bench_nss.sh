@@ -1,0 +1,173 @@
+#!/bin/bash
+# scripts/bench_nss.sh: getaddrinfo() latency and rate, codns vs files, dns, nscd.
+#
+# A benchmark, not a test: it prints figures and asserts nothing.
+# usage: scripts/bench_nss.sh [BUILDDIR]   (default: the current directory)
+# Environment: BENCH_N calls per run (default 20000).
+#
+# The records have a TTL of 300 s so that both caches keep them.
+# Everything runs inside new mount and network namespaces (unshare -mn) with
+# a private loopback, /run on a tmpfs and bind-mounted nsswitch.conf, hosts
+# and resolv.conf, so nothing reaches the machine's nameserver or touches
+# its /etc. One name, web.codns.test, is resolved N times by gai_bench
+# (one thread, AF_UNSPEC, no flags) through:
+#   codns  hosts: codns          codnsd answering from its cache (one
+#                                warm-up lookup fills it)
+#   files  hosts: files          an /etc/hosts line
+#   dns    hosts: dns            glibc's stub resolver -> dnsmasq on :53
+#   nscd   hosts: files dns      nscd's hosts cache (shared memory), warm
+# nscd is installed with apt-get when missing (before entering the
+# namespaces). Needs root.
+set -u
+
+top=$(cd "${1:-.}" && pwd)
+n=${BENCH_N:-20000}
+codnsd=$top/codnsd/codnsd
+bench=$top/tests/nss/gai_bench
+module_dir=$top/.libs
+dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+
+if [ -z "${CODNS_BENCH_IN_NS:-}" ]; then
+	if [ ! -x "$bench" ]; then
+		make -C "$top" tests/nss/gai_bench >/dev/null || exit 1
+	fi
+	for f in "$codnsd" "$module_dir/libnss_codns.so.2" "$dnsmasq"; do
+		[ -e "$f" ] || { echo "bench_nss: $f missing" >&2; exit 1; }
+	done
+	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
+		echo "bench_nss: installing nscd" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nscd \
+		    >/dev/null 2>&1 || echo "bench_nss: no nscd" >&2
+		# The package starts its own nscd on the host: stop it.
+		if command -v service >/dev/null; then
+			service nscd stop >/dev/null 2>&1 || true
+		fi
+	fi
+	CODNS_BENCH_IN_NS=1 exec unshare -mn "$BASH" "$0" "$top"
+fi
+
+tmp=$(mktemp -d /tmp/bench-nss.XXXXXX)
+pids=
+
+cleanup() {
+	local p
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+wait_tcp() {
+	local i
+	for i in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench_nss: nothing listens on $1:$2" >&2
+	exit 1
+}
+
+ip link set lo up
+ip addr add 192.0.2.200/32 dev lo
+mount -t tmpfs tmpfs /run
+mkdir /run/nscd
+printf '127.0.0.1 localhost\n192.0.2.51 web.codns.test\n' >"$tmp/hosts"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+    >"$tmp/resolv.conf"
+: >"$tmp/nsswitch.conf"
+for f in nsswitch.conf hosts resolv.conf; do
+	mount --bind "$tmp/$f" "/etc/$f"
+done
+
+# The zone: dnsmasq on :53 for the dns module, on :5300 for codnsd.
+for port in 53 5300; do
+	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port=$port \
+	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
+	    --pid-file= --log-queries --log-facility=- --local=/codns.test/ \
+	    --local-ttl=300 \
+	    --host-record=web.codns.test,192.0.2.51 \
+	    >"$tmp/dnsmasq-$port.log" 2>&1 &
+	pids="$pids $!"
+	wait_tcp 127.0.0.1 $port
+done
+
+cat >"$tmp/codnsd.conf" <<EOF
+listen 127.0.0.1:7053
+upstream 127.0.0.1:5300
+control-socket $tmp/control.sock
+peers-file $tmp/no-peers
+EOF
+"$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd.log" 2>&1 &
+pids="$pids $!"
+wait_tcp 127.0.0.1 7053
+
+declare -A p50 p99 rate
+
+# run LABEL NSSWITCH-HOSTS-LINE
+run() {
+	local out
+	printf 'hosts: %s\n' "$2" >"$tmp/nsswitch.conf"
+	if ! out=$(LD_LIBRARY_PATH=$module_dir "$bench" -n "$n" -w 100 \
+	    web.codns.test); then
+		echo "bench_nss: $1: lookups failed: $out" >&2
+	fi
+	p50[$1]=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
+	p99[$1]=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
+	rate[$1]=$(sed -n 's/.*per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+}
+
+# queries PORT: how many queries the dnsmasq on PORT has seen.
+queries() {
+	grep -c 'query\[' "$tmp/dnsmasq-$1.log"
+}
+
+q0=$(queries 5300)
+run codns 'codns'
+q1=$(queries 5300)
+run files 'files'
+run dns 'dns'
+
+nscd=$(command -v nscd || echo /usr/sbin/nscd)
+if [ -x "$nscd" ]; then
+	cat >"$tmp/nscd.conf" <<EOF
+	enable-cache		hosts		yes
+	positive-time-to-live	hosts		3600
+	negative-time-to-live	hosts		20
+	shared			hosts		yes
+	persistent		hosts		no
+	enable-cache		passwd		no
+	enable-cache		group		no
+	enable-cache		services	no
+	enable-cache		netgroup	no
+EOF
+	# nscd resolves through the dns module; the client asks nscd first.
+	printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
+	"$nscd" -F -f "$tmp/nscd.conf" >"$tmp/nscd.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 1 100); do
+		[ -S /run/nscd/socket ] && break
+		sleep 0.05
+	done
+	d0=$(queries 53)
+	run nscd 'dns'
+	d1=$(queries 53)
+fi
+
+printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), %s calls each, one thread\n' "$n"
+printf '%-6s %10s %10s %12s %10s %10s %10s\n' source p50_us p99_us lookups/s \
+    p50/codns p99/codns rate/codns
+for k in codns files dns nscd; do
+	[ -n "${p50[$k]:-}" ] || continue
+	awk -v k=$k -v a="${p50[$k]}" -v b="${p99[$k]}" -v c="${rate[$k]}" \
+	    -v A="${p50[codns]}" -v B="${p99[codns]}" -v C="${rate[codns]}" \
+	    'BEGIN { printf "%-6s %10.1f %10.1f %12.0f %10.2f %10.2f %10.2f\n",
+	    k, a, b, c, a / A, b / B, c / C }'
+done
+echo "queries codnsd sent upstream during its run: $((q1 - q0))" \
+    "(0: every lookup was a cache hit)"
+if [ -n "${d1:-}" ]; then
+	echo "queries nscd sent to dns during its run: $((d1 - d0))"
+fi
