@@ -149,7 +149,8 @@ worker(void *arg)
 	if ((buf = malloc(len)) == NULL)
 		return (void *)1;
 	for (i = 0; i < cfg.calls && rc == 0; i++)
-		rc = cfg.name != NULL ? gai_round(i) : module_round(i, buf, len);
+		rc = cfg.name != NULL ? gai_round(i) :
+		    module_round(i, buf, len);
 	free(buf);
 	return rc == 0 ? NULL : (void *)1;
 }
@@ -232,6 +233,6 @@ main(int argc, char **argv)
 	return bad == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: stress [-t threads] [-n calls] -m module\n"
-			"       stress [-t threads] [-n calls] -g name addr...\n");
+	    "       stress [-t threads] [-n calls] -g name addr...\n");
 	return 2;
 }
