@@ -470,7 +470,7 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	struct conf_addr *addrs = NULL;
 	struct pn_peer *list;
 	uint64_t *ids;
-	size_t n = 0, i;
+	size_t n = 0, i, j;
 
 	if (conf_load_peers(pn->d->conf.peers_file, &addrs, &n, err, errlen) ==
 	    -1) {
@@ -488,12 +488,18 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		list[i].addr = addrs[i];
-		list[i].id = ids[i] = pn_peer_id(&addrs[i]);
-		addr_format((const struct sockaddr *)&addrs[i].ss, list[i].name,
-		    sizeof(list[i].name));
+	for (i = j = 0; i < n; i++) {
+		/* One peers file serves the whole cluster: skip ourselves. */
+		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
+			(const struct sockaddr *)&pn->d->conf.peer_listen.ss))
+			continue;
+		list[j].addr = addrs[i];
+		list[j].id = ids[j] = pn_peer_id(&addrs[i]);
+		addr_format((const struct sockaddr *)&addrs[i].ss, list[j].name,
+		    sizeof(list[j].name));
+		j++;
 	}
+	n = j;
 	free(addrs);
 	if (peers_set_list(pn->peers, ids, n, pn_now(pn)) == -1) {
 		free(list);

@@ -1,0 +1,217 @@
+#!/bin/bash
+# tests/integration/test_peers.sh: a four-node codnsd cluster on loopback,
+# each node with its own dnsmasq: no peer traffic while healthy, peers
+# rescue a node whose nameserver is stopped, the delay falls to 0 and
+# climbs back, a killed peer is excluded, and bad, unlisted, unsigned,
+# wrongly signed and replayed datagrams are dropped and counted.
+. "$(dirname "$0")/lib.sh"
+
+NSPORT=$(free_port 127.0.0.11)
+LPORT=$(free_port 127.0.0.11)
+PPORT=$(free_port 127.0.0.11)
+NODES="a b c d"
+ip_of() { case $1 in a) echo 127.0.0.11 ;; b) echo 127.0.0.12 ;;
+	c) echo 127.0.0.13 ;; d) echo 127.0.0.14 ;; e) echo 127.0.0.21 ;;
+	f) echo 127.0.0.22 ;; g) echo 127.0.0.23 ;; esac; }
+
+# Every name under test.example resolves, so each lookup can use a fresh
+# name and miss the caches.
+for n in $NODES e f; do
+	echo "address=/test.example/192.0.2.77" >"$T_DIR/ns$n.zone"
+	start_dnsmasq "ns$n" "$(ip_of $n)" "$NSPORT" || exit 1
+done
+for n in $NODES; do echo "$(ip_of $n):$PPORT"; done >"$T_DIR/peers"
+
+write_conf() { # NODE PEERSFILE [EXTRA]
+	local ip
+	ip=$(ip_of "$1")
+	eval "LISTEN_$1=$ip:$LPORT"
+	cat >"$T_DIR/$1.codnsd.conf" <<EOF
+listen $ip:$LPORT
+upstream $ip:$NSPORT
+upstream-timeout 1s
+lookup-timeout 3s
+peer-listen $ip:$PPORT
+peers-file $2
+heartbeat-discovery 200ms
+heartbeat-steady 1s
+control-socket $T_DIR/$1.sock
+${3:-}
+EOF
+}
+for n in $NODES; do
+	write_conf "$n" "$T_DIR/peers"
+	start_codnsd "$n" || exit 1
+done
+
+# jget NODE COMMAND PYEXPR: evaluate PYEXPR on the JSON reply as j.
+jget() {
+	ctl "$1" --json "$2" | python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le $end ]; do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+neighbours_of() { jget "$1" peers "sum(p['state'] == 'neighbour' for p in j['peers'])"; }
+three_neighbours() { [ "$(neighbours_of a)" = 3 ]; }
+ok "node a finds its three neighbours by heartbeat" wait_for 10 three_neighbours
+
+# lookups NODE PREFIX COUNT: sequential fresh lookups; prints sources.
+lookups() {
+	python3 - "$(eval echo \$LISTEN_$1)" "$2" "$3" <<'PY'
+import sys, lookup
+addr, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = lookup.connect(addr)
+for i in range(count):
+    s.sendall(lookup.request(i + 1, "%s%d.test.example" % (prefix, i), 4))
+    r = lookup.response(s)
+    print(r["status"], r["source"], r["peer"] or "-", r["latency_us"])
+PY
+}
+count_of() { grep -c "$1" "$2"; }
+counter() { jget "$1" stats "j['counters']['$2']"; }
+
+# 1. Healthy: every lookup local, no peer query once the delay settles.
+lookups a healthy 40 >"$T_DIR/healthy.out"
+ok "healthy: 40 lookups found locally" \
+	test "$(count_of "^found local" "$T_DIR/healthy.out")" -eq 40
+ok "healthy: no peer queries sent" test "$(counter a peer_queries_sent)" -eq 0
+ok "healthy: peers' nameservers saw none of a's names" \
+	test "$(cat "$T_DIR"/ns[bcd].log | grep -c 'healthy')" -eq 0
+ok "healthy: delay is 200 ms, reason healthy" test \
+	"$(jget a status "j['initial_delay_ms'], j['initial_delay_reason']")" = \
+	"200 healthy"
+
+# 2. a's nameserver stopped: peers answer, the delay falls to 0.
+kill -STOP "$DNSMASQ_PID_nsa"
+lookups a outage 40 >"$T_DIR/outage.out"
+ok "outage: all 40 lookups answered" \
+	test "$(count_of "^found" "$T_DIR/outage.out")" -eq 40
+ok "outage: answered by peers" \
+	test "$(count_of "^found peer" "$T_DIR/outage.out")" -eq 40
+ok "outage: delay fell to 0, peers winning" test \
+	"$(jget a status "j['initial_delay_ms'], j['initial_delay_reason']")" = \
+	"0 peers-winning"
+ok "outage: the same name goes to the same peer (HRW)" eval \
+	"[ \"\$(lookups a hrw 1 | cut -d' ' -f3)\" = \"\$(ctl a flush hrw0.test.example >/dev/null; lookups a hrw 1 | cut -d' ' -f3)\" ]"
+ok "outage: peers won queries are counted" \
+	test "$(counter a peer_queries_won)" -ge 40
+
+# 3. Back: local answers again and the delay climbs back to 200 ms.
+kill -CONT "$DNSMASQ_PID_nsa"
+lookups a back 80 >"$T_DIR/back.out"
+ok "recovery: all lookups answered" \
+	test "$(count_of "^found" "$T_DIR/back.out")" -eq 80
+ok "recovery: the last 32 answered locally" \
+	test "$(tail -n 32 "$T_DIR/back.out" | grep -c "^found local")" -eq 32
+ok "recovery: delay back to 200 ms, healthy" test \
+	"$(jget a status "j['initial_delay_ms'], j['initial_delay_reason']")" = \
+	"200 healthy"
+
+# 4. Kill peer b: it is excluded, lookups still succeed through c and d.
+kill -KILL "$CODNSD_PID_b"
+b_down() { jget a peers "[p['state'] for p in j['peers'] if p['address'].startswith('$(ip_of b):')][0]" | grep -qx down; }
+ok "killed peer is marked down" wait_for 5 b_down
+kill -STOP "$DNSMASQ_PID_nsa"
+lookups a afterkill 20 >"$T_DIR/afterkill.out"
+kill -CONT "$DNSMASQ_PID_nsa"
+ok "after the kill: 20 lookups answered by peers" \
+	test "$(count_of "^found peer" "$T_DIR/afterkill.out")" -eq 20
+ok "after the kill: none from the dead peer" \
+	test "$(grep -c " $(ip_of b):" "$T_DIR/afterkill.out")" -eq 0
+
+# 5. Bad datagrams to a: unlisted sender, garbage and a forged answer from
+# the dead peer's address. Dropped and counted; clients never see them.
+unl0=$(counter a peer_unlisted_datagrams)
+bad0=$(counter a peer_bad_datagrams)
+unx0=$(counter a peer_unexpected_answers)
+python3 - "$(ip_of a)" "$PPORT" "$(ip_of b)" <<'PY'
+import socket, struct, sys
+a, port, b = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+hb = struct.pack("!HBBBIQIHQ", 0xC0D5, 1, 1, 0, 1, 0, 0, 0, 0)
+ans = struct.pack("!HBBBQ", 0xC0D5, 1, 4, 0, 12345) + \
+    struct.pack("!BBIIBBBB", 0, 3, 300, 0, 0, 0, 0, 1) + bytes([4, 6, 6, 6, 6])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.99", 0))
+u.sendto(hb, (a, port))
+u.sendto(ans, (a, port))
+f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+f.bind((b, port))
+f.sendto(b"\xc0\xd5garbage", (a, port))
+f.sendto(ans, (a, port))
+PY
+sleep 0.3
+ok "unlisted sender: dropped and counted" \
+	test "$(counter a peer_unlisted_datagrams)" -ge $((unl0 + 2))
+ok "garbage from a listed address: counted as bad" \
+	test "$(counter a peer_bad_datagrams)" -ge $((bad0 + 1))
+ok "forged answer for no outstanding id: counted as unexpected" \
+	test "$(counter a peer_unexpected_answers)" -ge $((unx0 + 1))
+ok "the forged address never reached a client" \
+	eval "! grep -q 6.6.6.6 '$T_DIR'/*.out"
+
+# 6. A keyed pair (e, f): unsigned, wrongly signed, stale and replayed
+# datagrams are dropped and counted; a well-signed heartbeat is acked.
+KEY=$(python3 -c "import os; print(os.urandom(32).hex())")
+(umask 077 && echo "$KEY" >"$T_DIR/key")
+for n in e f g; do echo "$(ip_of $n):$PPORT"; done >"$T_DIR/peers.keyed"
+for n in e f; do
+	write_conf "$n" "$T_DIR/peers.keyed" "peer-key-file $T_DIR/key"
+	start_codnsd "$n" || exit 1
+done
+f_neighbour() { jget e peers "[p['state'] for p in j['peers'] if p['address'].startswith('$(ip_of f):')][0]" | grep -qx neighbour; }
+ok "keyed peers find each other" wait_for 10 f_neighbour
+python3 - "$(ip_of e)" "$PPORT" "$(ip_of g)" "$KEY" >"$T_DIR/keyed.out" <<'PY'
+import hmac, hashlib, socket, struct, sys, time
+e, port, g, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], bytes.fromhex(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((g, port))
+s.settimeout(0.5)
+def beat(seq, flags=1):
+    return struct.pack("!HBBBIQIHQ", 0xC0D5, 1, 1, flags, seq, 1, 0, 0, 0)
+def sign(body, k, ts):
+    m = body + struct.pack("!Q", ts)
+    return m + hmac.new(k, m, hashlib.sha256).digest()
+def acked(d):
+    s.sendto(d, (e, port))
+    try:
+        r = s.recv(2000)
+        return r[3] == 2
+    except socket.timeout:
+        return False
+now = int(time.time() * 1000)
+good = sign(beat(1), key, now)
+res = [
+    acked(beat(2, 0)),                               # unsigned
+    acked(sign(beat(3), b"x" * 32, now)),            # wrong key
+    acked(sign(beat(4), key, now - 3600 * 1000)),    # stale
+    acked(good),                                     # good
+    acked(good),                                     # replayed
+]
+print(" ".join("acked" if x else "dropped" for x in res))
+PY
+ok "keyed: only the good signed heartbeat is acked" \
+	grep -qx "dropped dropped dropped acked dropped" "$T_DIR/keyed.out"
+ok "keyed: unsigned and wrong-key datagrams counted" \
+	test "$(counter e peer_bad_auth)" -ge 2
+ok "keyed: stale and replayed datagrams counted" \
+	test "$(counter e peer_stale_or_replayed)" -ge 2
+kill -STOP "$DNSMASQ_PID_nse"
+lookups e keyed 5 >"$T_DIR/keyedq.out"
+kill -CONT "$DNSMASQ_PID_nse"
+ok "keyed: signed peer queries rescue a stopped nameserver" \
+	test "$(count_of "^found peer $(ip_of f):" "$T_DIR/keyedq.out")" -eq 5
+
+# 7. Shutdown of every node is clean.
+for n in a c d e f; do
+	eval "pid=\$CODNSD_PID_$n"
+	ok "node $n exits 0 on SIGTERM" stop_pid "$pid"
+done
+finish
