@@ -815,7 +815,7 @@ ctl_bind(struct ctl *ctl, const struct conf *conf)
 		log_warn("chown %s", ctl->path);
 	ctl->dev = st.st_dev;
 	ctl->ino = st.st_ino;
-	if (listen(ctl->fd, 16) == -1) {
+	if (listen(ctl->fd, 128) == -1) {
 		log_warn("listen %s", ctl->path);
 		return -1;
 	}
