@@ -16,9 +16,10 @@
 # its own retry timer turns that into lookups of seconds. Node a's dnsmasq
 # is SIGSTOPped for BENCH_STOP_MS every BENCH_PERIOD_MS, and a small UDP
 # proxy between codnsd and it drops BENCH_DROP % of the queries (so the
-# c-ares retry after upstream-timeout shows). Both configurations see the
-# same schedule (relative to the start of their load) and the same drop
-# sequence (same seed).
+# c-ares retry after upstream-timeout shows); b, c and d get a proxy that
+# drops nothing, so that no path has an extra hop the others lack. Both
+# configurations see the same schedule (relative to the start of their
+# load) and the same drop sequence (same seed).
 #
 # Four nodes on 127.0.0.51-54, each with its own dnsmasq answering every
 # name under test.example, so each lookup uses a fresh name and misses
@@ -91,10 +92,35 @@ heartbeat-discovery 200ms
 control-socket $T_DIR/$1.sock
 EOF
 }
+# start_proxy NODE DROP SECONDS: NODE's UDP proxy on XPORT in front of
+# its dnsmasq, bounded in time; sets PROXY_PID.
+start_proxy() {
+	local ip i
+	ip=$(ip_of "$1")
+	python3 "$PY" proxy "$ip" "$XPORT" "$ip" "$NSPORT" "$2" 4242 "$3" &
+	PROXY_PID=$!
+	T_PIDS="$T_PIDS $PROXY_PID"
+	for i in $(seq 20); do
+		dig +time=1 +tries=1 @"$ip" -p "$XPORT" \
+			"ping$i-$RANDOM.test.example" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "proxy for $1 did not start" >&2
+	return 1
+}
+
+# With a lossy proxy in front of a's nameserver, every node gets one (that
+# drops nothing), so that the local path is not the only one with the
+# extra hop: otherwise peers would win races on loopback by that alone.
+UPPORT=$NSPORT
+[ "$DROP" != 0 ] && UPPORT=$XPORT
 # The peers b, c and d run through both configurations; in the first one
 # a has no peers file, so it neither asks them nor answers heartbeats.
 for n in b c d; do
-	write_conf "$n" "$T_DIR/peers" "$NSPORT"
+	if [ "$DROP" != 0 ]; then
+		start_proxy "$n" 0 $((2 * SECS + 80)) || exit 1
+	fi
+	write_conf "$n" "$T_DIR/peers" "$UPPORT"
 	start_codnsd "$n" || exit 1
 done
 
@@ -111,21 +137,14 @@ neighbours_a() {
 
 # run_config TAG PEERSFILE: one configuration of node a, measured.
 run_config() {
-	local tag=$1 dir=$T_DIR/$1 upport=$NSPORT proxy="" i
+	local tag=$1 dir=$T_DIR/$1 proxy="" i
 	mkdir -p "$dir"
+	# A fresh proxy each time: the same seed, the same drop sequence.
 	if [ "$DROP" != 0 ]; then
-		python3 "$PY" proxy "$(ip_of a)" "$XPORT" "$(ip_of a)" "$NSPORT" \
-			"$DROP" 4242 $((SECS + 40)) &
-		proxy=$!
-		T_PIDS="$T_PIDS $proxy"
-		upport=$XPORT
-		for i in $(seq 20); do
-			dig +time=1 +tries=1 @"$(ip_of a)" -p "$XPORT" \
-				"$tag-ping$i.test.example" >/dev/null 2>&1 && break
-			sleep 0.1
-		done
+		start_proxy a "$DROP" $((SECS + 40)) || exit 1
+		proxy=$PROXY_PID
 	fi
-	write_conf a "$2" "$upport"
+	write_conf a "$2" "$UPPORT"
 	start_codnsd a || exit 1
 	if [ "$2" = "$T_DIR/peers" ]; then
 		for i in $(seq 50); do neighbours_a && break; sleep 0.2; done
@@ -143,7 +162,6 @@ run_config() {
 	kill -CONT "$DNSMASQ_PID_nsa"
 	sleep 0.5 # let the peers' dnsmasq finish their logs
 	ctl a --json stats >"$dir/stats.after" || exit 1
-	# Without peers the status has no delay: printed as None.
 	jget a status "'%s ms (%s)' % (j.get('initial_delay_ms'), \
 		j.get('initial_delay_reason'))" >"$dir/delay"
 	for n in b c d; do cp "$T_DIR/ns$n.log" "$dir/peerns$n.log"; done
@@ -164,5 +182,4 @@ echo "codns bench_peers: node a ($(ip_of a)), its dnsmasq SIGSTOPped" \
 echo "$RATE fresh-name lookups/s for $SECS s per configuration; latency" \
 	"measured by the client; codnsd defaults, heartbeat-discovery 200ms"
 python3 "$PY" table "$T_DIR/np" "$T_DIR/wp"
-echo "initial delay at the end: no peers $(cat "$T_DIR/np/delay")," \
-	"peers $(cat "$T_DIR/wp/delay")"
+echo "initial delay of a at the end, with peers: $(cat "$T_DIR/wp/delay")"
