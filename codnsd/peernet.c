@@ -28,6 +28,7 @@
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
 #define PN_PROBE_IDLE_S 5.0  /* probe the nameservers after this silence */
+#define PN_PROBE_CHECK_S 1.0
 #define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
 
 struct pn_peer {
@@ -580,7 +581,8 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	delay_init(&pn->delay, d->conf.initial_delay_max_ms);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	ev_init(&pn->hb, pn_hb_cb);
-	ev_timer_init(&pn->probe, pn_probe_cb, PN_PROBE_IDLE_S, PN_PROBE_IDLE_S);
+	ev_timer_init(&pn->probe, pn_probe_cb, PN_PROBE_CHECK_S,
+	    PN_PROBE_CHECK_S);
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
 	pn->hb.data = pn->probe.data = pn->file.data = pn;
 	if ((pn->peers = peers_new(&pc)) == NULL ||

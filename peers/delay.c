@@ -138,10 +138,17 @@ delay_current(const struct delay *d, enum delay_reason *reason)
 	} else {
 		r = DELAY_ADAPTIVE;
 		delay_latency(d, &mean, &sd);
+		/* Never ask a peer before a healthy local nameserver would
+		 * have answered: where peers are as fast as the local
+		 * nameserver (a LAN, loopback), mean + sd alone lets peers
+		 * win coin tosses and the node never returns to healthy. */
 		if (d->nlat == 0 || (uint64_t)mean + sd > d->max_ms)
 			v = d->max_ms;
 		else
 			v = mean + sd;
+		if (v < DELAY_ADAPTIVE_FLOOR_MS)
+			v = d->max_ms < DELAY_ADAPTIVE_FLOOR_MS ?
+			    d->max_ms : DELAY_ADAPTIVE_FLOOR_MS;
 	}
 	if (reason != NULL)
 		*reason = r;

@@ -10,6 +10,7 @@
 #define DELAY_PEER_WINDOW 16	 /* peers won > half of the last 16 */
 #define DELAY_SAMPLES 32	 /* winning peer latencies kept */
 #define DELAY_STEP_FLOOR_MS 10	 /* least backoff step when the delay is 0 */
+#define DELAY_ADAPTIVE_FLOOR_MS 10 /* least adaptive delay */
 #define DELAY_LATENCY_CAP_MS (1U << 24) /* keeps the sums in 64 bits */
 
 /*

@@ -103,6 +103,8 @@ ok "outage: the same name goes to the same peer (HRW)" eval \
 	"[ \"\$(lookups a hrw 1 | cut -d' ' -f3)\" = \"\$(ctl a flush hrw0.test.example >/dev/null; lookups a hrw 1 | cut -d' ' -f3)\" ]"
 ok "outage: peers won queries are counted" \
 	test "$(counter a peer_queries_won)" -ge 40
+ok "outage: codnsctl lookup names the peer that answered" eval \
+	"ctl a lookup -4 shown.test.example | grep -qE 'source   peer 127\\.0\\.0\\.1[234]:$PPORT'"
 
 # 3. Back: local answers again and the delay climbs back to 200 ms.
 kill -CONT "$DNSMASQ_PID_nsa"
@@ -126,6 +128,23 @@ ok "after the kill: 20 lookups answered by peers" \
 	test "$(count_of "^found peer" "$T_DIR/afterkill.out")" -eq 20
 ok "after the kill: none from the dead peer" \
 	test "$(grep -c " $(ip_of b):" "$T_DIR/afterkill.out")" -eq 0
+
+# The peers file is re-read when it changes: drop d, then put it back.
+grep -v "$(ip_of d):" "$T_DIR/peers" >"$T_DIR/peers.new"
+mv "$T_DIR/peers.new" "$T_DIR/peers"
+listed() { jget a peers "len(j['peers'])"; }
+two_listed() { [ "$(listed)" = 2 ]; }
+ok "a changed peers file is picked up without a signal" wait_for 6 two_listed
+for n in $NODES; do echo "$(ip_of $n):$PPORT"; done >"$T_DIR/peers"
+kill -HUP "$CODNSD_PID_a"
+three_listed() { [ "$(listed)" = 3 ]; }
+ok "SIGHUP re-reads the peers file" wait_for 3 three_listed
+
+# Idle nameserver health is probed, so heartbeats report real health.
+q0=$(jget a status "j['upstreams']['queries']")
+sleep 7
+ok "an idle node probes its nameserver" \
+	test "$(jget a status "j['upstreams']['queries']")" -gt "$q0"
 
 # 5. Bad datagrams to a: unlisted sender, garbage and a forged answer from
 # the dead peer's address. Dropped and counted; clients never see them.

@@ -193,6 +193,24 @@ test_adaptive_capped(void **state)
 	assert_int_equal(r, DELAY_ADAPTIVE);
 }
 
+/* Peers as fast as the local nameserver: the adaptive delay keeps a floor
+ * so that a recovered nameserver wins its races again. */
+static void
+test_adaptive_floor(void **state)
+{
+	struct delay d;
+	enum delay_reason r;
+
+	(void)state;
+	delay_init(&d, 200);
+	record_peer(&d, 16, 1);
+	record_local(&d, 9);
+	assert_int_equal(delay_current(&d, &r), DELAY_ADAPTIVE_FLOOR_MS);
+	assert_int_equal(r, DELAY_ADAPTIVE);
+	delay_set_max(&d, 5);
+	assert_int_equal(delay_current(&d, &r), 5);
+}
+
 /* Only the last 32 winning latencies count. */
 static void
 test_latency_window(void **state)
@@ -317,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_peers_winning_window_slides),
 		cmocka_unit_test(test_adaptive_mean_sd),
 		cmocka_unit_test(test_adaptive_capped),
+		cmocka_unit_test(test_adaptive_floor),
 		cmocka_unit_test(test_latency_window),
 		cmocka_unit_test(test_climb_back),
 		cmocka_unit_test(test_set_max),
