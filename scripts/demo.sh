@@ -47,7 +47,7 @@ say "node 1: codnsctl peers"
 ctl n1 peers
 say "node 1: codnsctl lookup www.test.example (local), then again (cache)"
 ctl n1 lookup www.test.example
-ctl n1 lookup -4 www.test.example
+ctl n1 lookup www.test.example
 say "node 1's nameserver stops (SIGSTOP): its peers answer"
 kill -STOP "$DNSMASQ_PID_ns1"
 for i in 1 2 3 4 5 6; do
