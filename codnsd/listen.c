@@ -59,6 +59,7 @@ struct listen {
 };
 
 static void listen_conn_update(struct listen_conn *);
+static int listen_send(struct listen_conn *);
 
 static void
 listen_conn_free(struct listen_conn *c)
@@ -201,30 +202,46 @@ listen_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (n < 0)
 		return;
 	c->inlen += (size_t)n;
-	if (listen_process(c) == 0)
-		listen_conn_update(c);
+	if (listen_process(c) == -1)
+		return;
+	/* Cache hits are answered already: send now rather than wait a
+	 * loop iteration for the write watcher. */
+	if (c->outlen > c->outoff && listen_send(c) == -1) {
+		listen_conn_free(c);
+		return;
+	}
+	listen_conn_update(c);
+}
+
+/* Send what is queued without blocking: 0, or -1 when the connection is
+ * broken or finished (the caller frees it). */
+static int
+listen_send(struct listen_conn *c)
+{
+	ssize_t n;
+
+	n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (n > 0)
+		c->outoff += (size_t)n;
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		if (c->closing)
+			return -1;
+	}
+	return 0;
 }
 
 static void
 listen_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listen_conn *c = w->data;
-	ssize_t n;
 
-	n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-	    MSG_NOSIGNAL);
-	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+	if (listen_send(c) == -1) {
 		listen_conn_free(c);
 		return;
-	}
-	if (n > 0)
-		c->outoff += (size_t)n;
-	if (c->outoff == c->outlen) {
-		c->outoff = c->outlen = 0;
-		if (c->closing) {
-			listen_conn_free(c);
-			return;
-		}
 	}
 	/* Frames held back by the pipeline cap may go now. */
 	if (listen_process(c) == 0)
