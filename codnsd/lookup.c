@@ -112,17 +112,18 @@ lookup_now_us(struct lookup *lk)
 	return (uint64_t)(ev_now(lk->d->loop) * 1e6);
 }
 
+/* Hand an answer to one waiter, with its own latency; client lookups
+ * (not peers') are counted. */
 static void
-lookup_deliver(struct lookup_waiter *w, const struct proto_answer *a,
-    uint64_t now)
+lookup_answer(struct lookup *lk, const struct proto_request *req, int flags,
+    uint64_t start_us, lookup_cb *cb, void *arg, const struct proto_answer *a)
 {
 	struct proto_answer out = *a;
-	struct lookup *lk = w->job ? w->job->lk : NULL;
 
-	out.latency_us = (uint32_t)(now - w->start_us);
-	if (lk != NULL && !(w->flags & LOOKUP_F_PEER))
-		stats_lookup(lk->d->stats, &w->job->req, &out, out.latency_us);
-	w->cb(w->arg, &out);
+	out.latency_us = (uint32_t)(lookup_now_us(lk) - start_us);
+	if (!(flags & LOOKUP_F_PEER))
+		stats_lookup(lk->d->stats, req, &out, out.latency_us);
+	cb(arg, &out);
 }
 
 /* Unlink the job, answer every waiter, free everything it owns. */
@@ -132,7 +133,6 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	struct lookup *lk = job->lk;
 	struct lookup_job **jp;
 	struct lookup_waiter *w, *next;
-	uint64_t now = lookup_now_us(lk);
 	size_t i;
 
 	for (jp = &lk->buckets[job->hash % LOOKUP_BUCKETS]; *jp != job;
@@ -151,7 +151,8 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 		    a->status == CODNS_TRYAGAIN, a->latency_us / 1000);
 	for (w = job->waiters; w != NULL; w = next) {
 		next = w->next;
-		lookup_deliver(w, a, now);
+		lookup_answer(lk, &job->req, w->flags, w->start_us, w->cb,
+		    w->arg, a);
 		free(w);
 	}
 	free(job);
@@ -323,25 +324,6 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	return job;
 }
 
-static void
-lookup_now(struct lookup *lk, const struct proto_request *req, int flags,
-    const struct proto_answer *a, uint64_t start, lookup_cb *cb, void *arg)
-{
-	struct lookup_job fake;
-	struct lookup_waiter w;
-
-	memset(&fake, 0, sizeof(fake));
-	fake.lk = lk;
-	fake.req = *req;
-	memset(&w, 0, sizeof(w));
-	w.job = &fake;
-	w.cb = cb;
-	w.arg = arg;
-	w.flags = flags;
-	w.start_us = start;
-	lookup_deliver(&w, a, lookup_now_us(lk));
-}
-
 struct lookup_waiter *
 lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
     lookup_cb *cb, void *arg)
@@ -358,7 +340,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	for (p = key.name; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (cache_get(lk->d->cache, &key, now, &a)) {
-		lookup_now(lk, &key, flags, &a, now_us, cb, arg);
+		lookup_answer(lk, &key, flags, now_us, cb, arg, &a);
 		return NULL;
 	}
 	hash = lookup_hash(&key);
@@ -375,7 +357,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	if (job == NULL || (w = calloc(1, sizeof(*w))) == NULL) {
 		memset(&a, 0, sizeof(a));
 		a.status = CODNS_TRYAGAIN;
-		lookup_now(lk, &key, flags, &a, now_us, cb, arg);
+		lookup_answer(lk, &key, flags, now_us, cb, arg, &a);
 		return NULL;
 	}
 	w->job = job;

@@ -377,19 +377,26 @@ upstream_status(int status)
 	}
 }
 
+/* A query is done: a draining channel with none left is reaped. */
 static void
-upstream_deliver(struct upstream_query *q, const struct proto_answer *a)
+upstream_query_free(struct upstream_query *q)
 {
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
-	if (q->cb != NULL)
-		q->cb(q->arg, a);
 	chan->pending--;
-	ev_timer_stop(up->loop, &q->defer);
 	free(q);
 	if (chan != up->cur && chan->pending == 0)
 		ev_idle_start(up->loop, &up->reaper);
+}
+
+static void
+upstream_deliver(struct upstream_query *q, const struct proto_answer *a)
+{
+	if (q->cb != NULL)
+		q->cb(q->arg, a);
+	ev_timer_stop(q->chan->up->loop, &q->defer);
+	upstream_query_free(q);
 }
 
 static void
@@ -610,17 +617,12 @@ upstream_probe_cb(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
 {
 	struct upstream_query *q = arg;
-	struct upstream_chan *chan = q->chan;
-	struct upstream *up = chan->up;
 
 	if (status != ARES_EDESTRUCTION)
-		upstream_account(up, q->start_ms, status != ARES_ETIMEOUT &&
+		upstream_account(q->chan->up, q->start_ms, status != ARES_ETIMEOUT &&
 			status != ARES_ECONNREFUSED &&
 			status != ARES_ESERVFAIL);
-	chan->pending--;
-	free(q);
-	if (chan != up->cur && chan->pending == 0)
-		ev_idle_start(up->loop, &up->reaper);
+	upstream_query_free(q);
 }
 
 void
