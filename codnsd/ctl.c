@@ -150,8 +150,8 @@ status_json(struct ctl *ctl, struct stats_buf *b)
 	else
 		stats_printf(b, "null}");
 	if (d->peernet != NULL) {
-		delay = peernet_delay_ms(d->peernet, &reason);
-		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
+		delay = lookup_delay_ms(d->lookup, &reason);
+		lookup_windows(d->lookup, &l16, &p16, &l32, &p32);
 		stats_printf(b,
 		    ",\"peers_configured\":true,\"initial_delay_ms\":%u,"
 		    "\"initial_delay_reason\":",
@@ -219,8 +219,8 @@ status_text(struct ctl *ctl, struct stats_buf *b)
 	else
 		stats_printf(b, ", none yet\n");
 	if (d->peernet != NULL) {
-		delay = peernet_delay_ms(d->peernet, &reason);
-		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
+		delay = lookup_delay_ms(d->lookup, &reason);
+		lookup_windows(d->lookup, &l16, &p16, &l32, &p32);
 		stats_printf(b, "%-14s %u ms (%s)\n", "initial delay", delay,
 		    reason ? reason : "");
 		stats_printf(b,
@@ -384,8 +384,8 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 	if (d->peernet != NULL) {
 		gauge(b, "initial_delay_seconds", "gauge",
 		    "Current delay before the first peer query.",
-		    peernet_delay_ms(d->peernet, &reason) / 1000.0);
-		peernet_windows(d->peernet, &w[0], &w[1], &w[2], &w[3]);
+		    lookup_delay_ms(d->lookup, &reason) / 1000.0);
+		lookup_windows(d->lookup, &w[0], &w[1], &w[2], &w[3]);
 		stats_printf(b,
 		    "# HELP codns_recent_wins Who answered among the last "
 		    "16 and 32 lookups.\n"

@@ -145,7 +145,7 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 {
 	struct proto_request req;
 	struct listen_pending *p;
-	struct lookup_waiter *w;
+	struct proto_answer now;
 
 	if (proto_request_decode(payload, len, &req) == -1)
 		return -1;
@@ -156,10 +156,11 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 	p->next = c->pending;
 	c->pending = p;
 	c->npending++;
-	/* On a cache hit the callback has run and freed p already. */
-	w = lookup_start(c->ls->d->lookup, &req, 0, listen_answer_cb, p);
-	if (w != NULL)
-		p->w = w;
+	/* A cache hit is answered here, before the next frame. */
+	p->w = lookup_start(c->ls->d->lookup, &req, 0, listen_answer_cb, p,
+	    &now);
+	if (p->w == NULL)
+		listen_answer_cb(p, &now);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "lookupio.h"
 #include "peernet.h"
 #include "stats.h"
 #include "upstream.h"
@@ -26,6 +27,34 @@ usage(void)
 {
 	fprintf(stderr, "usage: codnsd [-f] [-d] [-c FILE] [-t] [-V]\n");
 	exit(1);
+}
+
+/* Peers' queries are served by the lookup module, never escalated. */
+static void *
+serve_peer(void *ctx, const struct proto_request *req, peernet_answer_cb *cb,
+    void *arg, struct proto_answer *now)
+{
+	struct codnsd *d = ctx;
+
+	return lookup_start(d->lookup, req, LOOKUP_F_PEER, cb, arg, now);
+}
+
+static void
+unserve_peer(void *handle)
+{
+	lookup_cancel(handle);
+}
+
+/* Open the peer transport if a peers file exists, and wire it up. */
+static int
+peers_open(struct codnsd *d, char *err, size_t errlen)
+{
+	if (peernet_open(d, &d->peernet, err, errlen) == -1)
+		return -1;
+	if (d->peernet != NULL)
+		peernet_set_server(d->peernet, serve_peer, unserve_peer, d);
+	upstream_probe_idle(d->upstream, d->peernet != NULL);
+	return 0;
 }
 
 static void
@@ -68,6 +97,7 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 {
 	struct conf c;
 	struct cache_limits lim;
+	struct lookup_conf lc;
 
 	conf_defaults(&c);
 	if (conf_load(&c, d->conf_path, d->conf_missing_ok, err, errlen) ==
@@ -89,11 +119,11 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	d->conf = c;
 	cache_limits_of(&c, &lim);
 	cache_configure(d->cache, c.cache_size, &lim);
+	lookupio_conf(&c, &lc);
+	lookup_configure(d->lookup, &lc);
 	if (d->peernet != NULL)
 		return peernet_reload(d->peernet, err, errlen);
-	if (peernet_open(d, &d->peernet, err, errlen) == -1)
-		return -1;
-	return 0;
+	return peers_open(d, err, errlen);
 }
 
 static void
@@ -185,13 +215,13 @@ setup(struct codnsd *d)
 	cache_limits_of(&d->conf, &lim);
 	if ((d->stats = stats_new()) == NULL ||
 	    (d->cache = cache_new(d->conf.cache_size, &lim)) == NULL ||
-	    (d->lookup = lookup_new(d)) == NULL)
+	    (d->lookup = lookupio_new(d)) == NULL)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
-	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
+	if (peers_open(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
@@ -204,14 +234,21 @@ setup(struct codnsd *d)
 	ev_signal_start(d->loop, &d->sighup);
 }
 
+/* Each destructor unregisters what points into its object, so the order
+ * is free; d's pointers are cleared because lookupio follows them. */
 static void
 teardown(struct codnsd *d)
 {
 	ctl_free(d->ctl); /* unlinks the control socket */
+	d->ctl = NULL;
 	listen_free(d->listen);
+	d->listen = NULL;
 	peernet_free(d->peernet);
+	d->peernet = NULL;
 	lookup_free(d->lookup);
+	d->lookup = NULL;
 	upstream_free(d->upstream);
+	d->upstream = NULL;
 	cache_free(d->cache);
 	stats_free(d->stats);
 	if (d->conf.pidfile[0] != '\0')

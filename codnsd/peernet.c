@@ -1,4 +1,5 @@
-/* codnsd/peernet.c: the UDP peer socket, heartbeats and peer queries. */
+/* codnsd/peernet.c: the peer transport: UDP socket, peers file, heartbeats,
+ * peer queries out and in. Which peer to ask and when is lookup.c's. */
 #include "peernet.h"
 
 #include <errno.h>
@@ -7,18 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "cache.h"
 #include "codnsd.h"
-#include "delay.h"
 #include "hrw.h"
 #include "log.h"
-#include "lookup.h"
 #include "peerproto.h"
 #include "peers.h"
 #include "stats.h"
@@ -27,8 +26,6 @@
 #define PN_BUCKETS 256
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
-#define PN_PROBE_IDLE_S 5.0  /* probe the nameservers after this silence */
-#define PN_PROBE_CHECK_S 1.0
 #define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
 
 struct pn_peer {
@@ -44,7 +41,7 @@ struct peernet_query {
 	peernet_cb *cb;
 	void *arg;
 	ev_tstamp sent;
-	struct peernet_query *next;
+	LIST_ENTRY(peernet_query) entry;
 };
 
 /* A query a peer sent us, being resolved. */
@@ -53,8 +50,8 @@ struct pn_serve {
 	uint64_t qid;
 	size_t peer; /* index into list when it arrived */
 	struct conf_addr from;
-	struct lookup_waiter *w;
-	struct pn_serve *prev, *next;
+	void *handle; /* the server's, while it resolves */
+	LIST_ENTRY(pn_serve) entry;
 };
 
 struct peernet {
@@ -62,19 +59,20 @@ struct peernet {
 	int fd;
 	ev_io io;
 	ev_timer hb;
-	ev_timer probe;
 	ev_timer file;
 	struct peers *peers;
-	struct delay delay;
 	struct pn_peer *list;
 	size_t nlist;
 	uint8_t key[PEERPROTO_KEY_LEN];
 	int have_key;
 	struct peerproto_replay replay;
-	struct peernet_query *pending[PN_BUCKETS];
+	LIST_HEAD(, peernet_query) pending[PN_BUCKETS];
 	size_t npending;
-	struct pn_serve *serving;
+	LIST_HEAD(, pn_serve) serving;
 	size_t nserving;
+	peernet_serve_fn *serve;
+	peernet_unserve_fn *unserve;
+	void *serve_ctx;
 	struct stat file_st;
 };
 
@@ -234,24 +232,16 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 static void
 pn_serve_free(struct pn_serve *s)
 {
-	struct peernet *pn = s->pn;
-
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		pn->serving = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	pn->nserving--;
+	LIST_REMOVE(s, entry);
+	s->pn->nserving--;
 	free(s);
 }
 
 /* Our answer to a peer: only what we could resolve (CoDNS 4.4); anything
  * else is "cannot resolve", so it moves on at once. */
 static void
-pn_serve_cb(void *arg, const struct proto_answer *a)
+pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 {
-	struct pn_serve *s = arg;
 	struct peernet *pn = s->pn;
 	struct peerproto_msg m;
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
@@ -282,16 +272,22 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 }
 
 static void
+pn_serve_cb(void *arg, const struct proto_answer *a)
+{
+	pn_serve_reply(arg, a);
+}
+
+static void
 pn_on_query(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
 	struct proto_request req;
+	struct proto_answer now;
 	struct pn_serve *s;
-	struct lookup_waiter *w;
 
 	/* An overloaded node drops peer queries; local lookups come first
 	 * (CoDNS 4.4). */
-	if (pn->nserving >= pn->d->conf.peer_queue_max ||
+	if (pn->serve == NULL || pn->nserving >= pn->d->conf.peer_queue_max ||
 	    (s = calloc(1, sizeof(*s))) == NULL) {
 		stats_count(pn->d->stats, STATS_PEER_DROPPED);
 		return;
@@ -299,42 +295,34 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 	s->pn = pn;
 	s->qid = in->u.query.id;
 	s->from = p->addr;
-	s->next = pn->serving;
-	if (pn->serving != NULL)
-		pn->serving->prev = s;
-	pn->serving = s;
+	LIST_INSERT_HEAD(&pn->serving, s, entry);
 	pn->nserving++;
 	memset(&req, 0, sizeof(req));
 	req.kind = in->u.query.kind;
 	req.family = in->u.query.family;
 	memcpy(req.name, in->u.query.name, sizeof(req.name));
 	memcpy(req.addr, in->u.query.addr, sizeof(req.addr));
-	w = lookup_start(pn->d->lookup, &req, LOOKUP_F_PEER, pn_serve_cb, s);
-	if (w != NULL)
-		s->w = w;
+	s->handle = pn->serve(pn->serve_ctx, &req, pn_serve_cb, s, &now);
+	if (s->handle == NULL)
+		pn_serve_reply(s, &now);
 }
 
-static struct peernet_query **
-pn_pending_slot(struct peernet *pn, uint64_t qid)
+static struct peernet_query *
+pn_pending_find(struct peernet *pn, uint64_t qid)
 {
-	struct peernet_query **qp;
+	struct peernet_query *q;
 
-	for (qp = &pn->pending[qid % PN_BUCKETS]; *qp != NULL;
-	     qp = &(*qp)->next)
-		if ((*qp)->qid == qid)
-			return qp;
+	LIST_FOREACH(q, &pn->pending[qid % PN_BUCKETS], entry)
+		if (q->qid == qid)
+			return q;
 	return NULL;
 }
 
 static void
-pn_pending_unlink(struct peernet *pn, struct peernet_query *q)
+pn_pending_unlink(struct peernet_query *q)
 {
-	struct peernet_query **qp = pn_pending_slot(pn, q->qid);
-
-	if (qp != NULL) {
-		*qp = q->next;
-		pn->npending--;
-	}
+	LIST_REMOVE(q, entry);
+	q->pn->npending--;
 }
 
 /* An answer or cannot-resolve: only for an outstanding id, only from the
@@ -343,33 +331,26 @@ static void
 pn_on_reply(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
-	struct peernet_query **qp, *q;
+	struct peernet_query *q;
 	struct proto_answer a;
 	uint64_t qid = in->type == PEERPROTO_T_ANSWER ? in->u.answer.id :
 							 in->u.cannot.id;
+	uint32_t latency_us;
 
-	if ((qp = pn_pending_slot(pn, qid)) == NULL || (*qp)->peer != p->id) {
+	if ((q = pn_pending_find(pn, qid)) == NULL || q->peer != p->id) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
 	}
-	q = *qp;
-	*qp = q->next;
-	pn->npending--;
-	if (in->type == PEERPROTO_T_CANNOT) {
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_FAILED);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
-		stats_peer(pn->d->stats, CODNS_TRYAGAIN,
-		    (uint32_t)((ev_time() - q->sent) * 1e6));
-		q->cb(q->arg, p->name, NULL);
-	} else {
+	pn_pending_unlink(q);
+	latency_us = (uint32_t)((ev_time() - q->sent) * 1e6);
+	if (in->type == PEERPROTO_T_CANNOT)
+		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
+	else {
 		a = in->u.answer.a;
 		a.source = CODNS_SRC_PEER;
-		a.latency_us = (uint32_t)((ev_time() - q->sent) * 1e6);
+		a.latency_us = latency_us;
 		snprintf(a.peer, sizeof(a.peer), "%s", p->name);
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_WON);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_WON);
-		stats_peer(pn->d->stats, a.status, a.latency_us);
-		q->cb(q->arg, p->name, &a);
+		q->cb(q->arg, PEERNET_ANSWER, &a, latency_us);
 	}
 	free(q);
 }
@@ -450,17 +431,6 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			stats_count(pn->d->stats, STATS_PEER_BAD_DATAGRAM);
 		}
 	}
-}
-
-static void
-pn_probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct peernet *pn = w->data;
-	const struct upstream_health *h = upstream_health(pn->d->upstream);
-
-	if (h->queries == 0 ||
-	    pn_now(pn) - h->last_ms >= (uint64_t)(PN_PROBE_IDLE_S * 1000))
-		upstream_probe(pn->d->upstream);
 }
 
 /* Load the peers file into a new list; the table keeps the state of the
@@ -566,6 +536,7 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	struct peernet *pn;
 	struct peers_config pc;
 	struct stat st;
+	size_t i;
 	int one = 1;
 
 	*out = NULL;
@@ -577,14 +548,14 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	}
 	pn->d = d;
 	pn->fd = -1;
+	for (i = 0; i < PN_BUCKETS; i++)
+		LIST_INIT(&pn->pending[i]);
+	LIST_INIT(&pn->serving);
 	pn_config_of(&d->conf, &pc);
-	delay_init(&pn->delay, d->conf.initial_delay_max_ms);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	ev_init(&pn->hb, pn_hb_cb);
-	ev_timer_init(&pn->probe, pn_probe_cb, PN_PROBE_CHECK_S,
-	    PN_PROBE_CHECK_S);
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
-	pn->hb.data = pn->probe.data = pn->file.data = pn;
+	pn->hb.data = pn->file.data = pn;
 	if ((pn->peers = peers_new(&pc)) == NULL ||
 	    pn_load_key(pn, err, errlen) == -1)
 		goto fail;
@@ -608,7 +579,6 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
 	pn->io.data = pn;
 	ev_io_start(d->loop, &pn->io);
-	ev_timer_start(d->loop, &pn->probe);
 	ev_timer_start(d->loop, &pn->file);
 	*out = pn;
 	return 0;
@@ -624,7 +594,6 @@ peernet_reload(struct peernet *pn, char *err, size_t errlen)
 
 	pn_config_of(&pn->d->conf, &pc);
 	peers_configure(pn->peers, &pc);
-	delay_set_max(&pn->delay, pn->d->conf.initial_delay_max_ms);
 	if (pn_load_key(pn, err, errlen) == -1)
 		return -1;
 	return pn_load_list(pn, err, errlen);
@@ -633,23 +602,28 @@ peernet_reload(struct peernet *pn, char *err, size_t errlen)
 void
 peernet_free(struct peernet *pn)
 {
-	struct peernet_query *q, *next;
+	struct peernet_query *q;
+	struct pn_serve *s;
 	size_t i;
 
 	if (pn == NULL)
 		return;
-	while (pn->serving != NULL) {
-		lookup_cancel(pn->serving->w);
-		pn_serve_free(pn->serving);
+	/* Unregister what points into us, whoever is freed first: the
+	 * server's lookups for our peers, and our queries' owners (who may
+	 * cancel their other queries from the callback). */
+	while ((s = LIST_FIRST(&pn->serving)) != NULL) {
+		if (s->handle != NULL)
+			pn->unserve(s->handle);
+		pn_serve_free(s);
 	}
 	for (i = 0; i < PN_BUCKETS; i++)
-		for (q = pn->pending[i]; q != NULL; q = next) {
-			next = q->next;
+		while ((q = LIST_FIRST(&pn->pending[i])) != NULL) {
+			pn_pending_unlink(q);
+			q->cb(q->arg, PEERNET_GONE, NULL, 0);
 			free(q);
 		}
 	ev_io_stop(pn->d->loop, &pn->io);
 	ev_timer_stop(pn->d->loop, &pn->hb);
-	ev_timer_stop(pn->d->loop, &pn->probe);
 	ev_timer_stop(pn->d->loop, &pn->file);
 	if (pn->fd != -1)
 		close(pn->fd);
@@ -677,12 +651,13 @@ peernet_select(struct peernet *pn, const struct proto_request *req,
 	return peers_select(pn->peers, name, ids, max);
 }
 
-uint32_t
-peernet_initial_delay(const struct peernet *pn, uint32_t *step_min)
+void
+peernet_set_server(struct peernet *pn, peernet_serve_fn *serve,
+    peernet_unserve_fn *unserve, void *ctx)
 {
-	if (step_min != NULL)
-		*step_min = delay_step_min(&pn->delay);
-	return delay_current(&pn->delay, NULL);
+	pn->serve = serve;
+	pn->unserve = unserve;
+	pn->serve_ctx = ctx;
 }
 
 struct peernet_query *
@@ -704,7 +679,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	/* A random id, so an off-path sender cannot guess an answer in. */
 	do
 		randombytes_buf(&q->qid, sizeof(q->qid));
-	while (pn_pending_slot(pn, q->qid) != NULL);
+	while (pn_pending_find(pn, q->qid) != NULL);
 	memset(&m, 0, sizeof(m));
 	m.type = PEERPROTO_T_QUERY;
 	m.u.query.id = q->qid;
@@ -713,40 +688,24 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	memcpy(m.u.query.name, req->name, sizeof(m.u.query.name));
 	memcpy(m.u.query.addr, req->addr, sizeof(m.u.query.addr));
 	pn_send(pn, &m, &p->addr);
-	q->next = pn->pending[q->qid % PN_BUCKETS];
-	pn->pending[q->qid % PN_BUCKETS] = q;
+	LIST_INSERT_HEAD(&pn->pending[q->qid % PN_BUCKETS], q, entry);
 	pn->npending++;
-	peers_record_query(pn->peers, id, PEERS_QUERY_SENT);
-	stats_count(pn->d->stats, STATS_PEER_QUERIES_SENT);
 	return q;
 }
 
 void
-peernet_query_cancel(struct peernet_query *q, int answered_elsewhere)
+peernet_query_cancel(struct peernet_query *q)
 {
-	struct peernet *pn;
-
 	if (q == NULL)
 		return;
-	pn = q->pn;
-	if (!answered_elsewhere) {
-		peers_record_query(pn->peers, q->peer, PEERS_QUERY_FAILED);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
-	}
-	pn_pending_unlink(pn, q);
+	pn_pending_unlink(q);
 	free(q);
 }
 
 void
-peernet_outcome(struct peernet *pn, int peer_won, int failed,
-    uint32_t peer_latency_ms)
+peernet_record(struct peernet *pn, uint64_t id, enum peers_outcome out)
 {
-	if (failed)
-		delay_record_fail(&pn->delay);
-	else if (peer_won)
-		delay_record_peer_win(&pn->delay, peer_latency_ms);
-	else
-		delay_record_local(&pn->delay);
+	peers_record_query(pn->peers, id, out);
 }
 
 size_t
@@ -776,28 +735,4 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 		n++;
 	}
 	return n;
-}
-
-uint32_t
-peernet_delay_ms(const struct peernet *pn, const char **reason)
-{
-	enum delay_reason r;
-	uint32_t ms = delay_current(&pn->delay, &r);
-
-	if (reason != NULL)
-		*reason = delay_reason_name(r);
-	return ms;
-}
-
-void
-peernet_windows(const struct peernet *pn, unsigned *local16, unsigned *peer16,
-    unsigned *local32, unsigned *peer32)
-{
-	struct delay_stats st;
-
-	delay_get_stats(&pn->delay, &st);
-	*local16 = st.local16;
-	*peer16 = st.peer16;
-	*local32 = st.local32;
-	*peer32 = st.peer32;
 }

@@ -13,6 +13,9 @@
 #include "addr.h"
 #include "log.h"
 
+#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
+#define UPSTREAM_PROBE_CHECK_S 1.0
+
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
 struct upstream_chan {
@@ -48,6 +51,7 @@ struct upstream {
 	struct upstream_chan *cur;
 	struct upstream_chan *draining;
 	ev_idle reaper;
+	ev_timer probe;
 	struct upstream_health health;
 	uint32_t timeout_ms;
 	size_t nservers;
@@ -268,6 +272,28 @@ upstream_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	}
 }
 
+/* Without traffic the health figures that heartbeats carry would go stale;
+ * a probe after a quiet spell keeps them true. */
+static void
+upstream_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct upstream *up = w->data;
+	const struct upstream_health *h = &up->health;
+
+	if (h->queries == 0 ||
+	    upstream_now_ms(loop) - h->last_ms >= UPSTREAM_PROBE_IDLE_MS)
+		upstream_probe(up);
+}
+
+void
+upstream_probe_idle(struct upstream *up, int on)
+{
+	if (on)
+		ev_timer_start(up->loop, &up->probe);
+	else
+		ev_timer_stop(up->loop, &up->probe);
+}
+
 struct upstream *
 upstream_new(struct ev_loop *loop, const struct conf *c)
 {
@@ -284,6 +310,9 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->loop = loop;
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;
+	ev_timer_init(&up->probe, upstream_probe_timer_cb,
+	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
+	up->probe.data = up;
 	if ((up->cur = upstream_chan_new(up, c)) == NULL) {
 		free(up);
 		return NULL;
@@ -330,6 +359,7 @@ upstream_free(struct upstream *up)
 	if (up == NULL)
 		return;
 	ev_idle_stop(up->loop, &up->reaper);
+	ev_timer_stop(up->loop, &up->probe);
 	for (chan = up->draining; chan != NULL; chan = next) {
 		next = chan->next;
 		upstream_chan_free(chan);
