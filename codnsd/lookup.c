@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "delay.h"
+#include "namehash.h"
 #include "peers.h"
 
 #define LOOKUP_BUCKETS 1024
@@ -58,29 +59,29 @@ struct lookup {
 	struct lookup_env env;
 	struct lookup_conf conf;
 	struct delay delay; /* the adaptive initial delay (CoDNS 4.1) */
+	struct namehash_key hkey; /* clients and peers choose our names */
 	struct lookup_chain buckets[LOOKUP_BUCKETS];
 	size_t inflight;
 };
 
+/* The coalescing key: kind, family, then the lowercased name or the
+ * address. */
 static uint32_t
-lookup_hash(const struct proto_request *r)
+lookup_hash(const struct lookup *lk, const struct proto_request *r)
 {
-	uint32_t h = 2166136261u;
-	const uint8_t *p;
-	size_t i, n;
+	uint8_t in[2 + PROTO_NAME_MAX + 1];
+	size_t n;
 
-	h = (h ^ r->kind) * 16777619u;
-	h = (h ^ r->family) * 16777619u;
+	in[0] = r->kind;
+	in[1] = r->family;
 	if (r->kind == PROTO_KIND_FORWARD) {
-		p = (const uint8_t *)r->name;
-		n = strlen(r->name);
+		n = strnlen(r->name, PROTO_NAME_MAX);
+		memcpy(in + 2, r->name, n);
 	} else {
-		p = r->addr;
 		n = proto_addr_len(r->family);
+		memcpy(in + 2, r->addr, n);
 	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	return (uint32_t)namehash(&lk->hkey, in, 2 + n);
 }
 
 static int
@@ -101,6 +102,10 @@ lookup_new(const struct lookup_env *env, const struct lookup_conf *conf)
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL)
 		return NULL;
+	if (namehash_keygen(&lk->hkey) == -1) {
+		free(lk);
+		return NULL;
+	}
 	lk->env = *env;
 	lk->conf = *conf;
 	delay_init(&lk->delay, conf->initial_delay_max_ms);
@@ -467,7 +472,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 		lookup_answer(lk, &key, flags, now_us, &a, now);
 		return NULL;
 	}
-	hash = lookup_hash(&key);
+	hash = lookup_hash(lk, &key);
 	if ((job = lookup_job_find(lk, &key, hash)) != NULL)
 		lk->env.stat_count(lk->env.stats, STATS_LOOKUPS_COALESCED);
 	else if (lk->inflight < LOOKUP_INFLIGHT_MAX)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "codnsd.h"
 #include "peernet.h"
 #include "stats.h"
@@ -26,7 +27,7 @@ struct lookupio_timer {
 static uint64_t
 lookupio_now_us(void *clock)
 {
-	return (uint64_t)(ev_now(clock) * 1e6);
+	return clock_loop_us(clock);
 }
 
 static void
@@ -80,21 +81,27 @@ lookupio_timer_free(void *timer)
 	free(lt);
 }
 
+/* Every collaborator is followed through d, so that whatever main frees
+ * first (and clears in d), lookup never reaches into freed memory. */
 static int
-lookupio_cache_get(void *cache, const struct proto_request *key,
+lookupio_cache_get(void *ctx, const struct proto_request *key,
     uint64_t now_ms, struct proto_answer *out)
 {
-	return cache_get(cache, key, now_ms, out);
+	struct codnsd *d = ctx;
+
+	return d->cache != NULL && cache_get(d->cache, key, now_ms, out);
 }
 
 static void
-lookupio_cache_put(void *cache, const struct proto_request *key,
+lookupio_cache_put(void *ctx, const struct proto_request *key,
     const struct proto_answer *a, uint64_t now_ms)
 {
-	cache_put(cache, key, a, now_ms);
+	struct codnsd *d = ctx;
+
+	if (d->cache != NULL)
+		cache_put(d->cache, key, a, now_ms);
 }
 
-/* The upstream is followed through d: it is made after lookup. */
 static void *
 lookupio_local_resolve(void *ctx, const struct proto_request *req,
     lookup_cb *cb, void *arg)
@@ -159,28 +166,40 @@ lookupio_peer_record(void *ctx, uint64_t id, int outcome)
 }
 
 static void
-lookupio_stat_count(void *stats, enum stats_counter c)
+lookupio_stat_count(void *ctx, enum stats_counter c)
 {
-	stats_count(stats, c);
+	struct codnsd *d = ctx;
+
+	if (d->stats != NULL)
+		stats_count(d->stats, c);
 }
 
 static void
-lookupio_stat_lookup(void *stats, const struct proto_request *req,
+lookupio_stat_lookup(void *ctx, const struct proto_request *req,
     const struct proto_answer *a, uint32_t latency_us)
 {
-	stats_lookup(stats, req, a, latency_us);
+	struct codnsd *d = ctx;
+
+	if (d->stats != NULL)
+		stats_lookup(d->stats, req, a, latency_us);
 }
 
 static void
-lookupio_stat_local(void *stats, uint8_t status, uint32_t latency_us)
+lookupio_stat_local(void *ctx, uint8_t status, uint32_t latency_us)
 {
-	stats_local(stats, status, latency_us);
+	struct codnsd *d = ctx;
+
+	if (d->stats != NULL)
+		stats_local(d->stats, status, latency_us);
 }
 
 static void
-lookupio_stat_peer(void *stats, uint8_t status, uint32_t latency_us)
+lookupio_stat_peer(void *ctx, uint8_t status, uint32_t latency_us)
 {
-	stats_peer(stats, status, latency_us);
+	struct codnsd *d = ctx;
+
+	if (d->stats != NULL)
+		stats_peer(d->stats, status, latency_us);
 }
 
 void
@@ -202,7 +221,7 @@ lookupio_new(struct codnsd *d)
 		.timer_start = lookupio_timer_start,
 		.timer_stop = lookupio_timer_stop,
 		.timer_free = lookupio_timer_free,
-		.cache = d->cache,
+		.cache = d,
 		.cache_get = lookupio_cache_get,
 		.cache_put = lookupio_cache_put,
 		.local = d,
@@ -214,7 +233,7 @@ lookupio_new(struct codnsd *d)
 		.peer_query = lookupio_peer_query,
 		.peer_cancel = lookupio_peer_cancel,
 		.peer_record = lookupio_peer_record,
-		.stats = d->stats,
+		.stats = d,
 		.stat_count = lookupio_stat_count,
 		.stat_lookup = lookupio_stat_lookup,
 		.stat_local = lookupio_stat_local,

@@ -8,8 +8,9 @@
 struct codnsd;
 struct conf;
 
-/* A lookup module wired to d's loop, cache, upstream, peernet (followed
- * through d, so it may come and go) and stats. */
+/* A lookup module wired to d's loop, cache, upstream, peernet and stats,
+ * each followed through d: main may free them in any order (clearing its
+ * pointer), and peernet may come later with a peers file. */
 struct lookup *lookupio_new(struct codnsd *d);
 void lookupio_conf(const struct conf *, struct lookup_conf *);
 

@@ -250,7 +250,9 @@ teardown(struct codnsd *d)
 	upstream_free(d->upstream);
 	d->upstream = NULL;
 	cache_free(d->cache);
+	d->cache = NULL;
 	stats_free(d->stats);
+	d->stats = NULL;
 	if (d->conf.pidfile[0] != '\0')
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
@@ -303,7 +305,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
-	d.started = ev_time();
+	d.started = ev_now(d.loop);
 	setup(&d);
 	if (!foreground) {
 		daemonize();

@@ -11,10 +11,10 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "codnsd.h"
 #include "hrw.h"
 #include "log.h"
@@ -40,7 +40,7 @@ struct peernet_query {
 	uint64_t peer;
 	peernet_cb *cb;
 	void *arg;
-	ev_tstamp sent;
+	uint64_t sent_us;
 	LIST_ENTRY(peernet_query) entry;
 };
 
@@ -75,21 +75,6 @@ struct peernet {
 	void *serve_ctx;
 	struct stat file_st;
 };
-
-static uint64_t
-pn_now(const struct peernet *pn)
-{
-	return (uint64_t)(ev_now(pn->d->loop) * 1000.0);
-}
-
-static uint64_t
-pn_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A peer's id: HRW weights hang on it, so it must not depend on the
  * order of the peers file. */
@@ -132,7 +117,7 @@ pn_send(struct peernet *pn, const struct peerproto_msg *m,
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
 	size_t len;
 
-	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, pn_wall_ms(),
+	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, clock_wall_ms(),
 		dgram, sizeof(dgram), &len) == -1) {
 		log_debug("peer message of type %u does not encode", m->type);
 		return;
@@ -158,7 +143,7 @@ pn_fill_health(struct peernet *pn, struct peerproto_beat *b)
 static void
 pn_hb_arm(struct peernet *pn)
 {
-	uint64_t now = pn_now(pn), next = peers_next_wakeup(pn->peers, now);
+	uint64_t now = clock_loop_ms(pn->d->loop), next = peers_next_wakeup(pn->peers, now);
 
 	ev_timer_stop(pn->d->loop, &pn->hb);
 	if (next == PEERS_NEVER)
@@ -179,14 +164,14 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	size_t i, n;
 
 	peers_set_self_nsid(pn->peers, upstream_health(pn->d->upstream)->nsset_id);
-	n = peers_heartbeat_due(pn->peers, pn_now(pn), hb, PN_HB_BATCH, &next);
+	n = peers_heartbeat_due(pn->peers, clock_loop_ms(pn->d->loop), hb, PN_HB_BATCH, &next);
 	for (i = 0; i < n; i++) {
 		if ((p = pn_by_id(pn, hb[i].id)) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
-		m.u.beat.send_time = (uint64_t)(ev_time() * 1000.0);
+		m.u.beat.send_time = clock_wall_ms();
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
@@ -211,7 +196,7 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 static void
 pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 {
-	uint64_t now = (uint64_t)(ev_time() * 1000.0);
+	uint64_t now = clock_wall_ms();
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
@@ -221,7 +206,7 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 	}
 	rtt = (uint32_t)(now - b->send_time);
 	if (peers_ack(pn->peers, p->id, b->seq, rtt, b->ns_mean_ms,
-		b->ns_fail_permille, b->ns_set_id, pn_now(pn)) == -1) {
+		b->ns_fail_permille, b->ns_set_id, clock_loop_ms(pn->d->loop)) == -1) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
 	}
@@ -255,7 +240,7 @@ pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 		m.u.answer.a = *a;
 		m.u.answer.a.peer[0] = '\0';
 		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
-			pn_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
+			clock_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
 			memset(&m, 0, sizeof(m));
 			m.type = PEERPROTO_T_CANNOT;
 			m.u.cannot.id = s->qid;
@@ -342,7 +327,7 @@ pn_on_reply(struct peernet *pn, struct pn_peer *p,
 		return;
 	}
 	pn_pending_unlink(q);
-	latency_us = (uint32_t)((ev_time() - q->sent) * 1e6);
+	latency_us = (uint32_t)(clock_loop_us(pn->d->loop) - q->sent_us);
 	if (in->type == PEERPROTO_T_CANNOT)
 		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
 	else {
@@ -400,7 +385,7 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		err = peerproto_decode(dgram, (size_t)n,
-		    pn->have_key ? pn->key : NULL, pn_wall_ms(),
+		    pn->have_key ? pn->key : NULL, clock_wall_ms(),
 		    PEERPROTO_SKEW_MS, &m);
 		if (err != PEERPROTO_OK) {
 			log_debug("peer %s: %s", p->name,
@@ -409,7 +394,7 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		if (m.authenticated &&
-		    peerproto_replay_check(&pn->replay, &m, pn_wall_ms()) == -1) {
+		    peerproto_replay_check(&pn->replay, &m, clock_wall_ms()) == -1) {
 			stats_count(pn->d->stats, STATS_PEER_STALE);
 			continue;
 		}
@@ -472,7 +457,7 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	}
 	n = j;
 	free(addrs);
-	if (peers_set_list(pn->peers, ids, n, pn_now(pn)) == -1) {
+	if (peers_set_list(pn->peers, ids, n, clock_loop_ms(pn->d->loop)) == -1) {
 		free(list);
 		free(ids);
 		snprintf(err, errlen, "too many peers");
@@ -675,7 +660,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	q->peer = id;
 	q->cb = cb;
 	q->arg = arg;
-	q->sent = ev_time();
+	q->sent_us = clock_loop_us(pn->d->loop);
 	/* A random id, so an off-path sender cannot guess an answer in. */
 	do
 		randombytes_buf(&q->qid, sizeof(q->qid));
@@ -713,7 +698,7 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 {
 	struct peers_row r;
 	struct pn_peer *p;
-	uint64_t now = pn_now(pn);
+	uint64_t now = clock_loop_ms(pn->d->loop);
 	size_t i, n = 0;
 
 	for (i = 0; i < peers_count(pn->peers) && n < max; i++) {

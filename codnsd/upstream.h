@@ -41,6 +41,5 @@ void upstream_probe(struct upstream *);
 /* Probe on its own after a quiet spell (on while peers use the health
  * figures, that is while a peers file is loaded). */
 void upstream_probe_idle(struct upstream *, int on);
-uint64_t upstream_now_ms(struct ev_loop *);
 
 #endif
