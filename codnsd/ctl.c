@@ -74,12 +74,12 @@ ctl_client_free(struct ctl_client *c)
 	struct ctl *ctl = c->ctl;
 	struct ev_loop *loop = ctl->d->loop;
 
+	LIST_REMOVE(c, entry);
+	ctl->nclients--;
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->timer);
 	close(c->fd);
-	LIST_REMOVE(c, entry);
-	ctl->nclients--;
 	stats_buf_free(&c->out);
 	free(c);
 }
@@ -298,34 +298,45 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 	    "# TYPE codns_build_info gauge\n"
 	    "codns_build_info{version=\"%s\"} 1\n",
 	    PACKAGE_VERSION);
-	gauge(b, "uptime_seconds", "gauge", "Seconds since codnsd started.",
-	    ev_now(d->loop) - d->started);
-	gauge(b, "cache_entries", "gauge", "Answers in the cache.",
-	    (double)cache_count(d->cache));
-	gauge(b, "cache_capacity", "gauge", "cache-size.",
-	    (double)cache_capacity(d->cache));
-	gauge(b, "cache_hits_total", "counter", "Cache lookups that hit.",
-	    (double)cs->hits);
-	gauge(b, "cache_misses_total", "counter", "Cache lookups that missed.",
-	    (double)cs->misses);
-	gauge(b, "cache_evictions_total", "counter",
-	    "Entries evicted because the cache was full.",
-	    (double)cs->evictions);
-	gauge(b, "lookups_in_flight", "gauge", "Resolutions in progress.",
-	    (double)lookup_inflight(d->lookup));
-	gauge(b, "lookup_clients", "gauge", "Open lookup connections.",
-	    (double)listen_clients(d->listen));
-	gauge(b, "control_clients", "gauge", "Open control connections.",
-	    (double)ctl->nclients);
-	gauge(b, "upstream_queries_total", "counter",
-	    "Queries to the local nameservers.", (double)uh->queries);
-	gauge(b, "upstream_failures_total", "counter",
-	    "Failed queries to the local nameservers.", (double)uh->failures);
-	gauge(b, "upstream_response_seconds", "gauge",
-	    "Smoothed local nameserver response time.", uh->mean_ms / 1000.0);
-	gauge(b, "upstream_failure_ratio", "gauge",
-	    "Smoothed share of failed local nameserver queries.",
-	    uh->fail_permille / 1000.0);
+	const struct {
+		const char *name, *type, *help;
+		double v;
+	} m[] = {
+		{ "uptime_seconds", "gauge", "Seconds since codnsd started.",
+		    ev_now(d->loop) - d->started },
+		{ "cache_entries", "gauge", "Answers in the cache.",
+		    (double)cache_count(d->cache) },
+		{ "cache_capacity", "gauge", "cache-size.",
+		    (double)cache_capacity(d->cache) },
+		{ "cache_hits_total", "counter", "Cache lookups that hit.",
+		    (double)cs->hits },
+		{ "cache_misses_total", "counter", "Cache lookups that missed.",
+		    (double)cs->misses },
+		{ "cache_evictions_total", "counter",
+		    "Entries evicted because the cache was full.",
+		    (double)cs->evictions },
+		{ "lookups_in_flight", "gauge", "Resolutions in progress.",
+		    (double)lookup_inflight(d->lookup) },
+		{ "lookup_clients", "gauge", "Open lookup connections.",
+		    (double)listen_clients(d->listen) },
+		{ "control_clients", "gauge", "Open control connections.",
+		    (double)ctl->nclients },
+		{ "upstream_queries_total", "counter",
+		    "Queries to the local nameservers.", (double)uh->queries },
+		{ "upstream_failures_total", "counter",
+		    "Failed queries to the local nameservers.",
+		    (double)uh->failures },
+		{ "upstream_response_seconds", "gauge",
+		    "Smoothed local nameserver response time.",
+		    uh->mean_ms / 1000.0 },
+		{ "upstream_failure_ratio", "gauge",
+		    "Smoothed share of failed local nameserver queries.",
+		    uh->fail_permille / 1000.0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		gauge(b, m[i].name, m[i].type, m[i].help, m[i].v);
 	if (d->peernet != NULL) {
 		gauge(b, "initial_delay_seconds", "gauge",
 		    "Current delay before the first peer query.",

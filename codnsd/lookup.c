@@ -519,9 +519,8 @@ lookup_fail_all(struct lookup *lk)
 void
 lookup_free(struct lookup *lk)
 {
-	if (lk == NULL)
-		return;
-	lookup_fail_all(lk);
+	if (lk != NULL)
+		lookup_fail_all(lk);
 	free(lk);
 }
 

@@ -235,18 +235,16 @@ setup(struct codnsd *d)
 }
 
 /* Each destructor unregisters what points into its object, so the order
- * is free; d's pointers are cleared because lookupio follows them. */
+ * is free (peernet goes before lookup, the order that once broke). */
 static void
 teardown(struct codnsd *d)
 {
 	ctl_free(d->ctl); /* unlinks the control socket */
-	d->ctl = NULL;
 	listen_free(d->listen);
-	d->listen = NULL;
+	/* lookupio follows these through d: each is cleared as it goes. */
 	peernet_free(d->peernet);
 	d->peernet = NULL;
 	lookup_free(d->lookup);
-	d->lookup = NULL;
 	upstream_free(d->upstream);
 	d->upstream = NULL;
 	cache_free(d->cache);

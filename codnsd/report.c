@@ -26,52 +26,29 @@ report_key(struct report *r, const char *key)
 	}
 }
 
-static void
-report_push(struct report *r, const char *key, const char *open)
+void
+report_push(struct report *r, const char *key, int list)
 {
 	if (!r->json)
 		return;
 	report_key(r, key);
-	stats_printf(r->b, "%s", open);
-	if (r->depth + 1 < REPORT_DEPTH_MAX)
-		r->depth++;
-	else
+	stats_printf(r->b, "%c", list ? '[' : '{');
+	if (r->depth + 1 >= REPORT_DEPTH_MAX) {
 		r->b->err = 1;
-	r->more[r->depth] = 0;
-}
-
-static void
-report_pop(struct report *r, const char *close)
-{
-	if (!r->json)
 		return;
-	if (r->depth > 0)
-		r->depth--;
-	stats_printf(r->b, "%s%s", close, r->depth == 0 ? "\n" : "");
-}
-
-void
-report_open(struct report *r, const char *key)
-{
-	report_push(r, key, "{");
+	}
+	r->closer[++r->depth] = list ? ']' : '}';
+	r->more[r->depth] = 0;
 }
 
 void
 report_close(struct report *r)
 {
-	report_pop(r, "}");
-}
-
-void
-report_open_list(struct report *r, const char *key)
-{
-	report_push(r, key, "[");
-}
-
-void
-report_close_list(struct report *r)
-{
-	report_pop(r, "]");
+	if (!r->json || r->depth == 0)
+		return;
+	stats_printf(r->b, "%c", r->closer[r->depth--]);
+	if (r->depth == 0)
+		stats_printf(r->b, "\n");
 }
 
 void

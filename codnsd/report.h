@@ -23,15 +23,18 @@ struct report {
 	int json;
 	unsigned depth;
 	uint8_t more[REPORT_DEPTH_MAX]; /* a member was written at the depth */
+	char closer[REPORT_DEPTH_MAX];  /* '}' or ']' */
 };
 
 void report_init(struct report *, struct stats_buf *, int json);
-/* A JSON object or list, as the member key (NULL: a list element or the
- * whole report). Closing the outermost one ends the line. */
-void report_open(struct report *, const char *key);
+/* A JSON object (list: a list), as the member key (NULL: a list element or
+ * the whole report); report_close() ends the innermost one, and the line
+ * after the outermost. Nothing in text. */
+void report_push(struct report *, const char *key, int list);
 void report_close(struct report *);
-void report_open_list(struct report *, const char *key);
-void report_close_list(struct report *);
+#define report_open(r, key) report_push((r), (key), 0)
+#define report_open_list(r, key) report_push((r), (key), 1)
+#define report_close_list(r) report_close(r)
 
 /* Text form only. */
 void report_text(struct report *, const char *fmt, ...)

@@ -593,10 +593,8 @@ stats_render_top(const struct stats *s, struct stats_buf *b, int json,
 	for (i = 0; i < ntop; i++) {
 		report_open(&r, NULL);
 		report_str(&r, "name", "  %-40s", top[i].name);
-		report_uint(&r, "count", " %10llu",
-		    (unsigned long long)top[i].count);
-		report_uint(&r, "error", " %10llu\n",
-		    (unsigned long long)top[i].error);
+		report_uint(&r, "count", " %10llu", top[i].count);
+		report_uint(&r, "error", " %10llu\n", top[i].error);
 		report_close(&r);
 	}
 	report_close_list(&r);
@@ -610,15 +608,11 @@ stats_render_top(const struct stats *s, struct stats_buf *b, int json,
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:00", &tm);
 		report_open(&r, NULL);
-		report_uint(&r, "start", NULL,
-		    (unsigned long long)(hours[i].start_ms / 1000));
+		report_uint(&r, "start", NULL, hours[i].start_ms / 1000);
 		report_text(&r, "  %-17s", when);
-		report_uint(&r, "lookups", " %10llu",
-		    (unsigned long long)hours[i].lookups);
-		report_uint(&r, "peer", " %10llu",
-		    (unsigned long long)hours[i].peer);
-		report_uint(&r, "slow", " %10llu\n",
-		    (unsigned long long)hours[i].slow);
+		report_uint(&r, "lookups", " %10llu", hours[i].lookups);
+		report_uint(&r, "peer", " %10llu", hours[i].peer);
+		report_uint(&r, "slow", " %10llu\n", hours[i].slow);
 		report_close(&r);
 	}
 	report_close_list(&r);
