@@ -161,8 +161,11 @@ lookup_record_race(struct lookup *lk, const struct proto_answer *a)
 		delay_record_fail(&lk->delay);
 	else if (a->source == CODNS_SRC_PEER)
 		delay_record_peer_win(&lk->delay, a->latency_us / 1000);
-	else
+	else {
 		delay_record_local(&lk->delay);
+		/* The hedge when healthy follows the local answer time. */
+		delay_record_local_latency(&lk->delay, a->latency_us);
+	}
 }
 
 /* The answer for one waiter, with its own latency; client lookups (not

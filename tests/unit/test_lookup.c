@@ -723,10 +723,10 @@ test_transport_gone(void **state)
 	world_free(lk);
 }
 
-/* One raced lookup; the peer wins (asked when due, answering after
- * peer_ms) or local answers at once. */
+/* One raced lookup: the peer wins (asked when due, answering ms later)
+ * or local answers after ms. */
 static void
-one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t peer_ms)
+one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t ms)
 {
 	struct fanswer f = { 0 };
 	char name[64];
@@ -737,10 +737,12 @@ one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t peer_ms)
 	if (peer_wins) {
 		advance(lookup_delay_ms(lk, NULL));
 		assert_int_equal(W.npeerq, nq + 1);
-		advance(peer_ms);
+		advance(ms);
 		peer_reply(nq, LOOKUP_PEER_ANSWER, CODNS_FOUND);
-	} else
+	} else {
+		advance(ms);
 		local_reply(nl, CODNS_FOUND);
+	}
 	assert_true(f.got);
 	assert_int_equal(f.a.source, peer_wins ? CODNS_SRC_PEER :
 						 CODNS_SRC_LOCAL);
@@ -748,8 +750,9 @@ one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t peer_ms)
 
 /* The adaptive delay (CoDNS 4.1) moves 200 -> 0 -> 200 over the paper's
  * windows: 0 once peers won more than 8 of the last 16, mean + sd of the
- * peers' latencies once they no longer do, 200 after 32 local answers in
- * a row. And the delay is what the race uses. */
+ * peers' latencies once they no longer do, back to the healthy delay after
+ * 32 local answers in a row (the hedge, twice the local p99: 200 here, as
+ * local answers take 100 ms). And the delay is what the race uses. */
 static void
 test_adaptive_delay(void **state)
 {
@@ -781,23 +784,47 @@ test_adaptive_delay(void **state)
 	/* That was local answer 1 of the 8 it takes to push a peer win out
 	 * of the last 16 (9 peer + 8 local = 17). */
 	for (k = 1; k < 7; k++)
-		one_lookup(lk, i++, 0, 0);
+		one_lookup(lk, i++, 0, 100);
 	assert_int_equal(lookup_delay_ms(lk, NULL), 0);
-	one_lookup(lk, i++, 0, 0);
+	one_lookup(lk, i++, 0, 100);
 	assert_int_equal(lookup_delay_ms(lk, &reason), 10);
 	assert_string_equal(reason, "adaptive");
 	lookup_windows(lk, &l16, &p16, &l32, &p32);
 	assert_int_equal(p16, 8);
 	assert_int_equal(l16, 8);
 	for (k = 8; k < 31; k++)
-		one_lookup(lk, i++, 0, 0);
+		one_lookup(lk, i++, 0, 100);
 	assert_int_equal(lookup_delay_ms(lk, NULL), 10);
-	one_lookup(lk, i++, 0, 0);
+	one_lookup(lk, i++, 0, 100);
 	assert_int_equal(lookup_delay_ms(lk, &reason), 200);
 	assert_string_equal(reason, "healthy");
 	lookup_windows(lk, &l16, &p16, &l32, &p32);
 	assert_int_equal(l32, 32);
 	assert_int_equal(p32, 0);
+	world_free(lk);
+}
+
+/* Healthy with a fast local nameserver: the first peer is hedged at twice
+ * the local p99 (20 ms answers: 40 ms), not at initial-delay-max. */
+static void
+test_hedge(void **state)
+{
+	struct lookup *lk = world_new(3);
+	struct fanswer f = { 0 };
+	const char *reason;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		one_lookup(lk, i, 0, 20);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 40);
+	assert_string_equal(reason, "healthy");
+	assert_int_equal(W.npeerq, 0);
+	start(lk, "hedged.example", 0, &f);
+	advance(39);
+	assert_int_equal(W.npeerq, 0);
+	advance(1);
+	assert_int_equal(W.npeerq, 1);
 	world_free(lk);
 }
 
@@ -832,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_cancel_waiter),
 		cmocka_unit_test(test_transport_gone),
 		cmocka_unit_test(test_adaptive_delay),
+		cmocka_unit_test(test_hedge),
 		cmocka_unit_test(test_no_race_without_peers),
 	};
 
