@@ -24,7 +24,10 @@
 # then uses its built-in default). The file is replaced by rename, with the
 # mode and owner of the old one; a symbolic link keeps pointing where it did.
 
-nsswitch_edit_awk='
+# The awk program, in a here-document (checkbashisms, run by lintian on the
+# maintainer scripts, then leaves its "[[" and "function" alone).
+nsswitch_edit_awk() {
+	cat <<'EOF'
 function edit(line,    c, body, tail, colon, head, svc, pos, m, lead, trail,
     post)
 {
@@ -70,7 +73,8 @@ function edit(line,    c, body, tail, colon, head, svc, pos, m, lead, trail,
 	next
 }
 { print }
-'
+EOF
+}
 
 nsswitch_edit() {
 	_ne_op=$1
@@ -87,7 +91,7 @@ nsswitch_edit() {
 	_ne_tmp="$_ne_file.codns-new"
 	# cp -p first, so that the new file has the old mode and owner.
 	cp -p -- "$_ne_file" "$_ne_tmp" || return 1
-	if ! awk -v op="$_ne_op" "$nsswitch_edit_awk" "$_ne_file" \
+	if ! awk -v op="$_ne_op" "$(nsswitch_edit_awk)" "$_ne_file" \
 	    >"$_ne_tmp"; then
 		rm -f -- "$_ne_tmp"
 		return 1
