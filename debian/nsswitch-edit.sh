@@ -24,36 +24,45 @@
 # then uses its built-in default). The file is replaced by rename, with the
 # mode and owner of the old one; a symbolic link keeps pointing where it did.
 
-# The awk program, in a here-document (checkbashisms, run by lintian on the
-# maintainer scripts, then leaves its "[[" and "function" alone).
+# The awk program. It defines no awk functions and has no two opening
+# brackets in a row: checkbashisms, which lintian runs on the maintainer
+# scripts, would take either for bash.
 nsswitch_edit_awk() {
 	cat <<'EOF'
-function edit(line,    c, body, tail, colon, head, svc, pos, m, lead, trail,
-    post)
+# Print every line as it is, but the first hosts: line.
+done || !/^[ \t]*hosts[ \t]*:/ {
+	print
+	next
+}
 {
+	done = 1
 	# A "#" starts a comment anywhere on the line (as glibc reads it).
-	c = index(line, "#")
-	body = c ? substr(line, 1, c - 1) : line
-	tail = c ? substr(line, c) : ""
+	c = index($0, "#")
+	body = c ? substr($0, 1, c - 1) : $0
+	tail = c ? substr($0, c) : ""
 	colon = index(body, ":")
 	head = substr(body, 1, colon)
 	svc = substr(body, colon + 1)
-	if (op == "add") {
-		if (match(svc, /(^|[ \t])codns([[ \t]|$)/))
-			return line
-		if (!match(svc, /(^|[ \t])dns([[ \t]|$)/)) {
-			print "nsswitch.conf: no dns entry on the hosts: line;" \
-			    " add \"codns [!UNAVAIL=return]\" by hand" \
-			    > "/dev/stderr"
-			return line
-		}
-		pos = RSTART
-		if (substr(svc, pos, 1) ~ /[ \t]/)
-			pos++
-		svc = substr(svc, 1, pos - 1) "codns [!UNAVAIL=return] " \
-		    substr(svc, pos)
-		return head svc tail
-	}
+}
+op == "add" && match(svc, /(^|[ \t])codns([ \t[]|$)/) {
+	print
+	next
+}
+op == "add" && !match(svc, /(^|[ \t])dns([ \t[]|$)/) {
+	print "nsswitch.conf: no dns entry on the hosts: line; add" \
+	    " \"codns [!UNAVAIL=return]\" by hand" > "/dev/stderr"
+	print
+	next
+}
+op == "add" {
+	pos = RSTART
+	if (substr(svc, pos, 1) ~ /[ \t]/)
+		pos++
+	print head substr(svc, 1, pos - 1) "codns [!UNAVAIL=return] " \
+	    substr(svc, pos) tail
+	next
+}
+{
 	while (match(svc, /(^|[ \t]+)codns([ \t]*\[[^]]*\])*([ \t]+|$)/)) {
 		m = substr(svc, RSTART, RLENGTH)
 		post = substr(svc, RSTART + RLENGTH)
@@ -62,17 +71,11 @@ function edit(line,    c, body, tail, colon, head, svc, pos, m, lead, trail,
 		trail = m
 		sub(/^.*[^ \t]/, "", trail)
 		# Entries follow: keep the blanks before codns. It was last:
-		# keep the blanks after it (those before it were added with it).
+		# keep the blanks after it (those before it came with it).
 		svc = substr(svc, 1, RSTART - 1) (post != "" ? lead : trail) post
 	}
-	return head svc tail
+	print head svc tail
 }
-!done && /^[ \t]*hosts[ \t]*:/ {
-	done = 1
-	print edit($0)
-	next
-}
-{ print }
 EOF
 }
 
