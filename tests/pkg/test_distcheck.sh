@@ -26,7 +26,9 @@ b="$T_DIR/build"
 mkdir "$b"
 cd "$b" || exit 1
 "$srcdir/configure" >configure.log 2>&1
-ok "configure" test $? -eq 0
+rc=$?
+[ "$rc" -eq 0 ] || tail -n 20 configure.log
+ok "configure" test "$rc" -eq 0
 
 # --- EXTRA_DIST: files, not directories ---------------------------------------
 printf 'print-distfiles:\n\t@printf "%%s\\n" $(DISTFILES)\n' >print.mk
