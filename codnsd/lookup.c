@@ -307,7 +307,7 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	job->hash = hash;
 	job->start_ms = upstream_now_ms(loop);
 	ev_timer_init(&job->deadline, lookup_deadline_cb,
-	    lk->d->conf.lookup_timeout_ms / 1000.0, 0.);
+	    upstream_lookup_timeout_ms(lk->d->upstream) / 1000.0, 0.);
 	job->deadline.data = job;
 	ev_timer_init(&job->peer_timer, lookup_peer_timer_cb, 0., 0.);
 	job->peer_timer.data = job;

@@ -22,13 +22,18 @@ struct upstream_health {
 	uint64_t queries;
 	uint64_t failures;
 	uint64_t last_ms; /* monotonic ms of the last completed query */
+	uint64_t truncated; /* answers cut to the protocol's caps */
 	char servers[256]; /* "1.2.3.4:53,..." */
 };
 
 struct upstream *upstream_new(struct ev_loop *, const struct conf *);
 void upstream_free(struct upstream *);
-/* Apply a new configuration; queries in flight finish on the old one. */
+/* Apply a new configuration and re-read resolv.conf; queries in flight
+ * finish on the old channel. */
 int upstream_configure(struct upstream *, const struct conf *);
+/* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
+ * with resolv.conf's timeout and attempts over the nameservers in use. */
+uint32_t upstream_lookup_timeout_ms(const struct upstream *);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);

@@ -3,7 +3,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <nss.h>
+#include <resolv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,22 +24,23 @@ NSS_DECLARE_MODULE_FUNCTIONS(codns)
 
 /*
  * How long one call waits for codnsd, for the connect and again for the
- * answer. On loopback a connect is refused or accepted by the kernel at
- * once, so in practice this bounds the wait for the answer. codnsd answers
- * try-again by its lookup-timeout (5 s), but a SIGSTOPped daemon never
- * answers and every program on the node would stall with it; 2 s lets the
- * CoDNS race ask all of its peers (200 + 400 + 800 ms of backoff, plus
- * their round trip) and still falls through to "dns" well before the 5 s
- * that glibc's own retransmit, and nscd clients, make users wait.
- * See nss_codns(8).
+ * answer. codnsd always answers by its lookup-timeout, whose default is
+ * what glibc's own dns module would wait with this resolv.conf (its
+ * timeout and attempts over its nameservers, see nss_timeout_glibc_ms()):
+ * the module waits that long plus a margin, so that "hosts: codns" gives
+ * up no sooner than "hosts: dns" would have, and the daemon's try-again
+ * arrives before the module stops listening. CODNS_TIMEOUT_MS overrides.
+ * See nss_codns(8), TIMEOUTS.
  */
-#define NSS_TIMEOUT_DEFAULT_MS 2000
-#define NSS_TIMEOUT_MAX_MS 60000
+#define NSS_TIMEOUT_MARGIN_MS 1000
+#define NSS_TIMEOUT_MAX_MS 300000
 #define NSS_TIMEOUT_ENV "CODNS_TIMEOUT_MS"
 
 /* What one answer gives, gathered before anything goes to the caller. */
 struct nss_hosts {
 	const char *name; /* h_name: canonical or PTR name */
+	char name_buf[PROTO_QNAME_MAX + 1]; /* name with the asked case */
+	char alias_buf[PROTO_QNAME_MAX + 1]; /* the one alias that needs it */
 	const char *aliases[PROTO_ALIASES_MAX + 1];
 	size_t naliases;
 	uint8_t addrs[PROTO_ADDRS_MAX][16];
@@ -65,6 +68,36 @@ struct nss_bump {
 	int write;
 };
 
+/*
+ * What glibc's resolver waits in all before it gives up (res_send.c): each
+ * of attempts rounds tries every nameserver in turn, the first for
+ * "timeout" seconds and the i-th for timeout << i divided by their number.
+ * res_ninit() reads resolv.conf and RES_OPTIONS just as the dns module
+ * does in this process.
+ */
+static int
+nss_timeout_glibc_ms(void)
+{
+	struct __res_state rs;
+	long total = 0, t;
+	int i, n;
+
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) == -1)
+		return 10000; /* glibc's defaults: 5 s, 2 attempts */
+	n = rs.nscount > 0 ? rs.nscount : 1;
+	for (i = 0; i < n; i++) {
+		t = (long)rs.retrans << i;
+		if (i > 0)
+			t /= n;
+		total += t > 0 ? t : 1;
+	}
+	total *= rs.retry > 0 ? rs.retry : 1;
+	res_nclose(&rs);
+	return total * 1000 > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS :
+						     (int)(total * 1000);
+}
+
 static int
 nss_timeout_ms(void)
 {
@@ -72,13 +105,14 @@ nss_timeout_ms(void)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
-		return NSS_TIMEOUT_DEFAULT_MS;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
-		return NSS_TIMEOUT_DEFAULT_MS;
-	return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS : (int)v;
+	if (s != NULL && *s != '\0') {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0)
+			return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS :
+							(int)v;
+	}
+	return nss_timeout_glibc_ms() + NSS_TIMEOUT_MARGIN_MS;
 }
 
 static int
@@ -191,23 +225,59 @@ nss_add_alias(struct nss_hosts *h, const char *alias)
 }
 
 /*
- * Names and aliases of an answer. As glibc's dns module does, the asked
- * name becomes an alias when a CNAME led elsewhere.
+ * codnsd asks its nameservers in lower case (the case-blind cache key),
+ * while glibc's dns module sends the name as typed and the nameserver
+ * echoes the question's case back. So a name that is the asked one, or the
+ * asked one with a search domain after it, takes the asked spelling, and
+ * never the final dot, which glibc drops too. Only case changes here.
+ */
+static const char *
+nss_asked_case(const char *name, const char *asked, char *buf, size_t len)
+{
+	size_t la = strlen(asked), ln = strlen(name);
+
+	if (la > 0 && asked[la - 1] == '.')
+		la--;
+	if (la == 0 || ln < la || ln >= len ||
+	    strncasecmp(name, asked, la) != 0 ||
+	    (name[la] != '\0' && name[la] != '.'))
+		return name;
+	memcpy(buf, asked, la);
+	memcpy(buf + la, name + la, ln - la + 1);
+	if (ln > 0 && buf[ln - 1] == '.')
+		buf[ln - 1] = '\0';
+	return buf;
+}
+
+/*
+ * Names and aliases of an answer, as glibc's dns module gives them: the
+ * name the last CNAME led to (or the name that matched, search domain
+ * included), and the owners of the CNAME chain as aliases.
  */
 static void
 nss_gather_names(struct nss_hosts *h, const struct codns_result *r,
     const char *asked)
 {
+	const char *a;
 	size_t i, n = codns_result_naliases(r);
+	int buf_used = 0;
 
 	h->name = codns_result_name(r);
 	if (*h->name == '\0' && asked != NULL)
 		h->name = asked;
-	h->naliases = 0;
-	for (i = 0; i < n; i++)
-		nss_add_alias(h, codns_result_alias(r, i));
 	if (asked != NULL)
-		nss_add_alias(h, asked);
+		h->name = nss_asked_case(h->name, asked, h->name_buf,
+		    sizeof(h->name_buf));
+	h->naliases = 0;
+	for (i = 0; i < n; i++) {
+		a = codns_result_alias(r, i);
+		if (asked != NULL && !buf_used) {
+			a = nss_asked_case(a, asked, h->alias_buf,
+			    sizeof(h->alias_buf));
+			buf_used = a == h->alias_buf;
+		}
+		nss_add_alias(h, a);
+	}
 	h->ttl = codns_result_ttl(r) > INT32_MAX ? INT32_MAX :
 	    (int32_t)codns_result_ttl(r);
 }
@@ -369,6 +439,19 @@ nss_fill_tuples(const struct nss_hosts *h, struct gaih_addrtuple **pat,
 }
 
 /*
+ * glibc's dns module also leaves a failure in the thread's h_errno (its
+ * res_* calls set it), and callers that read h_errno rather than the
+ * *h_errnop of the _r call (Python's gethostbyaddr, Perl's $?) rely on it.
+ * A short buffer is not a failure the caller sees: glibc retries.
+ */
+static void
+nss_set_h_errno(const struct nss_exit *x)
+{
+	if (x->status != NSS_STATUS_SUCCESS && x->err != ERANGE)
+		h_errno = x->herr;
+}
+
+/*
  * The one exit of every entry point: the caller's errno comes back as it
  * was, then *errnop (usually &errno itself) gets the error, if any.
  */
@@ -380,6 +463,7 @@ nss_leave(const struct nss_exit *x, int saved_errno, int *errnop,
 	if (x->err != 0)
 		*errnop = x->err;
 	*h_errnop = x->herr;
+	nss_set_h_errno(x);
 	return x->status;
 }
 
