@@ -189,6 +189,7 @@ setup(struct codnsd *d)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
+	upstream_set_stats(d->upstream, d->stats);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "log.h"
 #include "resolvconf.h"
+#include "stats.h"
 
 /* The as-is name and every search domain (resolvconf_candidates()). */
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
@@ -74,6 +75,7 @@ struct upstream {
 	struct stat rc_st;
 	ev_timer rc_timer;
 	uint32_t lookup_timeout_ms; /* 0: from resolv.conf */
+	struct stats *stats;
 };
 
 static void upstream_chan_arm(struct upstream_chan *);
@@ -458,6 +460,12 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	return upstream_swap(up, c);
 }
 
+void
+upstream_set_stats(struct upstream *up, struct stats *stats)
+{
+	up->stats = stats;
+}
+
 uint32_t
 upstream_lookup_timeout_ms(const struct upstream *up)
 {
@@ -577,8 +585,8 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a)
 
 	if (!q->refused)
 		upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
-	if (q->truncated)
-		up->health.truncated++;
+	if (q->truncated && up->stats != NULL)
+		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
 	a->source = CODNS_SRC_LOCAL;
 	a->latency_us = (uint32_t)((ev_now(up->loop) - q->start) * 1e6);
 	if (a->status != CODNS_FOUND)

@@ -22,11 +22,14 @@ struct upstream_health {
 	uint64_t queries;
 	uint64_t failures;
 	uint64_t last_ms; /* monotonic ms of the last completed query */
-	uint64_t truncated; /* answers cut to the protocol's caps */
 	char servers[256]; /* "1.2.3.4:53,..." */
 };
 
+struct stats;
+
 struct upstream *upstream_new(struct ev_loop *, const struct conf *);
+/* Where answers cut to the protocol's caps are counted. */
+void upstream_set_stats(struct upstream *, struct stats *);
 void upstream_free(struct upstream *);
 /* Apply a new configuration and re-read resolv.conf; queries in flight
  * finish on the old channel. */
