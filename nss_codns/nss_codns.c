@@ -3,7 +3,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <nss.h>
-#include <resolv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "codns.h"
 #include "proto.h"
+#include "resolvconf.h"
 
 /*
  * Every call opens one loopback connection, asks one question and closes
@@ -69,33 +69,18 @@ struct nss_bump {
 };
 
 /*
- * What glibc's resolver waits in all before it gives up (res_send.c): each
- * of attempts rounds tries every nameserver in turn, the first for
- * "timeout" seconds and the i-th for timeout << i divided by their number.
- * res_ninit() reads resolv.conf and RES_OPTIONS just as the dns module
- * does in this process.
+ * What glibc's resolver waits in all before it gives up, from resolv.conf
+ * read by the same code as codnsd's, so that the module's wait and the
+ * daemon's default deadline agree (RES_OPTIONS in the caller's environment
+ * is ignored by both: nss_codns(8)).
  */
 static int
 nss_timeout_glibc_ms(void)
 {
-	struct __res_state rs;
-	long total = 0, t;
-	int i, n;
+	struct resolvconf rc;
 
-	memset(&rs, 0, sizeof(rs));
-	if (res_ninit(&rs) == -1)
-		return 10000; /* glibc's defaults: 5 s, 2 attempts */
-	n = rs.nscount > 0 ? rs.nscount : 1;
-	for (i = 0; i < n; i++) {
-		t = (long)rs.retrans << i;
-		if (i > 0)
-			t /= n;
-		total += t > 0 ? t : 1;
-	}
-	total *= rs.retry > 0 ? rs.retry : 1;
-	res_nclose(&rs);
-	return total * 1000 > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS :
-						     (int)(total * 1000);
+	resolvconf_load(CONF_DEFAULT_RESOLV, &rc);
+	return (int)resolvconf_wait_ms(&rc, 0, rc.nservers);
 }
 
 static int
