@@ -122,6 +122,11 @@ done
 for i in $(seq 1 20); do
 	echo "2001:db8::1:$i many.test" >>"$tmp/many.hosts"
 done
+# Over the protocol's 255 addresses: cut and counted (nss_codns(8), LIMITS).
+for i in $(seq 0 299); do
+	echo "203.0.$((113 + i / 250)).$((1 + i % 250)) huge.test" \
+	    >>"$tmp/many.hosts"
+done
 # CNAME chains of 1 to 10 links: cK-0 -> cK-1 -> ... -> chainK.test.
 chains=
 for k in $(seq 1 10); do
@@ -239,6 +244,17 @@ printf 'nameserver 127.0.0.1\nsearch sub.test other.test\noptions ndots:2\n' \
     >"$tmp/resolv.conf"
 start_codnsd || exit 99
 compare ndots2 "$search_names" ""
+
+# The one cap left: more than 255 addresses are cut, and counted.
+printf 'hosts: files dns\n' >"$tmp/nsswitch.conf"
+n_dns=$(getent ahostsv4 huge.test | awk '{print $1}' | sort -u | wc -l)
+printf 'hosts: files codns\n' >"$tmp/nsswitch.conf"
+n_codns=$(getent ahostsv4 huge.test | awk '{print $1}' | sort -u | wc -l)
+check "300 addresses: dns gives $n_dns, codns its cap ($n_codns)" \
+    test "$n_dns" = 300 -a "$n_codns" = 255
+stats=$("$top/codnsd/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
+check "the cut answer is counted (answers_truncated)" \
+    eval 'printf "%s\n" "$stats" | grep -Eq "answers_truncated[^0-9]*[1-9]"'
 
 echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then
