@@ -3,12 +3,14 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <nss.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "codns.h"
 #include "proto.h"
@@ -16,8 +18,9 @@
 
 /*
  * Every call opens one loopback connection, asks one question and closes
- * it: no global mutable state, so the module is safe in threads and in a
- * child after fork() without locks or atfork handlers.
+ * it: no global mutable state but one atomic word of memo (the wait for
+ * codnsd), so the module is safe in threads and in a child after fork()
+ * without locks or atfork handlers.
  */
 
 NSS_DECLARE_MODULE_FUNCTIONS(codns)
@@ -69,6 +72,14 @@ struct nss_bump {
 };
 
 /*
+ * The last wait worked out, in the low half, under a digest of
+ * resolv.conf's stat in the high half (never 0): one atomic word, so
+ * threads and a child after fork() need no lock, and reading the file
+ * (some 20 us) happens only when it changed.
+ */
+static _Atomic uint64_t nss_wait_memo;
+
+/*
  * What glibc's resolver waits in all before it gives up, from resolv.conf
  * read by the same code as codnsd's, so that the module's wait and the
  * daemon's default deadline agree (RES_OPTIONS in the caller's environment
@@ -78,9 +89,28 @@ static int
 nss_timeout_glibc_ms(void)
 {
 	struct resolvconf rc;
+	struct stat st;
+	uint64_t memo;
+	uint32_t key = 0, wait;
 
+	if (stat(CONF_DEFAULT_RESOLV, &st) == 0) {
+		key = (uint32_t)((uint64_t)st.st_ino * 2654435761u ^
+			      (uint64_t)st.st_size ^
+			      (uint64_t)st.st_mtim.tv_sec ^
+			      (uint64_t)st.st_mtim.tv_nsec ^
+			      (uint64_t)st.st_ctim.tv_nsec << 7) |
+		    1;
+		memo = atomic_load_explicit(&nss_wait_memo,
+		    memory_order_relaxed);
+		if ((uint32_t)(memo >> 32) == key)
+			return (int)(uint32_t)memo;
+	}
 	resolvconf_load(CONF_DEFAULT_RESOLV, &rc);
-	return (int)resolvconf_wait_ms(&rc, 0, rc.nservers);
+	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
+	if (key != 0)
+		atomic_store_explicit(&nss_wait_memo, (uint64_t)key << 32 | wait,
+		    memory_order_relaxed);
+	return (int)wait;
 }
 
 static int
