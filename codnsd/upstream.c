@@ -76,6 +76,8 @@ struct upstream {
 	ev_timer rc_timer;
 	uint32_t lookup_timeout_ms; /* 0: from resolv.conf */
 	struct stats *stats;
+	upstream_change_cb *change_cb;
+	void *change_arg;
 };
 
 static void upstream_chan_arm(struct upstream_chan *);
@@ -432,9 +434,12 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	up->rc = rc;
 	if (upstream_swap(up, c) == -1)
 		log_warnx("%s changed, but a new resolver failed", up->rc_path);
-	else
+	else {
 		log_info("%s changed: nameservers now %s", up->rc_path,
 		    up->health.servers);
+		if (up->change_cb != NULL)
+			up->change_cb(up->change_arg);
+	}
 	free(c);
 }
 
@@ -457,7 +462,14 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	    resolvconf_equal(&rc, &up->rc))
 		return 0;
 	up->rc = rc;
-	return upstream_swap(up, c);
+	return upstream_swap(up, c) == -1 ? -1 : 1;
+}
+
+void
+upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
+{
+	up->change_cb = cb;
+	up->change_arg = arg;
 }
 
 void

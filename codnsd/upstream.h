@@ -32,8 +32,13 @@ struct upstream *upstream_new(struct ev_loop *, const struct conf *);
 void upstream_set_stats(struct upstream *, struct stats *);
 void upstream_free(struct upstream *);
 /* Apply a new configuration and re-read resolv.conf; queries in flight
- * finish on the old channel. */
+ * finish on the old channel. 1 when the resolver changed (other
+ * nameservers or search list: cached answers may be stale), 0 when not,
+ * -1 on failure. */
 int upstream_configure(struct upstream *, const struct conf *);
+/* Called from the loop when resolv.conf changed the resolver by itself. */
+typedef void upstream_change_cb(void *arg);
+void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
 /* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
  * with resolv.conf's timeout and attempts over the nameservers in use. */
 uint32_t upstream_lookup_timeout_ms(const struct upstream *);

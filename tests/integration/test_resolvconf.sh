@@ -46,7 +46,6 @@ resolv-conf $rc
 control-socket $T_DIR/a.sock
 peers-file $T_DIR/no-peers
 negative-ttl 0s
-cache-max-ttl 0s
 EOF
 start_codnsd a || exit 99
 
@@ -119,7 +118,9 @@ ok "resolv.conf changed: answers from the new nameserver ($out)" \
 ok "status shows the new nameserver" eval \
     'ctl a status | grep -q "127\.0\.0\.2:53"'
 
-# 2. Rewritten in place, then SIGHUP: the next lookup already uses it.
+# 2. Rewritten in place, then SIGHUP: the next lookup already uses it, and
+# web.test.example, cached from the live nameserver (TTL 300), is not
+# answered from the cache: other nameservers, other answers.
 printf 'nameserver 127.0.0.4\noptions timeout:1 attempts:2\n' >"$rc"
 kill -HUP "$CODNSD_PID_a"
 out=
