@@ -108,8 +108,8 @@ nss_timeout_glibc_ms(void)
 	resolvconf_load(CONF_DEFAULT_RESOLV, &rc);
 	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
 	if (key != 0)
-		atomic_store_explicit(&nss_wait_memo, (uint64_t)key << 32 | wait,
-		    memory_order_relaxed);
+		atomic_store_explicit(&nss_wait_memo,
+		    (uint64_t)key << 32 | wait, memory_order_relaxed);
 	return (int)wait;
 }
 

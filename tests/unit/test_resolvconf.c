@@ -22,7 +22,8 @@ write_file(const char *text)
 {
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/tmp/test_resolvconf.%ld", (long)getpid());
+	snprintf(path, sizeof(path), "/tmp/test_resolvconf.%ld",
+	    (long)getpid());
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
@@ -117,7 +118,8 @@ test_wait(void **state)
 	assert_int_equal(resolvconf_wait_ms(&rc, 0, 1), 10000);
 	/* Two: 5 + (5 << 1) / 2 per round. Three: 5 + 10/3 + 20/3. */
 	assert_int_equal(resolvconf_wait_ms(&rc, 0, 2), 20000);
-	assert_int_equal(resolvconf_wait_ms(&rc, 0, 3), 2 * (5000 + 3333 + 6666));
+	assert_int_equal(resolvconf_wait_ms(&rc, 0, 3),
+	    2 * (5000 + 3333 + 6666));
 	/* An explicit per-try timeout replaces resolv.conf's. */
 	assert_int_equal(resolvconf_wait_ms(&rc, 1500, 1), 3000);
 	rc.attempts = 1;
