@@ -404,6 +404,21 @@ upstream_stat_changed(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
 }
 
+/* Equal in what this resolver uses: with "upstream" lines, resolv.conf's
+ * nameservers do not count. */
+static int
+upstream_rc_same(const struct upstream *up, const struct resolvconf *a,
+    const struct resolvconf *b)
+{
+	struct resolvconf x = *a;
+
+	if (up->nservers > 0) {
+		x.nservers = b->nservers;
+		memcpy(x.servers, b->servers, sizeof(x.servers));
+	}
+	return resolvconf_equal(&x, b);
+}
+
 /*
  * glibc notices a changed resolv.conf by itself (its stat check before
  * each lookup), so codnsd does too: every UPSTREAM_RC_POLL_S, like the
@@ -423,7 +438,7 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (!upstream_stat_changed(&st, &up->rc_st))
 		return;
 	upstream_rc_read(up, &rc, &up->rc_st);
-	if (resolvconf_equal(&rc, &up->rc))
+	if (upstream_rc_same(up, &rc, &up->rc))
 		return;
 	/* The rest of the settings are the ones in use. */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
