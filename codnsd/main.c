@@ -92,6 +92,16 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
+/* Other nameservers or another search list: answers cached from the old
+ * ones may differ from what the new ones say (glibc has no cache to keep). */
+static void
+codnsd_resolver_changed(void *arg)
+{
+	struct codnsd *d = arg;
+
+	cache_flush(d->cache, NULL);
+}
+
 int
 codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 {
@@ -112,9 +122,13 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	    sizeof(c.control_socket));
 	memcpy(c.user, d->conf.user, sizeof(c.user));
 	memcpy(c.pidfile, d->conf.pidfile, sizeof(c.pidfile));
-	if (upstream_configure(d->upstream, &c) == -1) {
+	switch (upstream_configure(d->upstream, &c)) {
+	case -1:
 		snprintf(err, errlen, "cannot apply the new upstreams\n");
 		return -1;
+	case 1:
+		codnsd_resolver_changed(d);
+		break;
 	}
 	d->conf = c;
 	cache_limits_of(&c, &lim);
@@ -219,6 +233,8 @@ setup(struct codnsd *d)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
+	upstream_set_stats(d->upstream, d->stats);
+	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if (peers_open(d, err, sizeof(err)) == -1)

@@ -285,7 +285,7 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 	memset(&req, 0, sizeof(req));
 	req.kind = in->u.query.kind;
 	req.family = in->u.query.family;
-	memcpy(req.name, in->u.query.name, sizeof(req.name));
+	memcpy(req.name, in->u.query.name, sizeof(in->u.query.name));
 	memcpy(req.addr, in->u.query.addr, sizeof(req.addr));
 	s->handle = pn->serve(pn->serve_ctx, &req, pn_serve_cb, s, &now);
 	if (s->handle == NULL)
@@ -653,6 +653,9 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	struct peerproto_msg m;
 	struct pn_peer *p;
 
+	/* A 253-byte name with its final dot does not fit a peer query. */
+	if (strlen(req->name) > PROTO_NAME_MAX)
+		return NULL;
 	if ((p = pn_by_id(pn, id)) == NULL || pn->npending >= PN_QUERIES_MAX ||
 	    (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;

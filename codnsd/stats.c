@@ -74,6 +74,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_LOOKUPS_COALESCED] = "lookups_coalesced",
 	[STATS_LOOKUPS_OVERLOAD] = "lookups_overload",
 	[STATS_LOOKUPS_TIMEOUT] = "lookups_timeout",
+	[STATS_ANSWERS_TRUNCATED] = "answers_truncated",
 	[STATS_PEER_QUERIES_SENT] = "peer_queries_sent",
 	[STATS_PEER_QUERIES_WON] = "peer_queries_won",
 	[STATS_PEER_QUERIES_FAILED] = "peer_queries_failed",

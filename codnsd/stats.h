@@ -17,6 +17,7 @@ enum stats_counter {
 	STATS_LOOKUPS_COALESCED, /* joined an identical lookup in flight */
 	STATS_LOOKUPS_OVERLOAD,  /* refused: too many lookups in flight */
 	STATS_LOOKUPS_TIMEOUT,   /* lookup-timeout reached */
+	STATS_ANSWERS_TRUNCATED, /* over the protocol's alias or address cap */
 	STATS_PEER_QUERIES_SENT,
 	STATS_PEER_QUERIES_WON,
 	STATS_PEER_QUERIES_FAILED,  /* cannot-resolve or no answer */
