@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shm.h"
+
 /*
  * One allocation per entry: the header, then the key bytes (lowercased name
  * or 4/16 address bytes), then the answer as encoded by proto_answer_put().
@@ -43,6 +45,7 @@ struct cache {
 	struct cache_stats stats;
 	/* SipHash key: peers send us names, so chains must not be steerable. */
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	struct shm *shm; /* the NSS module's shared copy, or NULL */
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -230,6 +233,22 @@ cache_free(struct cache *c)
 }
 
 void
+cache_set_shm(struct cache *c, struct shm *s)
+{
+	c->shm = s;
+}
+
+/* The shared table keys answers as the cache does (shmtab.h). */
+static void
+cache_shm_key(const struct cache_key *k, struct shmtab_key *sk)
+{
+	sk->kind = k->kind;
+	sk->family = k->family;
+	sk->len = k->len;
+	memcpy(sk->bytes, k->bytes, k->len);
+}
+
+void
 cache_configure(struct cache *c, size_t max_entries,
     const struct cache_limits *lim)
 {
@@ -297,6 +316,7 @@ cache_put(struct cache *c, const struct proto_request *r,
 {
 	uint8_t blob[PROTO_FRAME_MAX];
 	struct cache_key k;
+	struct shmtab_key sk;
 	struct cache_entry *e, **pp;
 	struct proto_answer tmp;
 	struct buf b;
@@ -313,13 +333,17 @@ cache_put(struct cache *c, const struct proto_request *r,
 	 * "do not cache". */
 	if ((e = *cache_slot(c, &k)) != NULL)
 		cache_drop(c, e);
-	if (ttl == 0)
+	cache_shm_key(&k, &sk);
+	if (ttl == 0) {
+		shm_remove(c->shm, &sk);
 		return;
+	}
 	tmp = *a;
 	tmp.ttl = ttl;
 	buf_init_write(&b, blob, sizeof(blob));
 	if (proto_answer_put(&b, &tmp) == -1)
 		return;
+	shm_publish(c->shm, &sk, blob, b.pos, ttl);
 	if ((e = malloc(sizeof(*e) + k.len + b.pos)) == NULL)
 		return;
 	memset(e, 0, sizeof(*e));
@@ -362,6 +386,7 @@ cache_flush(struct cache *c, const char *name)
 	struct cache_entry *e;
 	size_t i, len, n = 0;
 
+	shm_flush(c->shm, name);
 	if (name == NULL)
 		return cache_flush_all(c);
 	if ((len = strlen(name)) > PROTO_NAME_MAX)
