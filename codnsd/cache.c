@@ -232,12 +232,6 @@ cache_free(struct cache *c)
 	free(c);
 }
 
-void
-cache_set_shm(struct cache *c, struct shm *s)
-{
-	c->shm = s;
-}
-
 /* The shared table keys answers as the cache does (shmtab.h). */
 static void
 cache_shm_key(const struct cache_key *k, struct shmtab_key *sk)
@@ -246,6 +240,27 @@ cache_shm_key(const struct cache_key *k, struct shmtab_key *sk)
 	sk->family = k->family;
 	sk->len = k->len;
 	memcpy(sk->bytes, k->bytes, k->len);
+}
+
+/* A new table starts with what the cache holds, least recently used
+ * first, so that the arena keeps the most used answers. */
+void
+cache_set_shm(struct cache *c, struct shm *s, uint64_t now_ms)
+{
+	struct cache_entry *e;
+	struct shmtab_key sk;
+
+	c->shm = s;
+	for (e = c->lru_tail; s != NULL && e != NULL; e = e->lprev) {
+		if (e->expire_ms <= now_ms + 1000)
+			continue;
+		sk.kind = e->kind;
+		sk.family = e->family;
+		sk.len = e->keylen;
+		memcpy(sk.bytes, e->data, e->keylen);
+		shm_publish(s, &sk, e->data + e->keylen, e->bloblen,
+		    (uint32_t)((e->expire_ms - now_ms) / 1000));
+	}
 }
 
 void

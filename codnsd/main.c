@@ -64,7 +64,7 @@ codnsd_shm_apply(struct codnsd *d)
 		return;
 	}
 	if (!d->conf.shared_cache || d->conf.cache_size == 0) {
-		cache_set_shm(d->cache, NULL);
+		cache_set_shm(d->cache, NULL, 0);
 		if (d->shm != NULL)
 			shm_free(d->shm);
 		else
@@ -81,7 +81,7 @@ codnsd_shm_apply(struct codnsd *d)
 		return;
 	}
 	d->shm = s;
-	cache_set_shm(d->cache, s);
+	cache_set_shm(d->cache, s, upstream_now_ms(d->loop));
 	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
 }
 
@@ -259,7 +259,7 @@ static void
 teardown(struct codnsd *d)
 {
 	/* First: readers must stop trusting answers nobody will flush. */
-	cache_set_shm(d->cache, NULL);
+	cache_set_shm(d->cache, NULL, 0);
 	shm_free(d->shm);
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);

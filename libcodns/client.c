@@ -264,6 +264,18 @@ codns_lookup_addr(struct codns_client *c, int family, const void *addr,
 	return client_exchange(c, &req, out);
 }
 
+int
+client_report(struct codns_client *c, uint32_t hits)
+{
+	uint8_t frame[PROTO_HDR_LEN + 8];
+	struct buf b;
+
+	buf_init_write(&b, frame, sizeof(frame));
+	if (proto_report_encode(&b, hits) == -1)
+		return -1;
+	return client_send(c, frame, b.pos, client_now_ms() + c->timeout_ms);
+}
+
 struct codns_result *
 client_result_alloc(struct proto_answer **a)
 {

@@ -142,5 +142,8 @@ uint64_t shmtab_now_ms(void);
 /* Defined in client.c, for the NSS module's table reader: a result whose
  * answer (*a, zeroed) the caller fills. Not exported by libcodns.so. */
 struct codns_result *client_result_alloc(struct proto_answer **a);
+/* Also in client.c: send a report frame (proto.h) on an open client after
+ * its lookup; 0 or -1. */
+int client_report(struct codns_client *, uint32_t hits);
 
 #endif

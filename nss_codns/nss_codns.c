@@ -144,6 +144,7 @@ nss_ask(const char *name, int cfamily, const void *addr,
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		goto done;
 	}
+	nss_shm_report(c);
 answered:
 	switch (codns_result_status(*out)) {
 	case CODNS_FOUND:

@@ -216,3 +216,22 @@ nss_shm_take_hits(void)
 {
 	return __atomic_exchange_n(&nss_shm_hits, 0, __ATOMIC_RELAXED);
 }
+
+/*
+ * Sent after the answer was read, so that a daemon which does not know
+ * the frame (an older codnsd closes the connection on it) costs no lookup.
+ * Hits of a process that never misses again, or exits first, are never
+ * reported: the counter is a lower bound.
+ */
+void
+nss_shm_report(struct codns_client *c)
+{
+	uint64_t n;
+
+	if (__atomic_load_n(&nss_shm_hits, __ATOMIC_RELAXED) == 0)
+		return;
+	n = nss_shm_take_hits();
+	if (n > UINT32_MAX)
+		n = UINT32_MAX;
+	client_report(c, (uint32_t)n);
+}

@@ -24,4 +24,9 @@ int nss_shm_ask(const char *name, int cfamily, const void *addr,
  * resets the count (for the report to codnsd). */
 uint64_t nss_shm_take_hits(void);
 
+/* After a lookup on c, tell codnsd how many answers came from the table
+ * since the last report (its "lookups_shared" counter). Best effort. */
+struct codns_client;
+void nss_shm_report(struct codns_client *c);
+
 #endif
