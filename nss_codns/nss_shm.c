@@ -54,7 +54,9 @@ struct nss_shm_map {
 
 static struct nss_shm_map *nss_shm_cur;
 static uint64_t nss_shm_retry_at;
-static uint64_t nss_shm_hits;
+/* Per thread, so that readers share no written cache line; each thread
+ * reports its own hits on its next connection. */
+static __thread uint64_t nss_shm_hits;
 
 /* The table's path; 0, or -1 when no table is to be used. */
 static int
@@ -206,7 +208,7 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 		codns_result_free(r);
 		return 0;
 	}
-	__atomic_add_fetch(&nss_shm_hits, 1, __ATOMIC_RELAXED);
+	nss_shm_hits++;
 	*out = r;
 	return 1;
 }
@@ -214,13 +216,16 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 uint64_t
 nss_shm_take_hits(void)
 {
-	return __atomic_exchange_n(&nss_shm_hits, 0, __ATOMIC_RELAXED);
+	uint64_t n = nss_shm_hits;
+
+	nss_shm_hits = 0;
+	return n;
 }
 
 /*
  * Sent after the answer was read, so that a daemon which does not know
  * the frame (an older codnsd closes the connection on it) costs no lookup.
- * Hits of a process that never misses again, or exits first, are never
+ * Hits of a thread that never misses again, or exits first, are never
  * reported: the counter is a lower bound.
  */
 void
@@ -228,9 +233,8 @@ nss_shm_report(struct codns_client *c)
 {
 	uint64_t n;
 
-	if (__atomic_load_n(&nss_shm_hits, __ATOMIC_RELAXED) == 0)
+	if ((n = nss_shm_take_hits()) == 0)
 		return;
-	n = nss_shm_take_hits();
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
 	client_report(c, (uint32_t)n);

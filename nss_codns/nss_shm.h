@@ -20,7 +20,7 @@
 int nss_shm_ask(const char *name, int cfamily, const void *addr,
     struct codns_result **out);
 
-/* Answers this process took from the table since the last call, which
+/* Answers this thread took from the table since the last call, which
  * resets the count (for the report to codnsd). */
 uint64_t nss_shm_take_hits(void);
 
