@@ -113,9 +113,13 @@ start_dnsmasq() {
 	wait_tcp 127.0.0.1 "$port"
 }
 
-start_dnsmasq 5300 dnsmasq-a --local-ttl=300 \
+# flip.codns.test changes between two address sets during the test.
+printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
+    >"$tmp/flip.hosts"
+start_dnsmasq 5300 dnsmasq-a --local-ttl=300 --addn-hosts="$tmp/flip.hosts" \
     --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
     --host-record=v4.codns.test,192.0.2.52 || exit 99
+dnsmasq_a_pid=${pids##* }
 start_dnsmasq 53 dnsmasq-b \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
 
@@ -253,6 +257,70 @@ flusher=$!
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
     "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
 wait "$flusher"
+
+# --- 8 Python threads resolve while the answer changes under them ----------
+# dnsmasq flips flip.codns.test between set A (2 addresses) and set B (3),
+# codnsd is flushed and re-resolves, republishing the entry each time: every
+# answer a thread gets must be exactly A or exactly B, never a mix.
+(
+	for i in $(seq 1 30); do
+		if [ $((i % 2)) -eq 1 ]; then
+			printf '%s flip.codns.test\n' 192.0.2.62 2001:db8::62 \
+			    192.0.2.63 >"$tmp/flip.hosts.new"
+		else
+			printf '%s flip.codns.test\n' 192.0.2.61 \
+			    2001:db8::61 >"$tmp/flip.hosts.new"
+		fi
+		mv "$tmp/flip.hosts.new" "$tmp/flip.hosts"
+		kill -HUP "$dnsmasq_a_pid"
+		sleep 0.05
+		ctl flush flip.codns.test >/dev/null 2>&1
+		getent ahosts flip.codns.test >/dev/null
+		sleep 0.05
+	done
+) &
+flipper=$!
+out=$(python3 - "$flipper" <<'EOF'
+import os, socket, sys, threading
+A = {"192.0.2.61", "2001:db8::61"}
+B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
+flipper = int(sys.argv[1])
+seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
+lock = threading.Lock()
+def alive():
+    try:
+        os.kill(flipper, 0)
+        return True
+    except OSError:
+        return False
+def run():
+    n = 0
+    while n < 200000 and (n < 100 or alive()):
+        n += 1
+        try:
+            got = {x[4][0] for x in socket.getaddrinfo(
+                "flip.codns.test", 80, 0, socket.SOCK_STREAM)}
+        except socket.gaierror:
+            k = "err"
+        else:
+            k = "A" if got == A else "B" if got == B else "bad"
+            if k == "bad":
+                print("mixed", sorted(got), flush=True)
+        with lock:
+            seen[k] += 1
+ts = [threading.Thread(target=run) for _ in range(8)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],
+                                        seen["err"]))
+EOF
+)
+wait "$flipper"
+echo "$out" | tail -n 1
+check "8 threads while the answer flips: only whole answers" \
+    has "$out" '^seen A=[1-9][0-9]* B=[1-9][0-9]* bad=0 err=0$'
 
 # --- a reload with a new cache-size: a running process remaps -------------------
 python3 -u - "$tmp" >"$tmp/py-remap.out" 2>&1 <<'EOF' &
