@@ -18,8 +18,8 @@
  * range is never unmapped while another thread may still read it:
  * instead it is overlaid with anonymous zero pages (MAP_FIXED), which a
  * late reader sees as an empty slot or a changed sequence number, and the
- * old file's memory is freed. The few bytes of bookkeeping of each
- * replaced table are kept for the life of the process.
+ * old file's memory is freed. The bookkeeping of each replaced table (one
+ * page) is kept for the life of the process.
  *
  * A failed open is retried at most once a second, so a node without
  * codnsd, or with the table turned off, pays for it once a second and not
@@ -53,6 +53,30 @@ struct nss_shm_map {
 };
 
 static struct nss_shm_map *nss_shm_cur;
+
+/*
+ * A map's bookkeeping lives in a page of its own, not on the heap: it must
+ * outlive every reader, so it is never freed once published, and glibc's
+ * __libc_freeres (run by valgrind at exit) unloads the module, which would
+ * turn a heap block referenced only from the module into a reported leak.
+ * Nothing in the module frees it at unload either: other threads may
+ * still be resolving while the process exits.
+ */
+static struct nss_shm_map *
+nss_shm_map_alloc(void)
+{
+	void *p = mmap(NULL, sizeof(struct nss_shm_map), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+nss_shm_map_free(struct nss_shm_map *m)
+{
+	if (m != NULL)
+		munmap(m, sizeof(*m));
+}
 static uint64_t nss_shm_retry_at;
 /* Per thread, so that readers share no written cache line; each thread
  * reports its own hits on its next connection. */
@@ -133,7 +157,7 @@ nss_shm_map_open(void)
 	close(fd);
 	if (base == MAP_FAILED)
 		return NULL;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = nss_shm_map_alloc()) == NULL)
 		goto fail;
 	m->base = base;
 	m->size = (size_t)st.st_size;
@@ -143,7 +167,7 @@ nss_shm_map_open(void)
 	return m;
 fail:
 	munmap(base, (size_t)st.st_size);
-	free(m);
+	nss_shm_map_free(m);
 	return NULL;
 }
 
@@ -174,7 +198,7 @@ nss_shm_get(uint64_t now)
 		/* Another thread swapped first: use its table. */
 		if (nm != NULL) {
 			munmap(nm->base, nm->size);
-			free(nm);
+			nss_shm_map_free(nm);
 		}
 		return m != NULL && !shmtab_replaced(&m->v) ? m : NULL;
 	}
