@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "namehash.h"
+#include "shm.h"
 
 /*
  * One allocation per entry: the header, then the key bytes (lowercased name
@@ -44,6 +45,7 @@ struct cache {
 	struct cache_stats stats;
 	/* Peers send us names, so chains must not be steerable. */
 	struct namehash_key hkey;
+	struct shm *shm; /* the NSS module's shared copy, or NULL */
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -226,6 +228,37 @@ cache_free(struct cache *c)
 	free(c);
 }
 
+/* The shared table keys answers as the cache does (shmtab.h). */
+static void
+cache_shm_key(const struct cache_key *k, struct shmtab_key *sk)
+{
+	sk->kind = k->kind;
+	sk->family = k->family;
+	sk->len = k->len;
+	memcpy(sk->bytes, k->bytes, k->len);
+}
+
+/* A new table starts with what the cache holds, least recently used
+ * first, so that the arena keeps the most used answers. */
+void
+cache_set_shm(struct cache *c, struct shm *s, uint64_t now_ms)
+{
+	struct cache_entry *e;
+	struct shmtab_key sk;
+
+	c->shm = s;
+	for (e = c->lru_tail; s != NULL && e != NULL; e = e->lprev) {
+		if (e->expire_ms <= now_ms + 1000)
+			continue;
+		sk.kind = e->kind;
+		sk.family = e->family;
+		sk.len = e->keylen;
+		memcpy(sk.bytes, e->data, e->keylen);
+		shm_publish(s, &sk, e->data + e->keylen, e->bloblen,
+		    (uint32_t)((e->expire_ms - now_ms) / 1000));
+	}
+}
+
 void
 cache_configure(struct cache *c, size_t max_entries,
     const struct cache_limits *lim)
@@ -294,6 +327,7 @@ cache_put(struct cache *c, const struct proto_request *r,
 {
 	uint8_t blob[PROTO_FRAME_MAX];
 	struct cache_key k;
+	struct shmtab_key sk;
 	struct cache_entry *e, **pp;
 	struct proto_answer tmp;
 	struct buf b;
@@ -310,13 +344,17 @@ cache_put(struct cache *c, const struct proto_request *r,
 	 * "do not cache". */
 	if ((e = *cache_slot(c, &k)) != NULL)
 		cache_drop(c, e);
-	if (ttl == 0)
+	cache_shm_key(&k, &sk);
+	if (ttl == 0) {
+		shm_remove(c->shm, &sk);
 		return;
+	}
 	tmp = *a;
 	tmp.ttl = ttl;
 	buf_init_write(&b, blob, sizeof(blob));
 	if (proto_answer_put(&b, &tmp) == -1)
 		return;
+	shm_publish(c->shm, &sk, blob, b.pos, ttl);
 	if ((e = malloc(sizeof(*e) + k.len + b.pos)) == NULL)
 		return;
 	memset(e, 0, sizeof(*e));
@@ -359,6 +397,7 @@ cache_flush(struct cache *c, const char *name)
 	struct cache_entry *e;
 	size_t i, len, n = 0;
 
+	shm_flush(c->shm, name);
 	if (name == NULL)
 		return cache_flush_all(c);
 	if ((len = strlen(name)) > PROTO_NAME_MAX)

@@ -32,7 +32,8 @@ enum ktype {
 	K_LISTEN,   /* repeatable, loopback unless "public" */
 	K_UPSTREAM, /* repeatable */
 	K_PATH,	    /* file name */
-	K_STR	    /* user name */
+	K_STR,	    /* user name */
+	K_BOOL	    /* yes or no, kept as an int */
 };
 
 struct key {
@@ -76,6 +77,7 @@ static const struct key keys[] = {
 	    SUN_PATH_SIZE, 0, 0 },
 	{ "user", K_STR, F(user), 0, 0 },
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
+	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -171,6 +173,7 @@ conf_defaults(struct conf *c)
 	c->negative_ttl_s = 30;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    CONF_DEFAULT_CONTROL);
+	c->shared_cache = 1;
 }
 
 int
@@ -343,6 +346,23 @@ set_string(struct parse *p, unsigned line, const struct key *k, const char *v)
 	return 0;
 }
 
+static int
+set_bool(struct parse *p, unsigned line, const struct key *k, const char *v)
+{
+	int *b = (int *)(void *)((char *)p->c + k->off);
+
+	if (strcmp(v, "yes") == 0)
+		*b = 1;
+	else if (strcmp(v, "no") == 0)
+		*b = 0;
+	else {
+		errs_add(p->e, line, "%s: '%s' is neither yes nor no", k->name,
+		    v);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * listen and upstream: the first line in the file replaces the built-in
  * list, later lines append. A repeated address would fail at bind (listen)
@@ -436,6 +456,8 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 	case K_PATH:
 	case K_STR:
 		return set_string(p, line, k, w[1]);
+	case K_BOOL:
+		return set_bool(p, line, k, w[1]);
 	}
 	return -1;
 }

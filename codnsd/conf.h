@@ -54,6 +54,7 @@ struct conf {
 	char control_socket[PATH_MAX];
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
+	int shared_cache;       /* publish answers for nss_codns (shm.c) */
 };
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */

@@ -140,7 +140,16 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 	struct proto_request req;
 	struct listen_pending *p;
 	struct proto_answer now;
+	uint32_t hits;
 
+	/* nss_codns counts the answers it took from the shared table (shm.c)
+	 * and reports them after its next lookup: no response. */
+	if (proto_payload_type(payload, len) == PROTO_T_REPORT) {
+		if (proto_report_decode(payload, len, &hits) == -1)
+			return -1;
+		stats_add(c->ls->d->stats, STATS_LOOKUPS_SHARED, hits);
+		return 0;
+	}
 	if (proto_request_decode(payload, len, &req) == -1)
 		return -1;
 	if ((p = calloc(1, sizeof(*p))) == NULL)

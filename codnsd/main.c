@@ -19,6 +19,7 @@
 #include "lookup.h"
 #include "lookupio.h"
 #include "peernet.h"
+#include "shm.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -63,6 +64,54 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->min_ttl_s = c->cache_min_ttl_s;
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
+}
+
+/* The shared answer table lives next to the daemon's sockets, in the
+ * directory whose owner the NSS module trusts (nss_codns(8)). */
+static int
+shm_path_of(const struct conf *c, char *out, size_t len)
+{
+	const char *slash = strrchr(c->control_socket, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - c->control_socket);
+
+	if (slash == c->control_socket)
+		dirlen = 0;
+	return snprintf(out, len, "%.*s/answers.shm", dirlen,
+	    slash == NULL ? "." : c->control_socket) >= (int)len ? -1 : 0;
+}
+
+/* Start, resize or stop publishing answers, after the configuration. A
+ * failure leaves lookups working through the socket. */
+static void
+codnsd_shm_apply(struct codnsd *d)
+{
+	char path[PATH_MAX], err[PATH_MAX + 128];
+	struct shm *s;
+
+	if (shm_path_of(&d->conf, path, sizeof(path)) == -1) {
+		log_warnx("shared cache: path too long");
+		return;
+	}
+	if (!d->conf.shared_cache || d->conf.cache_size == 0) {
+		cache_set_shm(d->cache, NULL, 0);
+		if (d->shm != NULL)
+			shm_free(d->shm);
+		else
+			shm_retire(path);
+		d->shm = NULL;
+		return;
+	}
+	if (d->shm != NULL && shm_entries(d->shm) == d->conf.cache_size &&
+	    strcmp(shm_path(d->shm), path) == 0)
+		return;
+	if ((s = shm_new(path, d->conf.cache_size, d->shm, err,
+		 sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return;
+	}
+	d->shm = s;
+	cache_set_shm(d->cache, s, upstream_now_ms(d->loop));
+	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
 }
 
 /* -t: check the config and the peers file, report every error. */
@@ -135,6 +184,7 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	cache_configure(d->cache, c.cache_size, &lim);
 	lookupio_conf(&c, &lc);
 	lookup_configure(d->lookup, &lc);
+	codnsd_shm_apply(d);
 	if (d->peernet != NULL)
 		return peernet_reload(d->peernet, err, errlen);
 	return peers_open(d, err, errlen);
@@ -241,6 +291,7 @@ setup(struct codnsd *d)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
+	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
 	ev_signal_init(&d->sighup, sighup_cb, SIGHUP);
@@ -255,6 +306,9 @@ setup(struct codnsd *d)
 static void
 teardown(struct codnsd *d)
 {
+	/* First: readers must stop trusting answers nobody will flush. */
+	cache_set_shm(d->cache, NULL, 0);
+	shm_free(d->shm);
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
 	/* lookupio follows these through d: each is cleared as it goes. */

@@ -88,6 +88,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_HEARTBEATS_SENT] = "heartbeats_sent",
 	[STATS_HEARTBEATS_ACKED] = "heartbeats_acked",
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
+	[STATS_LOOKUPS_SHARED] = "lookups_shared",
 };
 
 static const char *const qtype_names[STATS_NQTYPES] = { "A", "AAAA", "ANY",
@@ -128,6 +129,13 @@ stats_count(struct stats *s, enum stats_counter c)
 	/* NULL once freed at shutdown: teardown order does not matter. */
 	if (s != NULL && c < STATS_NCOUNTERS)
 		s->counters[c]++;
+}
+
+void
+stats_add(struct stats *s, enum stats_counter c, uint64_t n)
+{
+	if (c < STATS_NCOUNTERS)
+		s->counters[c] += n;
 }
 
 uint64_t

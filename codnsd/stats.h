@@ -31,6 +31,7 @@ enum stats_counter {
 	STATS_HEARTBEATS_SENT,
 	STATS_HEARTBEATS_ACKED,
 	STATS_CTL_BAD_REQUEST,
+	STATS_LOOKUPS_SHARED, /* nss_codns hits in the shared table, reported */
 	STATS_NCOUNTERS
 };
 
@@ -83,6 +84,7 @@ void stats_free(struct stats *);
 void stats_set_clock(struct stats *, uint64_t (*clock)(void));
 
 void stats_count(struct stats *, enum stats_counter);
+void stats_add(struct stats *, enum stats_counter, uint64_t);
 uint64_t stats_get(const struct stats *, enum stats_counter);
 const char *stats_counter_name(enum stats_counter);
 

@@ -243,6 +243,36 @@ proto_response_encode(struct buf *b, uint32_t id, const struct proto_answer *a)
 }
 
 int
+proto_report_encode(struct buf *b, uint32_t hits)
+{
+	size_t start = b->pos;
+
+	buf_put_u16(b, 0);
+	buf_put_u8(b, PROTO_VERSION);
+	buf_put_u8(b, PROTO_T_REPORT);
+	buf_put_u32(b, hits);
+	return proto_frame_close(b, start);
+}
+
+int
+proto_report_decode(const void *p, size_t len, uint32_t *hits)
+{
+	struct buf b;
+
+	buf_init_read(&b, p, len);
+	if (proto_header_get(&b, PROTO_T_REPORT) == -1 ||
+	    buf_get_u32(&b, hits) == -1)
+		return -1;
+	return buf_remaining(&b) == 0 ? 0 : -1;
+}
+
+int
+proto_payload_type(const void *p, size_t len)
+{
+	return len >= 2 ? ((const uint8_t *)p)[1] : -1;
+}
+
+int
 proto_response_decode(const void *p, size_t len, uint32_t *id,
     struct proto_answer *a)
 {

@@ -19,6 +19,7 @@
 
 #define PROTO_T_REQUEST 1
 #define PROTO_T_RESPONSE 2
+#define PROTO_T_REPORT 3 /* nss_codns: answers it took from the shared table */
 
 #define PROTO_KIND_FORWARD 0
 #define PROTO_KIND_REVERSE 1
@@ -78,6 +79,12 @@ int proto_response_encode(struct buf *, uint32_t id,
 int proto_request_decode(const void *, size_t, struct proto_request *);
 int proto_response_decode(const void *, size_t, uint32_t *id,
     struct proto_answer *);
+
+/* Report (type 3): u32 count of shared-table hits since the last report.
+ * No response. The type of a payload, or -1 when it has no header. */
+int proto_report_encode(struct buf *, uint32_t hits);
+int proto_report_decode(const void *, size_t, uint32_t *hits);
+int proto_payload_type(const void *, size_t);
 
 /* The answer body alone, shared with the cache and the peer protocol. */
 int proto_answer_put(struct buf *, const struct proto_answer *);

@@ -13,14 +13,16 @@
 #include <sys/stat.h>
 
 #include "codns.h"
+#include "nss_shm.h"
 #include "proto.h"
 #include "resolvconf.h"
 
 /*
- * Every call opens one loopback connection, asks one question and closes
- * it: no global mutable state but one atomic word of memo (the wait for
- * codnsd), so the module is safe in threads and in a child after fork()
- * without locks or atfork handlers.
+ * A call first looks in codnsd's shared answer table (nss_shm.c: one
+ * read-only mapping per process behind an atomic pointer, safe in threads
+ * and after fork()). Otherwise it opens one connection, asks one question
+ * and closes it: no other global state but one atomic word of memo (the
+ * wait for codnsd), so the module needs no locks or atfork handlers.
  */
 
 NSS_DECLARE_MODULE_FUNCTIONS(codns)
@@ -175,7 +177,9 @@ nss_ask(const char *name, int cfamily, const void *addr,
 	struct codns_client *c = NULL;
 	int rc;
 
-	*out = NULL;
+	/* A cache hit from codnsd's shared table costs no system call. */
+	if (nss_shm_ask(name, cfamily, addr, out))
+		goto answered;
 	if (codns_client_open(&c, NULL, nss_timeout_ms()) == -1) {
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		return;
@@ -188,6 +192,8 @@ nss_ask(const char *name, int cfamily, const void *addr,
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		goto done;
 	}
+	nss_shm_report(c);
+answered:
 	switch (codns_result_status(*out)) {
 	case CODNS_FOUND:
 		nss_set_exit(x, NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);

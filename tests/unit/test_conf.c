@@ -105,6 +105,23 @@ test_defaults(void **state)
 	assert_string_equal(c.control_socket, CONF_DEFAULT_CONTROL);
 	assert_string_equal(c.user, "");
 	assert_string_equal(c.pidfile, "");
+	assert_int_equal(c.shared_cache, 1);
+}
+
+static void
+test_shared_cache(void **state)
+{
+	struct conf c;
+
+	assert_int_equal(load("shared-cache no\n", &c), 0);
+	assert_int_equal(c.shared_cache, 0);
+	assert_int_equal(load("shared-cache yes\n", &c), 0);
+	assert_int_equal(c.shared_cache, 1);
+	assert_int_equal(load("cache-size 5\nshared-cache maybe\n", &c), -1);
+	assert_non_null(strstr(err, "codnsd.conf:2: shared-cache: 'maybe' is "
+				    "neither yes nor no"));
+	assert_int_equal(load("shared-cache\n", &c), -1);
+	assert_non_null(strstr(err, ":1: shared-cache: missing value"));
 }
 
 static void
@@ -643,6 +660,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_shared_cache),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_repeatable),
