@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "codnsd.h"
+#include "clock.h"
 #include "conf.h"
 #include "ctl.h"
 #include "listen.h"
@@ -110,7 +111,7 @@ codnsd_shm_apply(struct codnsd *d)
 		return;
 	}
 	d->shm = s;
-	cache_set_shm(d->cache, s, upstream_now_ms(d->loop));
+	cache_set_shm(d->cache, s, clock_loop_ms(d->loop));
 	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
 }
 
