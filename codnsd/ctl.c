@@ -122,6 +122,44 @@ hit_rate(const struct cache_stats *cs)
 	return n ? 100.0 * (double)cs->hits / (double)n : 0.0;
 }
 
+/* The neighbour set against our nameserver set (issue 15): peers behind
+ * the same nameserver fail with it. */
+static void
+nbr_json(struct codnsd *d, struct stats_buf *b)
+{
+	struct peernet_nbr nb;
+
+	peernet_neighbours(d->peernet, &nb);
+	stats_printf(b,
+	    ",\"membership\":{\"mode\":\"%s\",\"ns_set_id\":\"%016llx\","
+	    "\"neighbours\":%zu,\"neighbours_sharing_ns_set\":%zu,"
+	    "\"all_neighbours_share_ns_set\":%s,\"live_peers_other_ns_set\":%zu,"
+	    "\"tracked\":%zu,\"swept\":%zu,\"sweep_period_s\":%.1f}",
+	    nb.mode, (unsigned long long)nb.self_nsid, nb.neighbours,
+	    nb.shared,
+	    nb.neighbours > 0 && nb.shared == nb.neighbours ? "true" : "false",
+	    nb.other_sets, nb.tracked, nb.swept, nb.sweep_period_ms / 1000.0);
+}
+
+static void
+nbr_text(struct codnsd *d, struct stats_buf *b)
+{
+	struct peernet_nbr nb;
+
+	peernet_neighbours(d->peernet, &nb);
+	stats_printf(b, "%-14s %zu (%s), %zu on our nameserver set %08llx",
+	    "neighbours", nb.neighbours, nb.mode, nb.shared,
+	    (unsigned long long)(nb.self_nsid >> 32));
+	if (nb.neighbours > 0 && nb.shared == nb.neighbours)
+		stats_printf(b, nb.other_sets == 0 ?
+			": all share ours, no live peer has another\n" :
+			": all share ours\n");
+	else
+		stats_printf(b, "\n");
+	stats_printf(b, "%-14s %zu tracked, %zu swept every %.0f s\n",
+	    "heartbeats", nb.tracked, nb.swept, nb.sweep_period_ms / 1000.0);
+}
+
 static void
 status_json(struct ctl *ctl, struct stats_buf *b)
 {
@@ -161,6 +199,7 @@ status_json(struct ctl *ctl, struct stats_buf *b)
 		    ",\"windows\":{\"last16\":{\"local\":%u,\"peer\":%u},"
 		    "\"last32\":{\"local\":%u,\"peer\":%u}}",
 		    l16, p16, l32, p32);
+		nbr_json(d, b);
 	} else
 		stats_printf(b,
 		    ",\"peers_configured\":false,\"initial_delay_ms\":null,"
@@ -227,6 +266,7 @@ status_text(struct ctl *ctl, struct stats_buf *b)
 		    "%-14s last 16: local %u, peer %u; "
 		    "last 32: local %u, peer %u\n",
 		    "wins", l16, p16, l32, p32);
+		nbr_text(d, b);
 	} else {
 		stats_printf(b, "%-14s n/a\n", "initial delay");
 		stats_printf(b, "%-14s none configured\n", "peers");
@@ -250,6 +290,7 @@ static void
 peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 {
 	struct peernet_row *rows;
+	uint64_t self_nsid;
 	size_t i, n;
 
 	if (ctl->d->peernet == NULL) {
@@ -265,12 +306,13 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 		return;
 	}
 	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
+	self_nsid = upstream_health(ctl->d->upstream)->nsset_id;
 	if (json)
 		stats_printf(b, "{\"configured\":true,\"peers\":[");
 	else
 		stats_printf(b,
-		    "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
-		    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL",
+		    "%-28s %-10s %9s %9s %8s %-9s %10s %8s %8s %8s %5s\n",
+		    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "NS-SET",
 		    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
 	for (i = 0; i < n; i++) {
 		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
@@ -281,9 +323,16 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 			stats_json_str(b, rows[i].state ? rows[i].state : "");
 			stats_printf(b,
 			    ",\"rtt_ms\":%u,\"ns_ms\":%u,"
-			    "\"ns_fail_permille\":%u,\"last_heartbeat_ago_s\":",
+			    "\"ns_fail_permille\":%u,\"ns_set_id\":\"%016llx\","
+			    "\"ns_set_shared\":%s,\"tracked\":%s,"
+			    "\"query_misses\":%u,\"last_heartbeat_ago_s\":",
 			    rows[i].rtt_ms, rows[i].ns_ms,
-			    rows[i].ns_fail_permille);
+			    rows[i].ns_fail_permille,
+			    (unsigned long long)rows[i].ns_set_id,
+			    rows[i].ns_set_id != 0 && rows[i].ns_set_id == self_nsid ?
+				"true" : "false",
+			    rows[i].tracked ? "true" : "false",
+			    rows[i].query_misses);
 			if (rows[i].last_heartbeat_ago_s < 0)
 				stats_printf(b, "null");
 			else
@@ -305,6 +354,13 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 		    rows[i].addr, rows[i].state ? rows[i].state : "?",
 		    rows[i].rtt_ms, rows[i].ns_ms,
 		    rows[i].ns_fail_permille / 10.0);
+		/* The first 8 hex digits name the set; '=' marks ours. */
+		if (rows[i].ns_set_id == 0)
+			stats_printf(b, "%-9s ", "-");
+		else
+			stats_printf(b, "%08llx%c ",
+			    (unsigned long long)(rows[i].ns_set_id >> 32),
+			    rows[i].ns_set_id == self_nsid ? '=' : ' ');
 		if (rows[i].last_heartbeat_ago_s < 0)
 			stats_printf(b, "%10s", "never");
 		else

@@ -76,6 +76,7 @@ struct peernet {
 	struct pn_serve *serving;
 	size_t nserving;
 	struct stat file_st;
+	unsigned generation; /* of the neighbour set, as last seen */
 };
 
 static uint64_t
@@ -96,35 +97,64 @@ pn_wall_ms(void)
 /* A peer's id: HRW weights hang on it, so it must not depend on the
  * order of the peers file. */
 static uint64_t
-pn_peer_id(const struct conf_addr *a)
+pn_addr_id(const struct sockaddr *sa)
 {
 	char s[ADDR_STRLEN];
 
-	addr_format((const struct sockaddr *)&a->ss, s, sizeof(s));
+	addr_format(sa, s, sizeof(s));
 	return hrw_peer_id(s, strlen(s));
 }
 
+static uint64_t
+pn_peer_id(const struct conf_addr *a)
+{
+	return pn_addr_id((const struct sockaddr *)&a->ss);
+}
+
+/* The list is sorted by id: a lookup is O(log N) with thousands listed. */
 static struct pn_peer *
 pn_by_id(const struct peernet *pn, uint64_t id)
 {
-	size_t i;
+	size_t lo = 0, hi = pn->nlist;
 
-	for (i = 0; i < pn->nlist; i++)
-		if (pn->list[i].id == id)
-			return &pn->list[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pn->list[mid].id == id) {
+			while (mid > 0 && pn->list[mid - 1].id == id)
+				mid--;
+			return &pn->list[mid];
+		}
+		if (pn->list[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
 static struct pn_peer *
 pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
 {
-	size_t i;
+	struct pn_peer *p = pn_by_id(pn, pn_addr_id(sa));
 
-	for (i = 0; i < pn->nlist; i++)
-		if (addr_equal((const struct sockaddr *)&pn->list[i].addr.ss,
-			sa))
-			return &pn->list[i];
+	/* Equal ids of different addresses (a hash collision) sit side by
+	 * side. */
+	for (; p != NULL && p < pn->list + pn->nlist; p++) {
+		if (addr_equal((const struct sockaddr *)&p->addr.ss, sa))
+			return p;
+		if (p + 1 < pn->list + pn->nlist && p[1].id != p->id)
+			break;
+	}
 	return NULL;
+}
+
+static int
+pn_cmp_peer(const void *a, const void *b)
+{
+	const struct pn_peer *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static void
@@ -170,6 +200,38 @@ pn_hb_arm(struct peernet *pn)
 	ev_timer_start(pn->d->loop, &pn->hb);
 }
 
+/* Queries in flight to peers found dead fail at once, so their lookups
+ * move on to the next peer instead of waiting (issue 15). Unlinked
+ * first: the callbacks may send new queries. */
+static void
+pn_fail_dead(struct peernet *pn)
+{
+	struct peernet_query *dead = NULL, **qp, *q;
+	struct pn_peer *p;
+	size_t i;
+
+	for (i = 0; i < PN_BUCKETS; i++)
+		for (qp = &pn->pending[i]; (q = *qp) != NULL;) {
+			if (peers_usable(pn->peers, q->peer)) {
+				qp = &q->next;
+				continue;
+			}
+			*qp = q->next;
+			pn->npending--;
+			q->next = dead;
+			dead = q;
+		}
+	while ((q = dead) != NULL) {
+		dead = q->next;
+		p = pn_by_id(pn, q->peer);
+		peers_query_drop(pn->peers, q->peer, 1);
+		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
+		stats_count(pn->d->stats, STATS_PEER_QUERIES_ABANDONED);
+		q->cb(q->arg, p != NULL ? p->name : "?", NULL);
+		free(q);
+	}
+}
+
 static void
 pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -193,6 +255,10 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
 	}
+	if (peers_generation(pn->peers) != pn->generation) {
+		pn->generation = peers_generation(pn->peers);
+		pn_fail_dead(pn);
+	}
 	pn_hb_arm(pn);
 }
 
@@ -208,6 +274,11 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 	m.u.beat.send_time = in->u.beat.send_time;
 	pn_fill_health(pn, &m.u.beat);
 	pn_send(pn, &m, &p->addr);
+	stats_count(pn->d->stats, STATS_HEARTBEATS_RECEIVED);
+	/* A heartbeat from a peer we think down or not yet there is a sign
+	 * of life: probe it now (adoption, issue 15). */
+	if (peers_heard(pn->peers, p->id, pn_now(pn)) == 1)
+		pn_hb_arm(pn);
 }
 
 static void
@@ -355,8 +426,10 @@ pn_on_reply(struct peernet *pn, struct pn_peer *p,
 	q = *qp;
 	*qp = q->next;
 	pn->npending--;
+	peers_query_reply(pn->peers, p->id, in->type == PEERPROTO_T_ANSWER,
+	    pn_now(pn));
+	pn_hb_arm(pn);
 	if (in->type == PEERPROTO_T_CANNOT) {
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_FAILED);
 		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
 		stats_peer(pn->d->stats, CODNS_TRYAGAIN,
 		    (uint32_t)((ev_time() - q->sent) * 1e6));
@@ -366,7 +439,6 @@ pn_on_reply(struct peernet *pn, struct pn_peer *p,
 		a.source = CODNS_SRC_PEER;
 		a.latency_us = (uint32_t)((ev_time() - q->sent) * 1e6);
 		snprintf(a.peer, sizeof(a.peer), "%s", p->name);
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_WON);
 		stats_count(pn->d->stats, STATS_PEER_QUERIES_WON);
 		stats_peer(pn->d->stats, a.status, a.latency_us);
 		q->cb(q->arg, p->name, &a);
@@ -502,6 +574,7 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	}
 	n = j;
 	free(addrs);
+	qsort(list, n, sizeof(*list), pn_cmp_peer);
 	if (peers_set_list(pn->peers, ids, n, pn_now(pn)) == -1) {
 		free(list);
 		free(ids);
@@ -544,6 +617,7 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->neighbor_rtt_max_ms = c->neighbor_rtt_max_ms;
 	pc->heartbeat_discovery_ms = c->heartbeat_discovery_ms;
 	pc->heartbeat_steady_ms = c->heartbeat_steady_ms;
+	pc->seed = pn_peer_id(&c->peer_listen);
 }
 
 static int
@@ -693,7 +767,9 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	struct peerproto_msg m;
 	struct pn_peer *p;
 
-	if ((p = pn_by_id(pn, id)) == NULL || pn->npending >= PN_QUERIES_MAX ||
+	/* A peer known dead is skipped: the caller moves on at once. */
+	if ((p = pn_by_id(pn, id)) == NULL || !peers_usable(pn->peers, id) ||
+	    pn->npending >= PN_QUERIES_MAX ||
 	    (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->pn = pn;
@@ -716,7 +792,10 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	q->next = pn->pending[q->qid % PN_BUCKETS];
 	pn->pending[q->qid % PN_BUCKETS] = q;
 	pn->npending++;
-	peers_record_query(pn->peers, id, PEERS_QUERY_SENT);
+	/* Its answer is awaited as evidence: unanswered, it is a query
+	 * miss (peers.h). */
+	peers_query_sent(pn->peers, id, pn_now(pn));
+	pn_hb_arm(pn);
 	stats_count(pn->d->stats, STATS_PEER_QUERIES_SENT);
 	return q;
 }
@@ -729,10 +808,9 @@ peernet_query_cancel(struct peernet_query *q, int answered_elsewhere)
 	if (q == NULL)
 		return;
 	pn = q->pn;
-	if (!answered_elsewhere) {
-		peers_record_query(pn->peers, q->peer, PEERS_QUERY_FAILED);
+	peers_query_drop(pn->peers, q->peer, !answered_elsewhere);
+	if (!answered_elsewhere)
 		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
-	}
 	pn_pending_unlink(pn, q);
 	free(q);
 }
@@ -767,6 +845,9 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 		out[n].rtt_ms = r.has_rtt ? r.rtt_ms : 0;
 		out[n].ns_ms = r.ns_mean_ms;
 		out[n].ns_fail_permille = r.ns_fail_permille;
+		out[n].ns_set_id = r.ns_set_id;
+		out[n].tracked = r.tracked;
+		out[n].query_misses = r.query_misses;
 		out[n].last_heartbeat_ago_s = r.last_ack == PEERS_NEVER ? -1 :
 		    (double)(now - r.last_ack) / 1000.0;
 		out[n].sent = r.queries_sent;
@@ -800,4 +881,21 @@ peernet_windows(const struct peernet *pn, unsigned *local16, unsigned *peer16,
 	*peer16 = st.peer16;
 	*local32 = st.local32;
 	*peer32 = st.peer32;
+}
+
+void
+peernet_neighbours(const struct peernet *pn, struct peernet_nbr *out)
+{
+	struct peers_summary sum;
+
+	peers_summary(pn->peers, &sum);
+	memset(out, 0, sizeof(*out));
+	out->mode = peers_mode_name(sum.mode);
+	out->self_nsid = sum.self_nsid;
+	out->neighbours = sum.count[PEERS_NEIGHBOR];
+	out->shared = sum.nbr_shared;
+	out->other_sets = sum.other_sets;
+	out->tracked = sum.tracked;
+	out->swept = sum.swept;
+	out->sweep_period_ms = sum.sweep_period_ms;
 }

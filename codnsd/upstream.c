@@ -13,6 +13,8 @@
 #include "addr.h"
 #include "log.h"
 
+#define UPSTREAM_PROBE_NAME "codns-probe.invalid"
+
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
 struct upstream_chan {
@@ -46,6 +48,7 @@ struct upstream_query {
 struct upstream {
 	struct ev_loop *loop;
 	struct upstream_chan *cur;
+	struct upstream_chan *probe; /* ARES_FLAG_NOCHECKRESP: sees every rcode */
 	struct upstream_chan *draining;
 	ev_idle reaper;
 	struct upstream_health health;
@@ -153,7 +156,7 @@ upstream_chan_free(struct upstream_chan *chan)
 }
 
 static struct upstream_chan *
-upstream_chan_new(struct upstream *up, const struct conf *c)
+upstream_chan_new(struct upstream *up, const struct conf *c, int flags)
 {
 	struct upstream_chan *chan;
 	struct ares_options opts;
@@ -174,9 +177,10 @@ upstream_chan_new(struct upstream *up, const struct conf *c)
 	opts.tries = 2;
 	/* /etc/hosts is nss "files"' job, not ours. */
 	opts.lookups = lookups;
+	opts.flags = flags;
 	rc = ares_init_options(&chan->ch, &opts,
 	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-		ARES_OPT_LOOKUPS);
+		ARES_OPT_LOOKUPS | ARES_OPT_FLAGS);
 	if (rc != ARES_SUCCESS) {
 		log_warnx("c-ares init: %s", ares_strerror(rc));
 		free(chan);
@@ -284,7 +288,16 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->loop = loop;
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;
-	if ((up->cur = upstream_chan_new(up, c)) == NULL) {
+	if ((up->cur = upstream_chan_new(up, c, 0)) == NULL) {
+		free(up);
+		return NULL;
+	}
+	/* c-ares 1.18 turns a REFUSED reply into ARES_ECONNREFUSED, which an
+	 * unreachable port gives too; the probe's channel passes rcodes on
+	 * so that any reply proves the nameserver alive (issue 15). */
+	if ((up->probe = upstream_chan_new(up, c, ARES_FLAG_NOCHECKRESP)) ==
+	    NULL) {
+		upstream_chan_free(up->cur);
 		free(up);
 		return NULL;
 	}
@@ -298,8 +311,7 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 int
 upstream_configure(struct upstream *up, const struct conf *c)
 {
-	struct upstream_chan *chan;
-
+	struct upstream_chan *chan, *probe;
 	size_t i;
 
 	for (i = 0; i < c->nupstream && i < up->nservers; i++)
@@ -309,11 +321,18 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	if (up->timeout_ms == c->upstream_timeout_ms &&
 	    up->nservers == c->nupstream && i == c->nupstream)
 		return 0;
-	if ((chan = upstream_chan_new(up, c)) == NULL)
+	if ((chan = upstream_chan_new(up, c, 0)) == NULL)
 		return -1;
+	if ((probe = upstream_chan_new(up, c, ARES_FLAG_NOCHECKRESP)) == NULL) {
+		upstream_chan_free(chan);
+		return -1;
+	}
 	up->cur->next = up->draining;
 	up->draining = up->cur;
 	up->cur = chan;
+	up->probe->next = up->draining;
+	up->draining = up->probe;
+	up->probe = probe;
 	up->timeout_ms = c->upstream_timeout_ms;
 	up->nservers = c->nupstream;
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
@@ -335,6 +354,7 @@ upstream_free(struct upstream *up)
 		upstream_chan_free(chan);
 	}
 	upstream_chan_free(up->cur);
+	upstream_chan_free(up->probe);
 	free(up);
 }
 
@@ -344,14 +364,57 @@ upstream_health(const struct upstream *up)
 	return &up->health;
 }
 
+/*
+ * What a c-ares result says about the nameservers (issue 15). Any reply
+ * proves them alive; a lookup whose name went unresolved (SERVFAIL, a
+ * refusal, a bad reply), silence and an unreachable port count against
+ * them; a probe asks a name that no server serves, so any reply at all is
+ * alive. Our own refusals say nothing: a bad name, a cancelled or
+ * destroyed query, no memory, and anything answered before the query was
+ * sent (c-ares answers some names, .onion or localhost, itself).
+ */
+enum upstream_verdict {
+	UPSTREAM_UNCOUNTED,
+	UPSTREAM_ALIVE,
+	UPSTREAM_FAILED,
+};
+
+static enum upstream_verdict
+upstream_verdict(int status, int asked, int probe)
+{
+	if (!asked)
+		return UPSTREAM_UNCOUNTED;
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+	case ARES_ENOTFOUND:
+		return UPSTREAM_ALIVE;
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_ENOTIMP:
+	case ARES_EFORMERR:
+	case ARES_EBADRESP:
+		return probe ? UPSTREAM_ALIVE : UPSTREAM_FAILED;
+	case ARES_ETIMEOUT:
+	case ARES_ECONNREFUSED:
+		return UPSTREAM_FAILED;
+	default:
+		return UPSTREAM_UNCOUNTED;
+	}
+}
+
 /* Smoothed health, 1/8 weight for the newest sample as TCP's SRTT. */
 static void
-upstream_account(struct upstream *up, uint64_t start, int ok)
+upstream_account(struct upstream *up, uint64_t start,
+    enum upstream_verdict v)
 {
 	struct upstream_health *h = &up->health;
 	uint64_t now = upstream_now_ms(up->loop);
 	uint32_t ms = (uint32_t)(now - start);
+	int ok = v == UPSTREAM_ALIVE;
 
+	if (v == UPSTREAM_UNCOUNTED)
+		return;
 	h->queries++;
 	h->last_ms = now;
 	if (ok)
@@ -386,7 +449,7 @@ upstream_query_free(struct upstream_query *q)
 
 	chan->pending--;
 	free(q);
-	if (chan != up->cur && chan->pending == 0)
+	if (chan != up->cur && chan != up->probe && chan->pending == 0)
 		ev_idle_start(up->loop, &up->reaper);
 }
 
@@ -407,13 +470,16 @@ upstream_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	upstream_deliver(q, &q->early);
 }
 
+/* ares_status: what c-ares said, for the health figures. */
 static void
-upstream_finish(struct upstream_query *q, struct proto_answer *a)
+upstream_finish(struct upstream_query *q, struct proto_answer *a,
+    int ares_status)
 {
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
-	upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
+	upstream_account(up, q->start_ms,
+	    upstream_verdict(ares_status, !q->starting, 0));
 	a->source = CODNS_SRC_LOCAL;
 	a->latency_us = (uint32_t)((ev_now(up->loop) - q->start) * 1e6);
 	if (a->status != CODNS_FOUND)
@@ -501,7 +567,7 @@ upstream_ai_cb(void *arg, int status, int timeouts,
 	}
 	if (ai != NULL)
 		ares_freeaddrinfo(ai);
-	upstream_finish(q, &a);
+	upstream_finish(q, &a, status);
 }
 
 /* Skip a possibly compressed domain name (RFC 1035 section 4.1.4). */
@@ -561,6 +627,7 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct proto_answer a;
 	struct hostent *he = NULL;
 	int family = q->req.family == CODNS_AF_INET ? AF_INET : AF_INET6;
+	int ares_status = status;
 	size_t i;
 
 	memset(&a, 0, sizeof(a));
@@ -586,7 +653,7 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	if (he != NULL)
 		ares_free_hostent(he);
-	upstream_finish(q, &a);
+	upstream_finish(q, &a, ares_status);
 }
 
 /* in-addr.arpa / ip6.arpa name of an address (RFC 1035 3.5, RFC 3596 2.5) */
@@ -618,10 +685,8 @@ upstream_probe_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct upstream_query *q = arg;
 
-	if (status != ARES_EDESTRUCTION)
-		upstream_account(q->chan->up, q->start_ms, status != ARES_ETIMEOUT &&
-			status != ARES_ECONNREFUSED &&
-			status != ARES_ESERVFAIL);
+	upstream_account(q->chan->up, q->start_ms,
+	    upstream_verdict(status, 1, 1));
 	upstream_query_free(q);
 }
 
@@ -629,14 +694,17 @@ void
 upstream_probe(struct upstream *up)
 {
 	struct upstream_query *q;
-	struct upstream_chan *chan = up->cur;
+	struct upstream_chan *chan = up->probe;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return;
 	q->chan = chan;
 	q->start_ms = upstream_now_ms(up->loop);
 	chan->pending++;
-	ares_query(chan->ch, ".", 1 /* C_IN */, 2 /* T_NS */,
+	/* A name no server serves (RFC 6761 sec. 6.4: resolvers answer
+	 * "invalid." themselves), so the reply says nothing about the
+	 * server's zones or upstreams, only that it answers. */
+	ares_query(chan->ch, UPSTREAM_PROBE_NAME, 1 /* C_IN */, 1 /* T_A */,
 	    upstream_probe_cb, q);
 	upstream_chan_arm(chan);
 }

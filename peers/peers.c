@@ -576,6 +576,12 @@ peers_mode(struct peers *p)
 	return p->mode;
 }
 
+unsigned
+peers_generation(const struct peers *p)
+{
+	return p->generation;
+}
+
 /* A heartbeat of e's went unanswered. 1 if e went DOWN. */
 static int
 peers_miss(struct peers *p, struct peer *e)
