@@ -738,11 +738,13 @@ peers_alive_hint(struct peers *p, struct peer *e, uint64_t now)
 		peers_rekey(p, e);
 		return 0;
 	}
+	/* A heartbeat still out went before the peer was there to ack it:
+	 * a fresh one goes now (acks of the older ones still count). The
+	 * peer's own heartbeat pace bounds how often this happens. */
 	e->reprobe = 1;
 	e->misses = 0;
-	if (!e->awaiting)
-		e->force = !e->sent_any ||
-		    now >= e->last_sent + p->cfg.heartbeat_discovery_ms;
+	e->awaiting = 0;
+	e->force = 1;
 	peers_rekey(p, e);
 	peers_stale(p, now);
 	return 1;

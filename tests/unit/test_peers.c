@@ -164,6 +164,7 @@ test_adopt_on_heartbeat(void **state)
 {
 	struct world w;
 	uint64_t wake;
+	size_t i;
 
 	(void)state;
 	world_init(&w, 11, 10);
@@ -187,6 +188,25 @@ test_adopt_on_heartbeat(void **state)
 	world_pump(&w, &wake);
 	assert_int_equal(state_of(&w, 111), PEERS_NEIGHBOR);
 	assert_int_equal(rank_of(&w, 111), 1);
+	/* A peer that starts while our heartbeat to it is still out (sent
+	 * before it was listening) gets a fresh one at once. */
+	w.s[10].up = 0;
+	world_run(&w, w.now + 30000 + 600);
+	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	memset(w.sent, 0, sizeof(w.sent));
+	for (i = 0; i < 1000 && w.sent[10] == 0; i++) {
+		w.now = peers_next_wakeup(w.p, w.now);
+		world_pump(&w, &wake);
+	}
+	/* 111's sweep heartbeat is out, unanswered; it starts now. */
+	assert_int_equal(w.sent[10], 1);
+	w.s[10].up = 1;
+	assert_int_equal(peers_heard(w.p, 111, w.now), 1);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	world_pump(&w, &wake);
+	assert_int_equal(w.sent[10], 2);
+	world_pump(&w, &wake);
+	assert_int_equal(state_of(&w, 111), PEERS_NEIGHBOR);
 	/* A heartbeat from a live peer changes nothing; strangers: -1. */
 	assert_int_equal(peers_heard(w.p, 111, w.now), 0);
 	assert_int_equal(peers_heard(w.p, 999, w.now), -1);
@@ -285,13 +305,13 @@ test_query_miss_replaces(void **state)
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
 	assert_int_equal(r.queries_sent, 1);
 	assert_int_equal(r.queries_missed, 1);
-	/* Its answer arrives after all: probing again at once, heartbeated
-	 * a discovery interval after the last one, back. */
+	/* Its answer arrives after all: probing again and heartbeated at
+	 * once, back. */
 	w.s[0].up = 1;
 	assert_int_equal(peers_query_reply(w.p, 101, 1, w.now), 0);
 	assert_int_equal(state_of(&w, 101), PEERS_PROBING);
-	assert_int_equal(peers_next_wakeup(w.p, w.now), 3500);
-	world_run(&w, 3500);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	world_run(&w, 3001);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
 	assert_int_equal(r.queries_won, 1);
