@@ -134,11 +134,16 @@ nbr_json(struct codnsd *d, struct stats_buf *b)
 	    ",\"membership\":{\"mode\":\"%s\",\"ns_set_id\":\"%016llx\","
 	    "\"neighbours\":%zu,\"neighbours_sharing_ns_set\":%zu,"
 	    "\"all_neighbours_share_ns_set\":%s,\"live_peers_other_ns_set\":%zu,"
-	    "\"tracked\":%zu,\"swept\":%zu,\"sweep_period_s\":%.1f}",
+	    "\"tracked\":%zu,\"swept\":%zu,\"sweep_period_s\":%.1f,"
+	    "\"full_set_after_s\":",
 	    nb.mode, (unsigned long long)nb.self_nsid, nb.neighbours,
 	    nb.shared,
 	    nb.neighbours > 0 && nb.shared == nb.neighbours ? "true" : "false",
 	    nb.other_sets, nb.tracked, nb.swept, nb.sweep_period_ms / 1000.0);
+	if (nb.full_after_s < 0)
+		stats_printf(b, "null}");
+	else
+		stats_printf(b, "%.3f}", nb.full_after_s);
 }
 
 static void

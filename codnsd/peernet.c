@@ -77,6 +77,7 @@ struct peernet {
 	size_t nserving;
 	struct stat file_st;
 	unsigned generation; /* of the neighbour set, as last seen */
+	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
 };
 
 static uint64_t
@@ -258,6 +259,15 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (peers_generation(pn->peers) != pn->generation) {
 		pn->generation = peers_generation(pn->peers);
 		pn_fail_dead(pn);
+	}
+	if (pn->full_ms == 0 && pn->nlist > 0 &&
+	    peers_neighbours(pn->peers) >= (pn->nlist < pn->d->conf.neighbors ?
+						pn->nlist :
+						pn->d->conf.neighbors)) {
+		pn->full_ms = pn_now(pn);
+		log_info("peers: %zu neighbours, %.2f s after start",
+		    peers_neighbours(pn->peers),
+		    (double)(pn->full_ms - pn->opened_ms) / 1000.0);
 	}
 	pn_hb_arm(pn);
 }
@@ -651,6 +661,7 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	}
 	pn->d = d;
 	pn->fd = -1;
+	pn->opened_ms = pn_now(pn);
 	pn_config_of(&d->conf, &pc);
 	delay_init(&pn->delay, d->conf.initial_delay_max_ms);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
@@ -898,4 +909,6 @@ peernet_neighbours(const struct peernet *pn, struct peernet_nbr *out)
 	out->tracked = sum.tracked;
 	out->swept = sum.swept;
 	out->sweep_period_ms = sum.sweep_period_ms;
+	out->full_after_s = pn->full_ms == 0 ? -1 :
+	    (double)(pn->full_ms - pn->opened_ms) / 1000.0;
 }

@@ -71,6 +71,7 @@ struct peernet_nbr {
 	size_t other_sets; /* live peers (neighbours, candidates) on another */
 	size_t tracked, swept;
 	uint64_t sweep_period_ms;
+	double full_after_s; /* first full neighbour set after start; -1 not yet */
 };
 void peernet_neighbours(const struct peernet *, struct peernet_nbr *);
 

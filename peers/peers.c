@@ -576,6 +576,12 @@ peers_mode(struct peers *p)
 	return p->mode;
 }
 
+size_t
+peers_neighbours(const struct peers *p)
+{
+	return p->nnbr;
+}
+
 unsigned
 peers_generation(const struct peers *p)
 {

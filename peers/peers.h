@@ -234,6 +234,8 @@ int peers_usable(const struct peers *, uint64_t id);
 /* The reports below bring a lazily pending ranking up to date first (so
  * they take the table, not a const one); peers_select() does not. */
 enum peers_mode peers_mode(struct peers *);
+/* The size of the neighbour set as last ranked; O(1). */
+size_t peers_neighbours(const struct peers *);
 /* Bumps when the neighbour set changes (a neighbour went down); O(1). */
 unsigned peers_generation(const struct peers *);
 void peers_summary(struct peers *, struct peers_summary *);
