@@ -217,8 +217,12 @@ def run(n):
         def sample():
             out = []
             for nd in nodes:
-                c = ctl(nd["sock"], "stats")["counters"]
-                m = ctl(nd["sock"], "status")["membership"]["mode"]
+                try:
+                    c = ctl(nd["sock"], "stats")["counters"]
+                    m = ctl(nd["sock"], "status")["membership"]["mode"]
+                except OSError:
+                    out.append(None)  # too slow to answer: left out
+                    continue
                 out.append((time.time(), c["heartbeats_sent"],
                             c["heartbeats_received"], c["heartbeats_acked"],
                             proc_cpu(nd["proc"].pid), m))
@@ -228,6 +232,8 @@ def run(n):
         s2 = sample()
         dgram, cpu, rss = [], [], []
         for nd, a, b in zip(nodes, s1, s2):
+            if a is None or b is None:
+                continue
             dt = b[0] - a[0]
             sent = b[1] - a[1]
             recv = b[2] - a[2]
@@ -309,8 +315,8 @@ def run(n):
             "rep_idle_max": max(rep_idle) if rep_idle else None,
             "watchers": len(watchers), "missing": missing,
             "late_full": late_full,
-            "discovery": sum(1 for a, b in zip(s1, s2)
-                             if a[5] != "steady" or b[5] != "steady"),
+            "discovery": sum(1 for a, b in zip(s1, s2) if a and b and
+                             (a[5] != "steady" or b[5] != "steady")),
         }
     finally:
         for p in procs:
