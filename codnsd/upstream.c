@@ -194,7 +194,7 @@ upstream_rc_options(const struct upstream *up, const struct conf *c,
 		c->upstream_timeout_ms :
 		up->rc.timeout_s * 1000);
 	opts->tries = (int)up->rc.attempts;
-	opts->flags = ARES_FLAG_NOSEARCH;
+	opts->flags |= ARES_FLAG_NOSEARCH;
 	opts->ndots = 1;
 	opts->ndomains = 0;
 	opts->domains = NULL;
