@@ -83,6 +83,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_HEARTBEATS_SENT] = "heartbeats_sent",
 	[STATS_HEARTBEATS_ACKED] = "heartbeats_acked",
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
+	[STATS_CLIENTS_SLOW] = "clients_slow_closed",
+	[STATS_CTL_REFUSED] = "control_clients_refused",
 };
 
 static const char *const qtype_names[STATS_NQTYPES] = { "A", "AAAA", "ANY",

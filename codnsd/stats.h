@@ -30,6 +30,8 @@ enum stats_counter {
 	STATS_HEARTBEATS_SENT,
 	STATS_HEARTBEATS_ACKED,
 	STATS_CTL_BAD_REQUEST,
+	STATS_CLIENTS_SLOW,      /* a frame not whole within its deadline */
+	STATS_CTL_REFUSED,       /* over a control socket cap */
 	STATS_NCOUNTERS
 };
 
