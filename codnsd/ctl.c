@@ -714,7 +714,8 @@ ctl_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /*
  * A new client gets a slot unless its uid already holds
  * CTL_CLIENTS_PER_UID, and the last CTL_CLIENTS_RESERVE slots go only to
- * uids that hold none: one local user sending half lines cannot lock the
+ * uids that hold at most one (the one a client just closed and the loop
+ * has not reaped): one local user sending half lines cannot lock the
  * operator out (each line also has a deadline, CTL_READ_SEC, that bytes
  * do not extend). Root and the daemon's uid, who could stop the daemon
  * anyway, have no cap but the table's size.
@@ -735,7 +736,7 @@ ctl_admit(const struct ctl *ctl, uid_t uid)
 	if (same >= CTL_CLIENTS_PER_UID)
 		return 0;
 	return ctl->nclients < CTL_CLIENTS_MAX - CTL_CLIENTS_RESERVE ||
-	    same == 0;
+	    same < 2;
 }
 
 static void

@@ -410,9 +410,10 @@ listen_who_eq(const struct listen_who *a, const struct listen_who *b)
 /*
  * Admission: nobody holds more than max-clients-per-user connections (a
  * uid on the UNIX socket, a source address on TCP), and the last
- * max-clients / LISTEN_RESERVE_DIV slots go only to whoever holds no
- * connection yet, so that one local user cannot take every lookup slot
- * (issue 8). Root, whose processes are many and who could stop codnsd
+ * max-clients / LISTEN_RESERVE_DIV slots go only to whoever holds fewer
+ * than LISTEN_RESERVE_PER_USER, so that local users cannot take every
+ * lookup slot from the others (issue 8). That is "no connection yet" give
+ * or take the one a client just closed and the loop has not reaped. Root, whose processes are many and who could stop codnsd
  * anyway, is bound only by max-clients. A linear count: at most
  * max-clients entries, walked once per accept.
  */
@@ -432,7 +433,8 @@ listen_admit(const struct listen *ls, const struct listen_who *who)
 			same++;
 	if (same >= conf->max_clients_per_user)
 		return 0;
-	return ls->nconns + reserve < conf->max_clients || same == 0;
+	return ls->nconns + reserve < conf->max_clients ||
+	    same < LISTEN_RESERVE_PER_USER;
 }
 
 static void
