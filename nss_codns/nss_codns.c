@@ -179,17 +179,20 @@ nss_hung_now(const char *target)
 {
 	uint64_t w = __atomic_load_n(&nss_hung, __ATOMIC_RELAXED);
 
-	if (w == 0 || (uint32_t)(w >> 32) != nss_hung_key(target))
+	if (w == 0 || (uint32_t)(w >> 32) != nss_hung_key(target) ||
+	    nss_hung_window_ms() == 0)
 		return 0;
 	return (int32_t)((uint32_t)w - nss_now_ms32()) > 0;
 }
 
+/* Remember target as hung; errno is kept for the caller's exit. */
 static void
 nss_hung_mark(const char *target)
 {
-	int window = nss_hung_window_ms();
+	int saved = errno, window = nss_hung_window_ms();
 	uint64_t w;
 
+	errno = saved;
 	if (window == 0)
 		return;
 	w = (uint64_t)nss_hung_key(target) << 32 |
