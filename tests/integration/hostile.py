@@ -4,6 +4,9 @@
 #   MODE silent: open COUNT connections and send nothing;
 #        dribble: open COUNT connections, send the first byte of a large
 #        frame, then one more byte every 0.3 s on each;
+#        redribble: dribble, and open a new connection for each one the
+#        daemon closes (a benchmark's slowloris; counts stay as for
+#        dribble, closed counting each closed connection);
 #        halfline: open COUNT control connections and send "stat" with no
 #        newline.
 #   WHERE a socket path or HOST:PORT; SOURCE binds TCP to that address.
@@ -61,6 +64,7 @@ def main():
         socks.append(s)
     print("ready", flush=True)
     gone = set()
+    reopened = 0
     end = time.time() + secs
     while time.time() < end:
         time.sleep(0.3)
@@ -69,16 +73,25 @@ def main():
                 continue
             if closed(s):
                 gone.add(i)
-            elif mode == "dribble":
+            elif mode in ("dribble", "redribble"):
                 try:
                     s.send(b"\xa0")
                 except OSError:
                     gone.add(i)
+            if i in gone and mode == "redribble":
+                s.close()
+                try:
+                    socks[i] = conn(where, source)
+                    socks[i].send(b"\x0f")
+                    gone.discard(i)
+                    reopened += 1
+                except OSError:
+                    pass
     for i, s in enumerate(socks):
         if i not in gone and closed(s):
             gone.add(i)
-    print("open=%d closed=%d" % (len(socks) - len(gone), len(gone)),
-          flush=True)
+    print("open=%d closed=%d" % (len(socks) - len(gone),
+                                 len(gone) + reopened), flush=True)
 
 
 if __name__ == "__main__":
