@@ -164,12 +164,15 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	    -1)
 		return -1;
 	/* Sockets stay as bound at start: listen, peer-listen,
-	 * control-socket and user need a restart (codnsd.8). */
+	 * control-socket, lookup-socket and user need a restart
+	 * (codnsd.8). */
 	memcpy(c.listen, d->conf.listen, sizeof(c.listen));
 	c.nlisten = d->conf.nlisten;
 	c.peer_listen = d->conf.peer_listen;
 	memcpy(c.control_socket, d->conf.control_socket,
 	    sizeof(c.control_socket));
+	memcpy(c.lookup_socket, d->conf.lookup_socket,
+	    sizeof(c.lookup_socket));
 	memcpy(c.user, d->conf.user, sizeof(c.user));
 	memcpy(c.pidfile, d->conf.pidfile, sizeof(c.pidfile));
 	switch (upstream_configure(d->upstream, &c)) {
