@@ -150,6 +150,7 @@ wait_tcp 127.0.0.1 53 || exit 99
 
 cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
+lookup-socket $tmp/lookup.sock
 control-socket $tmp/control.sock
 peers-file $tmp/no-peers
 EOF
@@ -166,7 +167,9 @@ start_codnsd() {
 }
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_ADDRESS=127.0.0.1:7053
+# The module finds codnsd (and its shared table) next to this socket.
+export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
+unset CODNS_LOOKUP_ADDRESS
 unset CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS HOSTALIASES
 
 # The documented differences (nss_codns(8), DIFFERENCES FROM NSS_DNS), one
