@@ -48,13 +48,13 @@ check_config(const char *path, int missing_ok)
 
 	conf_defaults(&c);
 	if (conf_load(&c, path, missing_ok, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if (conf_load_peers(c.peers_file, &peers, &npeers, err,
 		sizeof(err)) == -1 &&
 	    errno != ENOENT) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		rc = 1;
 	}
 	free(peers);
@@ -63,37 +63,106 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
+/*
+ * A reload applies whole or not at all. Every new part is first built
+ * beside the running one, with no effect on the daemon; only when every
+ * part was built are they all committed, by steps that cannot fail. A
+ * bad peers file or key file thus leaves the config, the upstreams, the
+ * cache capacity and the key exactly as they were. To add a part: a
+ * member here, a build step in reload_build(), a commit step in
+ * reload_commit() and its release in reload_discard().
+ */
+struct reload {
+	struct conf conf;		 /* the new config */
+	struct upstream_chan *upstream;	 /* new upstream set, NULL: same */
+	struct peernet_staged *peers;	 /* new peers list, key, settings */
+	struct peernet *peernet;	 /* peer side opened by this reload */
+};
+
+/* Sockets stay as bound at start: listen, peer-listen, control-socket
+ * and user need a restart (codnsd.8). */
+static void
+reload_keep_bound(const struct conf *old, struct conf *c)
+{
+	memcpy(c->listen, old->listen, sizeof(c->listen));
+	c->nlisten = old->nlisten;
+	c->peer_listen = old->peer_listen;
+	memcpy(c->control_socket, old->control_socket,
+	    sizeof(c->control_socket));
+	memcpy(c->user, old->user, sizeof(c->user));
+	memcpy(c->pidfile, old->pidfile, sizeof(c->pidfile));
+}
+
+static int
+reload_build(struct codnsd *d, struct reload *r, char *err, size_t errlen)
+{
+	/* 1. the config file */
+	conf_defaults(&r->conf);
+	if (conf_load(&r->conf, d->conf_path, d->conf_missing_ok, err,
+		errlen) == -1)
+		return -1;
+	reload_keep_bound(&d->conf, &r->conf);
+	/* 2. the upstream set */
+	if (upstream_prepare(d->upstream, &r->conf, &r->upstream) == -1) {
+		snprintf(err, errlen, "cannot apply the new upstreams");
+		return -1;
+	}
+	/* 3. the peers file, key file and peer settings */
+	if (d->peernet != NULL)
+		return peernet_prepare(d->peernet, &r->conf, &r->peers, err,
+		    errlen);
+	/* Last, as it opens a socket: a peers file that appeared. */
+	return peernet_open(d, &r->conf, &r->peernet, err, errlen);
+}
+
+static int
+reload_commit(struct codnsd *d, struct reload *r, char *err, size_t errlen)
+{
+	struct cache_limits lim;
+
+	/* The only step that can fail (out of memory) goes first, and
+	 * changes nothing when it does. */
+	if (r->peers != NULL && peernet_commit(d->peernet, r->peers) == -1) {
+		snprintf(err, errlen, "out of memory for the new peers list");
+		return -1;
+	}
+	r->peers = NULL;
+	d->conf = r->conf;
+	upstream_commit(d->upstream, r->upstream, &d->conf);
+	r->upstream = NULL;
+	cache_limits_of(&d->conf, &lim);
+	cache_configure(d->cache, d->conf.cache_size, &lim);
+	if (r->peernet != NULL)
+		d->peernet = r->peernet;
+	r->peernet = NULL;
+	return 0;
+}
+
+static void
+reload_discard(struct reload *r)
+{
+	upstream_discard(r->upstream);
+	peernet_staged_free(r->peers);
+	peernet_free(r->peernet);
+}
+
 int
 codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 {
-	struct conf c;
-	struct cache_limits lim;
+	struct reload *r;
+	int rc = -1;
 
-	conf_defaults(&c);
-	if (conf_load(&c, d->conf_path, d->conf_missing_ok, err, errlen) ==
-	    -1)
-		return -1;
-	/* Sockets stay as bound at start: listen, peer-listen,
-	 * control-socket and user need a restart (codnsd.8). */
-	memcpy(c.listen, d->conf.listen, sizeof(c.listen));
-	c.nlisten = d->conf.nlisten;
-	c.peer_listen = d->conf.peer_listen;
-	memcpy(c.control_socket, d->conf.control_socket,
-	    sizeof(c.control_socket));
-	memcpy(c.user, d->conf.user, sizeof(c.user));
-	memcpy(c.pidfile, d->conf.pidfile, sizeof(c.pidfile));
-	if (upstream_configure(d->upstream, &c) == -1) {
-		snprintf(err, errlen, "cannot apply the new upstreams\n");
+	/* On the heap: a config holds several paths of PATH_MAX. */
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->conf = c;
-	cache_limits_of(&c, &lim);
-	cache_configure(d->cache, c.cache_size, &lim);
-	if (d->peernet != NULL)
-		return peernet_reload(d->peernet, err, errlen);
-	if (peernet_open(d, &d->peernet, err, errlen) == -1)
-		return -1;
-	return 0;
+	if (reload_build(d, r, err, errlen) == 0 &&
+	    reload_commit(d, r, err, errlen) == 0)
+		rc = 0;
+	reload_discard(r);
+	free(r);
+	return rc;
 }
 
 static void
@@ -191,7 +260,7 @@ setup(struct codnsd *d)
 		fatalx("cannot set up the upstream resolver");
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
-	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
+	if (peernet_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
@@ -260,7 +329,7 @@ main(int argc, char *argv[])
 	conf_defaults(&d.conf);
 	if (conf_load(&d.conf, d.conf_path, d.conf_missing_ok, err,
 		sizeof(err)) == -1) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -463,28 +463,49 @@ pn_probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		upstream_probe(pn->d->upstream);
 }
 
-/* Load the peers file into a new list; the table keeps the state of the
- * peers that stay. */
-static int
-pn_load_list(struct peernet *pn, char *err, size_t errlen)
-{
-	struct conf_addr *addrs = NULL;
+/*
+ * What a reload of the peer side needs, built before anything is changed:
+ * the new list, the key and the settings (see peernet_prepare()).
+ */
+struct peernet_staged {
 	struct pn_peer *list;
 	uint64_t *ids;
+	size_t n;
+	uint8_t key[PEERPROTO_KEY_LEN];
+	int have_key;
+	struct peers_config pc;
+	uint32_t delay_max_ms;
+	char peers_file[PATH_MAX];
+};
+
+void
+peernet_staged_free(struct peernet_staged *s)
+{
+	if (s == NULL)
+		return;
+	free(s->list);
+	free(s->ids);
+	sodium_memzero(s->key, sizeof(s->key));
+	free(s);
+}
+
+/* Read the peers file of c into s->list, skipping this node itself. */
+static int
+pn_stage_list(const struct conf *c, struct peernet_staged *s, char *err,
+    size_t errlen)
+{
+	struct conf_addr *addrs = NULL;
 	size_t n = 0, i, j;
 
-	if (conf_load_peers(pn->d->conf.peers_file, &addrs, &n, err, errlen) ==
-	    -1) {
+	if (conf_load_peers(c->peers_file, &addrs, &n, err, errlen) == -1) {
 		if (errno == ENOENT)
-			snprintf(err, errlen, "%s: %s", pn->d->conf.peers_file,
+			snprintf(err, errlen, "%s: %s", c->peers_file,
 			    strerror(ENOENT));
 		return -1;
 	}
-	list = calloc(n ? n : 1, sizeof(*list));
-	ids = calloc(n ? n : 1, sizeof(*ids));
-	if (list == NULL || ids == NULL) {
-		free(list);
-		free(ids);
+	s->list = calloc(n ? n : 1, sizeof(*s->list));
+	s->ids = calloc(n ? n : 1, sizeof(*s->ids));
+	if (s->list == NULL || s->ids == NULL) {
 		free(addrs);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -492,48 +513,29 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	for (i = j = 0; i < n; i++) {
 		/* One peers file serves the whole cluster: skip ourselves. */
 		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&pn->d->conf.peer_listen.ss))
+			(const struct sockaddr *)&c->peer_listen.ss))
 			continue;
-		list[j].addr = addrs[i];
-		list[j].id = ids[j] = pn_peer_id(&addrs[i]);
-		addr_format((const struct sockaddr *)&addrs[i].ss, list[j].name,
-		    sizeof(list[j].name));
+		s->list[j].addr = addrs[i];
+		s->list[j].id = s->ids[j] = pn_peer_id(&addrs[i]);
+		addr_format((const struct sockaddr *)&addrs[i].ss,
+		    s->list[j].name, sizeof(s->list[j].name));
 		j++;
 	}
-	n = j;
+	s->n = j;
 	free(addrs);
-	if (peers_set_list(pn->peers, ids, n, pn_now(pn)) == -1) {
-		free(list);
-		free(ids);
-		snprintf(err, errlen, "too many peers");
-		return -1;
-	}
-	free(ids);
-	free(pn->list);
-	pn->list = list;
-	pn->nlist = n;
-	stat(pn->d->conf.peers_file, &pn->file_st);
-	pn_hb_arm(pn);
 	return 0;
 }
 
-static void
-pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static int
+pn_stage_key(const struct conf *c, struct peernet_staged *s, char *err,
+    size_t errlen)
 {
-	struct peernet *pn = w->data;
-	struct stat st;
-	char err[1024];
-
-	if (stat(pn->d->conf.peers_file, &st) == -1 ||
-	    (st.st_mtim.tv_sec == pn->file_st.st_mtim.tv_sec &&
-		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
-		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
-		return;
-	if (pn_load_list(pn, err, sizeof(err)) == -1) {
-		log_warnx("peers file not reloaded: %s", err);
-		pn->file_st = st;
-	} else
-		log_info("peers file changed: %zu peers", pn->nlist);
+	if (c->peer_key_file[0] == '\0')
+		return 0;
+	if (peerproto_key_load(c->peer_key_file, s->key, err, errlen) == -1)
+		return -1;
+	s->have_key = 1;
+	return 0;
 }
 
 static void
@@ -546,30 +548,99 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->heartbeat_steady_ms = c->heartbeat_steady_ms;
 }
 
+/* Build the peer side of c; key: also load the key file of c. */
 static int
-pn_load_key(struct peernet *pn, char *err, size_t errlen)
+pn_stage(const struct conf *c, int key, struct peernet_staged **out,
+    char *err, size_t errlen)
 {
-	if (pn->d->conf.peer_key_file[0] == '\0') {
-		pn->have_key = 0;
-		return 0;
-	}
-	if (peerproto_key_load(pn->d->conf.peer_key_file, pn->key, err,
-		errlen) == -1)
+	struct peernet_staged *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	pn->have_key = 1;
+	}
+	pn_config_of(c, &s->pc);
+	s->delay_max_ms = c->initial_delay_max_ms;
+	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
+	if (pn_stage_list(c, s, err, errlen) == -1 ||
+	    (key && pn_stage_key(c, s, err, errlen) == -1)) {
+		peernet_staged_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The new list into the table, which keeps the state of the peers that
+ * stay. The one step of a commit that can fail (out of memory), so it
+ * goes first and changes nothing when it does. */
+static int
+pn_commit_list(struct peernet *pn, struct peernet_staged *s)
+{
+	if (peers_set_list(pn->peers, s->ids, s->n, pn_now(pn)) == -1)
+		return -1;
+	free(pn->list);
+	pn->list = s->list;
+	pn->nlist = s->n;
+	s->list = NULL;
+	stat(s->peers_file, &pn->file_st);
+	pn_hb_arm(pn);
 	return 0;
 }
 
 int
-peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
+peernet_prepare(struct peernet *pn, const struct conf *c,
+    struct peernet_staged **out, char *err, size_t errlen)
+{
+	return pn_stage(c, 1, out, err, errlen);
+}
+
+int
+peernet_commit(struct peernet *pn, struct peernet_staged *s)
+{
+	if (pn_commit_list(pn, s) == -1)
+		return -1;
+	peers_configure(pn->peers, &s->pc);
+	delay_set_max(&pn->delay, s->delay_max_ms);
+	memcpy(pn->key, s->key, sizeof(pn->key));
+	pn->have_key = s->have_key;
+	peernet_staged_free(s);
+	return 0;
+}
+
+static void
+pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peernet *pn = w->data;
+	struct peernet_staged *s = NULL;
+	struct stat st;
+	char err[1024] = "out of memory";
+
+	if (stat(pn->d->conf.peers_file, &st) == -1 ||
+	    (st.st_mtim.tv_sec == pn->file_st.st_mtim.tv_sec &&
+		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
+		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
+		return;
+	if (pn_stage(&pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
+	    pn_commit_list(pn, s) == -1) {
+		log_warnx("peers file not reloaded: %s", err);
+		pn->file_st = st;
+	} else
+		log_info("peers file changed: %zu peers", pn->nlist);
+	peernet_staged_free(s);
+}
+
+int
+peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen)
 {
 	struct peernet *pn;
-	struct peers_config pc;
+	struct peernet_staged *s = NULL;
 	struct stat st;
 	int one = 1;
 
 	*out = NULL;
-	if (stat(d->conf.peers_file, &st) == -1 && errno == ENOENT)
+	if (stat(c->peers_file, &st) == -1 && errno == ENOENT)
 		return 0;
 	if (sodium_init() == -1 || (pn = calloc(1, sizeof(*pn))) == NULL) {
 		snprintf(err, errlen, "cannot initialise the peer module");
@@ -577,34 +648,39 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	}
 	pn->d = d;
 	pn->fd = -1;
-	pn_config_of(&d->conf, &pc);
-	delay_init(&pn->delay, d->conf.initial_delay_max_ms);
-	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	ev_init(&pn->hb, pn_hb_cb);
 	ev_timer_init(&pn->probe, pn_probe_cb, PN_PROBE_CHECK_S,
 	    PN_PROBE_CHECK_S);
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
 	pn->hb.data = pn->probe.data = pn->file.data = pn;
-	if ((pn->peers = peers_new(&pc)) == NULL ||
-	    pn_load_key(pn, err, errlen) == -1)
+	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
+	if (pn_stage(c, 1, &s, err, errlen) == -1)
 		goto fail;
-	pn->fd = socket(d->conf.peer_listen.ss.ss_family,
+	delay_init(&pn->delay, s->delay_max_ms);
+	if ((pn->peers = peers_new(&s->pc)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pn->fd = socket(c->peer_listen.ss.ss_family,
 	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (pn->fd == -1 ||
 	    setsockopt(pn->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
 		-1 ||
-	    bind(pn->fd, (struct sockaddr *)&d->conf.peer_listen.ss,
-		d->conf.peer_listen.len) == -1) {
+	    bind(pn->fd, (const struct sockaddr *)&c->peer_listen.ss,
+		c->peer_listen.len) == -1) {
 		char a[ADDR_STRLEN];
 
 		snprintf(err, errlen, "peer-listen %s: %s",
-		    addr_format((struct sockaddr *)&d->conf.peer_listen.ss, a,
-			sizeof(a)),
+		    addr_format((const struct sockaddr *)&c->peer_listen.ss,
+			a, sizeof(a)),
 		    strerror(errno));
 		goto fail;
 	}
-	if (pn_load_list(pn, err, errlen) == -1)
+	if (peernet_commit(pn, s) == -1) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	s = NULL;
 	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
 	pn->io.data = pn;
 	ev_io_start(d->loop, &pn->io);
@@ -613,21 +689,9 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	*out = pn;
 	return 0;
 fail:
+	peernet_staged_free(s);
 	peernet_free(pn);
 	return -1;
-}
-
-int
-peernet_reload(struct peernet *pn, char *err, size_t errlen)
-{
-	struct peers_config pc;
-
-	pn_config_of(&pn->d->conf, &pc);
-	peers_configure(pn->peers, &pc);
-	delay_set_max(&pn->delay, pn->d->conf.initial_delay_max_ms);
-	if (pn_load_key(pn, err, errlen) == -1)
-		return -1;
-	return pn_load_list(pn, err, errlen);
 }
 
 void

@@ -296,12 +296,12 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 }
 
 int
-upstream_configure(struct upstream *up, const struct conf *c)
+upstream_prepare(struct upstream *up, const struct conf *c,
+    struct upstream_chan **out)
 {
-	struct upstream_chan *chan;
-
 	size_t i;
 
+	*out = NULL;
 	for (i = 0; i < c->nupstream && i < up->nservers; i++)
 		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
 			(const struct sockaddr *)&c->upstream[i].ss))
@@ -309,8 +309,15 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	if (up->timeout_ms == c->upstream_timeout_ms &&
 	    up->nservers == c->nupstream && i == c->nupstream)
 		return 0;
-	if ((chan = upstream_chan_new(up, c)) == NULL)
-		return -1;
+	return (*out = upstream_chan_new(up, c)) == NULL ? -1 : 0;
+}
+
+void
+upstream_commit(struct upstream *up, struct upstream_chan *chan,
+    const struct conf *c)
+{
+	if (chan == NULL)
+		return;
 	up->cur->next = up->draining;
 	up->draining = up->cur;
 	up->cur = chan;
@@ -319,6 +326,22 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
 	upstream_describe(up);
 	ev_idle_start(up->loop, &up->reaper);
+}
+
+void
+upstream_discard(struct upstream_chan *chan)
+{
+	upstream_chan_free(chan);
+}
+
+int
+upstream_configure(struct upstream *up, const struct conf *c)
+{
+	struct upstream_chan *chan;
+
+	if (upstream_prepare(up, c, &chan) == -1)
+		return -1;
+	upstream_commit(up, chan, c);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "proto.h"
 
 struct upstream;
+struct upstream_chan;
 struct upstream_query;
 
 /* Called once per query that was not cancelled, with status FOUND,
@@ -29,6 +30,17 @@ struct upstream *upstream_new(struct ev_loop *, const struct conf *);
 void upstream_free(struct upstream *);
 /* Apply a new configuration; queries in flight finish on the old one. */
 int upstream_configure(struct upstream *, const struct conf *);
+/*
+ * The same in two steps, for a reload that must apply whole or not at
+ * all: prepare builds what c needs without touching the running set (0
+ * with *out NULL when nothing changes; -1 when it cannot be built), commit
+ * puts it in place and cannot fail, discard frees one not committed.
+ */
+int upstream_prepare(struct upstream *, const struct conf *c,
+    struct upstream_chan **out);
+void upstream_commit(struct upstream *, struct upstream_chan *,
+    const struct conf *c);
+void upstream_discard(struct upstream_chan *);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);
