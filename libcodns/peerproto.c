@@ -400,6 +400,7 @@ peerproto_key_load(const char *path, uint8_t key[PEERPROTO_KEY_LEN],
     char *err, size_t errlen)
 {
 	char text[KEYFILE_MAX + 1];
+	uint8_t parsed[PEERPROTO_KEY_LEN];
 	struct stat st;
 	ssize_t n;
 	int fd, rc = -1;
@@ -428,14 +429,17 @@ peerproto_key_load(const char *path, uint8_t key[PEERPROTO_KEY_LEN],
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
-	if (n > KEYFILE_MAX || peerproto_key_parse(text, (size_t)n, key)) {
+	/* Parsed aside: a bad file must leave the caller's key as it was. */
+	if (n > KEYFILE_MAX || peerproto_key_parse(text, (size_t)n, parsed)) {
 		snprintf(err, errlen, "%s: want exactly 64 hexadecimal "
 		    "characters (32 bytes)", path);
 		goto done;
 	}
+	memcpy(key, parsed, sizeof(parsed));
 	rc = 0;
 done:
 	sodium_memzero(text, sizeof(text));
+	sodium_memzero(parsed, sizeof(parsed));
 	close(fd);
 	return rc;
 }
