@@ -30,6 +30,7 @@
 #define PN_PROBE_IDLE_S 5.0  /* probe the nameservers after this silence */
 #define PN_PROBE_CHECK_S 1.0
 #define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
+#define PN_SELF_MAX 16	     /* listed addresses found to be this node */
 
 struct pn_peer {
 	uint64_t id;
@@ -51,6 +52,7 @@ struct peernet_query {
 struct pn_serve {
 	struct peernet *pn;
 	uint64_t qid;
+	uint8_t version; /* the query's: the answer goes back in it */
 	size_t peer; /* index into list when it arrived */
 	struct conf_addr from;
 	struct lookup_waiter *w;
@@ -71,6 +73,11 @@ struct peernet {
 	uint8_t key[PEERPROTO_KEY_LEN];
 	int have_key;
 	struct peerproto_replay replay;
+	/* Random per process: a heartbeat carrying it came from this node,
+	 * through a listed address that is ours (peer-listen 0.0.0.0). */
+	uint64_t nonce;
+	struct conf_addr self[PN_SELF_MAX];
+	size_t nself;
 	struct peernet_query *pending[PN_BUCKETS];
 	size_t npending;
 	struct pn_serve *serving;
@@ -189,6 +196,10 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
 		m.u.beat.send_time = (uint64_t)(ev_time() * 1000.0);
+		/* Only we can read it: which listed entry this went to. */
+		m.u.beat.node_nonce = pn->nonce ^ p->id;
+		if (m.u.beat.node_nonce == 0)
+			m.u.beat.node_nonce = pn->nonce;
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
@@ -196,13 +207,75 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	pn_hb_arm(pn);
 }
 
+static int
+pn_is_self(const struct peernet *pn, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < pn->nself; i++)
+		if (addr_equal((const struct sockaddr *)&pn->self[i].ss, sa))
+			return 1;
+	return 0;
+}
+
+/*
+ * Our own nonce came back from p: p is this node, reached through an
+ * address of ours that peer-listen's self-skip could not match (0.0.0.0
+ * matches no listed address). It leaves the table for good, reloads
+ * included, so it is never ranked, selected or asked.
+ */
+static void
+pn_found_self(struct peernet *pn, struct pn_peer *p)
+{
+	uint64_t *ids;
+	size_t i, j;
+
+	if (pn->nself < PN_SELF_MAX && !pn_is_self(pn,
+	    (const struct sockaddr *)&p->addr.ss))
+		pn->self[pn->nself++] = p->addr;
+	if ((ids = calloc(pn->nlist, sizeof(*ids))) == NULL)
+		return;
+	for (i = j = 0; i < pn->nlist; i++)
+		if (&pn->list[i] != p)
+			ids[j++] = pn->list[i].id;
+	log_info("peer %s is this node itself (its own heartbeat came back); "
+	    "leaving it out", p->name);
+	if (peers_set_list(pn->peers, ids, j, pn_now(pn)) == 0) {
+		for (i = j = 0; i < pn->nlist; i++)
+			if (&pn->list[i] != p)
+				pn->list[j++] = pn->list[i];
+		pn->nlist = j;
+	}
+	free(ids);
+	pn_hb_arm(pn);
+}
+
+/* The listed entry a heartbeat of our own was sent to, or NULL when the
+ * heartbeat is another node's. */
+static struct pn_peer *
+pn_self_entry(const struct peernet *pn, const struct peerproto_msg *in)
+{
+	if (in->type != PEERPROTO_T_HEARTBEAT || in->version < 2)
+		return NULL;
+	return pn_by_id(pn, in->u.beat.node_nonce ^ pn->nonce);
+}
+
 static void
 pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
 	struct peerproto_msg m;
+	struct pn_peer *self;
 
+	if ((self = pn_self_entry(pn, in)) != NULL) {
+		pn_found_self(pn, self);
+		return;
+	}
 	memset(&m, 0, sizeof(m));
+	/* In the heartbeat's version, so an older peer can read it. */
+	m.version = in->version;
+	if (in->version >= 2)
+		m.u.beat.node_nonce = pn->nonce;
 	m.type = PEERPROTO_T_ACK;
 	m.u.beat.seq = in->u.beat.seq;
 	m.u.beat.send_time = in->u.beat.send_time;
@@ -217,6 +290,10 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
+	if (b->node_nonce == pn->nonce) {
+		pn_found_self(pn, p);
+		return;
+	}
 	if (b->send_time > now || now - b->send_time > 3600 * 1000) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
@@ -258,6 +335,7 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 	size_t len;
 
 	memset(&m, 0, sizeof(m));
+	m.version = s->version;
 	if (a->status == CODNS_FOUND || a->status == CODNS_NOTFOUND ||
 	    a->status == CODNS_NODATA) {
 		m.type = PEERPROTO_T_ANSWER;
@@ -267,6 +345,7 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
 			pn_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
 			memset(&m, 0, sizeof(m));
+			m.version = s->version;
 			m.type = PEERPROTO_T_CANNOT;
 			m.u.cannot.id = s->qid;
 			m.u.cannot.reason = PEERPROTO_R_TOOBIG;
@@ -298,6 +377,7 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 	}
 	s->pn = pn;
 	s->qid = in->u.query.id;
+	s->version = in->version;
 	s->from = p->addr;
 	s->next = pn->serving;
 	if (pn->serving != NULL)
@@ -391,6 +471,42 @@ pn_count_decode_error(struct peernet *pn, int err)
 	}
 }
 
+static int
+pn_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+			->sin_addr.s_addr) >> 24) == 127;
+	return sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
+/*
+ * A datagram from an address not listed: dropped, unless it is our own
+ * heartbeat coming back from an address of ours (loopback, or one already
+ * found to be us) that the entry it was sent to does not show. Listing
+ * 127.0.0.2 reaches a node bound to 0.0.0.0 from 127.0.0.1, say.
+ */
+static void
+pn_unlisted(struct peernet *pn, const uint8_t *dgram, size_t n,
+    const struct sockaddr *from)
+{
+	struct peerproto_msg m;
+	struct pn_peer *self;
+
+	if ((pn_is_self(pn, from) || pn_is_loopback(from)) &&
+	    n <= PEERPROTO_DGRAM_MAX &&
+	    peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
+		pn_wall_ms(), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
+	    (self = pn_self_entry(pn, &m)) != NULL) {
+		pn_found_self(pn, self);
+		return;
+	}
+	stats_count(pn->d->stats, STATS_PEER_UNLISTED);
+}
+
 static void
 pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -411,7 +527,8 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == -1)
 			return;
 		if ((p = pn_by_addr(pn, (struct sockaddr *)&from)) == NULL) {
-			stats_count(pn->d->stats, STATS_PEER_UNLISTED);
+			pn_unlisted(pn, dgram, (size_t)n,
+			    (struct sockaddr *)&from);
 			continue;
 		}
 		if ((size_t)n > PEERPROTO_DGRAM_MAX) {
@@ -489,10 +606,12 @@ peernet_staged_free(struct peernet_staged *s)
 	free(s);
 }
 
-/* Read the peers file of c into s->list, skipping this node itself. */
+/* Read the peers file of c into s->list, skipping this node itself: its
+ * peer-listen address, and the addresses whose heartbeats came back to
+ * it (pn, NULL at start). */
 static int
-pn_stage_list(const struct conf *c, struct peernet_staged *s, char *err,
-    size_t errlen)
+pn_stage_list(const struct peernet *pn, const struct conf *c,
+    struct peernet_staged *s, char *err, size_t errlen)
 {
 	struct conf_addr *addrs = NULL;
 	size_t n = 0, i, j;
@@ -513,7 +632,9 @@ pn_stage_list(const struct conf *c, struct peernet_staged *s, char *err,
 	for (i = j = 0; i < n; i++) {
 		/* One peers file serves the whole cluster: skip ourselves. */
 		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&c->peer_listen.ss))
+			(const struct sockaddr *)&c->peer_listen.ss) ||
+		    (pn != NULL && pn_is_self(pn,
+			(const struct sockaddr *)&addrs[i].ss)))
 			continue;
 		s->list[j].addr = addrs[i];
 		s->list[j].id = s->ids[j] = pn_peer_id(&addrs[i]);
@@ -550,8 +671,8 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 
 /* Build the peer side of c; key: also load the key file of c. */
 static int
-pn_stage(const struct conf *c, int key, struct peernet_staged **out,
-    char *err, size_t errlen)
+pn_stage(const struct peernet *pn, const struct conf *c, int key,
+    struct peernet_staged **out, char *err, size_t errlen)
 {
 	struct peernet_staged *s;
 
@@ -562,7 +683,7 @@ pn_stage(const struct conf *c, int key, struct peernet_staged **out,
 	pn_config_of(c, &s->pc);
 	s->delay_max_ms = c->initial_delay_max_ms;
 	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
-	if (pn_stage_list(c, s, err, errlen) == -1 ||
+	if (pn_stage_list(pn, c, s, err, errlen) == -1 ||
 	    (key && pn_stage_key(c, s, err, errlen) == -1)) {
 		peernet_staged_free(s);
 		return -1;
@@ -592,7 +713,7 @@ int
 peernet_prepare(struct peernet *pn, const struct conf *c,
     struct peernet_staged **out, char *err, size_t errlen)
 {
-	return pn_stage(c, 1, out, err, errlen);
+	return pn_stage(pn, c, 1, out, err, errlen);
 }
 
 int
@@ -621,7 +742,7 @@ pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
 		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
 		return;
-	if (pn_stage(&pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
+	if (pn_stage(pn, &pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
 	    pn_commit_list(pn, s) == -1) {
 		log_warnx("peers file not reloaded: %s", err);
 		pn->file_st = st;
@@ -654,7 +775,10 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
 	pn->hb.data = pn->probe.data = pn->file.data = pn;
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
-	if (pn_stage(c, 1, &s, err, errlen) == -1)
+	do
+		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
+	while (pn->nonce == 0);
+	if (pn_stage(pn, c, 1, &s, err, errlen) == -1)
 		goto fail;
 	delay_init(&pn->delay, s->delay_max_ms);
 	if ((pn->peers = peers_new(&s->pc)) == NULL) {
