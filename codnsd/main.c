@@ -229,20 +229,38 @@ write_pidfile(const char *path)
 	fclose(f);
 }
 
+/*
+ * After every socket is bound and every file the start needs is read:
+ * supplementary groups first (they need the privilege being dropped), then
+ * the group, then the user, all three of real, effective and saved ids.
+ * Then prove it: a process that can get root back has not dropped it.
+ */
 static void
 drop_privileges(struct codnsd *d)
 {
 	struct passwd *pw;
+	gid_t gid;
+	uid_t uid;
 
 	d->uid = geteuid();
 	if (d->conf.user[0] == '\0')
 		return;
 	if ((pw = getpwnam(d->conf.user)) == NULL)
 		fatalx("unknown user %s", d->conf.user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
 		fatal("cannot drop privileges to %s", d->conf.user);
-	d->uid = pw->pw_uid;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		fatalx("privileges of %s not fully taken", d->conf.user);
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1 ||
+	    (gid != 0 && setgid(0) != -1)))
+		fatalx("could regain root after dropping to %s", d->conf.user);
+	d->uid = uid;
+	log_info("running as %s (uid %ld, gid %ld)", d->conf.user, (long)uid,
+	    (long)gid);
 }
 
 static void
