@@ -564,6 +564,16 @@ fail:
 	return -1;
 }
 
+int
+conf_read_file(const char *path, size_t max, char **text, size_t *len,
+    char *err, size_t errlen)
+{
+	struct errs e;
+
+	errs_init(&e, path, err, errlen);
+	return read_file(&e, path, max, text, len);
+}
+
 /*
  * Cut the next line out of text (len bytes, from *pos) into buf
  * (LINE_MAX_LEN + 1 bytes), without its newline. Returns 1 for a line, 0

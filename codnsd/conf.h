@@ -99,6 +99,15 @@ int conf_parse_duration(const char *, uint32_t *ms);
  */
 int conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
     char *err, size_t errlen);
+/*
+ * The reader behind both loaders, for any file codnsd reads itself (a
+ * resolv.conf, say): a regular file of at most max bytes, opened without
+ * blocking, into a malloc'd NUL-terminated *text the caller frees. 0, or
+ * -1 with errno set and, unless errno is ENOENT, "path: why" in err.
+ */
+int conf_read_file(const char *path, size_t max, char **text, size_t *len,
+    char *err, size_t errlen);
+
 /* The parser of conf_load_peers() on text in memory. */
 int conf_parse_peers(const char *name, const char *text, size_t len,
     struct conf_addr **out, size_t *n, char *err, size_t errlen);
