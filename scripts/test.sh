@@ -64,8 +64,8 @@ if [ "$check_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 
 # The ASan+UBSan pass: a second build with the sanitizers everywhere runs
-# the unit tests, fuzz replays and integration tests again, halting on the
-# first report; every report goes to a file of build-asan/sanitizer/, and
+# the unit and integration tests again, halting on the first report (the
+# fuzz replays already ran under the sanitizers above); every report goes to a file of build-asan/sanitizer/, and
 # any such file fails the pass. Skipped here: valgrind (it cannot run an
 # ASan binary) and the NSS tests, because an ASan-built libnss_codns.so.2
 # cannot be dlopen()ed by the uninstrumented programs (getent, python3)
@@ -85,7 +85,7 @@ if [ "${CODNS_SKIP_ASAN:-}" = "" ]; then
 		LDFLAGS="$san" >/tmp/codns-asan-configure.log 2>&1; } &&
 		make -j"$(nproc)" >/tmp/codns-asan-build.log 2>&1; then
 		asan_tests=$(make -s print-tests | tr ' ' '\n' |
-			grep -v -e '^tests/nss/' -e 'test_valgrind' | tr '\n' ' ')
+			grep -v -e '^tests/nss/' -e '^tests/fuzz/' -e 'test_valgrind' | tr '\n' ' ')
 		find . -name '*.trs' -delete
 		ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$PWD/sanitizer/asan" \
 			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$PWD/sanitizer/ubsan" \
