@@ -148,7 +148,7 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 		    a->status != CODNS_TRYAGAIN);
 	if (job->racing && lk->d->peernet != NULL)
 		peernet_outcome(lk->d->peernet, a->source == CODNS_SRC_PEER,
-		    a->status == CODNS_TRYAGAIN, a->latency_us / 1000);
+		    a->status == CODNS_TRYAGAIN, a->latency_us);
 	for (w = job->waiters; w != NULL; w = next) {
 		next = w->next;
 		lookup_answer(lk, &job->req, w->flags, w->start_us, w->cb,

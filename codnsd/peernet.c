@@ -927,14 +927,16 @@ peernet_query_cancel(struct peernet_query *q, int answered_elsewhere)
 
 void
 peernet_outcome(struct peernet *pn, int peer_won, int failed,
-    uint32_t peer_latency_ms)
+    uint32_t latency_us)
 {
-	if (failed)
+	if (failed) {
 		delay_record_fail(&pn->delay);
-	else if (peer_won)
-		delay_record_peer_win(&pn->delay, peer_latency_ms);
-	else
+	} else if (peer_won) {
+		delay_record_peer_win(&pn->delay, latency_us / 1000);
+	} else {
 		delay_record_local(&pn->delay);
+		delay_record_local_latency(&pn->delay, latency_us);
+	}
 }
 
 size_t

@@ -52,9 +52,10 @@ struct peernet_query *peernet_query(struct peernet *, uint64_t id,
 /* Forget a query: its answer will be dropped quietly. won: it is being
  * forgotten because another source answered (not counted as failed). */
 void peernet_query_cancel(struct peernet_query *, int answered_elsewhere);
-/* How a client lookup ended, for the adaptive delay (CoDNS 4.1). */
+/* How a client lookup ended, for the adaptive delay (CoDNS 4.1) and the
+ * hedge; latency_us is the winning source's. */
 void peernet_outcome(struct peernet *, int peer_won, int failed,
-    uint32_t peer_latency_ms);
+    uint32_t latency_us);
 
 /* One listed peer, for codnsctl peers. */
 struct peernet_row {

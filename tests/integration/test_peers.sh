@@ -85,9 +85,13 @@ ok "healthy: 40 lookups found locally" \
 ok "healthy: no peer queries sent" test "$(counter a peer_queries_sent)" -eq 0
 ok "healthy: peers' nameservers saw none of a's names" \
 	test "$(cat "$T_DIR"/ns[bcd].log | grep -c 'healthy')" -eq 0
-ok "healthy: delay is 200 ms, reason healthy" test \
-	"$(jget a status "j['initial_delay_ms'], j['initial_delay_reason']")" = \
-	"200 healthy"
+# hedged: twice the local p99, so on loopback well under the 200 ms cap
+hedged() {
+	jget a status "'yes' if j['initial_delay_reason'] == 'healthy' and \
+		10 <= j['initial_delay_ms'] < 200 else j"
+}
+ok "healthy: delay is the hedge (10 to 199 ms), reason healthy" \
+	test "$(hedged)" = yes
 
 # 2. a's nameserver stopped: peers answer, the delay falls to 0.
 kill -STOP "$DNSMASQ_PID_nsa"
@@ -113,9 +117,7 @@ ok "recovery: all lookups answered" \
 	test "$(count_of "^found" "$T_DIR/back.out")" -eq 80
 ok "recovery: the last 32 answered locally" \
 	test "$(tail -n 32 "$T_DIR/back.out" | grep -c "^found local")" -eq 32
-ok "recovery: delay back to 200 ms, healthy" test \
-	"$(jget a status "j['initial_delay_ms'], j['initial_delay_reason']")" = \
-	"200 healthy"
+ok "recovery: delay back to the hedge, healthy" test "$(hedged)" = yes
 
 # 4. Kill peer b: it is excluded, lookups still succeed through c and d.
 kill -KILL "$CODNSD_PID_b"
