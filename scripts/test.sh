@@ -17,9 +17,10 @@ if ! sh scripts/build.sh; then
 	exit 1
 fi
 cd build
-make -j"$(nproc)" check >/tmp/codns-check.out 2>&1
+# Logs stay in the build tree: several trees may be tested at once.
+make -j"$(nproc)" check >check.out 2>&1
 check_rc=$?
-grep -E "^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):" /tmp/codns-check.out
+grep -E "^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):" check.out
 
 # count_results: add the checks of every test run in the current build
 # directory to passed/failed. Counts the checks inside each test program,
@@ -59,7 +60,7 @@ count_results() {
 }
 count_results
 if [ "$check_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	tail -n 40 /tmp/codns-check.out
+	tail -n 40 check.out
 	failed=1
 fi
 
@@ -82,18 +83,18 @@ if [ "${CODNS_SKIP_ASAN:-}" = "" ]; then
 	if { [ -f Makefile ] || ../configure --sysconfdir=/etc \
 		--localstatedir=/var --runstatedir=/run \
 		CFLAGS="$san -fno-omit-frame-pointer -g -O1" \
-		LDFLAGS="$san" >/tmp/codns-asan-configure.log 2>&1; } &&
-		make -j"$(nproc)" >/tmp/codns-asan-build.log 2>&1; then
+		LDFLAGS="$san" >configure.out 2>&1; } &&
+		make -j"$(nproc)" >build.out 2>&1; then
 		asan_tests=$(make -s print-tests | tr ' ' '\n' |
 			grep -v -e '^tests/nss/' -e '^tests/fuzz/' -e 'test_valgrind' | tr '\n' ' ')
 		find . -name '*.trs' -delete
 		ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$PWD/sanitizer/asan" \
 			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$PWD/sanitizer/ubsan" \
 			make -j"$(nproc)" check TESTS="$asan_tests" \
-			>/tmp/codns-asan-check.out 2>&1
+			>check.out 2>&1
 		asan_rc=$?
 		grep -E "^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):" \
-			/tmp/codns-asan-check.out | sed 's/^\([A-Z]*\):/\1 (asan):/'
+			check.out | sed 's/^\([A-Z]*\):/\1 (asan):/'
 		count_results
 		for r in sanitizer/*; do
 			[ -e "$r" ] || continue
@@ -103,12 +104,12 @@ if [ "${CODNS_SKIP_ASAN:-}" = "" ]; then
 			asan_rc=1
 		done
 		if [ "$asan_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-			tail -n 40 /tmp/codns-asan-check.out
+			tail -n 40 check.out
 			failed=1
 		fi
 	else
 		echo "ASan build failed"
-		tail -n 40 /tmp/codns-asan-build.log
+		tail -n 40 build.out
 		failed=$((failed + 1))
 		asan_rc=1
 	fi
