@@ -12,12 +12,15 @@
 
 #include "cache.h"
 #include "codnsd.h"
+#include "clock.h"
 #include "conf.h"
 #include "ctl.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "lookupio.h"
 #include "peernet.h"
+#include "shm.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -28,12 +31,96 @@ usage(void)
 	exit(1);
 }
 
+/* Peers' queries are served by the lookup module, never escalated. */
+static void *
+serve_peer(void *ctx, const struct proto_request *req, peernet_answer_cb *cb,
+    void *arg, struct proto_answer *now)
+{
+	struct codnsd *d = ctx;
+
+	return lookup_start(d->lookup, req, LOOKUP_F_PEER, cb, arg, now);
+}
+
+static void
+unserve_peer(void *handle)
+{
+	lookup_cancel(handle);
+}
+
+/* Open the peer transport of config c if its peers file exists, and wire
+ * it up; the caller puts *out in d->peernet and calls peers_wired(). */
+static int
+peers_open(struct codnsd *d, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen)
+{
+	if (peernet_open(d, c, out, err, errlen) == -1)
+		return -1;
+	if (*out != NULL)
+		peernet_set_server(*out, serve_peer, unserve_peer, d);
+	return 0;
+}
+
+/* Nameserver probes keep the health figures that heartbeats carry true. */
+static void
+peers_wired(struct codnsd *d)
+{
+	upstream_probe_idle(d->upstream, d->peernet != NULL);
+}
+
 static void
 cache_limits_of(const struct conf *c, struct cache_limits *l)
 {
 	l->min_ttl_s = c->cache_min_ttl_s;
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
+}
+
+/* The shared answer table lives next to the daemon's sockets, in the
+ * directory whose owner the NSS module trusts (nss_codns(8)). */
+static int
+shm_path_of(const struct conf *c, char *out, size_t len)
+{
+	const char *slash = strrchr(c->control_socket, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - c->control_socket);
+
+	if (slash == c->control_socket)
+		dirlen = 0;
+	return snprintf(out, len, "%.*s/answers.shm", dirlen,
+	    slash == NULL ? "." : c->control_socket) >= (int)len ? -1 : 0;
+}
+
+/* Start, resize or stop publishing answers, after the configuration. A
+ * failure leaves lookups working through the socket. */
+static void
+codnsd_shm_apply(struct codnsd *d)
+{
+	char path[PATH_MAX], err[PATH_MAX + 128];
+	struct shm *s;
+
+	if (shm_path_of(&d->conf, path, sizeof(path)) == -1) {
+		log_warnx("shared cache: path too long");
+		return;
+	}
+	if (!d->conf.shared_cache || d->conf.cache_size == 0) {
+		cache_set_shm(d->cache, NULL, 0);
+		if (d->shm != NULL)
+			shm_free(d->shm);
+		else
+			shm_retire(path);
+		d->shm = NULL;
+		return;
+	}
+	if (d->shm != NULL && shm_entries(d->shm) == d->conf.cache_size &&
+	    strcmp(shm_path(d->shm), path) == 0)
+		return;
+	if ((s = shm_new(path, d->conf.cache_size, d->shm, err,
+		 sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return;
+	}
+	d->shm = s;
+	cache_set_shm(d->cache, s, clock_loop_ms(d->loop));
+	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
 }
 
 /* -t: check the config and the peers file, report every error. */
@@ -63,20 +150,30 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
+/* Other nameservers or another search list: answers cached from the old
+ * ones may differ from what the new ones say (glibc has no cache to keep). */
+static void
+codnsd_resolver_changed(void *arg)
+{
+	struct codnsd *d = arg;
+
+	cache_flush(d->cache, NULL);
+}
+
 /*
  * A reload applies whole or not at all. Every new part is first built
  * beside the running one, with no effect on the daemon; only when every
  * part was built are they all committed, by steps that cannot fail. A
- * bad peers file or key file thus leaves the config, the upstreams, the
- * cache capacity and the key exactly as they were. To add a part: a
- * member here, a build step in reload_build(), a commit step in
- * reload_commit() and its release in reload_discard().
+ * bad peers file or key file thus leaves the config, the upstreams and
+ * resolv.conf settings, the cache capacity and the key exactly as they
+ * were. To add a part: a member here, a build step in reload_build(), a
+ * commit step in reload_commit() and its release in reload_discard().
  */
 struct reload {
-	struct conf conf;		 /* the new config */
-	struct upstream_chan *upstream;	 /* new upstream set, NULL: same */
-	struct peernet_staged *peers;	 /* new peers list, key, settings */
-	struct peernet *peernet;	 /* peer side opened by this reload */
+	struct conf conf;		  /* the new config */
+	struct upstream_staged *upstream; /* new upstream set, resolv.conf */
+	struct peernet_staged *peers;	  /* new peers list, key, settings */
+	struct peernet *peernet;	  /* peer side opened by this reload */
 };
 
 /* Sockets stay as bound at start: listen, peer-listen, control-socket
@@ -102,7 +199,7 @@ reload_build(struct codnsd *d, struct reload *r, char *err, size_t errlen)
 		errlen) == -1)
 		return -1;
 	reload_keep_bound(&d->conf, &r->conf);
-	/* 2. the upstream set */
+	/* 2. the upstream set and resolv.conf */
 	if (upstream_prepare(d->upstream, &r->conf, &r->upstream) == -1) {
 		snprintf(err, errlen, "cannot apply the new upstreams");
 		return -1;
@@ -112,13 +209,14 @@ reload_build(struct codnsd *d, struct reload *r, char *err, size_t errlen)
 		return peernet_prepare(d->peernet, &r->conf, &r->peers, err,
 		    errlen);
 	/* Last, as it opens a socket: a peers file that appeared. */
-	return peernet_open(d, &r->conf, &r->peernet, err, errlen);
+	return peers_open(d, &r->conf, &r->peernet, err, errlen);
 }
 
 static int
 reload_commit(struct codnsd *d, struct reload *r, char *err, size_t errlen)
 {
 	struct cache_limits lim;
+	struct lookup_conf lc;
 
 	/* The only step that can fail (out of memory) goes first, and
 	 * changes nothing when it does. */
@@ -128,12 +226,18 @@ reload_commit(struct codnsd *d, struct reload *r, char *err, size_t errlen)
 	}
 	r->peers = NULL;
 	d->conf = r->conf;
-	upstream_commit(d->upstream, r->upstream, &d->conf);
+	if (upstream_commit(d->upstream, r->upstream, &d->conf) == 1)
+		codnsd_resolver_changed(d);
 	r->upstream = NULL;
 	cache_limits_of(&d->conf, &lim);
 	cache_configure(d->cache, d->conf.cache_size, &lim);
-	if (r->peernet != NULL)
+	lookupio_conf(&d->conf, &lc);
+	lookup_configure(d->lookup, &lc);
+	codnsd_shm_apply(d); /* a failure leaves lookups on the socket */
+	if (r->peernet != NULL) {
 		d->peernet = r->peernet;
+		peers_wired(d);
+	}
 	r->peernet = NULL;
 	return 0;
 }
@@ -272,16 +376,20 @@ setup(struct codnsd *d)
 	cache_limits_of(&d->conf, &lim);
 	if ((d->stats = stats_new()) == NULL ||
 	    (d->cache = cache_new(d->conf.cache_size, &lim)) == NULL ||
-	    (d->lookup = lookup_new(d)) == NULL)
+	    (d->lookup = lookupio_new(d)) == NULL)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
+	upstream_set_stats(d->upstream, d->stats);
+	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
-	if (peernet_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
+	if (peers_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	peers_wired(d);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
+	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
 	ev_signal_init(&d->sighup, sighup_cb, SIGHUP);
@@ -291,16 +399,26 @@ setup(struct codnsd *d)
 	ev_signal_start(d->loop, &d->sighup);
 }
 
+/* Each destructor unregisters what points into its object, so the order
+ * is free (peernet goes before lookup, the order that once broke). */
 static void
 teardown(struct codnsd *d)
 {
+	/* First: readers must stop trusting answers nobody will flush. */
+	cache_set_shm(d->cache, NULL, 0);
+	shm_free(d->shm);
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
+	/* lookupio follows these through d: each is cleared as it goes. */
 	peernet_free(d->peernet);
+	d->peernet = NULL;
 	lookup_free(d->lookup);
 	upstream_free(d->upstream);
+	d->upstream = NULL;
 	cache_free(d->cache);
+	d->cache = NULL;
 	stats_free(d->stats);
+	d->stats = NULL;
 	if (d->conf.pidfile[0] != '\0')
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
@@ -353,7 +471,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
-	d.started = ev_time();
+	d.started = ev_now(d.loop);
 	setup(&d);
 	if (!foreground) {
 		daemonize();

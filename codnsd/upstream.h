@@ -9,7 +9,6 @@
 #include "proto.h"
 
 struct upstream;
-struct upstream_chan;
 struct upstream_query;
 
 /* Called once per query that was not cancelled, with status FOUND,
@@ -26,21 +25,36 @@ struct upstream_health {
 	char servers[256]; /* "1.2.3.4:53,..." */
 };
 
+struct stats;
+
 struct upstream *upstream_new(struct ev_loop *, const struct conf *);
+/* Where answers cut to the protocol's caps are counted. */
+void upstream_set_stats(struct upstream *, struct stats *);
 void upstream_free(struct upstream *);
-/* Apply a new configuration; queries in flight finish on the old one. */
+/* Apply a new configuration and re-read resolv.conf; queries in flight
+ * finish on the old channel. 1 when the resolver changed (other
+ * nameservers or search list: cached answers may be stale), 0 when not,
+ * -1 on failure. */
 int upstream_configure(struct upstream *, const struct conf *);
 /*
  * The same in two steps, for a reload that must apply whole or not at
- * all: prepare builds what c needs without touching the running set (0
- * with *out NULL when nothing changes; -1 when it cannot be built), commit
- * puts it in place and cannot fail, discard frees one not committed.
+ * all: prepare re-reads resolv.conf and builds what c needs without
+ * touching the running resolver (-1 when it cannot be built), commit puts
+ * it in place and cannot fail (1 when the resolver changed, as
+ * upstream_configure), discard frees one not committed. Both NULL-safe.
  */
+struct upstream_staged;
 int upstream_prepare(struct upstream *, const struct conf *c,
-    struct upstream_chan **out);
-void upstream_commit(struct upstream *, struct upstream_chan *,
+    struct upstream_staged **out);
+int upstream_commit(struct upstream *, struct upstream_staged *,
     const struct conf *c);
-void upstream_discard(struct upstream_chan *);
+void upstream_discard(struct upstream_staged *);
+/* Called from the loop when resolv.conf changed the resolver by itself. */
+typedef void upstream_change_cb(void *arg);
+void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
+ * with resolv.conf's timeout and attempts over the nameservers in use. */
+uint32_t upstream_lookup_timeout_ms(const struct upstream *);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);
@@ -50,6 +64,8 @@ const struct upstream_health *upstream_health(const struct upstream *);
 /* Ask the nameservers something cheap (". NS") so the health figures stay
  * true when there is no traffic; any DNS reply counts as alive. */
 void upstream_probe(struct upstream *);
-uint64_t upstream_now_ms(struct ev_loop *);
+/* Probe on its own after a quiet spell (on while peers use the health
+ * figures, that is while a peers file is loaded). */
+void upstream_probe_idle(struct upstream *, int on);
 
 #endif

@@ -28,7 +28,9 @@ sources() {
 	peerproto) echo "tests/fuzz/fuzz_peerproto.c libcodns/peerproto.c $codns" ;;
 	ctl) echo "tests/fuzz/fuzz_ctl.c codnsd/ctlparse.c" ;;
 	conf) echo "tests/fuzz/fuzz_conf.c codnsd/conf.c $codns" ;;
-	nss) echo "tests/fuzz/fuzz_nss.c nss_codns/nss_codns.c libcodns/client.c $codns" ;;
+	nss) echo "tests/fuzz/fuzz_nss.c nss_codns/nss_codns.c" \
+		"nss_codns/nss_shm.c libcodns/shmtab.c codnsd/resolvconf.c" \
+		"libcodns/client.c $codns" ;;
 	esac
 }
 

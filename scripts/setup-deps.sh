@@ -1,14 +1,17 @@
 #!/bin/sh
-# scripts/setup-deps.sh: install what codns needs to build, test and run
-# on Debian 12 (run as root; idempotent). One package per line, in
-# alphabetical order.
+# scripts/setup-deps.sh: install what codns needs to build, test, package
+# and run on Debian 12 (run as root; idempotent). One package per line,
+# in alphabetical order, so that additions merge cleanly.
 set -e
 pkgs="
 autoconf
 automake
 build-essential
+debhelper
 dnsmasq-base
 dnsutils
+dpkg-dev
+git
 groff-base
 iproute2
 libc-ares-dev
@@ -16,6 +19,7 @@ libcmocka-dev
 libev-dev
 libsodium-dev
 libtool
+lintian
 pkg-config
 python3
 systemd

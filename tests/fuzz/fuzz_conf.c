@@ -25,8 +25,8 @@ check_conf(const struct conf *c)
 	    !terminated(c->control_socket, sizeof(c->control_socket)) ||
 	    !terminated(c->user, sizeof(c->user)) ||
 	    !terminated(c->pidfile, sizeof(c->pidfile)) ||
-	    c->cache_min_ttl_s > c->cache_max_ttl_s ||
-	    c->upstream_timeout_ms == 0 || c->lookup_timeout_ms == 0)
+	    !terminated(c->resolv_conf, sizeof(c->resolv_conf)) ||
+	    c->cache_min_ttl_s > c->cache_max_ttl_s)
 		abort();
 }
 

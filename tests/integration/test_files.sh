@@ -2,7 +2,8 @@
 # tests/integration/test_files.sh: files that never end, block or are huge
 # (a peers file that is a symlink to /dev/zero, a FIFO, 50 MB, a FIFO key
 # file) are refused with a clear error while lookups go on, and
-# `codnsd -t -c /dev/zero` returns 1 at once.
+# `codnsd -t -c /dev/zero` returns 1 at once; a FIFO resolv.conf does not
+# block the start.
 . "$(dirname "$0")/lib.sh"
 
 NSPORT=$(free_port 127.0.0.1)
@@ -91,6 +92,21 @@ kill -HUP "$CODNSD_PID_a"
 ok "a FIFO key file is refused at SIGHUP without blocking" \
 	wait_log 10 "/key: not a regular file"
 ok "lookups go on after the FIFO key file" lookup_ok key.test.example
+
+# resolv.conf, which codnsd reads itself: a FIFO must not block the start.
+mkfifo "$T_DIR/resolv.fifo"
+LPORT_b=$(free_port 127.0.0.1)
+LISTEN_b=127.0.0.1:$LPORT_b
+cat >"$T_DIR/b.codnsd.conf" <<EOF
+listen 127.0.0.1:$LPORT_b
+upstream 127.0.0.1:$NSPORT
+resolv-conf $T_DIR/resolv.fifo
+peers-file $T_DIR/no-peers
+control-socket $T_DIR/b.sock
+EOF
+ok "a FIFO resolv.conf does not block the start" start_codnsd b
+b_answers() { ctl b lookup rc.test.example | grep -q 192.0.2.7; }
+ok "and that daemon answers" b_answers
 
 ok "the daemon is still running" alive
 ok "SIGTERM still stops it" stop_pid "$CODNSD_PID_a"
