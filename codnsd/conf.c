@@ -1,17 +1,20 @@
 /* codnsd/conf.c: codnsd.conf and peers file parsing, with built-in defaults. */
 #include "conf.h"
 
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 
@@ -531,36 +534,141 @@ split(char *s, char **w)
 	return n;
 }
 
-/*
- * Read one line into buf (LINE_MAX_LEN + 1 bytes), without its newline.
- * Returns 1 for a line, 0 at the end of the file, -1 for an overlong line
- * (whose rest is skipped), -2 on a read error and -3 for a NUL byte.
- */
-static int
-read_line(FILE *f, char *buf)
+static const char *
+file_kind(mode_t m)
 {
-	size_t n = 0;
-	int ch, over = 0, nul = 0;
-
-	while ((ch = getc(f)) != EOF && ch != '\n') {
-		if (ch == '\0')
-			nul = 1;
-		if (n < LINE_MAX_LEN)
-			buf[n++] = (char)ch;
-		else
-			over = 1;
-	}
-	if (ferror(f))
-		return -2;
-	if (ch == EOF && n == 0)
-		return 0;
-	buf[n] = '\0';
-	if (over)
-		return -1;
-	return nul ? -3 : 1;
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
 }
 
-/* Errors of read_line() as messages; 0 when the line is to be parsed. */
+/*
+ * Read a whole file into memory, refusing what is not a regular file or
+ * is larger than max bytes. O_NONBLOCK because a FIFO would block open()
+ * until a writer appears, with the event loop stuck behind it; O_NOCTTY
+ * because a terminal must not become ours. fstat() after open() checks
+ * what was opened, so a symlink is fine as long as its target is a
+ * regular file, and a swap between a check and the open cannot sneak a
+ * device in. /dev/zero and friends never end, so the size is capped both
+ * by st_size and by what read() returns. Returns 0 with a malloc'd,
+ * NUL-terminated copy in *out; -1 with errno set (ENOENT is left for the
+ * caller to judge) and, except for ENOENT, a message in e.
+ */
+static int
+read_file(struct errs *e, const char *path, size_t max, char **out,
+    size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t used = 0;
+	ssize_t n;
+	int fd, saved = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) ==
+	    -1) {
+		saved = errno;
+		if (saved != ENOENT)
+			errs_add(e, 0, "%s", strerror(saved));
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		errs_add(e, 0, "%s", strerror(saved));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		saved = EINVAL;
+		errs_add(e, 0, "not a regular file (%s)", file_kind(st.st_mode));
+		goto fail;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		saved = EFBIG;
+		errs_add(e, 0, "larger than %zu bytes", max);
+		goto fail;
+	}
+	if ((buf = malloc(max + 2)) == NULL) {
+		saved = errno;
+		errs_add(e, 0, "%s", strerror(saved));
+		goto fail;
+	}
+	/* One byte more than allowed tells a file that grew since fstat. */
+	while (used <= max) {
+		n = read(fd, buf + used, max + 1 - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			errs_add(e, 0, "read error: %s", strerror(saved));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > max) {
+		saved = EFBIG;
+		errs_add(e, 0, "larger than %zu bytes", max);
+		goto fail;
+	}
+	buf[used] = '\0';
+	close(fd);
+	*out = buf;
+	*len = used;
+	return 0;
+fail:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+conf_read_file(const char *path, size_t max, char **text, size_t *len,
+    char *err, size_t errlen)
+{
+	struct errs e;
+
+	errs_init(&e, path, err, errlen);
+	return read_file(&e, path, max, text, len);
+}
+
+/*
+ * Cut the next line out of text (len bytes, from *pos) into buf
+ * (LINE_MAX_LEN + 1 bytes), without its newline. Returns 1 for a line, 0
+ * at the end of the text, -1 for an overlong line (whose rest is skipped)
+ * and -3 for a NUL byte.
+ */
+static int
+next_line(const char *text, size_t len, size_t *pos, char *buf)
+{
+	const char *p = text + *pos, *nl;
+	size_t left = len - *pos, n;
+
+	if (left == 0)
+		return 0;
+	nl = memchr(p, '\n', left);
+	n = nl != NULL ? (size_t)(nl - p) : left;
+	*pos += nl != NULL ? n + 1 : n;
+	if (n > LINE_MAX_LEN) {
+		memcpy(buf, p, LINE_MAX_LEN);
+		buf[LINE_MAX_LEN] = '\0';
+		return -1;
+	}
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return memchr(p, '\0', n) != NULL ? -3 : 1;
+}
+
+/* Errors of next_line() as messages; 0 when the line is to be parsed. */
 static int
 line_error(struct errs *e, unsigned line, int r)
 {
@@ -568,14 +676,21 @@ line_error(struct errs *e, unsigned line, int r)
 	case -1:
 		errs_add(e, line, "line longer than %d bytes", LINE_MAX_LEN);
 		return -1;
-	case -2:
-		errs_add(e, line, "read error: %s", strerror(errno));
-		return -1;
 	case -3:
 		errs_add(e, line, "line contains a NUL byte");
 		return -1;
 	}
 	return 0;
+}
+
+/* A line past the cap ends the parse: what follows is not read at all. */
+static int
+too_many_lines(struct errs *e, unsigned line, unsigned max)
+{
+	if (line <= max)
+		return 0;
+	errs_add(e, line, "more than %u lines", max);
+	return 1;
 }
 
 static void
@@ -641,50 +756,60 @@ parse_finish(struct parse *p)
 }
 
 int
-conf_load(struct conf *c, const char *path, int missing_ok, char *err,
-    size_t errlen)
+conf_parse(struct conf *c, const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
 {
 	struct errs e;
 	struct parse p;
-	struct conf *copy = NULL;
-	FILE *f = NULL;
+	struct conf *copy;
 	char line[LINE_MAX_LEN + 1];
 	unsigned lineno = 0;
-	int r, rc = -1;
+	size_t pos = 0;
+	int r;
 
-	errs_init(&e, path, err, errlen);
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && missing_ok)
-			rc = 0;
-		else
-			errs_add(&e, 0, "%s", strerror(errno));
-		goto done;
-	}
+	errs_init(&e, name, err, errlen);
 	if ((copy = malloc(sizeof(*copy))) == NULL) {
 		errs_add(&e, 0, "%s", strerror(errno));
-		goto done;
+		return -1;
 	}
 	*copy = *c;
 	memset(&p, 0, sizeof(p));
 	p.c = copy;
 	p.e = &e;
-	while ((r = read_line(f, line)) != 0) {
-		lineno++;
+	while ((r = next_line(text, len, &pos, line)) != 0) {
+		if (too_many_lines(&e, ++lineno, CONF_LINES_MAX))
+			break;
 		if (line_error(&e, lineno, r) == 0)
 			parse_line(&p, lineno, line);
-		else if (r == -2)
-			break;
 	}
 	if (e.count == 0)
 		parse_finish(&p);
-	if (e.count == 0) {
+	if (e.count == 0)
 		*c = *copy;
-		rc = 0;
-	}
-done:
 	free(copy);
-	if (f != NULL)
-		fclose(f);
+	return e.count == 0 ? 0 : -1;
+}
+
+int
+conf_load(struct conf *c, const char *path, int missing_ok, char *err,
+    size_t errlen)
+{
+	struct errs e;
+	char *text;
+	size_t len;
+	int rc;
+
+	errs_init(&e, path, err, errlen);
+	if (read_file(&e, path, CONF_FILE_MAX, &text, &len) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		if (missing_ok)
+			return 0;
+		errs_add(&e, 0, "%s", strerror(ENOENT));
+		return -1;
+	}
+	rc = conf_parse(c, path, text, len, err, errlen);
+	free(text);
 	return rc;
 }
 
@@ -732,42 +857,33 @@ parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
 }
 
 int
-conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
-    char *err, size_t errlen)
+conf_parse_peers(const char *name, const char *text, size_t len,
+    struct conf_addr **out, size_t *n, char *err, size_t errlen)
 {
 	struct errs e;
-	struct conf_addr *list = NULL;
-	unsigned *lines = NULL;
-	FILE *f = NULL;
+	struct conf_addr *list, *shrunk;
+	unsigned *lines;
 	char line[LINE_MAX_LEN + 1];
 	unsigned lineno = 0;
-	size_t count = 0;
-	struct conf_addr *shrunk;
-	int r, rc = -1, saved = 0;
+	size_t count = 0, pos = 0;
+	int r;
 
-	errs_init(&e, path, err, errlen);
-	if ((f = fopen(path, "r")) == NULL) {
-		saved = errno;
-		if (saved != ENOENT)
-			errs_add(&e, 0, "%s", strerror(saved));
-		goto done;
-	}
+	errs_init(&e, name, err, errlen);
 	list = calloc(CONF_PEERS_MAX, sizeof(*list));
 	lines = calloc(CONF_PEERS_MAX, sizeof(*lines));
 	if (list == NULL || lines == NULL) {
-		saved = errno;
-		errs_add(&e, 0, "%s", strerror(saved));
-		goto done;
+		errs_add(&e, 0, "%s", strerror(errno));
+		goto fail;
 	}
-	while ((r = read_line(f, line)) != 0) {
-		lineno++;
+	while ((r = next_line(text, len, &pos, line)) != 0) {
+		if (too_many_lines(&e, ++lineno, CONF_PEERS_LINES_MAX))
+			break;
 		if (line_error(&e, lineno, r) == 0)
 			parse_peer(&e, lineno, line, list, &count, lines);
-		else if (r == -2)
-			break;
 	}
 	if (e.count > 0)
-		goto done;
+		goto fail;
+	free(lines);
 	if (count == 0) {
 		free(list);
 		list = NULL;
@@ -775,14 +891,30 @@ conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
 		list = shrunk;
 	*out = list;
 	*n = count;
-	list = NULL;
-	rc = 0;
-done:
+	return 0;
+fail:
 	free(list);
 	free(lines);
-	if (f != NULL)
-		fclose(f);
-	if (rc == -1)
-		errno = saved != 0 ? saved : EINVAL;
+	errno = EINVAL;
+	return -1;
+}
+
+int
+conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
+    char *err, size_t errlen)
+{
+	struct errs e;
+	char *text;
+	size_t len;
+	int rc;
+
+	errs_init(&e, path, err, errlen);
+	if (read_file(&e, path, CONF_PEERS_FILE_MAX, &text, &len) == -1) {
+		if (errno != ENOENT)
+			errno = EINVAL;
+		return -1;
+	}
+	rc = conf_parse_peers(path, text, len, out, n, err, errlen);
+	free(text);
 	return rc;
 }

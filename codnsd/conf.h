@@ -11,6 +11,16 @@
 #define CONF_UPSTREAM_MAX 8
 #define CONF_PEERS_MAX 4096 /* peers file lines; = PEERS_MAX */
 #define CONF_ERR_MAX 512
+/*
+ * Caps on what codnsd reads from files, so a file that never ends (a
+ * symlink to /dev/zero) or a huge one cannot hang or bloat the daemon. A
+ * config is a few dozen lines; a peers file may list every node of a big
+ * cluster, one short line each (members of 4096 nodes and then some).
+ */
+#define CONF_FILE_MAX (1024 * 1024)	  /* codnsd.conf bytes */
+#define CONF_LINES_MAX 16384		  /* codnsd.conf lines */
+#define CONF_PEERS_FILE_MAX (4 * 1024 * 1024) /* peers file bytes */
+#define CONF_PEERS_LINES_MAX 65536	  /* peers file lines */
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -74,10 +84,22 @@ void conf_defaults(struct conf *);
 int conf_load(struct conf *c, const char *path, int missing_ok, char *err,
     size_t errlen);
 
+/*
+ * The parser of conf_load() on text in memory (len bytes, NUL bytes are
+ * errors); name stands for the path in messages. Same contract.
+ */
+int conf_parse(struct conf *c, const char *name, const char *text,
+    size_t len, char *err, size_t errlen);
+
 /* "250ms", "2s", "1m", "1h"; a bare number is seconds. 0 or -1. */
 int conf_parse_duration(const char *, uint32_t *ms);
 
 /*
+ * Both loaders accept only a regular file (a symlink to one is fine) of at
+ * most CONF_FILE_MAX / CONF_PEERS_FILE_MAX bytes, opened without blocking;
+ * anything else is an error saying why ("not a regular file (a FIFO)",
+ * "larger than N bytes").
+ *
  * Peers file: one HOST[:PORT] per line (numeric address; port default
  * 7053), '#' comments, blank lines. Returns 0 with a malloc'd array the
  * caller frees, or -1 with "path:line: ..." in err. A missing file is -1
@@ -85,5 +107,17 @@ int conf_parse_duration(const char *, uint32_t *ms);
  */
 int conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
     char *err, size_t errlen);
+/*
+ * The reader behind both loaders, for any file codnsd reads itself (a
+ * resolv.conf, say): a regular file of at most max bytes, opened without
+ * blocking, into a malloc'd NUL-terminated *text the caller frees. 0, or
+ * -1 with errno set and, unless errno is ENOENT, "path: why" in err.
+ */
+int conf_read_file(const char *path, size_t max, char **text, size_t *len,
+    char *err, size_t errlen);
+
+/* The parser of conf_load_peers() on text in memory. */
+int conf_parse_peers(const char *name, const char *text, size_t len,
+    struct conf_addr **out, size_t *n, char *err, size_t errlen);
 
 #endif

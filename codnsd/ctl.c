@@ -17,6 +17,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "codnsd.h"
+#include "ctlparse.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -26,9 +27,7 @@
 #include "upstream.h"
 #include "usock.h"
 
-#define CTL_WORDS_MAX 8
 #define CTL_TOP_DEFAULT 20
-#define CTL_ERR_MAX 512
 
 /*
  * One control connection. The protocol (codnsctl.8): one request line,
@@ -59,13 +58,6 @@ struct ctl {
 	ev_io io;
 	LIST_HEAD(, ctl_client) clients;
 	size_t nclients;
-};
-
-/* A parsed request line. */
-struct ctl_req {
-	int json;
-	size_t argc;
-	char *argv[CTL_WORDS_MAX];
 };
 
 static void
@@ -567,41 +559,6 @@ ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
 		metrics_render(ctl, b);
 	else {
 		snprintf(err, CTL_ERR_MAX, "unknown command %.64s", cmd);
-		return -1;
-	}
-	return 0;
-}
-
-/* Split the line into words. Only printable ASCII, spaces and tabs may
- * appear; a final \r is allowed for people typing at socat. */
-static int
-ctl_parse(char *line, struct ctl_req *r, char *err)
-{
-	char *p, *save = NULL;
-	size_t n = strlen(line);
-
-	memset(r, 0, sizeof(*r));
-	if (n > 0 && line[n - 1] == '\r')
-		line[--n] = '\0';
-	for (p = line; *p != '\0'; p++)
-		if ((*p < 0x20 || *p > 0x7e) && *p != '\t') {
-			snprintf(err, CTL_ERR_MAX, "bad request");
-			return -1;
-		}
-	for (p = strtok_r(line, " \t", &save); p != NULL;
-	     p = strtok_r(NULL, " \t", &save)) {
-		if (r->argc == 0 && !r->json && strcmp(p, "json") == 0) {
-			r->json = 1;
-			continue;
-		}
-		if (r->argc == CTL_WORDS_MAX) {
-			snprintf(err, CTL_ERR_MAX, "too many words");
-			return -1;
-		}
-		r->argv[r->argc++] = p;
-	}
-	if (r->argc == 0) {
-		snprintf(err, CTL_ERR_MAX, "empty request");
 		return -1;
 	}
 	return 0;

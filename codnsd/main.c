@@ -47,16 +47,24 @@ unserve_peer(void *handle)
 	lookup_cancel(handle);
 }
 
-/* Open the peer transport if a peers file exists, and wire it up. */
+/* Open the peer transport of config c if its peers file exists, and wire
+ * it up; the caller puts *out in d->peernet and calls peers_wired(). */
 static int
-peers_open(struct codnsd *d, char *err, size_t errlen)
+peers_open(struct codnsd *d, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen)
 {
-	if (peernet_open(d, &d->peernet, err, errlen) == -1)
+	if (peernet_open(d, c, out, err, errlen) == -1)
 		return -1;
-	if (d->peernet != NULL)
-		peernet_set_server(d->peernet, serve_peer, unserve_peer, d);
-	upstream_probe_idle(d->upstream, d->peernet != NULL);
+	if (*out != NULL)
+		peernet_set_server(*out, serve_peer, unserve_peer, d);
 	return 0;
+}
+
+/* Nameserver probes keep the health figures that heartbeats carry true. */
+static void
+peers_wired(struct codnsd *d)
+{
+	upstream_probe_idle(d->upstream, d->peernet != NULL);
 }
 
 static void
@@ -127,13 +135,13 @@ check_config(const char *path, int missing_ok)
 
 	conf_defaults(&c);
 	if (conf_load(&c, path, missing_ok, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if (conf_load_peers(c.peers_file, &peers, &npeers, err,
 		sizeof(err)) == -1 &&
 	    errno != ENOENT) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		rc = 1;
 	}
 	free(peers);
@@ -152,46 +160,115 @@ codnsd_resolver_changed(void *arg)
 	cache_flush(d->cache, NULL);
 }
 
-int
-codnsd_reload(struct codnsd *d, char *err, size_t errlen)
+/*
+ * A reload applies whole or not at all. Every new part is first built
+ * beside the running one, with no effect on the daemon; only when every
+ * part was built are they all committed, by steps that cannot fail. A
+ * bad peers file or key file thus leaves the config, the upstreams and
+ * resolv.conf settings, the cache capacity and the key exactly as they
+ * were. To add a part: a member here, a build step in reload_build(), a
+ * commit step in reload_commit() and its release in reload_discard().
+ */
+struct reload {
+	struct conf conf;		  /* the new config */
+	struct upstream_staged *upstream; /* new upstream set, resolv.conf */
+	struct peernet_staged *peers;	  /* new peers list, key, settings */
+	struct peernet *peernet;	  /* peer side opened by this reload */
+};
+
+/* Sockets stay as bound at start: listen, peer-listen, control-socket
+ * and user need a restart (codnsd.8). */
+static void
+reload_keep_bound(const struct conf *old, struct conf *c)
 {
-	struct conf c;
+	memcpy(c->listen, old->listen, sizeof(c->listen));
+	c->nlisten = old->nlisten;
+	c->peer_listen = old->peer_listen;
+	memcpy(c->control_socket, old->control_socket,
+	    sizeof(c->control_socket));
+	memcpy(c->lookup_socket, old->lookup_socket,
+	    sizeof(c->lookup_socket));
+	memcpy(c->user, old->user, sizeof(c->user));
+	memcpy(c->pidfile, old->pidfile, sizeof(c->pidfile));
+}
+
+static int
+reload_build(struct codnsd *d, struct reload *r, char *err, size_t errlen)
+{
+	/* 1. the config file */
+	conf_defaults(&r->conf);
+	if (conf_load(&r->conf, d->conf_path, d->conf_missing_ok, err,
+		errlen) == -1)
+		return -1;
+	reload_keep_bound(&d->conf, &r->conf);
+	/* 2. the upstream set and resolv.conf */
+	if (upstream_prepare(d->upstream, &r->conf, &r->upstream) == -1) {
+		snprintf(err, errlen, "cannot apply the new upstreams");
+		return -1;
+	}
+	/* 3. the peers file, key file and peer settings */
+	if (d->peernet != NULL)
+		return peernet_prepare(d->peernet, &r->conf, &r->peers, err,
+		    errlen);
+	/* Last, as it opens a socket: a peers file that appeared. */
+	return peers_open(d, &r->conf, &r->peernet, err, errlen);
+}
+
+static int
+reload_commit(struct codnsd *d, struct reload *r, char *err, size_t errlen)
+{
 	struct cache_limits lim;
 	struct lookup_conf lc;
 
-	conf_defaults(&c);
-	if (conf_load(&c, d->conf_path, d->conf_missing_ok, err, errlen) ==
-	    -1)
+	/* The only step that can fail (out of memory) goes first, and
+	 * changes nothing when it does. */
+	if (r->peers != NULL && peernet_commit(d->peernet, r->peers) == -1) {
+		snprintf(err, errlen, "out of memory for the new peers list");
 		return -1;
-	/* Sockets stay as bound at start: listen, peer-listen,
-	 * control-socket, lookup-socket and user need a restart
-	 * (codnsd.8). */
-	memcpy(c.listen, d->conf.listen, sizeof(c.listen));
-	c.nlisten = d->conf.nlisten;
-	c.peer_listen = d->conf.peer_listen;
-	memcpy(c.control_socket, d->conf.control_socket,
-	    sizeof(c.control_socket));
-	memcpy(c.lookup_socket, d->conf.lookup_socket,
-	    sizeof(c.lookup_socket));
-	memcpy(c.user, d->conf.user, sizeof(c.user));
-	memcpy(c.pidfile, d->conf.pidfile, sizeof(c.pidfile));
-	switch (upstream_configure(d->upstream, &c)) {
-	case -1:
-		snprintf(err, errlen, "cannot apply the new upstreams\n");
-		return -1;
-	case 1:
-		codnsd_resolver_changed(d);
-		break;
 	}
-	d->conf = c;
-	cache_limits_of(&c, &lim);
-	cache_configure(d->cache, c.cache_size, &lim);
-	lookupio_conf(&c, &lc);
+	r->peers = NULL;
+	d->conf = r->conf;
+	if (upstream_commit(d->upstream, r->upstream, &d->conf) == 1)
+		codnsd_resolver_changed(d);
+	r->upstream = NULL;
+	cache_limits_of(&d->conf, &lim);
+	cache_configure(d->cache, d->conf.cache_size, &lim);
+	lookupio_conf(&d->conf, &lc);
 	lookup_configure(d->lookup, &lc);
-	codnsd_shm_apply(d);
-	if (d->peernet != NULL)
-		return peernet_reload(d->peernet, err, errlen);
-	return peers_open(d, err, errlen);
+	codnsd_shm_apply(d); /* a failure leaves lookups on the socket */
+	if (r->peernet != NULL) {
+		d->peernet = r->peernet;
+		peers_wired(d);
+	}
+	r->peernet = NULL;
+	return 0;
+}
+
+static void
+reload_discard(struct reload *r)
+{
+	upstream_discard(r->upstream);
+	peernet_staged_free(r->peers);
+	peernet_free(r->peernet);
+}
+
+int
+codnsd_reload(struct codnsd *d, char *err, size_t errlen)
+{
+	struct reload *r;
+	int rc = -1;
+
+	/* On the heap: a config holds several paths of PATH_MAX. */
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (reload_build(d, r, err, errlen) == 0 &&
+	    reload_commit(d, r, err, errlen) == 0)
+		rc = 0;
+	reload_discard(r);
+	free(r);
+	return rc;
 }
 
 static void
@@ -258,20 +335,38 @@ write_pidfile(const char *path)
 	fclose(f);
 }
 
+/*
+ * After every socket is bound and every file the start needs is read:
+ * supplementary groups first (they need the privilege being dropped), then
+ * the group, then the user, all three of real, effective and saved ids.
+ * Then prove it: a process that can get root back has not dropped it.
+ */
 static void
 drop_privileges(struct codnsd *d)
 {
 	struct passwd *pw;
+	gid_t gid;
+	uid_t uid;
 
 	d->uid = geteuid();
 	if (d->conf.user[0] == '\0')
 		return;
 	if ((pw = getpwnam(d->conf.user)) == NULL)
 		fatalx("unknown user %s", d->conf.user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
 		fatal("cannot drop privileges to %s", d->conf.user);
-	d->uid = pw->pw_uid;
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		fatalx("privileges of %s not fully taken", d->conf.user);
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1 ||
+	    (gid != 0 && setgid(0) != -1)))
+		fatalx("could regain root after dropping to %s", d->conf.user);
+	d->uid = uid;
+	log_info("running as %s (uid %ld, gid %ld)", d->conf.user, (long)uid,
+	    (long)gid);
 }
 
 static void
@@ -291,8 +386,9 @@ setup(struct codnsd *d)
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
-	if (peers_open(d, err, sizeof(err)) == -1)
+	if (peers_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	peers_wired(d);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
 	codnsd_shm_apply(d);
@@ -371,7 +467,7 @@ main(int argc, char *argv[])
 	conf_defaults(&d.conf);
 	if (conf_load(&d.conf, d.conf_path, d.conf_missing_ok, err,
 		sizeof(err)) == -1) {
-		fprintf(stderr, "%s", err);
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

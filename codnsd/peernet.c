@@ -27,6 +27,7 @@
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
 #define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
+#define PN_SELF_MAX 16	     /* listed addresses found to be this node */
 
 struct pn_peer {
 	uint64_t id;
@@ -48,6 +49,7 @@ struct peernet_query {
 struct pn_serve {
 	struct peernet *pn;
 	uint64_t qid;
+	uint8_t version; /* the query's: the answer goes back in it */
 	size_t peer; /* index into list when it arrived */
 	struct conf_addr from;
 	void *handle; /* the server's, while it resolves */
@@ -66,6 +68,11 @@ struct peernet {
 	uint8_t key[PEERPROTO_KEY_LEN];
 	int have_key;
 	struct peerproto_replay replay;
+	/* Random per process: a heartbeat carrying it came from this node,
+	 * through a listed address that is ours (peer-listen 0.0.0.0). */
+	uint64_t nonce;
+	struct conf_addr self[PN_SELF_MAX];
+	size_t nself;
 	LIST_HEAD(, peernet_query) pending[PN_BUCKETS];
 	size_t npending;
 	LIST_HEAD(, pn_serve) serving;
@@ -239,6 +246,10 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
 		m.u.beat.send_time = clock_wall_ms();
+		/* Only we can read it: which listed entry this went to. */
+		m.u.beat.node_nonce = pn->nonce ^ p->id;
+		if (m.u.beat.node_nonce == 0)
+			m.u.beat.node_nonce = pn->nonce;
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
@@ -259,13 +270,76 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	pn_hb_arm(pn);
 }
 
+static int
+pn_is_self(const struct peernet *pn, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < pn->nself; i++)
+		if (addr_equal((const struct sockaddr *)&pn->self[i].ss, sa))
+			return 1;
+	return 0;
+}
+
+/*
+ * Our own heartbeat came back through p: p is this node, reached through
+ * an address of ours that peer-listen's self-skip could not match
+ * (0.0.0.0 matches no listed address). It leaves the table for good,
+ * reloads included, so it is never ranked, selected or asked.
+ */
+static void
+pn_found_self(struct peernet *pn, struct pn_peer *p)
+{
+	uint64_t *ids;
+	size_t i, j;
+
+	if (pn->nself < PN_SELF_MAX &&
+	    !pn_is_self(pn, (const struct sockaddr *)&p->addr.ss))
+		pn->self[pn->nself++] = p->addr;
+	if ((ids = calloc(pn->nlist, sizeof(*ids))) == NULL)
+		return;
+	for (i = j = 0; i < pn->nlist; i++)
+		if (&pn->list[i] != p)
+			ids[j++] = pn->list[i].id;
+	log_info("peer %s is this node itself (its own heartbeat came back); "
+	    "leaving it out", p->name);
+	if (peers_set_list(pn->peers, ids, j, clock_loop_ms(pn->d->loop)) ==
+	    0) {
+		for (i = j = 0; i < pn->nlist; i++)
+			if (&pn->list[i] != p)
+				pn->list[j++] = pn->list[i];
+		pn->nlist = j;
+	}
+	free(ids);
+	pn_hb_arm(pn);
+}
+
+/* The listed entry a heartbeat of our own was sent to, or NULL when the
+ * heartbeat is another node's. */
+static struct pn_peer *
+pn_self_entry(const struct peernet *pn, const struct peerproto_msg *in)
+{
+	if (in->type != PEERPROTO_T_HEARTBEAT || in->version < 2)
+		return NULL;
+	return pn_by_id(pn, in->u.beat.node_nonce ^ pn->nonce);
+}
+
 static void
 pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
 	struct peerproto_msg m;
+	struct pn_peer *self;
 
+	if ((self = pn_self_entry(pn, in)) != NULL) {
+		pn_found_self(pn, self);
+		return;
+	}
 	memset(&m, 0, sizeof(m));
+	/* In the heartbeat's version, so an older peer can read it. */
+	m.version = in->version;
+	if (in->version >= 2)
+		m.u.beat.node_nonce = pn->nonce;
 	m.type = PEERPROTO_T_ACK;
 	m.u.beat.seq = in->u.beat.seq;
 	m.u.beat.send_time = in->u.beat.send_time;
@@ -285,6 +359,10 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
+	if (b->node_nonce == pn->nonce) {
+		pn_found_self(pn, p);
+		return;
+	}
 	if (b->send_time > now || now - b->send_time > 3600 * 1000) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
@@ -318,6 +396,7 @@ pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 	size_t len;
 
 	memset(&m, 0, sizeof(m));
+	m.version = s->version;
 	if (a->status == CODNS_FOUND || a->status == CODNS_NOTFOUND ||
 	    a->status == CODNS_NODATA) {
 		m.type = PEERPROTO_T_ANSWER;
@@ -327,6 +406,7 @@ pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
 			clock_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
 			memset(&m, 0, sizeof(m));
+			m.version = s->version;
 			m.type = PEERPROTO_T_CANNOT;
 			m.u.cannot.id = s->qid;
 			m.u.cannot.reason = PEERPROTO_R_TOOBIG;
@@ -364,6 +444,7 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 	}
 	s->pn = pn;
 	s->qid = in->u.query.id;
+	s->version = in->version;
 	s->from = p->addr;
 	LIST_INSERT_HEAD(&pn->serving, s, entry);
 	pn->nserving++;
@@ -438,6 +519,42 @@ pn_count_decode_error(struct peernet *pn, int err)
 	}
 }
 
+static int
+pn_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+			->sin_addr.s_addr) >> 24) == 127;
+	return sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
+/*
+ * A datagram from an address not listed: dropped, unless it is our own
+ * heartbeat coming back from an address of ours (loopback, or one already
+ * found to be us) that the entry it was sent to does not show. Listing
+ * 127.0.0.2 reaches a node bound to 0.0.0.0 from 127.0.0.1, say.
+ */
+static void
+pn_unlisted(struct peernet *pn, const uint8_t *dgram, size_t n,
+    const struct sockaddr *from)
+{
+	struct peerproto_msg m;
+	struct pn_peer *self;
+
+	if ((pn_is_self(pn, from) || pn_is_loopback(from)) &&
+	    n <= PEERPROTO_DGRAM_MAX &&
+	    peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
+		clock_wall_ms(), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
+	    (self = pn_self_entry(pn, &m)) != NULL) {
+		pn_found_self(pn, self);
+		return;
+	}
+	stats_count(pn->d->stats, STATS_PEER_UNLISTED);
+}
+
 static void
 pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -458,7 +575,8 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == -1)
 			return;
 		if ((p = pn_by_addr(pn, (struct sockaddr *)&from)) == NULL) {
-			stats_count(pn->d->stats, STATS_PEER_UNLISTED);
+			pn_unlisted(pn, dgram, (size_t)n,
+			    (struct sockaddr *)&from);
 			continue;
 		}
 		if ((size_t)n > PEERPROTO_DGRAM_MAX) {
@@ -499,28 +617,50 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* Load the peers file into a new list; the table keeps the state of the
- * peers that stay. */
-static int
-pn_load_list(struct peernet *pn, char *err, size_t errlen)
-{
-	struct conf_addr *addrs = NULL;
+/*
+ * What a reload of the peer side needs, built before anything is changed:
+ * the new list, the key and the settings (see peernet_prepare()).
+ */
+struct peernet_staged {
 	struct pn_peer *list;
 	uint64_t *ids;
+	size_t n;
+	uint8_t key[PEERPROTO_KEY_LEN];
+	int have_key;
+	struct peers_config pc;
+	char peers_file[PATH_MAX];
+};
+
+void
+peernet_staged_free(struct peernet_staged *s)
+{
+	if (s == NULL)
+		return;
+	free(s->list);
+	free(s->ids);
+	sodium_memzero(s->key, sizeof(s->key));
+	free(s);
+}
+
+/* Read the peers file of c into s->list, skipping this node itself: its
+ * peer-listen address, and the addresses whose heartbeats came back to
+ * it. */
+static int
+pn_stage_list(const struct peernet *pn, const struct conf *c,
+    struct peernet_staged *s, char *err, size_t errlen)
+{
+	struct conf_addr *addrs = NULL;
 	size_t n = 0, i, j;
 
-	if (conf_load_peers(pn->d->conf.peers_file, &addrs, &n, err, errlen) ==
-	    -1) {
+	if (conf_load_peers(c->peers_file, &addrs, &n, err, errlen) == -1) {
 		if (errno == ENOENT)
-			snprintf(err, errlen, "%s: %s", pn->d->conf.peers_file,
+			snprintf(err, errlen, "%s: %s", c->peers_file,
 			    strerror(ENOENT));
 		return -1;
 	}
-	list = calloc(n ? n : 1, sizeof(*list));
-	ids = calloc(n ? n : 1, sizeof(*ids));
-	if (list == NULL || ids == NULL) {
-		free(list);
-		free(ids);
+	s->list = calloc(n ? n : 1, sizeof(*s->list));
+	s->ids = calloc(n ? n : 1, sizeof(*s->ids));
+	if (s->list == NULL || s->ids == NULL) {
 		free(addrs);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -528,49 +668,32 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	for (i = j = 0; i < n; i++) {
 		/* One peers file serves the whole cluster: skip ourselves. */
 		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&pn->d->conf.peer_listen.ss))
+			(const struct sockaddr *)&c->peer_listen.ss) ||
+		    pn_is_self(pn, (const struct sockaddr *)&addrs[i].ss))
 			continue;
-		list[j].addr = addrs[i];
-		list[j].id = ids[j] = pn_peer_id(&addrs[i]);
-		addr_format((const struct sockaddr *)&addrs[i].ss, list[j].name,
-		    sizeof(list[j].name));
+		s->list[j].addr = addrs[i];
+		s->list[j].id = s->ids[j] = pn_peer_id(&addrs[i]);
+		addr_format((const struct sockaddr *)&addrs[i].ss,
+		    s->list[j].name, sizeof(s->list[j].name));
 		j++;
 	}
-	n = j;
+	s->n = j;
+	/* Sorted by id: pn_by_id() is a binary search. */
+	qsort(s->list, s->n, sizeof(*s->list), pn_cmp_peer);
 	free(addrs);
-	qsort(list, n, sizeof(*list), pn_cmp_peer);
-	if (peers_set_list(pn->peers, ids, n, clock_loop_ms(pn->d->loop)) == -1) {
-		free(list);
-		free(ids);
-		snprintf(err, errlen, "too many peers");
-		return -1;
-	}
-	free(ids);
-	free(pn->list);
-	pn->list = list;
-	pn->nlist = n;
-	stat(pn->d->conf.peers_file, &pn->file_st);
-	pn_hb_arm(pn);
 	return 0;
 }
 
-static void
-pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static int
+pn_stage_key(const struct conf *c, struct peernet_staged *s, char *err,
+    size_t errlen)
 {
-	struct peernet *pn = w->data;
-	struct stat st;
-	char err[1024];
-
-	if (stat(pn->d->conf.peers_file, &st) == -1 ||
-	    (st.st_mtim.tv_sec == pn->file_st.st_mtim.tv_sec &&
-		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
-		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
-		return;
-	if (pn_load_list(pn, err, sizeof(err)) == -1) {
-		log_warnx("peers file not reloaded: %s", err);
-		pn->file_st = st;
-	} else
-		log_info("peers file changed: %zu peers", pn->nlist);
+	if (c->peer_key_file[0] == '\0')
+		return 0;
+	if (peerproto_key_load(c->peer_key_file, s->key, err, errlen) == -1)
+		return -1;
+	s->have_key = 1;
+	return 0;
 }
 
 static void
@@ -584,31 +707,99 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->seed = pn_peer_id(&c->peer_listen);
 }
 
+/* Build the peer side of c; key: also load the key file of c. */
 static int
-pn_load_key(struct peernet *pn, char *err, size_t errlen)
+pn_stage(const struct peernet *pn, const struct conf *c, int key,
+    struct peernet_staged **out, char *err, size_t errlen)
 {
-	if (pn->d->conf.peer_key_file[0] == '\0') {
-		pn->have_key = 0;
-		return 0;
-	}
-	if (peerproto_key_load(pn->d->conf.peer_key_file, pn->key, err,
-		errlen) == -1)
+	struct peernet_staged *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	pn->have_key = 1;
+	}
+	pn_config_of(c, &s->pc);
+	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
+	if (pn_stage_list(pn, c, s, err, errlen) == -1 ||
+	    (key && pn_stage_key(c, s, err, errlen) == -1)) {
+		peernet_staged_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The new list into the table, which keeps the state of the peers that
+ * stay. The one step of a commit that can fail (out of memory), so it
+ * goes first and changes nothing when it does. */
+static int
+pn_commit_list(struct peernet *pn, struct peernet_staged *s)
+{
+	if (peers_set_list(pn->peers, s->ids, s->n,
+		clock_loop_ms(pn->d->loop)) == -1)
+		return -1;
+	free(pn->list);
+	pn->list = s->list;
+	pn->nlist = s->n;
+	s->list = NULL;
+	stat(s->peers_file, &pn->file_st);
+	pn_hb_arm(pn);
 	return 0;
 }
 
 int
-peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
+peernet_prepare(struct peernet *pn, const struct conf *c,
+    struct peernet_staged **out, char *err, size_t errlen)
+{
+	return pn_stage(pn, c, 1, out, err, errlen);
+}
+
+int
+peernet_commit(struct peernet *pn, struct peernet_staged *s)
+{
+	if (pn_commit_list(pn, s) == -1)
+		return -1;
+	peers_configure(pn->peers, &s->pc);
+	memcpy(pn->key, s->key, sizeof(pn->key));
+	pn->have_key = s->have_key;
+	peernet_staged_free(s);
+	return 0;
+}
+
+static void
+pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peernet *pn = w->data;
+	struct peernet_staged *s = NULL;
+	struct stat st;
+	char err[1024] = "out of memory";
+
+	if (stat(pn->d->conf.peers_file, &st) == -1 ||
+	    (st.st_mtim.tv_sec == pn->file_st.st_mtim.tv_sec &&
+		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
+		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
+		return;
+	if (pn_stage(pn, &pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
+	    pn_commit_list(pn, s) == -1) {
+		log_warnx("peers file not reloaded: %s", err);
+		pn->file_st = st;
+	} else
+		log_info("peers file changed: %zu peers", pn->nlist);
+	peernet_staged_free(s);
+}
+
+int
+peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen)
 {
 	struct peernet *pn;
-	struct peers_config pc;
+	struct peernet_staged *s = NULL;
 	struct stat st;
 	size_t i;
 	int one = 1;
 
 	*out = NULL;
-	if (stat(d->conf.peers_file, &st) == -1 && errno == ENOENT)
+	if (stat(c->peers_file, &st) == -1 && errno == ENOENT)
 		return 0;
 	if (sodium_init() == -1 || (pn = calloc(1, sizeof(*pn))) == NULL) {
 		snprintf(err, errlen, "cannot initialise the peer module");
@@ -620,31 +811,39 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 		LIST_INIT(&pn->pending[i]);
 	LIST_INIT(&pn->serving);
 	pn->opened_ms = clock_loop_ms(d->loop);
-	pn_config_of(&d->conf, &pc);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
+	do
+		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
+	while (pn->nonce == 0);
 	ev_init(&pn->hb, pn_hb_cb);
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
 	pn->hb.data = pn->file.data = pn;
-	if ((pn->peers = peers_new(&pc)) == NULL ||
-	    pn_load_key(pn, err, errlen) == -1)
+	if (pn_stage(pn, c, 1, &s, err, errlen) == -1)
 		goto fail;
-	pn->fd = socket(d->conf.peer_listen.ss.ss_family,
+	if ((pn->peers = peers_new(&s->pc)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pn->fd = socket(c->peer_listen.ss.ss_family,
 	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (pn->fd == -1 ||
 	    setsockopt(pn->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
 		-1 ||
-	    bind(pn->fd, (struct sockaddr *)&d->conf.peer_listen.ss,
-		d->conf.peer_listen.len) == -1) {
+	    bind(pn->fd, (const struct sockaddr *)&c->peer_listen.ss,
+		c->peer_listen.len) == -1) {
 		char a[ADDR_STRLEN];
 
 		snprintf(err, errlen, "peer-listen %s: %s",
-		    addr_format((struct sockaddr *)&d->conf.peer_listen.ss, a,
-			sizeof(a)),
+		    addr_format((const struct sockaddr *)&c->peer_listen.ss,
+			a, sizeof(a)),
 		    strerror(errno));
 		goto fail;
 	}
-	if (pn_load_list(pn, err, errlen) == -1)
+	if (peernet_commit(pn, s) == -1) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	s = NULL;
 	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
 	pn->io.data = pn;
 	ev_io_start(d->loop, &pn->io);
@@ -652,20 +851,9 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	*out = pn;
 	return 0;
 fail:
+	peernet_staged_free(s);
 	peernet_free(pn);
 	return -1;
-}
-
-int
-peernet_reload(struct peernet *pn, char *err, size_t errlen)
-{
-	struct peers_config pc;
-
-	pn_config_of(&pn->d->conf, &pc);
-	peers_configure(pn->peers, &pc);
-	if (pn_load_key(pn, err, errlen) == -1)
-		return -1;
-	return pn_load_list(pn, err, errlen);
 }
 
 void

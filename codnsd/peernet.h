@@ -11,6 +11,8 @@
 struct codnsd;
 struct peernet;
 struct peernet_query;
+struct peernet_staged;
+struct conf;
 
 /*
  * The UDP peer socket, the peers file, heartbeats, and the queries this
@@ -19,13 +21,23 @@ struct peernet_query;
  * the adaptive delay, outcomes) in lookup.c.
  */
 
-/* Open the peer socket when the peers file exists: 0 with *out set (NULL
- * when there is no peers file), or -1 with a message in err. */
-int peernet_open(struct codnsd *, struct peernet **out, char *err,
-    size_t errlen);
+/* Open the peer socket when the peers file of c exists: 0 with *out set
+ * (NULL when there is no peers file), or -1 with a message in err. c is
+ * d->conf, or at a reload the config about to become d->conf. */
+int peernet_open(struct codnsd *, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen);
 void peernet_free(struct peernet *);
-/* Re-read the peers file, key file and peer keys of d->conf (SIGHUP). */
-int peernet_reload(struct peernet *, char *err, size_t errlen);
+/*
+ * A reload in two steps (SIGHUP): prepare reads the peers file and key
+ * file of c and builds the new settings without touching the running
+ * peer side (-1 with a message in err); commit puts them in place and
+ * frees s. Commit fails (-1, out of memory) only before it changed
+ * anything, and then s is still the caller's to free.
+ */
+int peernet_prepare(struct peernet *, const struct conf *c,
+    struct peernet_staged **s, char *err, size_t errlen);
+int peernet_commit(struct peernet *, struct peernet_staged *s);
+void peernet_staged_free(struct peernet_staged *);
 
 /*
  * Incoming peer queries are resolved by a server that main registers (the

@@ -4,18 +4,21 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* glibc's limits: RES_MAXNDOTS, RES_MAXRETRANS, RES_MAXRETRY. */
 #define RC_NDOTS_MAX 15
 #define RC_TIMEOUT_MAX 30
 #define RC_ATTEMPTS_MAX 5
+#define RC_FILE_MAX (1024 * 1024) /* bytes of resolv.conf read at all */
 
 static void
 resolvconf_defaults(struct resolvconf *rc)
@@ -128,6 +131,32 @@ resolvconf_host_domain(struct resolvconf *rc)
 		resolvconf_set_search(rc, dot + 1, 1);
 }
 
+/*
+ * Open resolv.conf without blocking and only as a regular file of sane
+ * size: a FIFO would block open() (the daemon's loop, or every process
+ * that resolves through the module), and a device would never end.
+ */
+static FILE *
+resolvconf_open(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) ==
+	    -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > RC_FILE_MAX) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	return f;
+}
+
 int
 resolvconf_load(const char *path, struct resolvconf *rc)
 {
@@ -136,7 +165,7 @@ resolvconf_load(const char *path, struct resolvconf *rc)
 	int saw_search = 0, rv = 0, lines;
 
 	resolvconf_defaults(rc);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((f = resolvconf_open(path)) == NULL)
 		rv = errno == ENOENT ? 0 : -1;
 	for (lines = 0; f != NULL && lines < 10000 &&
 	     fgets(line, sizeof(line), f) != NULL;

@@ -187,30 +187,30 @@ upstream_chan_free(struct upstream_chan *chan)
  * neither resolv.conf's list nor LOCALDOMAIN in codnsd's own environment.
  */
 static int
-upstream_rc_options(const struct upstream *up, const struct conf *c,
+upstream_rc_options(const struct resolvconf *rc, const struct conf *c,
     struct ares_options *opts)
 {
 	opts->timeout = (int)(c->upstream_timeout_ms ?
 		c->upstream_timeout_ms :
-		up->rc.timeout_s * 1000);
-	opts->tries = (int)up->rc.attempts;
+		rc->timeout_s * 1000);
+	opts->tries = (int)rc->attempts;
 	opts->flags |= ARES_FLAG_NOSEARCH;
 	opts->ndots = 1;
 	opts->ndomains = 0;
 	opts->domains = NULL;
 	return ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
 	    ARES_OPT_NDOTS | ARES_OPT_DOMAINS |
-	    (up->rc.rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
+	    (rc->rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
 }
 
 /* The "upstream" lines, or else resolv.conf's nameservers. */
 static int
-upstream_chan_servers(struct upstream_chan *chan, const struct conf *c)
+upstream_chan_servers(struct upstream_chan *chan, const struct conf *c,
+    const struct resolvconf *rcf)
 {
-	const struct upstream *up = chan->up;
 	const struct conf_addr *list = c->nupstream > 0 ? c->upstream :
-							  up->rc.servers;
-	size_t i, n = c->nupstream > 0 ? c->nupstream : up->rc.nservers;
+							  rcf->servers;
+	size_t i, n = c->nupstream > 0 ? c->nupstream : rcf->nservers;
 	struct ares_addr_port_node nodes[CONF_UPSTREAM_MAX];
 	int rc;
 
@@ -241,7 +241,8 @@ upstream_chan_servers(struct upstream_chan *chan, const struct conf *c)
 }
 
 static struct upstream_chan *
-upstream_chan_new(struct upstream *up, const struct conf *c, int flags)
+upstream_chan_new(struct upstream *up, const struct conf *c,
+    const struct resolvconf *rcf, int flags)
 {
 	struct upstream_chan *chan;
 	struct ares_options opts;
@@ -261,13 +262,13 @@ upstream_chan_new(struct upstream *up, const struct conf *c, int flags)
 	opts.flags = flags;
 	rc = ares_init_options(&chan->ch, &opts,
 	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS |
-		upstream_rc_options(up, c, &opts));
+		upstream_rc_options(rcf, c, &opts));
 	if (rc != ARES_SUCCESS) {
 		log_warnx("c-ares init: %s", ares_strerror(rc));
 		free(chan);
 		return NULL;
 	}
-	if (upstream_chan_servers(chan, c) == -1) {
+	if (upstream_chan_servers(chan, c, rcf) == -1) {
 		ares_destroy(chan->ch);
 		free(chan);
 		return NULL;
@@ -345,14 +346,13 @@ static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
 
 /* resolv.conf as it is now, and the stat that tells when it changes. */
 static void
-upstream_rc_read(struct upstream *up, struct resolvconf *rc,
-    struct stat *st)
+upstream_rc_read(const char *path, struct resolvconf *rc, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (stat(up->rc_path, st) == -1)
+	if (stat(path, st) == -1)
 		memset(st, 0, sizeof(*st));
-	if (resolvconf_load(up->rc_path, rc) == -1)
-		log_warn("%s (using glibc's defaults)", up->rc_path);
+	if (resolvconf_load(path, rc) == -1)
+		log_warn("%s (using glibc's defaults)", path);
 }
 
 struct upstream *
@@ -375,15 +375,15 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
 	up->probe.data = up;
 	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
-	upstream_rc_read(up, &up->rc, &up->rc_st);
-	if ((up->cur = upstream_chan_new(up, c, 0)) == NULL) {
+	upstream_rc_read(up->rc_path, &up->rc, &up->rc_st);
+	if ((up->cur = upstream_chan_new(up, c, &up->rc, 0)) == NULL) {
 		free(up);
 		return NULL;
 	}
 	/* c-ares 1.18 turns a REFUSED reply into ARES_ECONNREFUSED, which an
 	 * unreachable port gives too; the probe's channel passes rcodes on
 	 * so that any reply proves the nameserver alive (issue 15). */
-	if ((up->probe_chan = upstream_chan_new(up, c,
+	if ((up->probe_chan = upstream_chan_new(up, c, &up->rc,
 		 ARES_FLAG_NOCHECKRESP)) == NULL) {
 		upstream_chan_free(up->cur);
 		free(up);
@@ -401,18 +401,11 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	return up;
 }
 
-/* A new channel for new settings; queries in flight finish on the old. */
-static int
-upstream_swap(struct upstream *up, const struct conf *c)
+/* Put a new channel in place; queries in flight finish on the old. */
+static void
+upstream_install(struct upstream *up, struct upstream_chan *chan,
+    struct upstream_chan *probe, const struct conf *c)
 {
-	struct upstream_chan *chan, *probe;
-
-	if ((chan = upstream_chan_new(up, c, 0)) == NULL)
-		return -1;
-	if ((probe = upstream_chan_new(up, c, ARES_FLAG_NOCHECKRESP)) == NULL) {
-		upstream_chan_free(chan);
-		return -1;
-	}
 	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
 	up->cur = chan;
 	LIST_INSERT_HEAD(&up->draining, up->probe_chan, entry);
@@ -422,6 +415,22 @@ upstream_swap(struct upstream *up, const struct conf *c)
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
 	upstream_describe(up);
 	ev_idle_start(up->loop, &up->reaper);
+}
+
+/* A new channel for new settings (with up->rc). */
+static int
+upstream_swap(struct upstream *up, const struct conf *c)
+{
+	struct upstream_chan *chan, *probe;
+
+	if ((chan = upstream_chan_new(up, c, &up->rc, 0)) == NULL)
+		return -1;
+	if ((probe = upstream_chan_new(up, c, &up->rc,
+		 ARES_FLAG_NOCHECKRESP)) == NULL) {
+		upstream_chan_free(chan);
+		return -1;
+	}
+	upstream_install(up, chan, probe, c);
 	return 0;
 }
 
@@ -469,7 +478,7 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		memset(&st, 0, sizeof(st));
 	if (!upstream_stat_changed(&st, &up->rc_st))
 		return;
-	upstream_rc_read(up, &rc, &up->rc_st);
+	upstream_rc_read(up->rc_path, &rc, &up->rc_st);
 	if (upstream_rc_same(up, &rc, &up->rc))
 		return;
 	/* The rest of the settings are the ones in use. */
@@ -490,26 +499,85 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	free(c);
 }
 
-int
-upstream_configure(struct upstream *up, const struct conf *c)
-{
+/* What a new configuration changes, built beside the running resolver. */
+struct upstream_staged {
+	struct upstream_chan *chan; /* NULL: the resolver stays as it is */
+	struct upstream_chan *probe; /* with chan */
 	struct resolvconf rc;
+	struct stat rc_st;
+	char rc_path[PATH_MAX];
+	uint32_t lookup_timeout_ms;
+};
+
+int
+upstream_prepare(struct upstream *up, const struct conf *c,
+    struct upstream_staged **out)
+{
+	struct upstream_staged *s;
 	size_t i;
 
+	if ((*out = s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
 	/* A reload re-reads resolv.conf whether it looks changed or not. */
-	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
-	upstream_rc_read(up, &rc, &up->rc_st);
-	up->lookup_timeout_ms = c->lookup_timeout_ms;
+	snprintf(s->rc_path, sizeof(s->rc_path), "%s", c->resolv_conf);
+	upstream_rc_read(s->rc_path, &s->rc, &s->rc_st);
+	s->lookup_timeout_ms = c->lookup_timeout_ms;
 	for (i = 0; i < c->nupstream && i < up->nservers; i++)
 		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
 			(const struct sockaddr *)&c->upstream[i].ss))
 			break;
 	if (up->timeout_ms == c->upstream_timeout_ms &&
 	    up->nservers == c->nupstream && i == c->nupstream &&
-	    resolvconf_equal(&rc, &up->rc))
+	    resolvconf_equal(&s->rc, &up->rc))
 		return 0;
-	up->rc = rc;
-	return upstream_swap(up, c) == -1 ? -1 : 1;
+	if ((s->chan = upstream_chan_new(up, c, &s->rc, 0)) == NULL ||
+	    (s->probe = upstream_chan_new(up, c, &s->rc,
+		 ARES_FLAG_NOCHECKRESP)) == NULL) {
+		upstream_chan_free(s->chan);
+		free(s);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+upstream_commit(struct upstream *up, struct upstream_staged *s,
+    const struct conf *c)
+{
+	int changed;
+
+	if (s == NULL)
+		return 0;
+	memcpy(up->rc_path, s->rc_path, sizeof(up->rc_path));
+	up->rc_st = s->rc_st;
+	up->lookup_timeout_ms = s->lookup_timeout_ms;
+	if ((changed = s->chan != NULL)) {
+		up->rc = s->rc;
+		upstream_install(up, s->chan, s->probe, c);
+	}
+	free(s);
+	return changed;
+}
+
+void
+upstream_discard(struct upstream_staged *s)
+{
+	if (s == NULL)
+		return;
+	upstream_chan_free(s->chan);
+	upstream_chan_free(s->probe);
+	free(s);
+}
+
+int
+upstream_configure(struct upstream *up, const struct conf *c)
+{
+	struct upstream_staged *s;
+
+	if (upstream_prepare(up, c, &s) == -1)
+		return -1;
+	return upstream_commit(up, s, c);
 }
 
 void

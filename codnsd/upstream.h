@@ -36,6 +36,19 @@ void upstream_free(struct upstream *);
  * nameservers or search list: cached answers may be stale), 0 when not,
  * -1 on failure. */
 int upstream_configure(struct upstream *, const struct conf *);
+/*
+ * The same in two steps, for a reload that must apply whole or not at
+ * all: prepare re-reads resolv.conf and builds what c needs without
+ * touching the running resolver (-1 when it cannot be built), commit puts
+ * it in place and cannot fail (1 when the resolver changed, as
+ * upstream_configure), discard frees one not committed. Both NULL-safe.
+ */
+struct upstream_staged;
+int upstream_prepare(struct upstream *, const struct conf *c,
+    struct upstream_staged **out);
+int upstream_commit(struct upstream *, struct upstream_staged *,
+    const struct conf *c);
+void upstream_discard(struct upstream_staged *);
 /* Called from the loop when resolv.conf changed the resolver by itself. */
 typedef void upstream_change_cb(void *arg);
 void upstream_on_change(struct upstream *, upstream_change_cb *, void *);

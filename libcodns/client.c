@@ -320,6 +320,16 @@ client_exchange(struct codns_client *c, struct proto_request *req,
 	return 0;
 }
 
+struct codns_result *
+client_result_new(const struct proto_answer *a)
+{
+	struct codns_result *r;
+
+	if ((r = malloc(sizeof(*r))) != NULL)
+		r->a = *a;
+	return r;
+}
+
 int
 codns_lookup(struct codns_client *c, const char *name, int family,
     struct codns_result **out)

@@ -15,27 +15,35 @@
 
 #define KEYFILE_MAX 256 /* 64 hex digits and generous whitespace */
 
+/* Version 1 beats end after ns_set_id; version 2 adds a nonzero nonce. */
 static int
-peerproto_beat_put(struct buf *b, const struct peerproto_beat *h)
+peerproto_beat_put(struct buf *b, const struct peerproto_beat *h,
+    uint8_t version)
 {
-	if (h->ns_fail_permille > PEERPROTO_PERMILLE_MAX)
+	if (h->ns_fail_permille > PEERPROTO_PERMILLE_MAX ||
+	    (version >= 2) != (h->node_nonce != 0))
 		return -1;
 	buf_put_u32(b, h->seq);
 	buf_put_u64(b, h->send_time);
 	buf_put_u32(b, h->ns_mean_ms);
 	buf_put_u16(b, h->ns_fail_permille);
 	buf_put_u64(b, h->ns_set_id);
+	if (version >= 2)
+		buf_put_u64(b, h->node_nonce);
 	return buf_ok(b) ? 0 : -1;
 }
 
 static int
-peerproto_beat_get(struct buf *b, struct peerproto_beat *h)
+peerproto_beat_get(struct buf *b, struct peerproto_beat *h, uint8_t version)
 {
 	buf_get_u32(b, &h->seq);
 	buf_get_u64(b, &h->send_time);
 	buf_get_u32(b, &h->ns_mean_ms);
 	buf_get_u16(b, &h->ns_fail_permille);
 	buf_get_u64(b, &h->ns_set_id);
+	if (version >= 2 &&
+	    (buf_get_u64(b, &h->node_nonce) == -1 || h->node_nonce == 0))
+		return -1;
 	if (!buf_ok(b) || h->ns_fail_permille > PEERPROTO_PERMILLE_MAX)
 		return -1;
 	return 0;
@@ -130,12 +138,13 @@ peerproto_answer_get(struct buf *b, struct peerproto_answer *r)
 }
 
 static int
-peerproto_body_put(struct buf *b, const struct peerproto_msg *m)
+peerproto_body_put(struct buf *b, const struct peerproto_msg *m,
+    uint8_t version)
 {
 	switch (m->type) {
 	case PEERPROTO_T_HEARTBEAT:
 	case PEERPROTO_T_ACK:
-		return peerproto_beat_put(b, &m->u.beat);
+		return peerproto_beat_put(b, &m->u.beat, version);
 	case PEERPROTO_T_QUERY:
 		return peerproto_query_put(b, &m->u.query);
 	case PEERPROTO_T_ANSWER:
@@ -156,7 +165,7 @@ peerproto_body_get(struct buf *b, struct peerproto_msg *m)
 	switch (m->type) {
 	case PEERPROTO_T_HEARTBEAT:
 	case PEERPROTO_T_ACK:
-		return peerproto_beat_get(b, &m->u.beat);
+		return peerproto_beat_get(b, &m->u.beat, m->version);
 	case PEERPROTO_T_QUERY:
 		return peerproto_query_get(b, &m->u.query);
 	case PEERPROTO_T_ANSWER:
@@ -176,15 +185,18 @@ peerproto_encode(const struct peerproto_msg *m, const uint8_t *key,
     uint64_t now_wall_ms, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct buf b;
+	uint8_t version = m->version != 0 ? m->version : PEERPROTO_VERSION;
 
+	if (version < PEERPROTO_VERSION_MIN || version > PEERPROTO_VERSION)
+		return -1;
 	if (cap > PEERPROTO_DGRAM_MAX)
 		cap = PEERPROTO_DGRAM_MAX;
 	buf_init_write(&b, out, cap);
 	buf_put_u16(&b, PEERPROTO_MAGIC);
-	buf_put_u8(&b, PEERPROTO_VERSION);
+	buf_put_u8(&b, version);
 	buf_put_u8(&b, m->type);
 	buf_put_u8(&b, key != NULL ? PEERPROTO_F_AUTH : 0);
-	if (!buf_ok(&b) || peerproto_body_put(&b, m) == -1)
+	if (!buf_ok(&b) || peerproto_body_put(&b, m, version) == -1)
 		return -1;
 	if (key != NULL) {
 		if (buf_put_u64(&b, now_wall_ms) == -1 ||
@@ -229,8 +241,9 @@ peerproto_decode(const uint8_t *in, size_t len, const uint8_t *key,
 	buf_get_u8(&b, &flags);
 	if (magic != PEERPROTO_MAGIC)
 		return PEERPROTO_EMALFORMED;
-	if (version != PEERPROTO_VERSION)
+	if (version < PEERPROTO_VERSION_MIN || version > PEERPROTO_VERSION)
 		return PEERPROTO_EVERSION;
+	out->version = version;
 	if ((flags & ~PEERPROTO_F_AUTH) != 0)
 		return PEERPROTO_EMALFORMED;
 	out->authenticated = (flags & PEERPROTO_F_AUTH) != 0;
@@ -402,11 +415,14 @@ peerproto_key_load(const char *path, uint8_t key[PEERPROTO_KEY_LEN],
     char *err, size_t errlen)
 {
 	char text[KEYFILE_MAX + 1];
+	uint8_t parsed[PEERPROTO_KEY_LEN];
 	struct stat st;
 	ssize_t n;
 	int fd, rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO would block open() and the daemon with it. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -428,14 +444,17 @@ peerproto_key_load(const char *path, uint8_t key[PEERPROTO_KEY_LEN],
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto done;
 	}
-	if (n > KEYFILE_MAX || peerproto_key_parse(text, (size_t)n, key)) {
+	/* Parsed aside: a bad file must leave the caller's key as it was. */
+	if (n > KEYFILE_MAX || peerproto_key_parse(text, (size_t)n, parsed)) {
 		snprintf(err, errlen, "%s: want exactly 64 hexadecimal "
 		    "characters (32 bytes)", path);
 		goto done;
 	}
+	memcpy(key, parsed, sizeof(parsed));
 	rc = 0;
 done:
 	sodium_memzero(text, sizeof(text));
+	sodium_memzero(parsed, sizeof(parsed));
 	close(fd);
 	return rc;
 }

@@ -15,7 +15,14 @@
  * man/codns-protocol.7.
  */
 #define PEERPROTO_MAGIC 0xC0D5
-#define PEERPROTO_VERSION 1
+/*
+ * Version 2 adds the sender's node nonce to heartbeats and acks, so a
+ * node that reaches itself through a listed address can tell. Version 1
+ * datagrams are still decoded (node_nonce 0) and can be encoded, so a
+ * node acks and answers an old peer in its own version during an upgrade.
+ */
+#define PEERPROTO_VERSION 2
+#define PEERPROTO_VERSION_MIN 1
 #define PEERPROTO_HDR_LEN 5
 #define PEERPROTO_TAG_LEN 32
 #define PEERPROTO_KEY_LEN 32
@@ -72,6 +79,8 @@ struct peerproto_beat {
 	uint32_t ns_mean_ms;	   /* mean local-nameserver response time */
 	uint16_t ns_fail_permille; /* recent local failure rate, <= 1000 */
 	uint64_t ns_set_id;	   /* identity of the nameserver set */
+	uint64_t node_nonce; /* version 2: the sender's random per-process
+				id, never 0; 0 in version 1 */
 };
 
 struct peerproto_query {
@@ -99,6 +108,9 @@ struct peerproto_cannot {
 };
 
 struct peerproto_msg {
+	/* PEERPROTO_VERSION_MIN..PEERPROTO_VERSION; 0 encodes as
+	 * PEERPROTO_VERSION. Decode fills in the datagram's. */
+	uint8_t version;
 	uint8_t type; /* enum peerproto_type */
 	/* Filled by decode: whether the datagram was signed, and then its
 	 * timestamp and tag (for peerproto_replay_check()). */

@@ -97,4 +97,11 @@ size_t proto_addr_len(uint8_t family);
  * on top (so 254 bytes with it). */
 int proto_name_valid(const char *);
 
+/*
+ * A client result holding a copy of a, for code that has an answer from
+ * elsewhere than a connection (the NSS module's fuzz harness); NULL when
+ * out of memory. Free it with codns_result_free(). Internal, not exported.
+ */
+struct codns_result *client_result_new(const struct proto_answer *a);
+
 #endif

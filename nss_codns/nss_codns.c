@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "codns.h"
+#include "nss_fuzz.h"
 #include "nss_shm.h"
 #include "proto.h"
 #include "resolvconf.h"
@@ -604,6 +605,86 @@ nss_leave(const struct nss_exit *x, int saved_errno, int *errnop,
 	return x->status;
 }
 
+/* The reply half of gethostbyname4_r: tuples from a FOUND answer r. */
+static void
+nss_reply_tuples(const struct codns_result *r, const char *name,
+    struct gaih_addrtuple **pat, char *buf, size_t buflen,
+    struct nss_exit *x, int32_t *ttlp)
+{
+	struct nss_hosts h;
+
+	nss_gather_names(&h, r, name);
+	if (nss_gather_addrs(&h, r, AF_UNSPEC) == -1) {
+		nss_set_exit(x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		return;
+	}
+	nss_fill_tuples(&h, pat, buf, buflen, x);
+	if (x->status == NSS_STATUS_SUCCESS && ttlp != NULL)
+		*ttlp = h.ttl;
+}
+
+/*
+ * The reply half of the hostent entry points: a hostent of family af from
+ * a FOUND answer r to a forward lookup of name, or (name NULL) to a
+ * reverse lookup of addr.
+ */
+static void
+nss_reply_hostent(const struct codns_result *r, const char *name,
+    const void *addr, int af, struct hostent *he, char *buf, size_t buflen,
+    struct nss_exit *x, int32_t *ttlp, char **canonp)
+{
+	struct nss_hosts h;
+
+	nss_gather_names(&h, r, name);
+	if (name != NULL && nss_gather_addrs(&h, r, af) == -1) {
+		nss_set_exit(x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		return;
+	}
+	if (name == NULL) {
+		if (*h.name == '\0') {
+			nss_set_exit(x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+			return;
+		}
+		memcpy(h.addrs[0], addr, nss_addr_len(af));
+		h.families[0] = af;
+		h.naddrs = 1;
+	}
+	nss_fill_hostent(&h, af, he, buf, buflen, x);
+	if (x->status != NSS_STATUS_SUCCESS)
+		return;
+	if (ttlp != NULL)
+		*ttlp = h.ttl;
+	if (canonp != NULL)
+		*canonp = he->h_name;
+}
+
+/*
+ * The reply halves for the fuzz harness (tests/fuzz/fuzz_nss.c), with the
+ * entry points' exit convention. Not exported (nss_codns.map).
+ */
+enum nss_status
+nss_codns_fuzz_tuples(const struct codns_result *r, const char *name,
+    struct gaih_addrtuple **pat, char *buf, size_t buflen, int *errnop,
+    int *h_errnop, int32_t *ttlp)
+{
+	struct nss_exit x;
+
+	nss_reply_tuples(r, name, pat, buf, buflen, &x, ttlp);
+	return nss_leave(&x, errno, errnop, h_errnop);
+}
+
+enum nss_status
+nss_codns_fuzz_hostent(const struct codns_result *r, const char *name,
+    const void *addr, int af, struct hostent *he, char *buf, size_t buflen,
+    int *errnop, int *h_errnop, int32_t *ttlp, char **canonp)
+{
+	struct nss_exit x;
+
+	nss_reply_hostent(r, name, addr, af, he, buf, buflen, &x, ttlp,
+	    canonp);
+	return nss_leave(&x, errno, errnop, h_errnop);
+}
+
 /* A name codnsd cannot be asked is one no nameserver has. */
 static int
 nss_name_ok(const char *name)
@@ -616,7 +697,6 @@ _nss_codns_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
     char *buf, size_t buflen, int *errnop, int *h_errnop, int32_t *ttlp)
 {
 	struct codns_result *r = NULL;
-	struct nss_hosts h;
 	struct nss_exit x;
 	int saved = errno;
 
@@ -625,16 +705,8 @@ _nss_codns_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
 		goto done;
 	}
 	nss_ask(name, CODNS_AF_UNSPEC, NULL, &r, &x);
-	if (x.status != NSS_STATUS_SUCCESS)
-		goto done;
-	nss_gather_names(&h, r, name);
-	if (nss_gather_addrs(&h, r, AF_UNSPEC) == -1) {
-		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
-		goto done;
-	}
-	nss_fill_tuples(&h, pat, buf, buflen, &x);
-	if (x.status == NSS_STATUS_SUCCESS && ttlp != NULL)
-		*ttlp = h.ttl;
+	if (x.status == NSS_STATUS_SUCCESS)
+		nss_reply_tuples(r, name, pat, buf, buflen, &x, ttlp);
 done:
 	codns_result_free(r);
 	return nss_leave(&x, saved, errnop, h_errnop);
@@ -646,7 +718,6 @@ _nss_codns_gethostbyname3_r(const char *name, int af, struct hostent *he,
     char **canonp)
 {
 	struct codns_result *r = NULL;
-	struct nss_hosts h;
 	struct nss_exit x;
 	int saved = errno, cf;
 
@@ -661,20 +732,9 @@ _nss_codns_gethostbyname3_r(const char *name, int af, struct hostent *he,
 		goto done;
 	}
 	nss_ask(name, cf, NULL, &r, &x);
-	if (x.status != NSS_STATUS_SUCCESS)
-		goto done;
-	nss_gather_names(&h, r, name);
-	if (nss_gather_addrs(&h, r, af) == -1) {
-		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
-		goto done;
-	}
-	nss_fill_hostent(&h, af, he, buf, buflen, &x);
-	if (x.status != NSS_STATUS_SUCCESS)
-		goto done;
-	if (ttlp != NULL)
-		*ttlp = h.ttl;
-	if (canonp != NULL)
-		*canonp = he->h_name;
+	if (x.status == NSS_STATUS_SUCCESS)
+		nss_reply_hostent(r, name, NULL, af, he, buf, buflen, &x, ttlp,
+		    canonp);
 done:
 	codns_result_free(r);
 	return nss_leave(&x, saved, errnop, h_errnop);
@@ -702,7 +762,6 @@ _nss_codns_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
     int32_t *ttlp)
 {
 	struct codns_result *r = NULL;
-	struct nss_hosts h;
 	struct nss_exit x;
 	const uint8_t *q = addr;
 	int saved = errno, cf;
@@ -719,19 +778,9 @@ _nss_codns_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
 		nss_ask(NULL, CODNS_AF_INET, q + 12, &r, &x);
 	else
 		nss_ask(NULL, cf, q, &r, &x);
-	if (x.status != NSS_STATUS_SUCCESS)
-		goto done;
-	nss_gather_names(&h, r, NULL);
-	if (*h.name == '\0') {
-		nss_set_exit(&x, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
-		goto done;
-	}
-	memcpy(h.addrs[0], q, nss_addr_len(af));
-	h.families[0] = af;
-	h.naddrs = 1;
-	nss_fill_hostent(&h, af, he, buf, buflen, &x);
-	if (x.status == NSS_STATUS_SUCCESS && ttlp != NULL)
-		*ttlp = h.ttl;
+	if (x.status == NSS_STATUS_SUCCESS)
+		nss_reply_hostent(r, NULL, q, af, he, buf, buflen, &x, ttlp,
+		    NULL);
 done:
 	codns_result_free(r);
 	return nss_leave(&x, saved, errnop, h_errnop);

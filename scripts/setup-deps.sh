@@ -22,6 +22,7 @@ libtool
 lintian
 pkg-config
 python3
+systemd
 util-linux
 valgrind
 "

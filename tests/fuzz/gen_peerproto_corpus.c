@@ -12,7 +12,7 @@
  *       libcodns/peerproto.c libcodns/proto.c libcodns/buf.c -lsodium &&
  *       ./gen tests/fuzz/corpus/peerproto
  */
-#define NSEEDS 9
+#define NSEEDS 11
 
 /* One message of every type and shape the decoder has a branch for. */
 static void
@@ -31,6 +31,7 @@ seed(int i, struct peerproto_msg *m)
 		m->u.beat.ns_mean_ms = 12;
 		m->u.beat.ns_fail_permille = 50;
 		m->u.beat.ns_set_id = 0x5eed5eed5eed5eedULL;
+		m->u.beat.node_nonce = 0x0123456789abcdefULL;
 		break;
 	case 2:
 		m->type = PEERPROTO_T_QUERY;
@@ -88,6 +89,17 @@ seed(int i, struct peerproto_msg *m)
 		m->type = PEERPROTO_T_CANNOT;
 		m->u.cannot.id = 0x0102030405060708ULL;
 		m->u.cannot.reason = PEERPROTO_R_FAILED;
+		break;
+	case 9:
+	case 10:
+		/* Version 1 beats, without the node nonce. */
+		m->version = 1;
+		m->type = i == 9 ? PEERPROTO_T_HEARTBEAT : PEERPROTO_T_ACK;
+		m->u.beat.seq = 7;
+		m->u.beat.send_time = 987654321;
+		m->u.beat.ns_mean_ms = 3;
+		m->u.beat.ns_fail_permille = 1000;
+		m->u.beat.ns_set_id = 1;
 		break;
 	}
 }

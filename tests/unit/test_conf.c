@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -692,6 +693,79 @@ test_peers_bad(void **state)
 	assert_non_null(strstr(err, dir));
 }
 
+/*
+ * Files that are not regular or never end are refused at once with the
+ * reason, by both loaders (before: /dev/zero spun forever, a FIFO blocked
+ * in open()).
+ */
+static void
+test_odd_files(void **state)
+{
+	struct conf c;
+	struct conf_addr *p = NULL;
+	char fifo[PATH_MAX], link[PATH_MAX];
+	size_t n, i, len = 0;
+	char *big;
+
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, "/dev/zero", 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/dev/zero: not a regular file (a "
+	    "character device)"));
+	assert_int_equal(conf_load_peers("/dev/zero", &p, &n, err,
+	    sizeof(err)), -1);
+	assert_int_not_equal(errno, ENOENT);
+	assert_non_null(strstr(err, "not a regular file"));
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(conf_load(&c, fifo, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+	assert_int_equal(conf_load_peers(fifo, &p, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+	unlink(fifo);
+
+	/* A symlink to a regular file is fine; to a device it is not. */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(put("10.0.0.1\n"), link), 0);
+	assert_int_equal(conf_load_peers(link, &p, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	free(p);
+	unlink(link);
+	assert_int_equal(symlink("/dev/zero", link), 0);
+	assert_int_equal(conf_load_peers(link, &p, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(link);
+
+	/* Byte caps: one byte over is refused, the cap itself is not. */
+	big = malloc(CONF_PEERS_FILE_MAX + 2);
+	assert_non_null(big);
+	memset(big, '#', CONF_PEERS_FILE_MAX + 1);
+	for (i = 1023; i < CONF_FILE_MAX; i += 1024)
+		big[i] = '\n';
+	assert_int_equal(conf_load(&c, put_n(big, CONF_FILE_MAX + 1), 0, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "larger than 1048576 bytes"));
+	assert_int_equal(conf_load(&c, put_n(big, CONF_FILE_MAX), 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(conf_load_peers(put_n(big, CONF_PEERS_FILE_MAX + 1),
+	    &p, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "larger than 4194304 bytes"));
+
+	/* Line caps: the parse stops at the first line over. */
+	for (i = 0; i < CONF_PEERS_LINES_MAX + 1; i++)
+		big[len++] = '\n';
+	assert_int_equal(conf_parse_peers("many", big, len, &p, &n, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "many:65537: more than 65536 lines");
+	assert_int_equal(conf_parse_peers("many", big, len - 1, &p, &n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(conf_parse(&c, "conf", big, CONF_LINES_MAX + 1, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 16384 lines"));
+	free(big);
+}
+
 int
 main(void)
 {
@@ -711,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_peers_good),
 		cmocka_unit_test(test_peers_bad),
 		cmocka_unit_test(test_transport_keys),
+		cmocka_unit_test(test_odd_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,6 +36,7 @@ sample(int i, struct peerproto_msg *m)
 	struct proto_answer *a = &m->u.answer.a;
 
 	memset(m, 0, sizeof(*m));
+	m->version = PEERPROTO_VERSION;
 	switch (i) {
 	case 0:
 	case 1:
@@ -45,6 +46,7 @@ sample(int i, struct peerproto_msg *m)
 		m->u.beat.ns_mean_ms = 37;
 		m->u.beat.ns_fail_permille = 1000;
 		m->u.beat.ns_set_id = 0xfedcba9876543210ULL;
+		m->u.beat.node_nonce = 0x0badc0ffee0ddf00ULL;
 		break;
 	case 2:
 		m->type = PEERPROTO_T_QUERY;
@@ -191,7 +193,7 @@ test_bad_header(void **state)
 	assert_int_equal(peerproto_decode(c, len, NULL, NOW, SKEW, &got),
 	    PEERPROTO_EMALFORMED);
 	memcpy(c, d, len);
-	c[2] = 2;
+	c[2] = PEERPROTO_VERSION + 1;
 	assert_int_equal(peerproto_decode(c, len, NULL, NOW, SKEW, &got),
 	    PEERPROTO_EVERSION);
 	c[2] = 0;
@@ -288,6 +290,77 @@ test_bad_bodies(void **state)
 	assert_int_equal(peerproto_encode(&m, NULL, NOW, d, sizeof(d), &len),
 	    -1);
 	m.type = 0;
+	assert_int_equal(peerproto_encode(&m, NULL, NOW, d, sizeof(d), &len),
+	    -1);
+}
+
+/*
+ * Version 2 heartbeats and acks carry the sender's node nonce; version 1
+ * ones do not, and are still read (nonce 0) and written, so a node can
+ * ack an old peer in its own version. Other types are the same in both.
+ */
+static void
+test_versions(void **state)
+{
+	uint8_t d[PEERPROTO_DGRAM_MAX], v1[PEERPROTO_DGRAM_MAX];
+	struct peerproto_msg m, got;
+	size_t len, len1;
+	int i;
+
+	(void)state;
+	sample(0, &m);
+	len = enc(&m, NULL, NOW, d);
+	assert_int_equal(d[2], 2);
+	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got), 0);
+	assert_int_equal(got.version, 2);
+	assert_true(got.u.beat.node_nonce == 0x0badc0ffee0ddf00ULL);
+	/* version 0 in a message means the current one */
+	m.version = 0;
+	assert_int_equal(enc(&m, NULL, NOW, v1), len);
+	assert_memory_equal(v1, d, len);
+
+	/* Version 1: eight bytes shorter, no nonce; a nonce is an error. */
+	m.version = 1;
+	assert_int_equal(peerproto_encode(&m, NULL, NOW, v1, sizeof(v1),
+	    &len1), -1);
+	m.u.beat.node_nonce = 0;
+	len1 = enc(&m, key1, NOW, v1);
+	assert_int_equal(v1[2], 1);
+	assert_int_equal(peerproto_decode(v1, len1, key1, NOW, SKEW, &got), 0);
+	assert_int_equal(got.version, 1);
+	assert_true(got.u.beat.node_nonce == 0);
+	assert_true(got.u.beat.ns_set_id == m.u.beat.ns_set_id);
+	len1 = enc(&m, NULL, NOW, v1);
+	assert_int_equal(len1 + 8, len);
+
+	/* A version 2 beat without a nonce does not encode or decode. */
+	m.version = 2;
+	assert_int_equal(peerproto_encode(&m, NULL, NOW, v1, sizeof(v1),
+	    &len1), -1);
+	memset(d + len - 8, 0, 8);
+	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got),
+	    PEERPROTO_EMALFORMED);
+	/* Nor does a version 1 beat with the nonce of a version 2 one. */
+	sample(1, &m);
+	len = enc(&m, NULL, NOW, d);
+	d[2] = 1;
+	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got),
+	    PEERPROTO_EMALFORMED);
+
+	/* Every other type reads the same in both versions. */
+	for (i = 2; i < NSAMPLES; i++) {
+		sample(i, &m);
+		m.version = 1;
+		len = enc(&m, NULL, NOW, d);
+		assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW,
+		    &got), 0);
+		assert_int_equal(got.version, 1);
+		m.version = 2;
+		len1 = enc(&m, NULL, NOW, v1);
+		assert_int_equal(len, len1);
+		assert_memory_equal(d + 3, v1 + 3, len - 3);
+	}
+	m.version = 3;
 	assert_int_equal(peerproto_encode(&m, NULL, NOW, d, sizeof(d), &len),
 	    -1);
 }
@@ -616,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_bitflips),
+		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_key_mismatch),
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_replay),
