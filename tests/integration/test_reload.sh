@@ -32,6 +32,7 @@ peer-key-file $T_DIR/key
 heartbeat-discovery 200ms
 heartbeat-steady 1s
 control-socket $T_DIR/$1.sock
+lookup-socket $T_DIR/$1.lookup.sock
 ${2:-}
 EOF
 }
