@@ -207,7 +207,8 @@ lookupio_local_timeout_ms(void *ctx)
 {
 	struct codnsd *d = ctx;
 
-	return upstream_lookup_timeout_ms(d->upstream);
+	return d->upstream != NULL ? upstream_lookup_timeout_ms(d->upstream) :
+				     d->conf.lookup_timeout_ms;
 }
 
 void

@@ -20,8 +20,8 @@ T_SKIP=$((T_SKIP + ${s:-0}))
 
 # 2. Two nodes whose nameservers are both stopped: a asks b, b resolves
 # for a and waits too. SIGTERM both with all of that outstanding.
-IP_a=127.0.0.21
-IP_b=127.0.0.22
+IP_a=127.0.0.31
+IP_b=127.0.0.32
 NSPORT=$(free_port "$IP_a")
 PPORT=$(free_port "$IP_a")
 LPORT=$(free_port "$IP_a")
