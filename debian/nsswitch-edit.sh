@@ -63,7 +63,7 @@ op == "add" {
 	next
 }
 {
-	while (match(svc, /(^|[ \t]+)codns([ \t]*\[[^]]*\])*([ \t]+|$)/)) {
+	while (match(svc, /(^|[ \t]+)codns([ \t]*\[([^]])*\])*([ \t]+|$)/)) {
 		m = substr(svc, RSTART, RLENGTH)
 		post = substr(svc, RSTART + RLENGTH)
 		lead = m

@@ -41,7 +41,7 @@ mkdir "$tree"
 	xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] || continue
 	cp -P --parents -- "$f" "$0"; done' "$tree")
 start=$(date +%s)
-(cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
+(cd "$tree" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" \
 	dpkg-buildpackage -us -uc -b) >"$T_DIR/build.log" 2>&1
 build_rc=$?
 echo "# dpkg-buildpackage took $(($(date +%s) - start)) s"

@@ -17,14 +17,16 @@ if [ -n "${CODNS_SKIP_PKG_TESTS:-}" ]; then
 	echo "SKIP: CODNS_SKIP_PKG_TESTS is set (debian/rules sets it)"
 	exit 77
 fi
-if ! git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	# In an unpacked tarball (distcheck itself, a package build) there is
-	# nothing to hold the tarball against.
-	echo "SKIP: $srcdir is not a git work tree"
+srcdir=$(cd "$srcdir" && pwd -P)
+if [ "$(git -C "$srcdir" rev-parse --show-toplevel 2>/dev/null)" != \
+	"$srcdir" ]; then
+	# An unpacked tarball (distcheck itself, a package build) has nothing
+	# to hold the tarball against, even when it lies inside some other
+	# git work tree (as in a distcheck from a clone).
+	echo "SKIP: $srcdir is not the top of a git work tree"
 	exit 77
 fi
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
-srcdir=$(cd "$srcdir" && pwd)
 
 b="$T_DIR/build"
 mkdir "$b"
