@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	{ "upstream", K_UPSTREAM, F(upstream), 0, 0 },
 	{ "upstream-timeout", K_DUR, F(upstream_timeout_ms), 1, HOUR },
 	{ "lookup-timeout", K_DUR, F(lookup_timeout_ms), 1, HOUR },
+	{ "resolv-conf", K_PATH, F(resolv_conf), 0, 0 },
 	{ "peer-listen", K_ADDR, F(peer_listen), 0, 0 },
 	{ "peers-file", K_PATH, F(peers_file), 0, 0 },
 	{ "peer-key-file", K_PATH, F(peer_key_file), 0, 0 },
@@ -151,8 +152,11 @@ conf_defaults(struct conf *c)
 	set_addr(&c->listen[0], "127.0.0.1", CONF_DEFAULT_PORT);
 	c->nlisten = 1;
 	c->nupstream = 0;
-	c->upstream_timeout_ms = 2 * SEC;
-	c->lookup_timeout_ms = 5 * SEC;
+	/* 0: follow resolv.conf's timeout and attempts (codnsd.conf.5). */
+	c->upstream_timeout_ms = 0;
+	c->lookup_timeout_ms = 0;
+	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "%s",
+	    CONF_DEFAULT_RESOLV);
 	set_addr(&c->peer_listen, "0.0.0.0", CONF_DEFAULT_PORT);
 	snprintf(c->peers_file, sizeof(c->peers_file), "%s",
 	    CONF_DEFAULT_PEERS);

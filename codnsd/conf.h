@@ -22,6 +22,7 @@
 #define CONF_DEFAULT_PEERS SYSCONFDIR "/codns/peers"
 #define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
 #define CONF_DEFAULT_PORT 7053
+#define CONF_DEFAULT_RESOLV "/etc/resolv.conf"
 
 struct conf_addr {
 	struct sockaddr_storage ss;
@@ -33,8 +34,9 @@ struct conf {
 	size_t nlisten;
 	struct conf_addr upstream[CONF_UPSTREAM_MAX]; /* port default 53 */
 	size_t nupstream; /* 0: the nameservers of /etc/resolv.conf */
-	uint32_t upstream_timeout_ms;
-	uint32_t lookup_timeout_ms;
+	uint32_t upstream_timeout_ms; /* 0: resolv.conf's timeout */
+	uint32_t lookup_timeout_ms;   /* 0: what glibc would wait in all */
+	char resolv_conf[PATH_MAX];   /* nameservers, search, options */
 	struct conf_addr peer_listen;
 	char peers_file[PATH_MAX];
 	char peer_key_file[PATH_MAX]; /* "" when unset */

@@ -17,6 +17,7 @@ enum stats_counter {
 	STATS_LOOKUPS_COALESCED, /* joined an identical lookup in flight */
 	STATS_LOOKUPS_OVERLOAD,  /* refused: too many lookups in flight */
 	STATS_LOOKUPS_TIMEOUT,   /* lookup-timeout reached */
+	STATS_ANSWERS_TRUNCATED, /* over the protocol's alias or address cap */
 	STATS_PEER_QUERIES_SENT,
 	STATS_PEER_QUERIES_WON,
 	STATS_PEER_QUERIES_FAILED,  /* cannot-resolve or no answer */
@@ -139,5 +140,8 @@ void stats_render(const struct stats *, struct stats_buf *, int json);
 void stats_render_top(const struct stats *, struct stats_buf *, int json,
     size_t n);
 void stats_render_metrics(const struct stats *, struct stats_buf *);
+/* The # HELP and # TYPE lines of Prometheus metric codns_NAME. */
+void stats_metric_head(struct stats_buf *, const char *name,
+    const char *type, const char *help);
 
 #endif

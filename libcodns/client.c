@@ -236,7 +236,7 @@ codns_lookup(struct codns_client *c, const char *name, int family,
 	req.kind = PROTO_KIND_FORWARD;
 	req.family = (uint8_t)family;
 	if ((family != CODNS_AF_UNSPEC && proto_addr_len(req.family) == 0) ||
-	    strlen(name) > PROTO_NAME_MAX || !proto_name_valid(name)) {
+	    strlen(name) > PROTO_QNAME_MAX || !proto_name_valid(name)) {
 		*out = NULL;
 		errno = EINVAL;
 		return -1;

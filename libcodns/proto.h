@@ -13,7 +13,8 @@
  * u8 version and u8 type. See man/codns-protocol.7 for the byte layout.
  */
 #define PROTO_VERSION 1
-#define PROTO_FRAME_MAX 4096 /* payload bytes */
+/* Room for PROTO_ALIASES_MAX names and PROTO_ADDRS_MAX addresses. */
+#define PROTO_FRAME_MAX 16384 /* payload bytes */
 #define PROTO_HDR_LEN 2
 
 #define PROTO_T_REQUEST 1
@@ -24,9 +25,16 @@
 #define PROTO_KIND_REVERSE 1
 
 #define PROTO_NAME_MAX 253
+/* An asked name may end in the root's dot on top (RFC 1035 3.1). */
+#define PROTO_QNAME_MAX (PROTO_NAME_MAX + 1)
 #define PROTO_PEER_MAX 63
-#define PROTO_ALIASES_MAX 8
-#define PROTO_ADDRS_MAX 32
+/*
+ * The counts are one byte on the wire. 255 addresses is more than a
+ * 1232-byte EDNS answer holds; longer lists and CNAME chains are cut and
+ * counted (codnsd's "answers truncated" figure, nss_codns(8)).
+ */
+#define PROTO_ALIASES_MAX 32
+#define PROTO_ADDRS_MAX 255
 
 struct proto_addr {
 	uint8_t family; /* CODNS_AF_INET or CODNS_AF_INET6 */
@@ -37,8 +45,8 @@ struct proto_request {
 	uint32_t id;
 	uint8_t kind;
 	uint8_t family;
-	char name[PROTO_NAME_MAX + 1]; /* forward */
-	uint8_t addr[16];              /* reverse: 4 or 16 bytes by family */
+	char name[PROTO_QNAME_MAX + 1]; /* forward */
+	uint8_t addr[16];               /* reverse: 4 or 16 bytes by family */
 };
 
 /* An answer: what the cache stores, the daemon sends and clients read. */
@@ -85,7 +93,8 @@ int proto_answer_get(struct buf *, struct proto_answer *);
 /* 4 or 16 for CODNS_AF_INET / CODNS_AF_INET6, 0 otherwise. */
 size_t proto_addr_len(uint8_t family);
 /* Syntax check of a host name in presentation form: 1..253 bytes, labels
- * of 1..63 bytes, printable ASCII without spaces; a final dot is allowed. */
+ * of 1..63 bytes, printable ASCII without spaces; a final dot is allowed
+ * on top (so 254 bytes with it). */
 int proto_name_valid(const char *);
 
 #endif

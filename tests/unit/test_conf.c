@@ -85,8 +85,9 @@ test_defaults(void **state)
 	assert_int_equal(c.nlisten, 1);
 	assert_string_equal(fmt(&c.listen[0]), "127.0.0.1:7053");
 	assert_int_equal(c.nupstream, 0);
-	assert_int_equal(c.upstream_timeout_ms, 2000);
-	assert_int_equal(c.lookup_timeout_ms, 5000);
+	assert_int_equal(c.upstream_timeout_ms, 0);
+	assert_int_equal(c.lookup_timeout_ms, 0);
+	assert_string_equal(c.resolv_conf, "/etc/resolv.conf");
 	assert_string_equal(fmt(&c.peer_listen), "0.0.0.0:7053");
 	assert_string_equal(c.peers_file, CONF_DEFAULT_PEERS);
 	assert_string_equal(c.peer_key_file, "");
@@ -201,8 +202,10 @@ test_every_key(void **state)
 	    "negative-ttl 1m\n"
 	    "control-socket /tmp/x/ctl.sock\n"
 	    "user codns\n"
-	    "pidfile /run/codnsd.pid\n", &c), 0);
+	    "pidfile /run/codnsd.pid\n"
+	    "resolv-conf /srv/resolv.conf\n", &c), 0);
 	assert_string_equal(err, "");
+	assert_string_equal(c.resolv_conf, "/srv/resolv.conf");
 	assert_int_equal(c.nlisten, 1);
 	assert_string_equal(fmt(&c.listen[0]), "127.0.0.2:5300");
 	assert_int_equal(c.nupstream, 1);
