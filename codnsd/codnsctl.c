@@ -22,7 +22,7 @@ usage(void)
 	    "commands:\n"
 	    "  status | peers | stats | top | metrics\n"
 	    "  flush [NAME] | reload\n"
-	    "  lookup [-4|-6] NAME | lookup -x ADDRESS\n");
+	    "  lookup [-a ADDRESS] [-4|-6] NAME | lookup [-a ADDRESS] -x ADDRESS\n");
 	exit(2);
 }
 
@@ -79,8 +79,10 @@ print_lookup(const struct codns_result *r, const char *q)
 	printf("  latency  %.3f ms\n", codns_result_latency_us(r) / 1000.0);
 }
 
-/* lookup [-4|-6] NAME | lookup -x ADDRESS: 0 found, 1 not found or no
- * data, 2 error, try again or unreachable. */
+/* lookup [-a ADDRESS] [-4|-6] NAME | lookup -x ADDRESS: 0 found, 1 not
+ * found or no data, 2 error, try again or unreachable. address is the
+ * lookup-socket (or the TCP listener when that is "none"); -a picks
+ * another socket path or HOST:PORT. */
 static int
 cmd_lookup(const char *address, int json, int argc, char *argv[])
 {
@@ -91,8 +93,11 @@ cmd_lookup(const char *address, int json, int argc, char *argv[])
 	const char *q;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "+46x")) != -1) {
+	while ((ch = getopt(argc, argv, "+46xa:")) != -1) {
 		switch (ch) {
+		case 'a':
+			address = optarg;
+			break;
 		case '4':
 			family = CODNS_AF_INET;
 			break;
@@ -119,9 +124,16 @@ cmd_lookup(const char *address, int json, int argc, char *argv[])
 			return 2;
 		}
 	}
+	if (address == NULL) {
+		fprintf(stderr, "codnsctl: lookup-socket and listen are both "
+		    "none: use -a ADDRESS\n");
+		return 2;
+	}
 	if (codns_client_open(&c, address, CTL_LOOKUP_TIMEOUT_MS) == -1) {
 		fprintf(stderr, "codnsctl: cannot reach codnsd at %s: %s\n",
-		    address, strerror(errno));
+		    address, errno == EPERM ? "not trusted: neither root nor "
+		    "the owner of a directory only it may write serves it "
+		    "(nss_codns(8))" : strerror(errno));
 		return 2;
 	}
 	rc = reverse ? codns_lookup_addr(c, family, raw, &r) :
@@ -192,9 +204,14 @@ main(int argc, char *argv[])
 	}
 	if (sock == NULL)
 		sock = conf.control_socket;
-	addr_format((const struct sockaddr *)&conf.listen[0].ss, lookup_addr,
-	    sizeof(lookup_addr));
-	if (strcmp(argv[0], "lookup") == 0)
+	if (strcmp(argv[0], "lookup") == 0) {
+		if (conf.lookup_socket[0] != '\0')
+			return cmd_lookup(conf.lookup_socket, json, argc, argv);
+		if (conf.nlisten == 0)
+			return cmd_lookup(NULL, json, argc, argv);
+		addr_format((const struct sockaddr *)&conf.listen[0].ss,
+		    lookup_addr, sizeof(lookup_addr));
 		return cmd_lookup(lookup_addr, json, argc, argv);
+	}
 	return ctlcmd_run(sock, json, argc, argv);
 }

@@ -75,6 +75,11 @@ static const struct key keys[] = {
 	{ "negative-ttl", K_TTL, F(negative_ttl_s), 0, DAY },
 	{ "control-socket", K_PATH, offsetof(struct conf, control_socket),
 	    SUN_PATH_SIZE, 0, 0 },
+	{ "lookup-socket", K_PATH, offsetof(struct conf, lookup_socket),
+	    SUN_PATH_SIZE, 0, 0 },
+	{ "max-clients", K_COUNT, F(max_clients), 16, 65536 },
+	{ "max-clients-per-user", K_COUNT, F(max_clients_per_user), 1, 65536 },
+	{ "control-group", K_STR, F(control_group), 0, 0 },
 	{ "user", K_STR, F(user), 0, 0 },
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
 	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
@@ -96,6 +101,7 @@ struct parse {
 	struct conf *c;
 	struct errs *e;
 	unsigned seen[NKEYS]; /* line of each key's first occurrence, or 0 */
+	unsigned none_listen; /* line of "listen none", or 0 */
 };
 
 static void errs_add(struct errs *, unsigned, const char *, ...)
@@ -174,6 +180,10 @@ conf_defaults(struct conf *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    CONF_DEFAULT_CONTROL);
 	c->shared_cache = 1;
+	snprintf(c->lookup_socket, sizeof(c->lookup_socket), "%s",
+	    CONF_DEFAULT_LOOKUP);
+	c->max_clients = 1024;
+	c->max_clients_per_user = 256;
 }
 
 int
@@ -402,6 +412,11 @@ add_addr(struct parse *p, unsigned line, const struct key *k, const char *v,
 		errs_add(p->e, line, "upstream: %s is not a usable address", v);
 		return -1;
 	}
+	if (k->type == K_LISTEN && p->none_listen != 0) {
+		errs_add(p->e, line, "listen: an address after 'listen none' "
+		    "on line %u", p->none_listen);
+		return -1;
+	}
 	if (p->seen[k - keys] == 0)
 		*n = 0;
 	for (i = 0; i < *n; i++) {
@@ -422,6 +437,28 @@ add_addr(struct parse *p, unsigned line, const struct key *k, const char *v,
 	return 0;
 }
 
+/*
+ * "listen none" and "lookup-socket none" turn a lookup transport off. A
+ * "none" among listen addresses is a contradiction, so it must stand
+ * alone.
+ */
+static int
+set_none(struct parse *p, unsigned line, const struct key *k)
+{
+	if (k->type == K_LISTEN) {
+		if (p->seen[k - keys] != 0) {
+			errs_add(p->e, line, "listen: 'none' cannot follow "
+			    "the addresses on line %u", p->seen[k - keys]);
+			return -1;
+		}
+		p->c->nlisten = 0;
+		p->none_listen = line;
+		return 0;
+	}
+	p->c->lookup_socket[0] = '\0';
+	return 0;
+}
+
 static int
 set_value(struct parse *p, unsigned line, const struct key *k, char **w,
     int nw)
@@ -430,6 +467,10 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 
 	if (k->type == K_LISTEN && nw == 3 && strcmp(w[2], "public") == 0)
 		return add_addr(p, line, k, w[1], 1);
+	if (nw == 2 && strcmp(w[1], "none") == 0 &&
+	    (k->type == K_LISTEN ||
+		k->off == offsetof(struct conf, lookup_socket)))
+		return set_none(p, line, k);
 	if (nw > 2) {
 		errs_add(p->e, line, "%s: unexpected '%s' after the value",
 		    k->name, w[2]);
@@ -587,6 +628,12 @@ parse_finish(struct parse *p)
 	unsigned lmin = p->seen[key_index("cache-min-ttl")];
 	unsigned lmax = p->seen[key_index("cache-max-ttl")];
 
+	unsigned lper = p->seen[key_index("max-clients-per-user")];
+
+	if (p->c->max_clients_per_user > p->c->max_clients)
+		errs_add(p->e, lper ? lper : p->seen[key_index("max-clients")],
+		    "max-clients-per-user (%u) is greater than max-clients "
+		    "(%u)", p->c->max_clients_per_user, p->c->max_clients);
 	if (p->c->cache_min_ttl_s > p->c->cache_max_ttl_s)
 		errs_add(p->e, lmin > lmax ? lmin : lmax,
 		    "cache-min-ttl (%us) is greater than cache-max-ttl (%us)",

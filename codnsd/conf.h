@@ -9,7 +9,7 @@
 
 #define CONF_LISTEN_MAX 8
 #define CONF_UPSTREAM_MAX 8
-#define CONF_PEERS_MAX 256
+#define CONF_PEERS_MAX 4096 /* peers file lines; = PEERS_MAX */
 #define CONF_ERR_MAX 512
 
 #ifndef SYSCONFDIR
@@ -21,6 +21,7 @@
 #define CONF_DEFAULT_FILE SYSCONFDIR "/codns/codnsd.conf"
 #define CONF_DEFAULT_PEERS SYSCONFDIR "/codns/peers"
 #define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
+#define CONF_DEFAULT_LOOKUP RUNSTATEDIR "/codnsd/lookup.sock"
 #define CONF_DEFAULT_PORT 7053
 #define CONF_DEFAULT_RESOLV "/etc/resolv.conf"
 
@@ -52,6 +53,10 @@ struct conf {
 	uint32_t cache_max_ttl_s;
 	uint32_t negative_ttl_s;
 	char control_socket[PATH_MAX];
+	char lookup_socket[PATH_MAX]; /* "" for "none" */
+	uint32_t max_clients;          /* lookup connections, all clients */
+	uint32_t max_clients_per_user; /* per uid (UNIX), per address (TCP) */
+	char control_group[64];        /* "" when unset */
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
 	int shared_cache;       /* publish answers for nss_codns (shm.c) */

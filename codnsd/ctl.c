@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "report.h"
 #include "stats.h"
 #include "upstream.h"
+#include "usock.h"
 
 #define CTL_WORDS_MAX 8
 #define CTL_TOP_DEFAULT 20
@@ -39,6 +41,7 @@ struct ctl_client {
 	struct ctl *ctl;
 	int fd;
 	uid_t uid;
+	gid_t gid;
 	int have_cred;
 	ev_io rio;
 	ev_io wio;
@@ -52,11 +55,8 @@ struct ctl_client {
 
 struct ctl {
 	struct codnsd *d;
-	int fd;
+	struct usock sock;
 	ev_io io;
-	dev_t dev;
-	ino_t ino;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	LIST_HEAD(, ctl_client) clients;
 	size_t nclients;
 };
@@ -130,6 +130,46 @@ status_upstreams(struct report *r, const struct upstream_health *uh,
 	report_close(r);
 }
 
+/* The neighbour set against our nameserver set (issue 15): peers behind
+ * the same nameserver fail with it. */
+static void
+status_membership(struct report *r, const struct codnsd *d)
+{
+	struct peernet_nbr nb;
+	char nsid[17];
+	int all_shared;
+
+	peernet_neighbours(d->peernet, &nb);
+	all_shared = nb.neighbours > 0 && nb.shared == nb.neighbours;
+	snprintf(nsid, sizeof(nsid), "%016llx",
+	    (unsigned long long)nb.self_nsid);
+	report_open(r, "membership");
+	report_text(r, "%-14s ", "neighbours");
+	report_str(r, "mode", NULL, nb.mode);
+	report_str(r, "ns_set_id", NULL, nsid);
+	report_uint(r, "neighbours", "%llu", nb.neighbours);
+	report_text(r, " (%s), ", nb.mode);
+	report_uint(r, "neighbours_sharing_ns_set",
+	    "%llu on our nameserver set", nb.shared);
+	report_text(r, " %08llx", (unsigned long long)(nb.self_nsid >> 32));
+	report_bool(r, "all_neighbours_share_ns_set", all_shared,
+	    !all_shared ? "\n" : nb.other_sets == 0 ?
+	    ": all share ours, no live peer has another\n" :
+	    ": all share ours\n");
+	report_uint(r, "live_peers_other_ns_set", NULL, nb.other_sets);
+	report_text(r, "%-14s ", "heartbeats");
+	report_uint(r, "tracked", "%llu tracked, ", nb.tracked);
+	report_uint(r, "swept", "%llu swept", nb.swept);
+	report_real(r, "sweep_period_s", "%.1f", " every %.0f s\n",
+	    nb.sweep_period_ms / 1000.0);
+	if (nb.full_after_s < 0)
+		report_null(r, "full_set_after_s", NULL);
+	else
+		report_real(r, "full_set_after_s", "%.3f", NULL,
+		    nb.full_after_s);
+	report_close(r);
+}
+
 static void
 status_race(struct report *r, const struct codnsd *d)
 {
@@ -163,6 +203,7 @@ status_race(struct report *r, const struct codnsd *d)
 	report_uint(r, "peer", ", peer %llu\n", p32);
 	report_close(r);
 	report_close(r);
+	status_membership(r, d);
 }
 
 static void
@@ -211,8 +252,10 @@ status_render(struct ctl *ctl, struct stats_buf *b, int json)
 /* --- peers --- */
 
 static void
-peer_row(struct report *r, const struct peernet_row *p)
+peer_row(struct report *r, const struct peernet_row *p, uint64_t self_nsid)
 {
+	char nsid[17];
+
 	report_open(r, NULL);
 	report_str(r, "address", "%-28s", p->addr);
 	report_str(r, "state", " %-10s", p->state ? p->state : "?");
@@ -220,6 +263,20 @@ peer_row(struct report *r, const struct peernet_row *p)
 	report_uint(r, "ns_ms", " %6llu ms", p->ns_ms);
 	report_uint(r, "ns_fail_permille", NULL, p->ns_fail_permille);
 	report_text(r, " %6.1f %% ", p->ns_fail_permille / 10.0);
+	snprintf(nsid, sizeof(nsid), "%016llx",
+	    (unsigned long long)p->ns_set_id);
+	report_str(r, "ns_set_id", NULL, nsid);
+	report_bool(r, "ns_set_shared",
+	    p->ns_set_id != 0 && p->ns_set_id == self_nsid, NULL);
+	report_bool(r, "tracked", p->tracked, NULL);
+	report_uint(r, "query_misses", NULL, p->query_misses);
+	/* The first 8 hex digits name the set; '=' marks ours. */
+	if (p->ns_set_id == 0)
+		report_text(r, "%-9s ", "-");
+	else
+		report_text(r, "%08llx%c ",
+		    (unsigned long long)(p->ns_set_id >> 32),
+		    p->ns_set_id == self_nsid ? '=' : ' ');
 	if (p->last_heartbeat_ago_s < 0)
 		report_null(r, "last_heartbeat_ago_s", "     never");
 	else
@@ -257,13 +314,14 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 	}
 	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
 	report_bool(&r, "configured", 1, NULL);
-	report_text(&r, "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
-	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "HEARTBEAT",
-	    "SENT", "WON", "FAILED", "RANK");
+	report_text(&r, "%-28s %-10s %9s %9s %8s %-9s %10s %8s %8s %8s %5s\n",
+	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "NS-SET",
+	    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
 	report_open_list(&r, "peers");
 	for (i = 0; i < n; i++) {
 		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
-		peer_row(&r, &rows[i]);
+		peer_row(&r, &rows[i],
+		    upstream_health(ctl->d->upstream)->nsset_id);
 	}
 	report_close_list(&r);
 	report_close(&r);
@@ -363,6 +421,42 @@ ctl_privileged(const struct ctl_client *c)
 	return c->have_cred && (c->uid == 0 || c->uid == c->ctl->d->uid);
 }
 
+/*
+ * May this client see the names other users looked up (`top`)? Root, the
+ * daemon's uid, and members of control-group: the client's primary gid
+ * (SO_PEERCRED) or its user in the group's member list. The group is
+ * looked up at each request, a rare one, so that /etc/group edits apply
+ * without a reload.
+ */
+static int
+ctl_may_see_names(const struct ctl_client *c)
+{
+	const char *name = c->ctl->d->conf.control_group;
+	struct group *gr;
+	struct passwd *pw;
+	char **m;
+
+	if (ctl_privileged(c))
+		return 1;
+	if (!c->have_cred || name[0] == '\0' || (gr = getgrnam(name)) == NULL)
+		return 0;
+	if (c->gid == gr->gr_gid)
+		return 1;
+	for (m = gr->gr_mem; m != NULL && *m != NULL; m++)
+		if ((pw = getpwnam(*m)) != NULL && pw->pw_uid == c->uid)
+			return 1;
+	return 0;
+}
+
+static int
+ctl_refuse(const struct ctl_client *c, const char *cmd, char *err)
+{
+	log_info("control: %s refused to uid %ld", cmd,
+	    c->have_cred ? (long)c->uid : -1L);
+	snprintf(err, CTL_ERR_MAX, "permission denied");
+	return -1;
+}
+
 static int
 cmd_flush(struct ctl_client *c, const struct ctl_req *r,
     struct stats_buf *b, char *err)
@@ -449,17 +543,16 @@ ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
 	struct ctl *ctl = c->ctl;
 
 	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "reload") == 0) {
-		if (!ctl_privileged(c)) {
-			log_info("control: %s refused to uid %ld", cmd,
-			    c->have_cred ? (long)c->uid : -1L);
-			snprintf(err, CTL_ERR_MAX, "permission denied");
-			return -1;
-		}
+		if (!ctl_privileged(c))
+			return ctl_refuse(c, cmd, err);
 		return cmd[0] == 'f' ? cmd_flush(c, r, b, err) :
 				       cmd_reload(c, r, b, err);
 	}
-	if (strcmp(cmd, "top") == 0)
+	if (strcmp(cmd, "top") == 0) {
+		if (!ctl_may_see_names(c))
+			return ctl_refuse(c, cmd, err);
 		return cmd_top(c, r, b, err);
+	}
 	if (r->argc != 1) {
 		snprintf(err, CTL_ERR_MAX, "%s takes no arguments", cmd);
 		return -1;
@@ -629,6 +722,34 @@ ctl_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	ctl_client_free(c);
 }
 
+/*
+ * A new client gets a slot unless its uid already holds
+ * CTL_CLIENTS_PER_UID, and the last CTL_CLIENTS_RESERVE slots go only to
+ * uids that hold at most one (the one a client just closed and the loop
+ * has not reaped): one local user sending half lines cannot lock the
+ * operator out (each line also has a deadline, CTL_READ_SEC, that bytes
+ * do not extend). Root and the daemon's uid, who could stop the daemon
+ * anyway, have no cap but the table's size.
+ */
+static int
+ctl_admit(const struct ctl *ctl, uid_t uid)
+{
+	const struct ctl_client *c;
+	size_t same = 0;
+
+	if (ctl->nclients >= CTL_CLIENTS_MAX)
+		return 0;
+	if (uid == 0 || uid == ctl->d->uid)
+		return 1;
+	LIST_FOREACH(c, &ctl->clients, entry)
+		if (c->have_cred && c->uid == uid)
+			same++;
+	if (same >= CTL_CLIENTS_PER_UID)
+		return 0;
+	return ctl->nclients < CTL_CLIENTS_MAX - CTL_CLIENTS_RESERVE ||
+	    same < 2;
+}
+
 static void
 ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -639,14 +760,16 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	socklen_t len = sizeof(cred);
 	int fd;
 
-	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(ctl->sock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
 		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("control accept");
 		return;
 	}
-	if (ctl->nclients >= CTL_CLIENTS_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		cred.uid = (uid_t)-1;
+	if (!ctl_admit(ctl, cred.uid) || (c = calloc(1, sizeof(*c))) == NULL) {
+		stats_count(ctl->d->stats, STATS_CTL_REFUSED);
 		(void)send(fd, busy, sizeof(busy) - 1,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
@@ -654,8 +777,9 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	c->ctl = ctl;
 	c->fd = fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+	if (cred.uid != (uid_t)-1) {
 		c->uid = cred.uid;
+		c->gid = cred.gid;
 		c->have_cred = 1;
 	}
 	ev_io_init(&c->rio, ctl_read_cb, fd, EV_READ);
@@ -668,110 +792,6 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_timer_start(loop, &c->timer);
 }
 
-/* --- socket set-up --- */
-
-/* The socket's directory: create it if missing, mode 0755, owned by the
- * user the daemon will run as, so that it can remove the socket when it
- * shuts down after dropping privileges. */
-static int
-ctl_mkdir(const char *path, const char *user)
-{
-	char dir[PATH_MAX];
-	struct passwd *pw;
-	char *slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -1;
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1) {
-		if (errno == EEXIST)
-			return 0;
-		log_warn("control socket directory %s", dir);
-		return -1;
-	}
-	if (chmod(dir, 0755) == -1)
-		log_warn("chmod %s", dir);
-	if (user[0] != '\0' && (pw = getpwnam(user)) != NULL &&
-	    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
-		log_warn("chown %s", dir);
-	return 0;
-}
-
-/* A socket file left by a daemon that died is removed; one that still
- * answers belongs to a running daemon, and anything else is not ours. */
-static int
-ctl_clear_stale(const struct sockaddr_un *sun)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(sun->sun_path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("%s exists and is not a socket", sun->sun_path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	close(fd);
-	if (rc == 0) {
-		log_warnx("another codnsd is serving %s", sun->sun_path);
-		return -1;
-	}
-	if (unlink(sun->sun_path) == -1) {
-		log_warn("unlink %s", sun->sun_path);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-ctl_bind(struct ctl *ctl, const struct conf *conf)
-{
-	struct sockaddr_un sun;
-	struct passwd *pw;
-	struct stat st;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		conf->control_socket) >= (int)sizeof(sun.sun_path)) {
-		log_warnx("control socket path too long: %s",
-		    conf->control_socket);
-		return -1;
-	}
-	if (ctl_mkdir(sun.sun_path, conf->user) == -1 ||
-	    ctl_clear_stale(&sun) == -1)
-		return -1;
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (ctl->fd == -1 ||
-	    bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("control socket %s", sun.sun_path);
-		return -1;
-	}
-	memcpy(ctl->path, sun.sun_path, sizeof(ctl->path));
-	/* Anyone may connect: flush and reload check SO_PEERCRED. */
-	if (chmod(ctl->path, CTL_SOCKET_MODE) == -1 ||
-	    lstat(ctl->path, &st) == -1) {
-		log_warn("control socket %s", ctl->path);
-		return -1;
-	}
-	if (conf->user[0] != '\0' && (pw = getpwnam(conf->user)) != NULL &&
-	    chown(ctl->path, pw->pw_uid, pw->pw_gid) == -1)
-		log_warn("chown %s", ctl->path);
-	ctl->dev = st.st_dev;
-	ctl->ino = st.st_ino;
-	if (listen(ctl->fd, 128) == -1) {
-		log_warn("listen %s", ctl->path);
-		return -1;
-	}
-	return 0;
-}
-
 struct ctl *
 ctl_new(struct codnsd *d)
 {
@@ -780,12 +800,14 @@ ctl_new(struct codnsd *d)
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
 		return NULL;
 	ctl->d = d;
-	ctl->fd = -1;
-	if (ctl_bind(ctl, &d->conf) == -1) {
+	/* Anyone may connect: the commands that need more check
+	 * SO_PEERCRED. */
+	if (usock_listen(&ctl->sock, d->conf.control_socket, d->conf.user,
+		CTL_SOCKET_MODE, "control") == -1) {
 		ctl_free(ctl);
 		return NULL;
 	}
-	ev_io_init(&ctl->io, ctl_accept_cb, ctl->fd, EV_READ);
+	ev_io_init(&ctl->io, ctl_accept_cb, ctl->sock.fd, EV_READ);
 	ctl->io.data = ctl;
 	ev_io_start(d->loop, &ctl->io);
 	return ctl;
@@ -794,21 +816,12 @@ ctl_new(struct codnsd *d)
 void
 ctl_free(struct ctl *ctl)
 {
-	struct stat st;
-
 	if (ctl == NULL)
 		return;
 	while (!LIST_EMPTY(&ctl->clients))
 		ctl_client_free(LIST_FIRST(&ctl->clients));
-	if (ctl->fd != -1) {
-		ev_io_stop(ctl->d->loop, &ctl->io);
-		close(ctl->fd);
-	}
-	/* Only our own socket: a second daemon may have replaced it. */
-	if (ctl->path[0] != '\0' && lstat(ctl->path, &st) == 0 &&
-	    st.st_dev == ctl->dev && st.st_ino == ctl->ino &&
-	    unlink(ctl->path) == -1)
-		log_warn("unlink %s", ctl->path);
+	ev_io_stop(ctl->d->loop, &ctl->io);
+	usock_close(&ctl->sock);
 	free(ctl);
 }
 

@@ -8,6 +8,8 @@ struct codnsd;
 struct ctl;
 
 #define CTL_CLIENTS_MAX 64
+#define CTL_CLIENTS_PER_UID 8  /* connections one uid may hold */
+#define CTL_CLIENTS_RESERVE 8  /* for root, the daemon and new uids */
 #define CTL_LINE_MAX 1024     /* request line, newline included */
 #define CTL_READ_SEC 5.0      /* to send the whole request line */
 #define CTL_WRITE_SEC 30.0    /* to read the whole reply */

@@ -1,4 +1,4 @@
-/* codnsd/listen.c: the TCP lookup listener for clients on the node. */
+/* codnsd/listen.c: the lookup listeners (UNIX socket and TCP) for clients. */
 #include "listen.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -17,6 +18,7 @@
 #include "lookup.h"
 #include "proto.h"
 #include "stats.h"
+#include "usock.h"
 
 #define LISTEN_IN_MAX (2 * (PROTO_HDR_LEN + PROTO_FRAME_MAX))
 #define LISTEN_OUT_HIGH (64 * 1024) /* stop reading above this backlog */
@@ -25,6 +27,16 @@ struct listen_sock {
 	struct listen *ls;
 	ev_io io;
 	int fd;
+	int is_unix;
+};
+
+/* Who holds a connection, for the per-user cap: the uid on the UNIX
+ * socket (SO_PEERCRED), the source address on TCP. */
+struct listen_who {
+	int is_unix;
+	uid_t uid;
+	int family;
+	uint8_t addr[16];
 };
 
 struct listen_pending {
@@ -40,6 +52,9 @@ struct listen_conn {
 	ev_io rio;
 	ev_io wio;
 	ev_timer idle;
+	ev_timer frame; /* runs while a frame is incomplete */
+	struct listen_who who;
+	int progress; /* the client read some output since the last idle tick */
 	uint8_t in[LISTEN_IN_MAX];
 	size_t inlen;
 	uint8_t *out;
@@ -52,9 +67,10 @@ struct listen_conn {
 
 struct listen {
 	struct codnsd *d;
-	struct listen_sock socks[CONF_LISTEN_MAX];
+	struct listen_sock socks[CONF_LISTEN_MAX + 1];
 	size_t nsocks;
 	LIST_HEAD(, listen_conn) conns;
+	struct usock usock; /* the lookup-socket; fd -1 when none */
 	size_t nconns;
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 };
@@ -77,6 +93,7 @@ listen_conn_free(struct listen_conn *c)
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->idle);
+	ev_timer_stop(loop, &c->frame);
 	close(c->fd);
 	LIST_REMOVE(c, entry);
 	ls->nconns--;
@@ -166,28 +183,71 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 	return 0;
 }
 
+/*
+ * Stop reading and close once what is owed is sent: the answers to the
+ * requests before a bad frame, or before a frame that missed its
+ * deadline, still go out. -1 when the connection was freed here (only
+ * from loop callbacks, never from listen_answer_cb).
+ */
+static int
+listen_close_soon(struct listen_conn *c)
+{
+	c->closing = 1;
+	c->inlen = 0;
+	ev_timer_stop(c->ls->d->loop, &c->frame);
+	if (c->npending == 0 && c->outlen == c->outoff) {
+		listen_conn_free(c);
+		return -1;
+	}
+	listen_conn_update(c);
+	return 0;
+}
+
+/*
+ * A frame must be whole within LISTEN_FRAME_SEC of its first byte: the
+ * deadline starts when a frame starts and bytes that trickle in do not
+ * extend it, so a client cannot hold a slot by dribbling.
+ */
+static void
+listen_frame_deadline(struct listen_conn *c, int consumed)
+{
+	struct ev_loop *loop = c->ls->d->loop;
+
+	if (c->inlen == 0) {
+		ev_timer_stop(loop, &c->frame);
+		return;
+	}
+	if (consumed || !ev_is_active(&c->frame)) {
+		ev_timer_stop(loop, &c->frame);
+		ev_timer_set(&c->frame, LISTEN_FRAME_SEC, 0.);
+		ev_timer_start(loop, &c->frame);
+	}
+}
+
 /* Start the lookups of every whole frame received, up to the pipeline
- * cap. -1 when the connection was closed for a bad frame. */
+ * cap. -1 when the connection was freed. */
 static int
 listen_process(struct listen_conn *c)
 {
 	size_t framelen, off = 0;
 	int r;
 
-	while (c->npending < LISTEN_PIPELINE_MAX &&
+	while (!c->closing && c->npending < LISTEN_PIPELINE_MAX &&
 	    (r = proto_frame_peek(c->in + off, c->inlen - off, &framelen)) !=
 		0) {
 		if (r == -1 || listen_request(c, c->in + off + PROTO_HDR_LEN,
 				   framelen - PROTO_HDR_LEN) == -1) {
 			stats_count(c->ls->d->stats, STATS_CLIENTS_BAD_FRAME);
 			log_debug("client sent a bad frame, closing");
-			listen_conn_free(c);
-			return -1;
+			return listen_close_soon(c);
 		}
 		off += framelen;
 	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
+	if (off > 0) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= off;
+	}
+	listen_frame_deadline(c, off > 0);
 	return 0;
 }
 
@@ -223,15 +283,19 @@ listen_send(struct listen_conn *c)
 {
 	ssize_t n;
 
-	n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
-		return -1;
-	if (n > 0)
-		c->outoff += (size_t)n;
+	if (c->outlen > c->outoff) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0) {
+			c->outoff += (size_t)n;
+			c->progress = 1;
+		}
+	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
-		if (c->closing)
+		if (c->closing && c->npending == 0)
 			return -1;
 	}
 	return 0;
@@ -256,8 +320,10 @@ listen_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct listen_conn *c = t->data;
 
-	/* Pending lookups end by lookup-timeout; only silence is idle. */
-	if (c->npending > 0 || c->outlen > c->outoff) {
+	/* Pending lookups end by lookup-timeout, and a client reading its
+	 * answers is busy; only silence, or answers nobody reads, is idle. */
+	if (c->npending > 0 || (c->outlen > c->outoff && c->progress)) {
+		c->progress = 0;
 		ev_timer_again(loop, t);
 		return;
 	}
@@ -265,24 +331,113 @@ listen_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	listen_conn_free(c);
 }
 
+static void
+listen_frame_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct listen_conn *c = t->data;
+	size_t framelen;
+
+	/* Whole frames waiting behind the pipeline cap are not slow. */
+	if (proto_frame_peek(c->in, c->inlen, &framelen) != 0) {
+		ev_timer_set(t, LISTEN_FRAME_SEC, 0.);
+		ev_timer_start(loop, t);
+		return;
+	}
+	stats_count(c->ls->d->stats, STATS_CLIENTS_SLOW);
+	log_debug("client frame not whole within %.0f s, closing",
+	    LISTEN_FRAME_SEC);
+	(void)listen_close_soon(c);
+}
+
 /* Read while there is room for more requests and the backlog is small;
- * write while there is something queued. */
+ * write while there is something queued, or to finish a closing
+ * connection once nothing is owed. */
 static void
 listen_conn_update(struct listen_conn *c)
 {
 	struct ev_loop *loop = c->ls->d->loop;
 	int want_read = !c->closing && c->npending < LISTEN_PIPELINE_MAX &&
 	    c->inlen < sizeof(c->in) && c->outlen - c->outoff < LISTEN_OUT_HIGH;
+	int want_write = c->outlen > c->outoff ||
+	    (c->closing && c->npending == 0);
 
 	if (want_read && !ev_is_active(&c->rio))
 		ev_io_start(loop, &c->rio);
 	else if (!want_read && ev_is_active(&c->rio))
 		ev_io_stop(loop, &c->rio);
-	if (c->outlen > c->outoff && !ev_is_active(&c->wio))
+	if (want_write && !ev_is_active(&c->wio))
 		ev_io_start(loop, &c->wio);
-	else if (c->outlen == c->outoff && ev_is_active(&c->wio))
+	else if (!want_write && ev_is_active(&c->wio))
 		ev_io_stop(loop, &c->wio);
 	ev_timer_again(loop, &c->idle);
+}
+
+/* Who is connecting on fd; -1 when the kernel cannot say. */
+static int
+listen_who(int fd, int is_unix, struct listen_who *who)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	memset(who, 0, sizeof(*who));
+	who->is_unix = is_unix;
+	if (is_unix) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
+			return -1;
+		who->uid = cred.uid;
+		return 0;
+	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	who->family = ss.ss_family;
+	if (ss.ss_family == AF_INET)
+		memcpy(who->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	else if (ss.ss_family == AF_INET6)
+		memcpy(who->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    16);
+	return 0;
+}
+
+static int
+listen_who_eq(const struct listen_who *a, const struct listen_who *b)
+{
+	if (a->is_unix != b->is_unix)
+		return 0;
+	if (a->is_unix)
+		return a->uid == b->uid;
+	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/*
+ * Admission: nobody holds more than max-clients-per-user connections (a
+ * uid on the UNIX socket, a source address on TCP), and the last
+ * max-clients / LISTEN_RESERVE_DIV slots go only to whoever holds fewer
+ * than LISTEN_RESERVE_PER_USER, so that local users cannot take every
+ * lookup slot from the others (issue 8). That is "no connection yet" give
+ * or take the one a client just closed and the loop has not reaped. Root, whose processes are many and who could stop codnsd
+ * anyway, is bound only by max-clients. A linear count: at most
+ * max-clients entries, walked once per accept.
+ */
+static int
+listen_admit(const struct listen *ls, const struct listen_who *who)
+{
+	const struct conf *conf = &ls->d->conf;
+	const struct listen_conn *c;
+	size_t same = 0, reserve = conf->max_clients / LISTEN_RESERVE_DIV;
+
+	if (ls->nconns >= conf->max_clients)
+		return 0;
+	if (who->is_unix && who->uid == 0)
+		return 1;
+	LIST_FOREACH(c, &ls->conns, entry)
+		if (listen_who_eq(&c->who, who))
+			same++;
+	if (same >= conf->max_clients_per_user)
+		return 0;
+	return ls->nconns + reserve < conf->max_clients ||
+	    same < LISTEN_RESERVE_PER_USER;
 }
 
 static void
@@ -291,6 +446,7 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct listen_sock *s = w->data;
 	struct listen *ls = s->ls;
 	struct listen_conn *c;
+	struct listen_who who;
 	int fd, one = 1;
 
 	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -300,16 +456,18 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_warn("accept");
 		return;
 	}
-	if (ls->nconns >= LISTEN_CLIENTS_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if (listen_who(fd, s->is_unix, &who) == -1 ||
+	    !listen_admit(ls, &who) || (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(ls->d->stats, STATS_CLIENTS_REFUSED);
 		close(fd);
 		return;
 	}
 	stats_count(ls->d->stats, STATS_CLIENTS_ACCEPTED);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!s->is_unix)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ls = ls;
 	c->fd = fd;
+	c->who = who;
 	ev_io_init(&c->rio, listen_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, listen_write_cb, fd, EV_WRITE);
 	ev_init(&c->idle, listen_idle_cb);
@@ -317,6 +475,8 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->rio.data = c->wio.data = c->idle.data = c;
 	LIST_INIT(&c->pending);
 	LIST_INSERT_HEAD(&ls->conns, c, entry);
+	ev_init(&c->frame, listen_frame_cb);
+	c->rio.data = c->wio.data = c->idle.data = c->frame.data = c;
 	ls->nconns++;
 	listen_conn_update(c);
 }
@@ -344,32 +504,51 @@ listen_bind(const struct conf_addr *a)
 	return fd;
 }
 
+static void
+listen_add_sock(struct listen *ls, int fd, int is_unix)
+{
+	struct listen_sock *s = &ls->socks[ls->nsocks++];
+
+	s->ls = ls;
+	s->fd = fd;
+	s->is_unix = is_unix;
+	ev_io_init(&s->io, listen_accept_cb, s->fd, EV_READ);
+	s->io.data = s;
+	ev_io_start(ls->d->loop, &s->io);
+}
+
 struct listen *
 listen_new(struct codnsd *d)
 {
 	struct listen *ls;
-	struct listen_sock *s;
 	char a[ADDR_STRLEN];
 	size_t i, off = 0;
+	int fd;
 
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return NULL;
 	ls->d = d;
 	LIST_INIT(&ls->conns);
+	ls->usock.fd = -1;
+	/* Everyone may look up: the socket is 0666 in a directory only
+	 * codnsd may write, which is what the NSS module trusts. */
+	if (d->conf.lookup_socket[0] != '\0') {
+		if (usock_listen(&ls->usock, d->conf.lookup_socket,
+			d->conf.user, 0666, "lookup") == -1) {
+			listen_free(ls);
+			return NULL;
+		}
+		listen_add_sock(ls, ls->usock.fd, 1);
+	}
 	for (i = 0; i < d->conf.nlisten; i++) {
 		addr_format((const struct sockaddr *)&d->conf.listen[i].ss, a,
 		    sizeof(a));
-		s = &ls->socks[ls->nsocks];
-		if ((s->fd = listen_bind(&d->conf.listen[i])) == -1) {
+		if ((fd = listen_bind(&d->conf.listen[i])) == -1) {
 			log_warn("listen %s", a);
 			listen_free(ls);
 			return NULL;
 		}
-		s->ls = ls;
-		ev_io_init(&s->io, listen_accept_cb, s->fd, EV_READ);
-		s->io.data = s;
-		ev_io_start(d->loop, &s->io);
-		ls->nsocks++;
+		listen_add_sock(ls, fd, 0);
 		off += (size_t)snprintf(ls->addrs + off, sizeof(ls->addrs) - off,
 		    "%s%s", off ? "," : "", a);
 	}
@@ -399,8 +578,10 @@ listen_free(struct listen *ls)
 		listen_conn_free(LIST_FIRST(&ls->conns));
 	for (i = 0; i < ls->nsocks; i++) {
 		ev_io_stop(ls->d->loop, &ls->socks[i].io);
-		close(ls->socks[i].fd);
+		if (ls->socks[i].fd != ls->usock.fd)
+			close(ls->socks[i].fd);
 	}
+	usock_close(&ls->usock); /* closes its fd, unlinks the file */
 	free(ls);
 }
 
@@ -414,4 +595,10 @@ const char *
 listen_addresses(const struct listen *ls)
 {
 	return ls->addrs;
+}
+
+const char *
+listen_socket_path(const struct listen *ls)
+{
+	return ls->usock.path;
 }

@@ -87,8 +87,12 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_PEER_UNEXPECTED] = "peer_unexpected_answers",
 	[STATS_HEARTBEATS_SENT] = "heartbeats_sent",
 	[STATS_HEARTBEATS_ACKED] = "heartbeats_acked",
+	[STATS_HEARTBEATS_RECEIVED] = "heartbeats_received",
+	[STATS_PEER_QUERIES_ABANDONED] = "peer_queries_abandoned",
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
 	[STATS_LOOKUPS_SHARED] = "lookups_shared",
+	[STATS_CLIENTS_SLOW] = "clients_slow_closed",
+	[STATS_CTL_REFUSED] = "control_clients_refused",
 };
 
 static const char *const qtype_names[STATS_NQTYPES] = { "A", "AAAA", "ANY",

@@ -6,7 +6,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +18,11 @@
 #include "codns.h"
 #include "proto.h"
 #include "shmtab.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#define CLIENT_DEFAULT_SOCKET RUNSTATEDIR "/codnsd/lookup.sock"
 
 struct codns_client {
 	int fd;
@@ -81,35 +90,120 @@ client_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t dl)
 	return 0;
 }
 
+/*
+ * The trust rule for a UNIX socket (nss_codns.8): the server is root or
+ * the owner of the socket's directory, and that directory is writable by
+ * nobody else, so no other user can have put a socket there. A loopback
+ * TCP port has no such owner: anyone may bind it while codnsd is down.
+ */
+static int
+client_trust(int fd, const char *path)
+{
+	char dir[PATH_MAX];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    stat(dir, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (cred.uid != 0 && cred.uid != st.st_uid)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+client_open_unix(struct codns_client *c, const char *path)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1)
+		return -1;
+	/* A full backlog says EAGAIN at once: a daemon that busy or hung
+	 * is unavailable, not worth waiting for. */
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return -1;
+	return client_trust(c->fd, path);
+}
+
+static int
+client_open_tcp(struct codns_client *c, const char *address)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int one = 1;
+
+	if (addr_parse(address, 7053, &ss, &sslen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (c->fd == -1)
+		return -1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return client_connect(c->fd, (struct sockaddr *)&ss, sslen,
+	    client_now_ms() + c->timeout_ms);
+}
+
+const char *
+codns_client_default(void)
+{
+	const char *s;
+
+	if ((s = secure_getenv(CODNS_ADDRESS_ENV)) != NULL && *s != '\0')
+		return s;
+	if ((s = secure_getenv(CODNS_SOCKET_ENV)) != NULL && *s != '\0')
+		return s;
+	return CLIENT_DEFAULT_SOCKET;
+}
+
 int
 codns_client_open(struct codns_client **out, const char *address,
     int timeout_ms)
 {
 	struct codns_client *c;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	int one = 1, saved;
+	int saved, rc;
 
 	*out = NULL;
 	if (address == NULL)
-		address = secure_getenv(CODNS_ADDRESS_ENV);
-	if (address == NULL || *address == '\0')
-		address = CODNS_DEFAULT_ADDRESS;
-	if (timeout_ms <= 0 || addr_parse(address, 7053, &ss, &sslen) == -1) {
+		address = codns_client_default();
+	if (timeout_ms <= 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
+	c->fd = -1;
 	c->timeout_ms = timeout_ms;
 	c->next_id = 1;
-	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (c->fd == -1)
-		goto fail;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (client_connect(c->fd, (struct sockaddr *)&ss, sslen,
-		client_now_ms() + timeout_ms) == -1)
+	if (address[0] == '/')
+		rc = client_open_unix(c, address);
+	else
+		rc = client_open_tcp(c, address);
+	if (rc == -1)
 		goto fail;
 	*out = c;
 	return 0;

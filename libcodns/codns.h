@@ -9,8 +9,9 @@
 extern "C" {
 #endif
 
-#define CODNS_DEFAULT_ADDRESS "127.0.0.1:7053"
+#define CODNS_DEFAULT_ADDRESS "127.0.0.1:7053" /* codnsd's TCP listener */
 #define CODNS_ADDRESS_ENV "CODNS_LOOKUP_ADDRESS"
+#define CODNS_SOCKET_ENV "CODNS_LOOKUP_SOCKET"
 
 /* Status of an answer, as sent by codnsd. */
 enum codns_status {
@@ -40,15 +41,32 @@ struct codns_client;
 struct codns_result;
 
 /*
- * Connect to codnsd at address ("IPv4:PORT" or "[IPv6]:PORT"). NULL means
- * $CODNS_LOOKUP_ADDRESS (read with secure_getenv) or CODNS_DEFAULT_ADDRESS.
+ * Connect to codnsd at address: the path of its UNIX lookup socket
+ * (anything starting with '/'), or a TCP listener ("IPv4:PORT" or
+ * "[IPv6]:PORT"). NULL means codns_client_default().
+ *
+ * A UNIX socket is trusted only if its server (SO_PEERCRED) is root or
+ * the owner of the socket's directory, and that directory is writable by
+ * no one else; otherwise the connection is closed and errno is EPERM. A
+ * TCP listener cannot be checked: any local user may bind a loopback
+ * port while codnsd is down, so use one only where that does not matter.
+ *
  * timeout_ms bounds the connect and every later exchange. Returns 0, or -1
- * with errno set (ECONNREFUSED, ETIMEDOUT, EINVAL, ENOMEM...).
- * The caller owns *out and frees it with codns_client_close().
+ * with errno set (ENOENT, ECONNREFUSED, EAGAIN, ETIMEDOUT, EPERM, EINVAL,
+ * ENOMEM...). The caller owns *out and frees it with codns_client_close().
  */
 int codns_client_open(struct codns_client **out, const char *address,
     int timeout_ms);
 void codns_client_close(struct codns_client *);
+
+/*
+ * Where codns_client_open(..., NULL, ...) connects: $CODNS_LOOKUP_ADDRESS
+ * when set (TCP), else $CODNS_LOOKUP_SOCKET, else codnsd's default
+ * lookup socket ($runstatedir/codnsd/lookup.sock, fixed at build time).
+ * Both variables are read with secure_getenv(), so set-uid programs
+ * always use the default socket. The string is not to be freed.
+ */
+const char *codns_client_default(void);
 
 /*
  * Resolve name for family (enum codns_family), or an address (4 or 16

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "codns.h"
 #include "nss_shm.h"
@@ -19,11 +20,11 @@
 
 /*
  * A call first looks in codnsd's shared answer table (nss_shm.c: one
- * read-only mapping per process behind an atomic pointer). Otherwise it
- * opens one loopback connection, asks one question and closes it. The
- * only other global state is one atomic word of memo (the wait for
- * codnsd), so the module is safe in threads and in a child after fork()
- * without locks or atfork handlers.
+ * read-only mapping per process behind an atomic pointer, safe in threads
+ * and after fork()). Otherwise it opens one connection to codnsd (its UNIX
+ * lookup socket, see nss_connect()), asks one question and closes it. The
+ * only other global state is two atomic words (the wait for codnsd and the
+ * hung-daemon memory), so the module needs no locks or atfork handlers.
  */
 
 NSS_DECLARE_MODULE_FUNCTIONS(codns)
@@ -41,6 +42,17 @@ NSS_DECLARE_MODULE_FUNCTIONS(codns)
 #define NSS_TIMEOUT_MARGIN_MS 1000
 #define NSS_TIMEOUT_MAX_MS 300000
 #define NSS_TIMEOUT_ENV "CODNS_TIMEOUT_MS"
+
+/*
+ * How long a process remembers a daemon that did not answer in time and
+ * says UNAVAIL at once, so that nsswitch falls through to "dns" without
+ * each call waiting the full timeout again: a SIGSTOPped or wedged codnsd
+ * costs a process one timeout per window, not one per call. Short, so a
+ * daemon that was only slow once is asked again soon. See nss_codns(8).
+ */
+#define NSS_HUNG_DEFAULT_MS 5000
+#define NSS_HUNG_MAX_MS 60000
+#define NSS_HUNG_ENV "CODNS_HUNG_MS"
 
 /* What one answer gives, gathered before anything goes to the caller. */
 struct nss_hosts {
@@ -166,6 +178,105 @@ nss_set_exit(struct nss_exit *x, enum nss_status st, int err, int herr)
 	x->herr = herr;
 }
 
+/* --- hung-daemon memory --- */
+
+static int
+nss_hung_window_ms(void)
+{
+	const char *s = secure_getenv(NSS_HUNG_ENV);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return NSS_HUNG_DEFAULT_MS;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		return NSS_HUNG_DEFAULT_MS;
+	return v > NSS_HUNG_MAX_MS ? NSS_HUNG_MAX_MS : (int)v;
+}
+
+/*
+ * One word, read and written atomically: the high half identifies the
+ * daemon (a hash of its socket path or address, never 0), the low half
+ * is the end of the window in CLOCK_MONOTONIC milliseconds modulo 2^32.
+ * One word needs no lock, so any thread may update it and a child after
+ * fork() inherits a consistent value; keying it by daemon means a test,
+ * or a program, that changes CODNS_LOOKUP_* is not misled.
+ */
+static uint64_t nss_hung;
+
+static uint32_t
+nss_hung_key(const char *target)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *target != '\0'; target++)
+		h = (h ^ (uint8_t)*target) * 16777619u;
+	return h != 0 ? h : 1;
+}
+
+static uint32_t
+nss_now_ms32(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int
+nss_hung_now(const char *target)
+{
+	uint64_t w = __atomic_load_n(&nss_hung, __ATOMIC_RELAXED);
+
+	if (w == 0 || (uint32_t)(w >> 32) != nss_hung_key(target) ||
+	    nss_hung_window_ms() == 0)
+		return 0;
+	return (int32_t)((uint32_t)w - nss_now_ms32()) > 0;
+}
+
+/* Remember target as hung; errno is kept for the caller's exit. */
+static void
+nss_hung_mark(const char *target)
+{
+	int saved = errno, window = nss_hung_window_ms();
+	uint64_t w;
+
+	errno = saved;
+	if (window == 0)
+		return;
+	w = (uint64_t)nss_hung_key(target) << 32 |
+	    (uint32_t)(nss_now_ms32() + (uint32_t)window);
+	__atomic_store_n(&nss_hung, w, __ATOMIC_RELAXED);
+}
+
+/* --- transport --- */
+
+/*
+ * Connect to codnsd: its UNIX lookup socket, or $CODNS_LOOKUP_SOCKET, or
+ * the TCP listener named by $CODNS_LOOKUP_ADDRESS (codns_client_default()).
+ * libcodns applies the trust rule to a socket: a server that is neither
+ * root nor the owner of the socket's directory, or a directory others may
+ * write, is refused with EPERM. A daemon remembered as hung is not asked:
+ * ETIMEDOUT at once. *target names the daemon for nss_hung_mark().
+ */
+static int
+nss_connect(struct codns_client **c, const char **target)
+{
+	*target = codns_client_default();
+	if (nss_hung_now(*target)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (codns_client_open(c, *target, nss_timeout_ms()) == -1) {
+		if (errno == ETIMEDOUT)
+			nss_hung_mark(*target);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Ask codnsd; on NSS_STATUS_SUCCESS *out holds a FOUND answer. Anything the
  * daemon could not be asked, or answered as unavailable, is UNAVAIL, so
@@ -176,12 +287,14 @@ nss_ask(const char *name, int cfamily, const void *addr,
     struct codns_result **out, struct nss_exit *x)
 {
 	struct codns_client *c = NULL;
+	const char *target;
 	int rc;
 
+	*out = NULL;
 	/* A cache hit from codnsd's shared table costs no system call. */
 	if (nss_shm_ask(name, cfamily, addr, out))
 		goto answered;
-	if (codns_client_open(&c, NULL, nss_timeout_ms()) == -1) {
+	if (nss_connect(&c, &target) == -1) {
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		return;
 	}
@@ -190,6 +303,8 @@ nss_ask(const char *name, int cfamily, const void *addr,
 	else
 		rc = codns_lookup_addr(c, cfamily, addr, out);
 	if (rc == -1) {
+		if (errno == ETIMEDOUT)
+			nss_hung_mark(target);
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		goto done;
 	}

@@ -1,6 +1,7 @@
 #!/bin/bash
-# scripts/bench_local.sh: cache-hit lookup rate and latency of codnsd's TCP
-# listener against a glibc getaddrinfo() loop on a local dnsmasq.
+# scripts/bench_local.sh: cache-hit lookup rate and latency of codnsd's
+# UNIX lookup socket and TCP listener against a glibc getaddrinfo() loop on
+# a local dnsmasq; prints the UNIX/TCP cost ratio per lookup.
 #
 # A benchmark, not a test: it measures and prints, it never judges.
 # Run it as root from a build directory (it needs unshare -n -m):
@@ -81,8 +82,10 @@ for _ in $(seq 50); do
 done
 
 LISTEN_a=127.0.0.1:$(free_port)
+SOCK_a=$T_DIR/a.lookup.sock
 cat >"$T_DIR/a.codnsd.conf" <<EOF
 listen $LISTEN_a
+lookup-socket $SOCK_a
 upstream 127.0.0.1:53
 control-socket $T_DIR/a.sock
 peers-file $T_DIR/no-peers
@@ -113,9 +116,21 @@ run() {
 	timeout $((left + 5)) "$BENCH" "$mode" -n "$COUNT" -T "$left" "$@" \
 		$NAMES >>"$T_DIR/$mode.out"
 }
+# run_as NAME MODE ARGS...: like run, into $T_DIR/NAME.out.
+run_as() {
+	local name=$1 mode=$2 left
+	shift 2
+	left=$((DEADLINE - $(date +%s)))
+	[ "$left" -gt 0 ] || return 0
+	# shellcheck disable=SC2086
+	timeout $((left + 5)) "$BENCH" "$mode" -n "$COUNT" -T "$left" "$@" \
+		$NAMES >>"$T_DIR/$name.out"
+}
 for r in $(seq 1 "$ROUNDS"); do
 	run conn -a "$LISTEN_a"
+	run_as uconn conn -a "$SOCK_a"
 	run pipe -a "$LISTEN_a" -D "$DEPTH"
+	run_as upipe pipe -a "$SOCK_a" -D "$DEPTH"
 	run gai
 done
 
@@ -159,7 +174,15 @@ row() {
 		"$(total "$mode" n)" "$(total "$mode" fails)"
 }
 row conn "codnsd TCP, new connection each"
+row uconn "codnsd UNIX, new connection each"
 row pipe "codnsd TCP, pipelined depth $DEPTH"
+row upipe "codnsd UNIX, pipelined depth $DEPTH"
 row gai "glibc getaddrinfo -> dnsmasq"
-nc=$(($(total conn notcache) + $(total pipe notcache)))
+# One lookup on a new connection is what the NSS module does per call.
+echo "per lookup on a new connection (what nss_codns pays):" \
+	"TCP p50 $(median conn p50_us) us, UNIX p50 $(median uconn p50_us) us," \
+	"UNIX/TCP = $(ratio "$(median uconn p50_us)" "$(median conn p50_us)");" \
+	"rate UNIX/TCP = $(ratio "$(median uconn per_s)" "$(median conn per_s)")"
+nc=$(($(total conn notcache) + $(total pipe notcache) + $(total uconn notcache) +
+	$(total upipe notcache)))
 echo "codnsd answers not from the cache: $nc"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,10 +17,11 @@
 #include "proto.h"
 
 /*
- * usage: codns_bench conn|pipe|gai [-a ADDR:PORT] [-n COUNT] [-D DEPTH]
- *            [-T SECONDS] NAME...
+ * usage: codns_bench conn|pipe|gai [-a ADDR:PORT|PATH] [-n COUNT]
+ *            [-D DEPTH] [-T SECONDS] NAME...
  *
- * conn: one new TCP connection to codnsd per lookup, one at a time.
+ * -a: codnsd's TCP listener, or its UNIX lookup socket (a path).
+ * conn: one new connection to codnsd per lookup, one at a time.
  * pipe: one connection, DEPTH requests kept outstanding.
  * gai:  getaddrinfo(NAME, AF_INET) in a loop, through whatever nsswitch.conf
  *       and resolv.conf say (bench_local.sh points them at a local dnsmasq).
@@ -35,7 +37,8 @@
 
 struct bench {
 	const char *mode;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	long count;
 	int depth;
 	double cap_s;
@@ -68,20 +71,32 @@ cmp_double(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: codns_bench conn|pipe|gai [-a ADDR:PORT] "
+	fprintf(stderr, "usage: codns_bench conn|pipe|gai [-a ADDR:PORT|PATH] "
 	    "[-n COUNT] [-D DEPTH] [-T SECONDS] NAME...\n");
 	exit(2);
 }
 
 static int
-parse_addr(const char *s, struct sockaddr_in *sa)
+parse_addr(const char *s, struct bench *b)
 {
+	struct sockaddr_in *sa = (struct sockaddr_in *)&b->sa;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&b->sa;
 	char host[64];
 	const char *colon = strrchr(s, ':');
 	size_t n;
 	long port;
 	char *end;
 
+	memset(&b->sa, 0, sizeof(b->sa));
+	if (s[0] == '/') {
+		if (strlen(s) >= sizeof(sun->sun_path))
+			return -1;
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, s);
+		b->salen = sizeof(*sun);
+		return 0;
+	}
+	b->salen = sizeof(*sa);
 	if (colon == NULL || (n = (size_t)(colon - s)) >= sizeof(host))
 		return -1;
 	memcpy(host, s, n);
@@ -89,7 +104,6 @@ parse_addr(const char *s, struct sockaddr_in *sa)
 	port = strtol(colon + 1, &end, 10);
 	if (*end != '\0' || port < 1 || port > 65535)
 		return -1;
-	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
@@ -145,11 +159,11 @@ connect_to(const struct bench *b)
 {
 	int fd, one = 1;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if ((fd = socket(b->sa.ss_family, SOCK_STREAM, 0)) == -1)
 		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&b->sa, sizeof(b->sa)) ==
-	    -1) {
+	if (b->sa.ss_family == AF_INET)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&b->sa, b->salen) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -387,7 +401,7 @@ main(int argc, char *argv[])
 	if (b.nnames < 1 || b.count < 1 || b.count > BENCH_COUNT_MAX ||
 	    b.depth < 1 || b.depth > BENCH_DEPTH_MAX || b.cap_s <= 0)
 		usage();
-	if (strcmp(b.mode, "gai") != 0 && parse_addr(addr, &b.sa) == -1) {
+	if (strcmp(b.mode, "gai") != 0 && parse_addr(addr, &b) == -1) {
 		fprintf(stderr, "codns_bench: bad address %s\n", addr);
 		return 2;
 	}

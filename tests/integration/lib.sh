@@ -143,10 +143,15 @@ queries() {
 
 # start_codnsd NAME: codnsd -d -c $T_DIR/NAME.codnsd.conf, logging to
 # $T_DIR/NAME.codnsd.log; waits for LISTEN_<NAME> (addr:port) to accept.
-# Sets CODNSD_PID_<NAME>. CODNSD_WRAPPER (e.g. valgrind) runs it.
+# Sets CODNSD_PID_<NAME>. CODNSD_WRAPPER (e.g. valgrind) runs it. A config
+# without lookup-socket gets $T_DIR/NAME.lookup.sock, so that no test
+# touches the machine's default socket or another test's daemon.
 start_codnsd() {
 	local name=$1 listen pid
 	eval "listen=\$LISTEN_$name"
+	grep -q '^lookup-socket ' "$T_DIR/$name.codnsd.conf" ||
+		echo "lookup-socket $T_DIR/$name.lookup.sock" \
+			>>"$T_DIR/$name.codnsd.conf"
 	${CODNSD_WRAPPER:-} "$CODNSD" -d -c "$T_DIR/$name.codnsd.conf" \
 		>"$T_DIR/$name.codnsd.log" 2>&1 &
 	pid=$!

@@ -61,7 +61,23 @@ def response(s):
             "aliases": aliases, "addrs": addrs}
 
 
+def answer(rid, addrs, ttl=300, status=0):
+    """A found response for rid with the given IPv4 addresses."""
+    body = struct.pack("!BBIBBII", 1, 2, rid, status, 2, ttl, 1000)
+    body += b"\x00\x00\x00"  # no peer, no canonical name, no aliases
+    body += bytes([len(addrs)])
+    for a in addrs:
+        body += b"\x04" + socket.inet_aton(a)
+    return struct.pack("!H", len(body)) + body
+
+
 def connect(addr):
+    """A lookup socket path (starting with /) or HOST:PORT."""
+    if addr.startswith("/"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(addr)
+        return s
     host, port = addr.rsplit(":", 1)
     return socket.create_connection((host, int(port)), timeout=10)
 

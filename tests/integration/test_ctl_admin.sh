@@ -49,7 +49,8 @@ reload_bad() {
 	local rc=0 err
 	echo "no-such-key 1" >>"$T_DIR/a.codnsd.conf"
 	err=$("$CODNSCTL" -s "$SOCK" reload 2>&1) || rc=$?
-	[ "$rc" -eq 1 ] && grep -q "reload failed: .*a.codnsd.conf:6" <<<"$err" &&
+	[ "$rc" -eq 1 ] &&
+		grep -q "reload failed: .*a.codnsd.conf:$(wc -l <"$T_DIR/a.codnsd.conf")" <<<"$err" &&
 		[ "$(capacity)" = 1234 ]
 }
 ok "reload picks up a new cache-size" reload_ok

@@ -10,14 +10,19 @@
 #   dnsmasq B on 127.0.0.1:53    the zone the "dns" fallback sees, with
 #                                different addresses, so each answer shows
 #                                which path gave it,
-#   codnsd on 127.0.0.1:7053     the module's default address.
+#   codnsd on its default lookup socket ($runstatedir, on a private tmpfs
+#                                here) and 127.0.0.1:7053.
 # Then getent, Python and libc_calls must give zone A's answers; a name only
 # in zone B must stay unknown (codns is authoritative when it answers); with
 # codnsd hung or killed they must give zone B's (fall-through on UNAVAIL).
+# With codnsd hung, one process pays the timeout once, not per call. With
+# codnsd down, an impostor run by nobody on 127.0.0.1:7053 or on a socket
+# the trust rule refuses must not answer (nss_codns.8).
 # Needs root (or user namespaces), dnsmasq, getent and the built codnsd.
 set -u
 
 top=${abs_top_builddir:-$(pwd)}
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 module_dir=$top/.libs
 codnsd=$top/codnsd/codnsd
 bin=$top/tests/nss
@@ -103,6 +108,9 @@ printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
 for f in nsswitch.conf hosts resolv.conf; do
 	mount --bind "$tmp/$f" "/etc/$f" || exit 99
 done
+# codnsd's default socket directory, private to this namespace.
+rsd=${CODNS_RUNSTATEDIR:-/run}
+mount -t tmpfs -o mode=0755 tmpfs "$rsd" || exit 99
 # No nscd may answer in the module's place.
 if [ -d /var/run/nscd ]; then
 	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
@@ -130,6 +138,7 @@ start_dnsmasq 53 dnsmasq-b \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 \
     --host-record=onlydns.codns.test,192.0.2.152 || exit 99
 
+# No lookup-socket line: the default one, which the module uses.
 cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
 upstream 127.0.0.1:5300
@@ -242,6 +251,16 @@ kill -STOP "$codnsd_pid"
 out=$(CODNS_TIMEOUT_MS=300 getent ahosts web.codns.test)
 check "codnsd stopped: getent falls through to dns" \
     eval 'has "$out" "^192\.0\.2\.151 " && hasnt "$out" "\.51 "'
+# Five calls in one process: the first waits out the timeout, the others
+# are answered UNAVAIL at once from the module's memory of a hung daemon;
+# with that memory off (CODNS_HUNG_MS=0) each call waits.
+out=$(CODNS_TIMEOUT_MS=300 "$bin/hung_calls" 5 web.codns.test)
+echo "hung daemon, memory on:  $out"
+check "codnsd stopped: 5 calls in one process, one waits" \
+    has "$out" '^waited=1 fast=4 '
+out=$(CODNS_HUNG_MS=0 CODNS_TIMEOUT_MS=300 "$bin/hung_calls" 5 web.codns.test)
+echo "hung daemon, memory off: $out"
+check "codnsd stopped, no memory: all 5 calls wait" has "$out" '^waited=5 '
 kill -CONT "$codnsd_pid"
 out=$(getent ahostsv4 web.codns.test)
 check "codnsd continued: answers again" has "$out" '^192\.0\.2\.51 '
@@ -257,6 +276,58 @@ check "codnsd killed: a dns-only name resolves" has "$out" '^192\.0\.2\.152 '
 out=$("$bin/libc_calls" -x 192.0.2.151)
 check "codnsd killed: gethostbyaddr from dns" has "$out" \
     '^gethostbyaddr: web\.codns\.test aliases= addrs=192\.0\.2\.151$'
+
+# --- impostors while codnsd is down (nss_codns.8, the trust rule) ---------
+py=$srcdir/tests/integration
+# The system's python: a per-user one (pyenv) is not nobody's to run.
+pyn=/usr/bin/python3
+[ -x "$pyn" ] || pyn=python3
+start_impostor() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$pyn" "$py/impostor.py" "$1" 192.0.2.66 60 >"$tmp/imp.out" 2>&1 &
+	pids="$pids $!"
+	imp_pid=$!
+	for _ in $(seq 1 100); do
+		grep -q ready "$tmp/imp.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$tmp/imp.out" >&2
+	return 1
+}
+stop_impostor() {
+	kill "$imp_pid" 2>/dev/null
+	wait "$imp_pid" 2>/dev/null
+}
+from_dns() {
+	has "$1" '^192\.0\.2\.151 ' && hasnt "$1" '192\.0\.2\.66'
+}
+
+start_impostor 127.0.0.1:7053 || exit 99
+out=$(getent ahostsv4 web.codns.test)
+check "nobody on 127.0.0.1:7053: getent gets nothing from the impostor" \
+    from_dns "$out"
+out=$(CODNS_LOOKUP_ADDRESS=127.0.0.1:7053 getent ahostsv4 web.codns.test)
+check "(control: the impostor answers when TCP is asked for)" \
+    has "$out" '^192\.0\.2\.66 '
+stop_impostor
+
+mkdir -m 0777 "$rsd/open"
+start_impostor "$rsd/open/lookup.sock" || exit 99
+out=$(CODNS_LOOKUP_SOCKET=$rsd/open/lookup.sock getent ahostsv4 web.codns.test)
+check "a socket in a directory writable by others is refused" \
+    from_dns "$out"
+stop_impostor
+
+mkdir -m 0755 "$rsd/nobody" "$rsd/root"
+chown nobody "$rsd/nobody"
+start_impostor "$rsd/nobody/lookup.sock" || exit 99
+out=$(CODNS_LOOKUP_SOCKET=$rsd/nobody/lookup.sock getent ahostsv4 web.codns.test)
+check "(control: nobody's socket in nobody's own directory is trusted)" \
+    has "$out" '^192\.0\.2\.66 '
+mv "$rsd/nobody/lookup.sock" "$rsd/root/lookup.sock"
+out=$(CODNS_LOOKUP_SOCKET=$rsd/root/lookup.sock getent ahostsv4 web.codns.test)
+check "nobody's socket in root's directory is refused" from_dns "$out"
+stop_impostor
 
 echo "$pass passed, $fail failed"
 if [ "$fail" -ne 0 ]; then

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -779,12 +781,88 @@ test_daemon_hung(void **state)
 	(void)state;
 	if (m.hang == NULL)
 		skip();
+	/* Every entry point waits: no hung-daemon memory here (see
+	 * test_hung_remembered). */
+	setenv("CODNS_HUNG_MS", "0", 1);
 	setenv("CODNS_TIMEOUT_MS", "150", 1);
 	expect_fail(&q, NSS_STATUS_UNAVAIL, NO_RECOVERY, ETIMEDOUT);
 	setenv("CODNS_LOOKUP_ADDRESS", m.hang, 1);
 	all_unavail(ETIMEDOUT);
 	setenv("CODNS_LOOKUP_ADDRESS", m.addr, 1);
 	unsetenv("CODNS_TIMEOUT_MS");
+	unsetenv("CODNS_HUNG_MS");
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* n calls of q; how many waited longer than half of the 200 ms timeout. */
+static int
+calls_that_waited(const struct query *q, int n)
+{
+	char buf[BIGBUF];
+	struct reply r;
+	double t0;
+	int i, waited = 0;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ms();
+		call(q, buf, sizeof(buf), &r, 0);
+		assert_int_equal(r.st, NSS_STATUS_UNAVAIL);
+		assert_int_equal(r.err, ETIMEDOUT);
+		if (now_ms() - t0 > 100)
+			waited++;
+	}
+	return waited;
+}
+
+/*
+ * A daemon that did not answer is remembered for a while, per process:
+ * five calls cost one timeout, not five; another daemon is not affected;
+ * a child after fork() remembers too; with CODNS_HUNG_MS=0 every call
+ * waits. Counts, not times, are asserted: a call "waited" when it took
+ * more than half the timeout.
+ */
+static void
+test_hung_remembered(void **state)
+{
+	struct query q = fwd(N4, "found4.test", AF_UNSPEC);
+	char buf[BIGBUF];
+	struct reply r;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (m.hang == NULL)
+		skip();
+	setenv("CODNS_TIMEOUT_MS", "200", 1);
+	setenv("CODNS_LOOKUP_ADDRESS", m.hang, 1);
+	unsetenv("CODNS_HUNG_MS");
+	assert_int_equal(calls_that_waited(&q, 5), 1);
+	/* The live daemon is asked as usual meanwhile. */
+	setenv("CODNS_LOOKUP_ADDRESS", m.addr, 1);
+	call(&q, buf, sizeof(buf), &r, 0);
+	assert_int_equal(r.st, NSS_STATUS_SUCCESS);
+	/* The hung one again, from a child: still remembered. */
+	setenv("CODNS_LOOKUP_ADDRESS", m.hang, 1);
+	pid = fork();
+	assert_int_not_equal(pid, -1);
+	if (pid == 0)
+		_exit(calls_that_waited(&q, 3) == 0 ? 0 : 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* No memory: each call waits. */
+	setenv("CODNS_HUNG_MS", "0", 1);
+	assert_int_equal(calls_that_waited(&q, 3), 3);
+	unsetenv("CODNS_HUNG_MS");
+	unsetenv("CODNS_TIMEOUT_MS");
+	setenv("CODNS_LOOKUP_ADDRESS", m.addr, 1);
 }
 
 int
@@ -812,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_errno),
 		cmocka_unit_test(test_daemon_down),
 		cmocka_unit_test(test_daemon_hung),
+		cmocka_unit_test(test_hung_remembered),
 	};
 
 	/* Run outside run_nss.sh: nothing to talk to, so skip. */

@@ -103,6 +103,10 @@ test_defaults(void **state)
 	assert_int_equal(c.cache_max_ttl_s, 3600);
 	assert_int_equal(c.negative_ttl_s, 30);
 	assert_string_equal(c.control_socket, CONF_DEFAULT_CONTROL);
+	assert_string_equal(c.lookup_socket, CONF_DEFAULT_LOOKUP);
+	assert_int_equal(c.max_clients, 1024);
+	assert_int_equal(c.max_clients_per_user, 256);
+	assert_string_equal(c.control_group, "");
 	assert_string_equal(c.user, "");
 	assert_string_equal(c.pidfile, "");
 	assert_int_equal(c.shared_cache, 1);
@@ -122,6 +126,28 @@ test_shared_cache(void **state)
 				    "neither yes nor no"));
 	assert_int_equal(load("shared-cache\n", &c), -1);
 	assert_non_null(strstr(err, ":1: shared-cache: missing value"));
+}
+
+/* The transport keys of issue 8: the lookup socket, "none" for either
+ * transport, the client caps and control-group. */
+static void
+test_transport_keys(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(load("lookup-socket /tmp/x/l.sock\n"
+			      "max-clients 64\nmax-clients-per-user 8\n"
+			      "control-group adm\n", &c), 0);
+	assert_string_equal(c.lookup_socket, "/tmp/x/l.sock");
+	assert_int_equal(c.max_clients, 64);
+	assert_int_equal(c.max_clients_per_user, 8);
+	assert_string_equal(c.control_group, "adm");
+	conf_defaults(&c);
+	assert_int_equal(load("lookup-socket none\nlisten none\n", &c), 0);
+	assert_string_equal(c.lookup_socket, "");
+	assert_int_equal(c.nlisten, 0);
 }
 
 static void
@@ -361,6 +387,12 @@ test_errors(void **state)
 		{ "negative-ttl 2000m\n", 1, "out of range" },
 		{ "cache-max-ttl 1500ms\n", 1, "whole number of seconds" },
 		{ "neighbors 0\n", 1, "from 1 to 64" },
+		{ "max-clients 8\n", 1, "from 16 to 65536" },
+		{ "max-clients-per-user 0\n", 1, "from 1 to 65536" },
+		{ "max-clients 100\nmax-clients-per-user 200\n", 2,
+		    "greater than max-clients" },
+		{ "listen none\nlisten 127.0.0.1\n", 2, "after 'listen none'" },
+		{ "listen 127.0.0.1\nlisten none\n", 2, "cannot follow" },
 		{ "neighbors 65\n", 1, "from 1 to 64" },
 		{ "neighbors -1\n", 1, "from 1 to 64" },
 		{ "neighbors 1x\n", 1, "'1x' is not an integer" },
@@ -610,6 +642,7 @@ static void
 test_peers_bad(void **state)
 {
 	static char many[CONF_PEERS_MAX * 20 + 64];
+	char last[32];
 	struct conf_addr *p;
 	size_t i, len = 0, n;
 	char missing[PATH_MAX];
@@ -629,11 +662,16 @@ test_peers_bad(void **state)
 		len += (size_t)snprintf(many + len, sizeof(many) - len,
 		    "10.%zu.%zu.1\n", i / 256, i % 256);
 	expect_peers_error(many, CONF_PEERS_MAX + 1, "too many peers");
-	/* Exactly CONF_PEERS_MAX is fine. */
-	many[len - strlen("10.1.0.1\n")] = '\0';
+	/* Exactly CONF_PEERS_MAX is fine (issue 15: at least 4096). */
+	assert_true(CONF_PEERS_MAX >= 4096);
+	snprintf(last, sizeof(last), "10.%d.%d.1\n", CONF_PEERS_MAX / 256,
+	    CONF_PEERS_MAX % 256);
+	many[len - strlen(last)] = '\0';
 	assert_int_equal(peers(many, &p, &n), 0);
 	assert_int_equal(n, CONF_PEERS_MAX);
-	assert_string_equal(fmt(&p[CONF_PEERS_MAX - 1]), "10.0.255.1:7053");
+	snprintf(last, sizeof(last), "10.%d.%d.1:7053",
+	    (CONF_PEERS_MAX - 1) / 256, (CONF_PEERS_MAX - 1) % 256);
+	assert_string_equal(fmt(&p[CONF_PEERS_MAX - 1]), last);
 	free(p);
 
 	/* A missing file is ENOENT without a message. */
@@ -672,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_load_over),
 		cmocka_unit_test(test_peers_good),
 		cmocka_unit_test(test_peers_bad),
+		cmocka_unit_test(test_transport_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

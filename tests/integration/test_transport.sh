@@ -1,0 +1,240 @@
+#!/bin/bash
+# tests/integration/test_transport.sh: the lookup socket and the control
+# socket against hostile local users (issue 8): lookups over the UNIX
+# socket, answers owed before a bad frame, frame deadlines, per-user caps
+# with a reserve (UNIX by uid, TCP by source address), the control socket's
+# caps, and top refused to users outside control-group. Hostile clients run
+# as nobody, daemon and bin through setpriv; they only talk to this test's
+# codnsd.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+	echo "SKIP: needs root and setpriv"
+	exit 77
+fi
+# The system's python: a per-user one (pyenv) is not nobody's to run.
+PYN=/usr/bin/python3
+[ -x "$PYN" ] || PYN=python3
+HOSTILE=$srcdir/tests/integration/hostile.py
+
+NSPORT=$(free_port)
+LPORT=$(free_port)
+LISTEN_a=127.0.0.1:$LPORT
+# Sockets where other users can reach them: a 0755 directory.
+chmod 0755 "$T_DIR"
+RUN=$T_DIR/run
+mkdir -m 0755 "$RUN"
+LSOCK=$RUN/lookup.sock
+CSOCK=$RUN/control.sock
+
+cat >"$T_DIR/ns.zone" <<EOF
+host-record=www.test.example,192.0.2.10
+EOF
+for i in $(seq 1 10); do
+	echo "host-record=owed$i.test.example,192.0.2.$((20 + i))"
+done >>"$T_DIR/ns.zone"
+start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
+
+cat >"$T_DIR/a.codnsd.conf" <<EOF
+listen $LISTEN_a
+lookup-socket $LSOCK
+control-socket $CSOCK
+upstream 127.0.0.1:$NSPORT
+lookup-timeout 2s
+max-clients 64
+max-clients-per-user 16
+peers-file $T_DIR/no-peers
+EOF
+start_codnsd a || exit 1
+
+# as USER CMD...: run CMD as USER (its own group, no others).
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+}
+
+# answered WHERE N [SOURCE]: N lookups of www, one connection each, from
+# this uid; prints how many were answered "found". "as USER answered ..."
+# runs it as USER.
+ANSWERED_PY='
+import socket, sys, lookup
+where, n = sys.argv[1], int(sys.argv[2])
+src = sys.argv[3] if len(sys.argv) > 3 else None
+ok = 0
+for i in range(n):
+    try:
+        if src:
+            host, port = where.rsplit(":", 1)
+            s = socket.socket()
+            s.settimeout(5)
+            s.bind((src, 0))
+            s.connect((host, int(port)))
+        else:
+            s = lookup.connect(where)
+        s.sendall(lookup.request(i + 1, "www.test.example", 4))
+        if lookup.response(s)["status"] == "found":
+            ok += 1
+        s.close()
+    except (OSError, EOFError):
+        pass
+print(ok)
+'
+answered() {
+	"$PYN" -c "$ANSWERED_PY" "$@"
+}
+as_answered() {
+	local u=$1
+	shift
+	as "$u" "$PYN" -c "$ANSWERED_PY" "$@"
+}
+
+status_field() {
+	ctl a --json status | python3 -c \
+		"import json,sys; d=json.load(sys.stdin); print(d$1)"
+}
+
+counter() {
+	ctl a --json stats | python3 -c \
+		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
+}
+
+# --- the lookup socket ----------------------------------------------------
+ok "lookup socket exists, mode 0666" eval \
+	'[ -S "$LSOCK" ] && [ "$(stat -c %a "$LSOCK")" = 666 ]'
+ok "codnsctl lookup goes through the lookup socket" eval \
+	'ctl a lookup -4 www.test.example | grep -q "address  192.0.2.10"'
+ok "codnsctl lookup -a HOST:PORT uses TCP" eval \
+	'ctl a lookup -a "$LISTEN_a" -4 www.test.example | grep -q 192.0.2.10'
+ok "nobody can look up through the socket" \
+	eval '[ "$(as_answered nobody "$LSOCK" 1)" = 1 ]'
+mkdir -m 0777 "$T_DIR/open"
+ln -s "$LSOCK" "$T_DIR/open/l.sock"
+ok "the same socket reached through a directory others may write: refused" \
+	eval '! ctl a lookup -a "$T_DIR/open/l.sock" www.test.example \
+	    2>"$T_DIR/open.err" && grep -q "not trusted" "$T_DIR/open.err"'
+
+# --- defect 3: an answer owed is sent before the close --------------------
+owed() {
+	"$PYN" - "$1" "$2" <<'PY'
+import sys, lookup
+s = lookup.connect(sys.argv[1])
+# A valid request and a bad frame (length 0) in one write.
+s.sendall(lookup.request(7, sys.argv[2], 4) + b"\x00\x00")
+r = lookup.response(s)
+try:
+    lookup.response(s)
+    print("no close")
+except EOFError:
+    print("ok" if r["id"] == 7 and r["status"] == "found" else "bad %r" % r)
+PY
+}
+ok "UNIX: valid request + bad frame: answer (not cached), then close" \
+	eval '[ "$(owed "$LSOCK" owed1.test.example)" = ok ]'
+ok "UNIX: valid request + bad frame: answer (cached), then close" \
+	eval '[ "$(owed "$LSOCK" owed1.test.example)" = ok ]'
+ok "TCP: valid request + bad frame: answer, then close" \
+	eval '[ "$(owed "$LISTEN_a" owed2.test.example)" = ok ]'
+
+# --- defect 2: a frame has a deadline that dribbling does not extend ------
+SLOW0=$(counter clients_slow_closed)
+out=$("$PYN" "$HOSTILE" dribble "$LSOCK" 1 6)
+ok "a frame dribbled a byte at a time is cut off ($out)" \
+	grep -q "closed=1" <<<"$out"
+ok "and counted as slow" eval '[ "$(counter clients_slow_closed)" -gt "$SLOW0" ]'
+
+# --- defect 2: per-uid caps and the reserve on the lookup socket ----------
+# Four hostile uids each try 24 silent connections: 16 each at most, and
+# the last 64/16 = 4 slots stay for root and uids holding (almost) none.
+# Silent connections are closed by the daemon after 10 s idle; the
+# hostiles hold theirs for 9.5 s.
+hostile_as() {
+	as "$1" "$PYN" "$HOSTILE" silent "$LSOCK" 24 9.5 >"$T_DIR/h.$1" &
+	T_PIDS="$T_PIDS $!"
+	for _ in $(seq 100); do
+		grep -q ready "$T_DIR/h.$1" && break
+		sleep 0.1
+	done
+}
+hostile_as nobody
+NOB=$(as_answered nobody "$LSOCK" 3)
+ok "the capped uid itself gets nothing more ($NOB of 3)" [ "$NOB" -eq 0 ]
+for u in daemon bin games; do
+	hostile_as "$u"
+done
+HELD=$(status_field '["clients"]["lookup"]')
+ok "one uid holds at most 16, the reserve stays free ($HELD held)" \
+	eval '[ "$HELD" -le 60 ] && [ "$HELD" -ge 48 ]'
+ROOT=$(answered "$LSOCK" 10)
+ok "root's lookups answered meanwhile ($ROOT of 10)" [ "$ROOT" -eq 10 ]
+SYS=$(as_answered sys "$LSOCK" 10)
+ok "a uid holding nothing is served meanwhile ($SYS of 10)" [ "$SYS" -eq 10 ]
+wait_hostiles() {
+	local u
+	for u in "$@"; do
+		for _ in $(seq 100); do
+			grep -q "^open=" "$T_DIR/h.$u" && break
+			sleep 0.1
+		done
+	done
+}
+MAIL=$(as_answered mail "$LSOCK" 10)
+ok "and another ($MAIL of 10)" [ "$MAIL" -eq 10 ]
+wait_hostiles nobody daemon bin games
+ok "nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.nobody"))" eval \
+	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.nobody")" -le 16 ]'
+
+# TCP: the cap is per source address.
+"$PYN" "$HOSTILE" silent "$LISTEN_a" 24 4 127.0.0.2 >"$T_DIR/h.tcp" &
+T_PIDS="$T_PIDS $!"
+for _ in $(seq 50); do
+	grep -q ready "$T_DIR/h.tcp" && break
+	sleep 0.1
+done
+OTHER=$(answered "$LISTEN_a" 10 127.0.0.1)
+ok "TCP: another source address is served ($OTHER of 10)" [ "$OTHER" -eq 10 ]
+SAME=$(answered "$LISTEN_a" 3 127.0.0.2)
+ok "TCP: the capped source address gets nothing more ($SAME of 3)" \
+	[ "$SAME" -eq 0 ]
+wait_hostiles tcp
+ok "TCP: 127.0.0.2 kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.tcp"))" eval \
+	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.tcp")" -le 16 ]'
+
+# --- defect 2: the control socket ------------------------------------------
+as nobody "$PYN" "$HOSTILE" halfline "$CSOCK" 64 4 >"$T_DIR/h.ctl" &
+T_PIDS="$T_PIDS $!"
+for _ in $(seq 50); do
+	grep -q ready "$T_DIR/h.ctl" && break
+	sleep 0.1
+done
+ok "64 half lines from nobody: root's status still answered" \
+	eval 'ctl a status | grep -q "^uptime"'
+ok "another uid's status answered too" \
+	as daemon "$CODNSCTL" -s "$CSOCK" status
+wait_hostiles ctl
+ok "nobody held at most 8 control slots ($(tail -n 1 "$T_DIR/h.ctl"))" eval \
+	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.ctl")" -le 8 ]'
+
+# --- defect 7: top needs root, the daemon's uid or control-group ----------
+ok "status and stats are open to nobody" eval \
+	'as nobody "$CODNSCTL" -s "$CSOCK" status >/dev/null &&
+	 as nobody "$CODNSCTL" -s "$CSOCK" stats >/dev/null'
+top_refused() {
+	local rc=0
+	as nobody "$CODNSCTL" -s "$CSOCK" top >"$T_DIR/top.out" \
+		2>"$T_DIR/top.err" || rc=$?
+	[ "$rc" -eq 1 ] && grep -q "permission denied" "$T_DIR/top.err" &&
+		! grep -q test.example "$T_DIR/top.out"
+}
+ok "top refused to nobody" top_refused
+ok "top allowed to root" eval 'ctl a top | grep -q www.test.example'
+echo "control-group nogroup" >>"$T_DIR/a.codnsd.conf"
+ctl a reload >/dev/null
+ok "top allowed to nobody with control-group nogroup" eval \
+	'as nobody "$CODNSCTL" -s "$CSOCK" top | grep -q www.test.example'
+ok "top still refused to daemon (not in nogroup)" eval \
+	'! as daemon "$CODNSCTL" -s "$CSOCK" top >/dev/null 2>&1'
+
+ok "SIGTERM exits 0" stop_pid "$CODNSD_PID_a"
+ok "the lookup socket is removed" test ! -e "$LSOCK"
+finish
