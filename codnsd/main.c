@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "codnsd.h"
 #include "clock.h"
 #include "conf.h"
@@ -75,18 +76,21 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->negative_ttl_s = c->negative_ttl_s;
 }
 
-/* The shared answer table lives next to the daemon's sockets, in the
- * directory whose owner the NSS module trusts (nss_codns(8)). */
+/* The shared answer table lives next to the lookup socket (or, with
+ * "lookup-socket none", the control socket), in the directory whose owner
+ * the NSS module trusts and where it looks (nss_codns(8)). */
 static int
 shm_path_of(const struct conf *c, char *out, size_t len)
 {
-	const char *slash = strrchr(c->control_socket, '/');
-	int dirlen = slash == NULL ? 1 : (int)(slash - c->control_socket);
+	const char *sock = c->lookup_socket[0] != '\0' ? c->lookup_socket :
+							 c->control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - sock);
 
-	if (slash == c->control_socket)
+	if (slash == sock)
 		dirlen = 0;
 	return snprintf(out, len, "%.*s/answers.shm", dirlen,
-	    slash == NULL ? "." : c->control_socket) >= (int)len ? -1 : 0;
+	    slash == NULL ? "." : sock) >= (int)len ? -1 : 0;
 }
 
 /* Start, resize or stop publishing answers, after the configuration. A

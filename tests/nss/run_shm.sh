@@ -7,8 +7,9 @@
 # hosts and resolv.conf, and starts
 #   dnsmasq A on 127.0.0.1:5300  the zone codnsd resolves through,
 #   dnsmasq B on 127.0.0.1:53    the "dns" fallback, other addresses,
-#   codnsd on 127.0.0.1:7053     with its run directory in $tmp/run, where
-#                                it publishes answers.shm.
+#   codnsd                       its lookup socket in $tmp/run, where it
+#                                publishes answers.shm; the module finds
+#                                both through CODNS_LOOKUP_SOCKET.
 # Connections are counted with codnsd's clients_accepted counter: a lookup
 # served from the table leaves it unchanged. Checks: a second lookup
 # (getent, Python; forward, reverse, negative) makes no connection; flush
@@ -127,6 +128,7 @@ mkdir -m 755 "$tmp/run"
 write_conf() {
 	cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
+lookup-socket $tmp/run/lookup.sock
 upstream 127.0.0.1:5300
 control-socket $tmp/run/control.sock
 peers-file $tmp/no-peers
@@ -140,8 +142,8 @@ pids="$pids $codnsd_pid"
 wait_tcp 127.0.0.1 7053 || exit 99
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_SHM_PATH=$tmp/run/answers.shm
-unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS
+export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
+unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
 
 ctl() {
 	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
