@@ -1,9 +1,10 @@
 /* codnsd/cache.c: the answer cache: TTL-honouring, LRU-bounded. */
 #include "cache.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "namehash.h"
 
 /*
  * One allocation per entry: the header, then the key bytes (lowercased name
@@ -41,8 +42,8 @@ struct cache {
 	struct cache_entry *lru_head, *lru_tail;
 	struct cache_limits limits;
 	struct cache_stats stats;
-	/* SipHash key: peers send us names, so chains must not be steerable. */
-	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	/* Peers send us names, so chains must not be steerable. */
+	struct namehash_key hkey;
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -50,18 +51,13 @@ struct cache {
 static uint64_t
 cache_hash(const struct cache *c, const struct cache_key *k)
 {
-	uint8_t in[3 + PROTO_NAME_MAX], out[crypto_shorthash_BYTES];
-	uint64_t h = 0;
-	size_t i;
+	uint8_t in[3 + PROTO_NAME_MAX];
 
 	in[0] = k->kind;
 	in[1] = k->family;
 	in[2] = k->len;
 	memcpy(in + 3, k->bytes, k->len);
-	crypto_shorthash(out, in, 3 + (size_t)k->len, c->hkey);
-	for (i = 0; i < sizeof(out); i++)
-		h = h << 8 | out[i];
-	return h;
+	return namehash(&c->hkey, in, 3 + (size_t)k->len);
 }
 
 /* Build the lookup key; -1 for a request that can never be cached. */
@@ -199,16 +195,17 @@ cache_new(size_t max_entries, const struct cache_limits *lim)
 {
 	struct cache *c;
 
-	if (sodium_init() == -1)
-		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	if (namehash_keygen(&c->hkey) == -1) {
+		free(c);
+		return NULL;
+	}
 	c->nbuckets = CACHE_BUCKETS_MIN;
 	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL) {
 		free(c);
 		return NULL;
 	}
-	crypto_shorthash_keygen(c->hkey);
 	c->max_entries = max_entries;
 	c->limits = *lim;
 	return c;

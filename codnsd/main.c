@@ -17,6 +17,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "lookupio.h"
 #include "peernet.h"
 #include "stats.h"
 #include "upstream.h"
@@ -26,6 +27,34 @@ usage(void)
 {
 	fprintf(stderr, "usage: codnsd [-f] [-d] [-c FILE] [-t] [-V]\n");
 	exit(1);
+}
+
+/* Peers' queries are served by the lookup module, never escalated. */
+static void *
+serve_peer(void *ctx, const struct proto_request *req, peernet_answer_cb *cb,
+    void *arg, struct proto_answer *now)
+{
+	struct codnsd *d = ctx;
+
+	return lookup_start(d->lookup, req, LOOKUP_F_PEER, cb, arg, now);
+}
+
+static void
+unserve_peer(void *handle)
+{
+	lookup_cancel(handle);
+}
+
+/* Open the peer transport if a peers file exists, and wire it up. */
+static int
+peers_open(struct codnsd *d, char *err, size_t errlen)
+{
+	if (peernet_open(d, &d->peernet, err, errlen) == -1)
+		return -1;
+	if (d->peernet != NULL)
+		peernet_set_server(d->peernet, serve_peer, unserve_peer, d);
+	upstream_probe_idle(d->upstream, d->peernet != NULL);
+	return 0;
 }
 
 static void
@@ -63,14 +92,28 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
+/* The race's keys, with the deadline that follows resolv.conf unless
+ * lookup-timeout is set (upstream_lookup_timeout_ms()). */
+static void
+codnsd_lookup_configure(struct codnsd *d, const struct conf *c)
+{
+	struct lookup_conf lc;
+
+	lookupio_conf(c, &lc);
+	lc.lookup_timeout_ms = upstream_lookup_timeout_ms(d->upstream);
+	lookup_configure(d->lookup, &lc);
+}
+
 /* Other nameservers or another search list: answers cached from the old
- * ones may differ from what the new ones say (glibc has no cache to keep). */
+ * ones may differ from what the new ones say (glibc has no cache to keep),
+ * and the deadline may be another. */
 static void
 codnsd_resolver_changed(void *arg)
 {
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
+	codnsd_lookup_configure(d, &d->conf);
 }
 
 int
@@ -103,11 +146,10 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	d->conf = c;
 	cache_limits_of(&c, &lim);
 	cache_configure(d->cache, c.cache_size, &lim);
+	codnsd_lookup_configure(d, &c);
 	if (d->peernet != NULL)
 		return peernet_reload(d->peernet, err, errlen);
-	if (peernet_open(d, &d->peernet, err, errlen) == -1)
-		return -1;
-	return 0;
+	return peers_open(d, err, errlen);
 }
 
 static void
@@ -199,15 +241,16 @@ setup(struct codnsd *d)
 	cache_limits_of(&d->conf, &lim);
 	if ((d->stats = stats_new()) == NULL ||
 	    (d->cache = cache_new(d->conf.cache_size, &lim)) == NULL ||
-	    (d->lookup = lookup_new(d)) == NULL)
+	    (d->lookup = lookupio_new(d)) == NULL)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
+	codnsd_lookup_configure(d, &d->conf);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
-	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
+	if (peers_open(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
@@ -220,16 +263,23 @@ setup(struct codnsd *d)
 	ev_signal_start(d->loop, &d->sighup);
 }
 
+/* Each destructor unregisters what points into its object, so the order
+ * is free (peernet goes before lookup, the order that once broke). */
 static void
 teardown(struct codnsd *d)
 {
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
+	/* lookupio follows these through d: each is cleared as it goes. */
 	peernet_free(d->peernet);
+	d->peernet = NULL;
 	lookup_free(d->lookup);
 	upstream_free(d->upstream);
+	d->upstream = NULL;
 	cache_free(d->cache);
+	d->cache = NULL;
 	stats_free(d->stats);
+	d->stats = NULL;
 	if (d->conf.pidfile[0] != '\0')
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
@@ -282,7 +332,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
-	d.started = ev_time();
+	d.started = ev_now(d.loop);
 	setup(&d);
 	if (!foreground) {
 		daemonize();

@@ -138,5 +138,8 @@ void stats_render(const struct stats *, struct stats_buf *, int json);
 void stats_render_top(const struct stats *, struct stats_buf *, int json,
     size_t n);
 void stats_render_metrics(const struct stats *, struct stats_buf *);
+/* The # HELP and # TYPE lines of Prometheus metric codns_NAME. */
+void stats_metric_head(struct stats_buf *, const char *name,
+    const char *type, const char *help);
 
 #endif

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
+#include "namehash.h"
 #include "resolvconf.h"
 #include "stats.h"
 
@@ -20,6 +23,8 @@
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
 /* How often resolv.conf's stat is looked at, as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
+#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
+#define UPSTREAM_PROBE_CHECK_S 1.0
 
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
@@ -27,16 +32,16 @@ struct upstream_chan {
 	struct upstream *up;
 	ares_channel ch;
 	ev_timer timer;
-	struct upstream_sock *socks;
+	LIST_HEAD(, upstream_sock) socks;
 	unsigned pending;
-	struct upstream_chan *next; /* draining list */
+	LIST_ENTRY(upstream_chan) entry; /* draining list */
 };
 
 struct upstream_sock {
 	struct upstream_chan *chan;
 	ev_io io;
 	ares_socket_t fd;
-	struct upstream_sock *next;
+	LIST_ENTRY(upstream_sock) entry;
 };
 
 struct upstream_query {
@@ -44,7 +49,7 @@ struct upstream_query {
 	upstream_cb *cb;
 	void *arg;
 	uint64_t start_ms;
-	ev_tstamp start;
+	uint64_t start_us;
 	int starting; /* inside upstream_resolve() */
 	struct proto_answer early; /* answered before it returned */
 	ev_timer defer;
@@ -62,8 +67,9 @@ struct upstream_query {
 struct upstream {
 	struct ev_loop *loop;
 	struct upstream_chan *cur;
-	struct upstream_chan *draining;
+	LIST_HEAD(, upstream_chan) draining;
 	ev_idle reaper;
+	ev_timer probe;
 	struct upstream_health health;
 	uint32_t timeout_ms;
 	size_t nservers;
@@ -81,12 +87,6 @@ struct upstream {
 };
 
 static void upstream_chan_arm(struct upstream_chan *);
-
-uint64_t
-upstream_now_ms(struct ev_loop *loop)
-{
-	return (uint64_t)(ev_now(loop) * 1000.0);
-}
 
 static void
 upstream_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -115,16 +115,16 @@ upstream_sock_state_cb(void *data, ares_socket_t fd, int readable,
     int writable)
 {
 	struct upstream_chan *chan = data;
-	struct upstream_sock *s, **sp;
+	struct upstream_sock *s;
 	int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
-	for (sp = &chan->socks; (s = *sp) != NULL; sp = &s->next)
+	LIST_FOREACH(s, &chan->socks, entry)
 		if (s->fd == fd)
 			break;
 	if (events == 0) {
 		if (s != NULL) {
 			ev_io_stop(chan->up->loop, &s->io);
-			*sp = s->next;
+			LIST_REMOVE(s, entry);
 			free(s);
 		}
 		return;
@@ -137,8 +137,7 @@ upstream_sock_state_cb(void *data, ares_socket_t fd, int readable,
 		s->chan = chan;
 		s->fd = fd;
 		s->io.data = s;
-		s->next = chan->socks;
-		chan->socks = s;
+		LIST_INSERT_HEAD(&chan->socks, s, entry);
 		ev_io_init(&s->io, upstream_io_cb, fd, events);
 	} else {
 		ev_io_stop(chan->up->loop, &s->io);
@@ -164,14 +163,14 @@ upstream_chan_arm(struct upstream_chan *chan)
 static void
 upstream_chan_free(struct upstream_chan *chan)
 {
-	struct upstream_sock *s, *next;
+	struct upstream_sock *s;
 
 	if (chan == NULL)
 		return;
 	ares_destroy(chan->ch);
 	ev_timer_stop(chan->up->loop, &chan->timer);
-	for (s = chan->socks; s != NULL; s = next) {
-		next = s->next;
+	while ((s = LIST_FIRST(&chan->socks)) != NULL) {
+		LIST_REMOVE(s, entry);
 		ev_io_stop(chan->up->loop, &s->io);
 		free(s);
 	}
@@ -272,16 +271,6 @@ upstream_chan_new(struct upstream *up, const struct conf *c)
 	return chan;
 }
 
-static uint64_t
-upstream_fnv(uint64_t h, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The server list as text, and its identity for heartbeats (peers prefer
  * neighbours whose nameservers differ from ours: CoDNS section 4). */
 static void
@@ -293,7 +282,7 @@ upstream_describe(struct upstream *up)
 	size_t len = 0;
 
 	h->servers[0] = '\0';
-	h->nsset_id = 0xcbf29ce484222325ULL;
+	h->nsset_id = namehash(NULL, "", 0);
 	if (ares_get_servers_ports(up->cur->ch, &servers) != ARES_SUCCESS)
 		return;
 	for (n = servers; n != NULL; n = n->next) {
@@ -301,29 +290,51 @@ upstream_describe(struct upstream *up)
 		snprintf(one, sizeof(one), n->family == AF_INET6 ? "[%s]:%d" :
 								   "%s:%d",
 		    a, n->udp_port ? n->udp_port : 53);
-		h->nsset_id = upstream_fnv(h->nsset_id, one);
 		if (len < sizeof(h->servers))
 			len += (size_t)snprintf(h->servers + len,
 			    sizeof(h->servers) - len, "%s%s",
 			    len ? "," : "", one);
 	}
 	ares_free_data(servers);
+	h->nsset_id = namehash(NULL, h->servers, strlen(h->servers));
 }
 
 static void
 upstream_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct upstream *up = w->data;
-	struct upstream_chan **cp, *chan;
+	struct upstream_chan *chan, *next;
 
 	ev_idle_stop(loop, w);
-	for (cp = &up->draining; (chan = *cp) != NULL;) {
+	for (chan = LIST_FIRST(&up->draining); chan != NULL; chan = next) {
+		next = LIST_NEXT(chan, entry);
 		if (chan->pending == 0) {
-			*cp = chan->next;
+			LIST_REMOVE(chan, entry);
 			upstream_chan_free(chan);
-		} else
-			cp = &chan->next;
+		}
 	}
+}
+
+/* Without traffic the health figures that heartbeats carry would go stale;
+ * a probe after a quiet spell keeps them true. */
+static void
+upstream_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct upstream *up = w->data;
+	const struct upstream_health *h = &up->health;
+
+	if (h->queries == 0 ||
+	    clock_loop_ms(loop) - h->last_ms >= UPSTREAM_PROBE_IDLE_MS)
+		upstream_probe(up);
+}
+
+void
+upstream_probe_idle(struct upstream *up, int on)
+{
+	if (on)
+		ev_timer_start(up->loop, &up->probe);
+	else
+		ev_timer_stop(up->loop, &up->probe);
 }
 
 static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -358,6 +369,9 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->reaper.data = up;
 	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
 	upstream_rc_read(up, &up->rc, &up->rc_st);
+	ev_timer_init(&up->probe, upstream_probe_timer_cb,
+	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
+	up->probe.data = up;
 	if ((up->cur = upstream_chan_new(up, c)) == NULL) {
 		free(up);
 		return NULL;
@@ -382,8 +396,7 @@ upstream_swap(struct upstream *up, const struct conf *c)
 
 	if ((chan = upstream_chan_new(up, c)) == NULL)
 		return -1;
-	up->cur->next = up->draining;
-	up->draining = up->cur;
+	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
 	up->cur = chan;
 	up->timeout_ms = c->upstream_timeout_ms;
 	up->nservers = c->nupstream;
@@ -505,17 +518,20 @@ upstream_lookup_timeout_ms(const struct upstream *up)
 void
 upstream_free(struct upstream *up)
 {
-	struct upstream_chan *chan, *next;
+	struct upstream_chan *chan;
 
 	if (up == NULL)
 		return;
-	ev_idle_stop(up->loop, &up->reaper);
 	ev_timer_stop(up->loop, &up->rc_timer);
-	for (chan = up->draining; chan != NULL; chan = next) {
-		next = chan->next;
+	ev_timer_stop(up->loop, &up->probe);
+	/* Destroying a channel answers its queries (try-again), which may
+	 * wake the reaper: stop it only afterwards. */
+	while ((chan = LIST_FIRST(&up->draining)) != NULL) {
+		LIST_REMOVE(chan, entry);
 		upstream_chan_free(chan);
 	}
 	upstream_chan_free(up->cur);
+	ev_idle_stop(up->loop, &up->reaper);
 	free(up);
 }
 
@@ -530,7 +546,7 @@ static void
 upstream_account(struct upstream *up, uint64_t start, int ok)
 {
 	struct upstream_health *h = &up->health;
-	uint64_t now = upstream_now_ms(up->loop);
+	uint64_t now = clock_loop_ms(up->loop);
 	uint32_t ms = (uint32_t)(now - start);
 
 	h->queries++;
@@ -615,7 +631,7 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a)
 	if (q->truncated && up->stats != NULL)
 		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
 	a->source = CODNS_SRC_LOCAL;
-	a->latency_us = (uint32_t)((ev_now(up->loop) - q->start) * 1e6);
+	a->latency_us = (uint32_t)(clock_loop_us(up->loop) - q->start_us);
 	if (a->status != CODNS_FOUND)
 		a->ttl = 0;
 	if (!q->starting) {
@@ -933,7 +949,7 @@ upstream_probe(struct upstream *up)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return;
 	q->chan = chan;
-	q->start_ms = upstream_now_ms(up->loop);
+	q->start_ms = clock_loop_ms(up->loop);
 	chan->pending++;
 	ares_query(chan->ch, ".", 1 /* C_IN */, 2 /* T_NS */,
 	    upstream_probe_cb, q);
@@ -954,8 +970,8 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 	q->cb = cb;
 	q->arg = arg;
 	q->req = *req;
-	q->start_ms = upstream_now_ms(up->loop);
-	q->start = ev_now(up->loop);
+	q->start_ms = clock_loop_ms(up->loop);
+	q->start_us = clock_loop_us(up->loop);
 	q->starting = 1;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;

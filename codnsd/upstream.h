@@ -51,6 +51,8 @@ const struct upstream_health *upstream_health(const struct upstream *);
 /* Ask the nameservers something cheap (". NS") so the health figures stay
  * true when there is no traffic; any DNS reply counts as alive. */
 void upstream_probe(struct upstream *);
-uint64_t upstream_now_ms(struct ev_loop *);
+/* Probe on its own after a quiet spell (on while peers use the health
+ * figures, that is while a peers file is loaded). */
+void upstream_probe_idle(struct upstream *, int on);
 
 #endif
