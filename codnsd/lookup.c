@@ -410,6 +410,16 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 		lookup_job_finish(job, &ans);
 }
 
+/* The whole lookup's deadline: the local resolver's when it has one
+ * (lookup-timeout, or glibc's from resolv.conf), else the configured one. */
+static uint32_t
+lookup_timeout_ms(const struct lookup *lk)
+{
+	if (lk->env.local_timeout_ms != NULL)
+		return lk->env.local_timeout_ms(lk->env.local);
+	return lk->conf.lookup_timeout_ms;
+}
+
 static struct lookup_job *
 lookup_job_new(struct lookup *lk, const struct proto_request *key,
     uint32_t hash)
@@ -422,8 +432,7 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	job->req = *key;
 	job->hash = hash;
 	job->start_us = lookup_now_us(lk);
-	job->deadline_us = job->start_us +
-	    (uint64_t)lk->conf.lookup_timeout_ms * 1000;
+	job->deadline_us = job->start_us + (uint64_t)lookup_timeout_ms(lk) * 1000;
 	LIST_INIT(&job->waiters);
 	if ((job->timer = lk->env.timer_new(lk->env.clock, lookup_timer_fired,
 		 job)) == NULL)

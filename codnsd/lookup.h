@@ -60,6 +60,9 @@ struct lookup_env {
 	void *(*local_resolve)(void *local, const struct proto_request *,
 	    lookup_cb *, void *arg);
 	void (*local_cancel)(void *query);
+	/* The lookup deadline (ms) the local resolver implies; may be NULL
+	 * (then lookup_conf.lookup_timeout_ms). */
+	uint32_t (*local_timeout_ms)(void *local);
 
 	/* The peer transport (peernet.h). active: 0 without a peers file. */
 	void *peers;

@@ -202,6 +202,14 @@ lookupio_stat_peer(void *ctx, uint8_t status, uint32_t latency_us)
 		stats_peer(d->stats, status, latency_us);
 }
 
+static uint32_t
+lookupio_local_timeout_ms(void *ctx)
+{
+	struct codnsd *d = ctx;
+
+	return upstream_lookup_timeout_ms(d->upstream);
+}
+
 void
 lookupio_conf(const struct conf *c, struct lookup_conf *lc)
 {
@@ -227,6 +235,7 @@ lookupio_new(struct codnsd *d)
 		.local = d,
 		.local_resolve = lookupio_local_resolve,
 		.local_cancel = lookupio_local_cancel,
+		.local_timeout_ms = lookupio_local_timeout_ms,
 		.peers = d,
 		.peers_active = lookupio_peers_active,
 		.peers_select = lookupio_peers_select,

@@ -92,28 +92,14 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
-/* The race's keys, with the deadline that follows resolv.conf unless
- * lookup-timeout is set (upstream_lookup_timeout_ms()). */
-static void
-codnsd_lookup_configure(struct codnsd *d, const struct conf *c)
-{
-	struct lookup_conf lc;
-
-	lookupio_conf(c, &lc);
-	lc.lookup_timeout_ms = upstream_lookup_timeout_ms(d->upstream);
-	lookup_configure(d->lookup, &lc);
-}
-
 /* Other nameservers or another search list: answers cached from the old
- * ones may differ from what the new ones say (glibc has no cache to keep),
- * and the deadline may be another. */
+ * ones may differ from what the new ones say (glibc has no cache to keep). */
 static void
 codnsd_resolver_changed(void *arg)
 {
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
-	codnsd_lookup_configure(d, &d->conf);
 }
 
 int
@@ -121,6 +107,7 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 {
 	struct conf c;
 	struct cache_limits lim;
+	struct lookup_conf lc;
 
 	conf_defaults(&c);
 	if (conf_load(&c, d->conf_path, d->conf_missing_ok, err, errlen) ==
@@ -146,7 +133,8 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	d->conf = c;
 	cache_limits_of(&c, &lim);
 	cache_configure(d->cache, c.cache_size, &lim);
-	codnsd_lookup_configure(d, &c);
+	lookupio_conf(&c, &lc);
+	lookup_configure(d->lookup, &lc);
 	if (d->peernet != NULL)
 		return peernet_reload(d->peernet, err, errlen);
 	return peers_open(d, err, errlen);
@@ -247,7 +235,6 @@ setup(struct codnsd *d)
 		fatalx("cannot set up the upstream resolver");
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
-	codnsd_lookup_configure(d, &d->conf);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if (peers_open(d, err, sizeof(err)) == -1)

@@ -19,12 +19,12 @@
 #include "resolvconf.h"
 #include "stats.h"
 
+#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
+#define UPSTREAM_PROBE_CHECK_S 1.0
 /* The as-is name and every search domain (resolvconf_candidates()). */
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
 /* How often resolv.conf's stat is looked at, as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
-#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
-#define UPSTREAM_PROBE_CHECK_S 1.0
 
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
@@ -367,11 +367,11 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->loop = loop;
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;
-	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
-	upstream_rc_read(up, &up->rc, &up->rc_st);
 	ev_timer_init(&up->probe, upstream_probe_timer_cb,
 	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
 	up->probe.data = up;
+	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
+	upstream_rc_read(up, &up->rc, &up->rc_st);
 	if ((up->cur = upstream_chan_new(up, c)) == NULL) {
 		free(up);
 		return NULL;
@@ -522,8 +522,8 @@ upstream_free(struct upstream *up)
 
 	if (up == NULL)
 		return;
-	ev_timer_stop(up->loop, &up->rc_timer);
 	ev_timer_stop(up->loop, &up->probe);
+	ev_timer_stop(up->loop, &up->rc_timer);
 	/* Destroying a channel answers its queries (try-again), which may
 	 * wake the reaper: stop it only afterwards. */
 	while ((chan = LIST_FIRST(&up->draining)) != NULL) {
