@@ -22,6 +22,7 @@
 #define CONF_DEFAULT_PEERS SYSCONFDIR "/codns/peers"
 #define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
 #define CONF_DEFAULT_PORT 7053
+#define CONF_DNS_PORT 53
 
 struct conf_addr {
 	struct sockaddr_storage ss;
@@ -52,6 +53,11 @@ struct conf {
 	char control_socket[PATH_MAX];
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
+	/* DNS stub listener and serve-stale (dnsstub.c, RFC 8767). */
+	struct conf_addr dns_listen[CONF_LISTEN_MAX];
+	size_t ndns_listen; /* 0: no stub listener */
+	uint32_t serve_stale_s; /* 0: off */
+	uint32_t stale_answer_timeout_ms; /* 0: only when every source failed */
 };
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */

@@ -14,6 +14,7 @@
 
 #include "cache.h"
 #include "codnsd.h"
+#include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -422,6 +423,7 @@ cmd_flush(struct ctl_client *c, const struct ctl_req *r,
 		return -1;
 	}
 	n = cache_flush(c->ctl->d->cache, r->argc == 2 ? r->argv[1] : NULL);
+	n += dnsstub_flush(c->ctl->d->dnsstub, r->argc == 2 ? r->argv[1] : NULL);
 	log_info("control: flushed %zu cache entries%s%s", n,
 	    r->argc == 2 ? " of " : "", r->argc == 2 ? r->argv[1] : "");
 	if (r->json)

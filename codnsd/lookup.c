@@ -17,6 +17,7 @@
 #define LOOKUP_BUCKETS 1024
 #define LOOKUP_INFLIGHT_MAX 8192
 #define LOOKUP_PEERS_MAX 16
+#define LOOKUP_STALE_TTL 30 /* RFC 8767 section 4: "30 seconds" */
 
 struct lookup_waiter {
 	struct lookup_job *job;
@@ -49,6 +50,7 @@ struct lookup_job {
 	uint64_t peer_ids[LOOKUP_PEERS_MAX];
 	struct lookup_slot slots[LOOKUP_PEERS_MAX];
 	ev_timer peer_timer;
+	ev_timer stale_timer; /* stale-answer-timeout */
 	struct lookup_job *next; /* hash chain */
 };
 
@@ -56,6 +58,7 @@ struct lookup {
 	struct codnsd *d;
 	struct lookup_job *buckets[LOOKUP_BUCKETS];
 	size_t inflight;
+	int stopping; /* lookup_fail_all(): no background refreshes */
 };
 
 static uint32_t
@@ -126,6 +129,48 @@ lookup_answer(struct lookup *lk, const struct proto_request *req, int flags,
 	cb(arg, &out);
 }
 
+/*
+ * Serve-stale (RFC 8767): answer the client waiters from an entry expired
+ * less than serve-stale ago, with a 30 s TTL. Peers' waiters stay: a peer
+ * is only told what we could resolve. Returns how many were answered.
+ */
+static size_t
+lookup_stale_answer(struct lookup_job *job)
+{
+	struct lookup *lk = job->lk;
+	struct lookup_waiter **wp, *w;
+	struct proto_answer a;
+	size_t n = 0;
+
+	if (!cache_get_stale(lk->d->cache, &job->req,
+		upstream_now_ms(lk->d->loop), &a))
+		return 0;
+	a.ttl = LOOKUP_STALE_TTL;
+	for (wp = &job->waiters; (w = *wp) != NULL;) {
+		if (w->flags & LOOKUP_F_PEER) {
+			wp = &w->next;
+			continue;
+		}
+		*wp = w->next;
+		lookup_answer(lk, &job->req, w->flags, w->start_us, w->cb,
+		    w->arg, &a);
+		free(w);
+		n++;
+	}
+	return n;
+}
+
+/* stale-answer-timeout: the clients get the stale answer now; the job
+ * goes on and refreshes the cache if a source answers in time. */
+static void
+lookup_stale_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	lookup_stale_answer(t->data);
+}
+
+static struct lookup_job *lookup_job_new(struct lookup *,
+    const struct proto_request *, uint32_t);
+
 /* Unlink the job, answer every waiter, free everything it owns. */
 static void
 lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
@@ -133,7 +178,9 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	struct lookup *lk = job->lk;
 	struct lookup_job **jp;
 	struct lookup_waiter *w, *next;
+	struct proto_request req;
 	size_t i;
+	int refresh = 0;
 
 	for (jp = &lk->buckets[job->hash % LOOKUP_BUCKETS]; *jp != job;
 	     jp = &(*jp)->next)
@@ -142,6 +189,7 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	lk->inflight--;
 	ev_timer_stop(lk->d->loop, &job->deadline);
 	ev_timer_stop(lk->d->loop, &job->peer_timer);
+	ev_timer_stop(lk->d->loop, &job->stale_timer);
 	upstream_cancel(job->uq);
 	for (i = 0; i < job->nasked; i++)
 		peernet_query_cancel(job->slots[i].q,
@@ -149,13 +197,23 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	if (job->racing && lk->d->peernet != NULL)
 		peernet_outcome(lk->d->peernet, a->source == CODNS_SRC_PEER,
 		    a->status == CODNS_TRYAGAIN, a->latency_us / 1000);
+	/* Every source failed: stale data, then one more try in the
+	 * background (RFC 8767 section 5), local only since no client
+	 * waits on it. */
+	if (a->status == CODNS_TRYAGAIN && !lk->stopping &&
+	    lookup_stale_answer(job) > 0)
+		refresh = 1;
 	for (w = job->waiters; w != NULL; w = next) {
 		next = w->next;
 		lookup_answer(lk, &job->req, w->flags, w->start_us, w->cb,
 		    w->arg, a);
 		free(w);
 	}
+	req = job->req;
+	i = job->hash;
 	free(job);
+	if (refresh && lk->inflight < LOOKUP_INFLIGHT_MAX)
+		lookup_job_new(lk, &req, (uint32_t)i);
 }
 
 static size_t
@@ -299,6 +357,7 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 {
 	struct lookup_job *job;
 	struct ev_loop *loop = lk->d->loop;
+	struct proto_answer stale;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return NULL;
@@ -311,6 +370,9 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	job->deadline.data = job;
 	ev_timer_init(&job->peer_timer, lookup_peer_timer_cb, 0., 0.);
 	job->peer_timer.data = job;
+	ev_timer_init(&job->stale_timer, lookup_stale_timer_cb,
+	    lk->d->conf.stale_answer_timeout_ms / 1000.0, 0.);
+	job->stale_timer.data = job;
 	job->uq = upstream_resolve(lk->d->upstream, &job->req, lookup_local_cb,
 	    job);
 	if (job->uq == NULL) {
@@ -318,6 +380,9 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 		return NULL;
 	}
 	ev_timer_start(loop, &job->deadline);
+	if (lk->d->conf.stale_answer_timeout_ms > 0 &&
+	    cache_get_stale(lk->d->cache, key, job->start_ms, &stale))
+		ev_timer_start(loop, &job->stale_timer);
 	job->next = lk->buckets[hash % LOOKUP_BUCKETS];
 	lk->buckets[hash % LOOKUP_BUCKETS] = job;
 	lk->inflight++;
@@ -394,6 +459,7 @@ lookup_fail_all(struct lookup *lk)
 
 	memset(&a, 0, sizeof(a));
 	a.status = CODNS_TRYAGAIN;
+	lk->stopping = 1;
 	for (i = 0; i < LOOKUP_BUCKETS; i++)
 		while (lk->buckets[i] != NULL)
 			lookup_job_finish(lk->buckets[i], &a);

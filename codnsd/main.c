@@ -14,6 +14,7 @@
 #include "codnsd.h"
 #include "conf.h"
 #include "ctl.h"
+#include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -34,6 +35,7 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->min_ttl_s = c->cache_min_ttl_s;
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
+	l->stale_s = c->serve_stale_s;
 }
 
 /* -t: check the config and the peers file, report every error. */
@@ -74,9 +76,12 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	    -1)
 		return -1;
 	/* Sockets stay as bound at start: listen, peer-listen,
-	 * control-socket and user need a restart (codnsd.8). */
+	 * dns-listen, control-socket and user need a restart
+	 * (codnsd.8). */
 	memcpy(c.listen, d->conf.listen, sizeof(c.listen));
 	c.nlisten = d->conf.nlisten;
+	memcpy(c.dns_listen, d->conf.dns_listen, sizeof(c.dns_listen));
+	c.ndns_listen = d->conf.ndns_listen;
 	c.peer_listen = d->conf.peer_listen;
 	memcpy(c.control_socket, d->conf.control_socket,
 	    sizeof(c.control_socket));
@@ -191,6 +196,8 @@ setup(struct codnsd *d)
 		fatalx("cannot set up the upstream resolver");
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
+	if ((d->dnsstub = dnsstub_new(d)) == NULL)
+		fatalx("cannot listen for DNS queries");
 	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
@@ -209,6 +216,7 @@ teardown(struct codnsd *d)
 {
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
+	dnsstub_free(d->dnsstub);
 	peernet_free(d->peernet);
 	lookup_free(d->lookup);
 	upstream_free(d->upstream);
