@@ -4,7 +4,8 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config \
 libc-ares-dev libev-dev libcmocka-dev libsodium-dev \
-dnsmasq-base dnsutils valgrind python3 iproute2 util-linux groff-base"
+dnsmasq-base dnsutils valgrind python3 iproute2 util-linux groff-base \
+dnsperf unbound"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
