@@ -1,9 +1,11 @@
 /* codnsd/cache.c: the answer cache: TTL-honouring, LRU-bounded. */
 #include "cache.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "namehash.h"
+#include "shm.h"
 
 /*
  * One allocation per entry: the header, then the key bytes (lowercased name
@@ -41,8 +43,9 @@ struct cache {
 	struct cache_entry *lru_head, *lru_tail;
 	struct cache_limits limits;
 	struct cache_stats stats;
-	/* SipHash key: peers send us names, so chains must not be steerable. */
-	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	/* Peers send us names, so chains must not be steerable. */
+	struct namehash_key hkey;
+	struct shm *shm; /* the NSS module's shared copy, or NULL */
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -50,18 +53,13 @@ struct cache {
 static uint64_t
 cache_hash(const struct cache *c, const struct cache_key *k)
 {
-	uint8_t in[3 + PROTO_NAME_MAX], out[crypto_shorthash_BYTES];
-	uint64_t h = 0;
-	size_t i;
+	uint8_t in[3 + PROTO_NAME_MAX];
 
 	in[0] = k->kind;
 	in[1] = k->family;
 	in[2] = k->len;
 	memcpy(in + 3, k->bytes, k->len);
-	crypto_shorthash(out, in, 3 + (size_t)k->len, c->hkey);
-	for (i = 0; i < sizeof(out); i++)
-		h = h << 8 | out[i];
-	return h;
+	return namehash(&c->hkey, in, 3 + (size_t)k->len);
 }
 
 /* Build the lookup key; -1 for a request that can never be cached. */
@@ -199,16 +197,17 @@ cache_new(size_t max_entries, const struct cache_limits *lim)
 {
 	struct cache *c;
 
-	if (sodium_init() == -1)
-		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	if (namehash_keygen(&c->hkey) == -1) {
+		free(c);
+		return NULL;
+	}
 	c->nbuckets = CACHE_BUCKETS_MIN;
 	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL) {
 		free(c);
 		return NULL;
 	}
-	crypto_shorthash_keygen(c->hkey);
 	c->max_entries = max_entries;
 	c->limits = *lim;
 	return c;
@@ -227,6 +226,37 @@ cache_free(struct cache *c)
 	}
 	free(c->buckets);
 	free(c);
+}
+
+/* The shared table keys answers as the cache does (shmtab.h). */
+static void
+cache_shm_key(const struct cache_key *k, struct shmtab_key *sk)
+{
+	sk->kind = k->kind;
+	sk->family = k->family;
+	sk->len = k->len;
+	memcpy(sk->bytes, k->bytes, k->len);
+}
+
+/* A new table starts with what the cache holds, least recently used
+ * first, so that the arena keeps the most used answers. */
+void
+cache_set_shm(struct cache *c, struct shm *s, uint64_t now_ms)
+{
+	struct cache_entry *e;
+	struct shmtab_key sk;
+
+	c->shm = s;
+	for (e = c->lru_tail; s != NULL && e != NULL; e = e->lprev) {
+		if (e->expire_ms <= now_ms + 1000)
+			continue;
+		sk.kind = e->kind;
+		sk.family = e->family;
+		sk.len = e->keylen;
+		memcpy(sk.bytes, e->data, e->keylen);
+		shm_publish(s, &sk, e->data + e->keylen, e->bloblen,
+		    (uint32_t)((e->expire_ms - now_ms) / 1000));
+	}
 }
 
 void
@@ -321,6 +351,7 @@ cache_put(struct cache *c, const struct proto_request *r,
 {
 	uint8_t blob[PROTO_FRAME_MAX];
 	struct cache_key k;
+	struct shmtab_key sk;
 	struct cache_entry *e, **pp;
 	struct proto_answer tmp;
 	struct buf b;
@@ -337,13 +368,17 @@ cache_put(struct cache *c, const struct proto_request *r,
 	 * "do not cache". */
 	if ((e = *cache_slot(c, &k)) != NULL)
 		cache_drop(c, e);
-	if (ttl == 0)
+	cache_shm_key(&k, &sk);
+	if (ttl == 0) {
+		shm_remove(c->shm, &sk);
 		return;
+	}
 	tmp = *a;
 	tmp.ttl = ttl;
 	buf_init_write(&b, blob, sizeof(blob));
 	if (proto_answer_put(&b, &tmp) == -1)
 		return;
+	shm_publish(c->shm, &sk, blob, b.pos, ttl);
 	if ((e = malloc(sizeof(*e) + k.len + b.pos)) == NULL)
 		return;
 	memset(e, 0, sizeof(*e));
@@ -386,6 +421,7 @@ cache_flush(struct cache *c, const char *name)
 	struct cache_entry *e;
 	size_t i, len, n = 0;
 
+	shm_flush(c->shm, name);
 	if (name == NULL)
 		return cache_flush_all(c);
 	if ((len = strlen(name)) > PROTO_NAME_MAX)

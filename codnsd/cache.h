@@ -28,6 +28,10 @@ struct cache_stats {
 /* max_entries == 0 disables caching (every get misses). */
 struct cache *cache_new(size_t max_entries, const struct cache_limits *);
 void cache_free(struct cache *);
+/* Publish what the cache holds, and every answer put from now on, in this
+ * shared table too (shm.h); NULL stops. The cache does not own it. */
+struct shm;
+void cache_set_shm(struct cache *, struct shm *, uint64_t now_ms);
 /* For SIGHUP: new bound and clamps; evicts LRU entries above the bound. */
 void cache_configure(struct cache *, size_t max_entries,
     const struct cache_limits *);

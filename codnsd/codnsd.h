@@ -13,6 +13,7 @@ struct dnsstub;
 struct listen;
 struct lookup;
 struct peernet;
+struct shm;
 struct stats;
 struct upstream;
 
@@ -29,6 +30,7 @@ struct codnsd {
 	struct peernet *peernet;
 	struct ctl *ctl;
 	struct stats *stats;
+	struct shm *shm; /* shared answer table, NULL when off */
 	ev_signal sigterm;
 	ev_signal sigint;
 	ev_signal sighup;

@@ -33,7 +33,8 @@ enum ktype {
 	K_UPSTREAM, /* repeatable */
 	K_DNSLISTEN, /* repeatable, loopback unless "public", port 53 */
 	K_PATH,	    /* file name */
-	K_STR	    /* user name */
+	K_STR,	    /* user name */
+	K_BOOL	    /* yes or no, kept as an int */
 };
 
 struct key {
@@ -58,6 +59,7 @@ static const struct key keys[] = {
 	{ "upstream", K_UPSTREAM, F(upstream), 0, 0 },
 	{ "upstream-timeout", K_DUR, F(upstream_timeout_ms), 1, HOUR },
 	{ "lookup-timeout", K_DUR, F(lookup_timeout_ms), 1, HOUR },
+	{ "resolv-conf", K_PATH, F(resolv_conf), 0, 0 },
 	{ "peer-listen", K_ADDR, F(peer_listen), 0, 0 },
 	{ "peers-file", K_PATH, F(peers_file), 0, 0 },
 	{ "peer-key-file", K_PATH, F(peer_key_file), 0, 0 },
@@ -76,6 +78,7 @@ static const struct key keys[] = {
 	    SUN_PATH_SIZE, 0, 0 },
 	{ "user", K_STR, F(user), 0, 0 },
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
+	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
 	{ "dns-listen", K_DNSLISTEN, F(dns_listen), 0, 0 },
 	/* RFC 8767 section 5 suggests 1 to 3 days of stale data. */
 	{ "serve-stale", K_TTL, F(serve_stale_s), 0, 7 * DAY },
@@ -154,8 +157,11 @@ conf_defaults(struct conf *c)
 	set_addr(&c->listen[0], "127.0.0.1", CONF_DEFAULT_PORT);
 	c->nlisten = 1;
 	c->nupstream = 0;
-	c->upstream_timeout_ms = 2 * SEC;
-	c->lookup_timeout_ms = 5 * SEC;
+	/* 0: follow resolv.conf's timeout and attempts (codnsd.conf.5). */
+	c->upstream_timeout_ms = 0;
+	c->lookup_timeout_ms = 0;
+	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "%s",
+	    CONF_DEFAULT_RESOLV);
 	set_addr(&c->peer_listen, "0.0.0.0", CONF_DEFAULT_PORT);
 	snprintf(c->peers_file, sizeof(c->peers_file), "%s",
 	    CONF_DEFAULT_PEERS);
@@ -172,6 +178,7 @@ conf_defaults(struct conf *c)
 	c->negative_ttl_s = 30;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    CONF_DEFAULT_CONTROL);
+	c->shared_cache = 1;
 	c->serve_stale_s = 24 * 3600;
 	c->stale_answer_timeout_ms = 1800;
 }
@@ -346,6 +353,23 @@ set_string(struct parse *p, unsigned line, const struct key *k, const char *v)
 	return 0;
 }
 
+static int
+set_bool(struct parse *p, unsigned line, const struct key *k, const char *v)
+{
+	int *b = (int *)(void *)((char *)p->c + k->off);
+
+	if (strcmp(v, "yes") == 0)
+		*b = 1;
+	else if (strcmp(v, "no") == 0)
+		*b = 0;
+	else {
+		errs_add(p->e, line, "%s: '%s' is neither yes nor no", k->name,
+		    v);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * listen and upstream: the first line in the file replaces the built-in
  * list, later lines append. A repeated address would fail at bind (listen)
@@ -446,6 +470,8 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 	case K_PATH:
 	case K_STR:
 		return set_string(p, line, k, w[1]);
+	case K_BOOL:
+		return set_bool(p, line, k, w[1]);
 	}
 	return -1;
 }

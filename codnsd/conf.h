@@ -22,6 +22,7 @@
 #define CONF_DEFAULT_PEERS SYSCONFDIR "/codns/peers"
 #define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
 #define CONF_DEFAULT_PORT 7053
+#define CONF_DEFAULT_RESOLV "/etc/resolv.conf"
 #define CONF_DNS_PORT 53
 
 struct conf_addr {
@@ -34,8 +35,9 @@ struct conf {
 	size_t nlisten;
 	struct conf_addr upstream[CONF_UPSTREAM_MAX]; /* port default 53 */
 	size_t nupstream; /* 0: the nameservers of /etc/resolv.conf */
-	uint32_t upstream_timeout_ms;
-	uint32_t lookup_timeout_ms;
+	uint32_t upstream_timeout_ms; /* 0: resolv.conf's timeout */
+	uint32_t lookup_timeout_ms;   /* 0: what glibc would wait in all */
+	char resolv_conf[PATH_MAX];   /* nameservers, search, options */
 	struct conf_addr peer_listen;
 	char peers_file[PATH_MAX];
 	char peer_key_file[PATH_MAX]; /* "" when unset */
@@ -53,6 +55,7 @@ struct conf {
 	char control_socket[PATH_MAX];
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
+	int shared_cache;       /* publish answers for nss_codns (shm.c) */
 	/* DNS stub listener and serve-stale (dnsstub.c, RFC 8767). */
 	struct conf_addr dns_listen[CONF_LISTEN_MAX];
 	size_t ndns_listen; /* 0: no stub listener */

@@ -7,18 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "codnsd.h"
 #include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
 #include "peernet.h"
+#include "report.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -45,7 +48,7 @@ struct ctl_client {
 	size_t inlen;
 	struct stats_buf out;
 	size_t outoff;
-	struct ctl_client *prev, *next;
+	LIST_ENTRY(ctl_client) entry;
 };
 
 struct ctl {
@@ -55,7 +58,7 @@ struct ctl {
 	dev_t dev;
 	ino_t ino;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct ctl_client *clients;
+	LIST_HEAD(, ctl_client) clients;
 	size_t nclients;
 };
 
@@ -72,48 +75,17 @@ ctl_client_free(struct ctl_client *c)
 	struct ctl *ctl = c->ctl;
 	struct ev_loop *loop = ctl->d->loop;
 
+	LIST_REMOVE(c, entry);
+	ctl->nclients--;
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->timer);
 	close(c->fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		ctl->clients = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	ctl->nclients--;
 	stats_buf_free(&c->out);
 	free(c);
 }
 
 /* --- status --- */
-
-static void
-json_list(struct stats_buf *b, const char *commas)
-{
-	char item[256];
-	const char *p = commas, *q;
-	size_t n;
-	int first = 1;
-
-	stats_printf(b, "[");
-	while (*p != '\0') {
-		q = strchr(p, ',');
-		n = q ? (size_t)(q - p) : strlen(p);
-		if (n >= sizeof(item))
-			n = sizeof(item) - 1;
-		memcpy(item, p, n);
-		item[n] = '\0';
-		if (n > 0) {
-			stats_printf(b, "%s", first ? "" : ",");
-			stats_json_str(b, item);
-			first = 0;
-		}
-		p = q ? q + 1 : p + strlen(p);
-	}
-	stats_printf(b, "]");
-}
 
 static double
 hit_rate(const struct cache_stats *cs)
@@ -124,141 +96,160 @@ hit_rate(const struct cache_stats *cs)
 }
 
 static void
-status_json(struct ctl *ctl, struct stats_buf *b)
-{
-	struct codnsd *d = ctl->d;
-	const struct upstream_health *uh = upstream_health(d->upstream);
-	const struct cache_stats *cs = cache_stats(d->cache);
-	uint64_t now = upstream_now_ms(d->loop);
-	const char *reason = "";
-	unsigned l16, p16, l32, p32;
-	uint32_t delay;
-
-	stats_printf(b, "{\"version\":");
-	stats_json_str(b, PACKAGE_VERSION);
-	stats_printf(b, ",\"pid\":%ld,\"uptime_s\":%.0f,\"listeners\":",
-	    (long)getpid(), ev_now(d->loop) - d->started);
-	json_list(b, listen_addresses(d->listen));
-	stats_printf(b, ",\"upstreams\":{\"servers\":");
-	json_list(b, uh->servers);
-	stats_printf(b,
-	    ",\"mean_ms\":%u,\"fail_permille\":%u,\"queries\":%llu,"
-	    "\"failures\":%llu,\"last_ago_s\":",
-	    uh->mean_ms, uh->fail_permille, (unsigned long long)uh->queries,
-	    (unsigned long long)uh->failures);
-	if (uh->last_ms != 0 && now >= uh->last_ms)
-		stats_printf(b, "%.3f}", (double)(now - uh->last_ms) / 1000.0);
-	else
-		stats_printf(b, "null}");
-	if (d->peernet != NULL) {
-		delay = peernet_delay_ms(d->peernet, &reason);
-		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
-		stats_printf(b,
-		    ",\"peers_configured\":true,\"initial_delay_ms\":%u,"
-		    "\"initial_delay_reason\":",
-		    delay);
-		stats_json_str(b, reason ? reason : "");
-		stats_printf(b,
-		    ",\"windows\":{\"last16\":{\"local\":%u,\"peer\":%u},"
-		    "\"last32\":{\"local\":%u,\"peer\":%u}}",
-		    l16, p16, l32, p32);
-	} else
-		stats_printf(b,
-		    ",\"peers_configured\":false,\"initial_delay_ms\":null,"
-		    "\"initial_delay_reason\":null,\"windows\":null");
-	stats_printf(b,
-	    ",\"cache\":{\"entries\":%zu,\"capacity\":%zu,\"hits\":%llu,"
-	    "\"misses\":%llu,\"evictions\":%llu,\"hit_rate_percent\":%.1f}",
-	    cache_count(d->cache), cache_capacity(d->cache),
-	    (unsigned long long)cs->hits, (unsigned long long)cs->misses,
-	    (unsigned long long)cs->evictions, hit_rate(cs));
-	stats_printf(b,
-	    ",\"lookups\":%llu,\"inflight\":%zu,"
-	    "\"clients\":{\"lookup\":%zu,\"control\":%zu}}\n",
-	    (unsigned long long)stats_lookups(d->stats),
-	    lookup_inflight(d->lookup), listen_clients(d->listen),
-	    ctl->nclients);
-}
-
-static void
-put_uptime(struct stats_buf *b, double secs)
+put_uptime(struct report *r, double secs)
 {
 	unsigned long s = secs > 0 ? (unsigned long)secs : 0;
 
+	report_real(r, "uptime_s", "%.0f", NULL, secs);
+	report_text(r, "%-14s ", "uptime");
 	if (s >= 86400)
-		stats_printf(b, "%lud ", s / 86400);
-	stats_printf(b, "%02lu:%02lu:%02lu", s / 3600 % 24, s / 60 % 60,
+		report_text(r, "%lud ", s / 86400);
+	report_text(r, "%02lu:%02lu:%02lu\n", s / 3600 % 24, s / 60 % 60,
 	    s % 60);
 }
 
 static void
-status_text(struct ctl *ctl, struct stats_buf *b)
+status_upstreams(struct report *r, const struct upstream_health *uh,
+    uint64_t now)
 {
-	struct codnsd *d = ctl->d;
-	const struct upstream_health *uh = upstream_health(d->upstream);
-	const struct cache_stats *cs = cache_stats(d->cache);
-	uint64_t now = upstream_now_ms(d->loop);
+	report_open(r, "upstreams");
+	report_text(r, "%-14s ", "upstreams");
+	report_csv(r, "servers", "%s\n", uh->servers, "(none)");
+	report_text(r, "%-14s ", "  health");
+	report_uint(r, "mean_ms", "mean %llu ms", uh->mean_ms);
+	report_uint(r, "fail_permille", NULL, uh->fail_permille);
+	report_text(r, ", failing %.1f %%", uh->fail_permille / 10.0);
+	report_uint(r, "queries", ", %llu queries",
+	    (unsigned long long)uh->queries);
+	report_uint(r, "failures", ", %llu failed",
+	    (unsigned long long)uh->failures);
+	if (uh->last_ms != 0 && now >= uh->last_ms)
+		report_real(r, "last_ago_s", "%.3f", ", last %.1f s ago\n",
+		    (double)(now - uh->last_ms) / 1000.0);
+	else
+		report_null(r, "last_ago_s", ", none yet\n");
+	report_close(r);
+}
+
+static void
+status_race(struct report *r, const struct codnsd *d)
+{
 	const char *reason = NULL;
 	unsigned l16, p16, l32, p32;
 	uint32_t delay;
 
-	stats_printf(b, "%-14s codnsd %s, pid %ld\n", "version",
-	    PACKAGE_VERSION, (long)getpid());
-	stats_printf(b, "%-14s ", "uptime");
-	put_uptime(b, ev_now(d->loop) - d->started);
-	stats_printf(b, "\n%-14s %s\n", "listeners",
-	    listen_addresses(d->listen));
-	stats_printf(b, "%-14s %s\n", "upstreams",
-	    uh->servers[0] ? uh->servers : "(none)");
-	stats_printf(b,
-	    "%-14s mean %u ms, failing %.1f %%, %llu queries, %llu failed",
-	    "  health", uh->mean_ms, uh->fail_permille / 10.0,
-	    (unsigned long long)uh->queries, (unsigned long long)uh->failures);
-	if (uh->last_ms != 0 && now >= uh->last_ms)
-		stats_printf(b, ", last %.1f s ago\n",
-		    (double)(now - uh->last_ms) / 1000.0);
-	else
-		stats_printf(b, ", none yet\n");
-	if (d->peernet != NULL) {
-		delay = peernet_delay_ms(d->peernet, &reason);
-		peernet_windows(d->peernet, &l16, &p16, &l32, &p32);
-		stats_printf(b, "%-14s %u ms (%s)\n", "initial delay", delay,
-		    reason ? reason : "");
-		stats_printf(b,
-		    "%-14s last 16: local %u, peer %u; "
-		    "last 32: local %u, peer %u\n",
-		    "wins", l16, p16, l32, p32);
-	} else {
-		stats_printf(b, "%-14s n/a\n", "initial delay");
-		stats_printf(b, "%-14s none configured\n", "peers");
+	if (d->peernet == NULL) {
+		report_bool(r, "peers_configured", 0, NULL);
+		report_text(r, "%-14s ", "initial delay");
+		report_null(r, "initial_delay_ms", "n/a\n");
+		report_null(r, "initial_delay_reason", NULL);
+		report_text(r, "%-14s ", "peers");
+		report_null(r, "windows", "none configured\n");
+		return;
 	}
-	stats_printf(b,
-	    "%-14s %zu / %zu entries, hit rate %.1f %% "
-	    "(%llu hits, %llu misses)\n",
-	    "cache", cache_count(d->cache), cache_capacity(d->cache),
-	    hit_rate(cs), (unsigned long long)cs->hits,
-	    (unsigned long long)cs->misses);
-	stats_printf(b, "%-14s %llu answered, %zu in flight\n", "lookups",
-	    (unsigned long long)stats_lookups(d->stats),
+	delay = lookup_delay_ms(d->lookup, &reason);
+	lookup_windows(d->lookup, &l16, &p16, &l32, &p32);
+	report_bool(r, "peers_configured", 1, NULL);
+	report_text(r, "%-14s ", "initial delay");
+	report_uint(r, "initial_delay_ms", "%llu ms", delay);
+	report_str(r, "initial_delay_reason", " (%s)\n", reason ? reason : "");
+	report_open(r, "windows");
+	report_text(r, "%-14s ", "wins");
+	report_open(r, "last16");
+	report_uint(r, "local", "last 16: local %llu", l16);
+	report_uint(r, "peer", ", peer %llu; ", p16);
+	report_close(r);
+	report_open(r, "last32");
+	report_uint(r, "local", "last 32: local %llu", l32);
+	report_uint(r, "peer", ", peer %llu\n", p32);
+	report_close(r);
+	report_close(r);
+}
+
+static void
+status_render(struct ctl *ctl, struct stats_buf *b, int json)
+{
+	struct codnsd *d = ctl->d;
+	const struct cache_stats *cs = cache_stats(d->cache);
+	struct report r;
+
+	report_init(&r, b, json);
+	report_open(&r, NULL);
+	report_text(&r, "%-14s ", "version");
+	report_str(&r, "version", "codnsd %s", PACKAGE_VERSION);
+	report_uint(&r, "pid", ", pid %llu\n", (unsigned long long)getpid());
+	put_uptime(&r, ev_now(d->loop) - d->started);
+	report_text(&r, "%-14s ", "listeners");
+	report_csv(&r, "listeners", "%s\n", listen_addresses(d->listen), "");
+	status_upstreams(&r, upstream_health(d->upstream),
+	    clock_loop_ms(d->loop));
+	status_race(&r, d);
+	report_open(&r, "cache");
+	report_text(&r, "%-14s ", "cache");
+	report_uint(&r, "entries", "%llu", cache_count(d->cache));
+	report_uint(&r, "capacity", " / %llu entries", cache_capacity(d->cache));
+	report_uint(&r, "hits", NULL, (unsigned long long)cs->hits);
+	report_uint(&r, "misses", NULL, (unsigned long long)cs->misses);
+	report_uint(&r, "evictions", NULL, (unsigned long long)cs->evictions);
+	report_real(&r, "hit_rate_percent", "%.1f", ", hit rate %.1f %% ",
+	    hit_rate(cs));
+	report_text(&r, "(%llu hits, %llu misses)\n",
+	    (unsigned long long)cs->hits, (unsigned long long)cs->misses);
+	report_close(&r);
+	report_text(&r, "%-14s ", "lookups");
+	report_uint(&r, "lookups", "%llu answered",
+	    (unsigned long long)stats_lookups(d->stats));
+	report_uint(&r, "inflight", ", %llu in flight\n",
 	    lookup_inflight(d->lookup));
-	stats_printf(b, "%-14s %zu lookup, %zu control\n", "clients",
-	    listen_clients(d->listen), ctl->nclients);
+	report_open(&r, "clients");
+	report_text(&r, "%-14s ", "clients");
+	report_uint(&r, "lookup", "%llu lookup", listen_clients(d->listen));
+	report_uint(&r, "control", ", %llu control\n", ctl->nclients);
+	report_close(&r);
+	report_close(&r);
 }
 
 /* --- peers --- */
 
 static void
+peer_row(struct report *r, const struct peernet_row *p)
+{
+	report_open(r, NULL);
+	report_str(r, "address", "%-28s", p->addr);
+	report_str(r, "state", " %-10s", p->state ? p->state : "?");
+	report_uint(r, "rtt_ms", " %6llu ms", p->rtt_ms);
+	report_uint(r, "ns_ms", " %6llu ms", p->ns_ms);
+	report_uint(r, "ns_fail_permille", NULL, p->ns_fail_permille);
+	report_text(r, " %6.1f %% ", p->ns_fail_permille / 10.0);
+	if (p->last_heartbeat_ago_s < 0)
+		report_null(r, "last_heartbeat_ago_s", "     never");
+	else
+		report_real(r, "last_heartbeat_ago_s", "%.3f", "%8.1f s",
+		    p->last_heartbeat_ago_s);
+	report_uint(r, "sent", " %8llu", (unsigned long long)p->sent);
+	report_uint(r, "won", " %8llu", (unsigned long long)p->won);
+	report_uint(r, "failed", " %8llu ", (unsigned long long)p->failed);
+	if (p->rank < 0)
+		report_null(r, "rank", "    -\n");
+	else
+		report_uint(r, "rank", "%5llu\n", (unsigned long long)p->rank);
+	report_close(r);
+}
+
+static void
 peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 {
-	struct peernet_row *rows;
-	size_t i, n;
+	struct peernet_row *rows = NULL;
+	struct report r;
+	size_t i, n = 0;
 
+	report_init(&r, b, json);
+	report_open(&r, NULL);
 	if (ctl->d->peernet == NULL) {
-		if (json)
-			stats_printf(b,
-			    "{\"configured\":false,\"peers\":[]}\n");
-		else
-			stats_printf(b, "peers: none configured\n");
+		report_bool(&r, "configured", 0, "peers: none configured\n");
+		report_open_list(&r, "peers");
+		report_close_list(&r);
+		report_close(&r);
 		return;
 	}
 	if ((rows = calloc(CONF_PEERS_MAX, sizeof(*rows))) == NULL) {
@@ -266,62 +257,17 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 		return;
 	}
 	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
-	if (json)
-		stats_printf(b, "{\"configured\":true,\"peers\":[");
-	else
-		stats_printf(b,
-		    "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
-		    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL",
-		    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
+	report_bool(&r, "configured", 1, NULL);
+	report_text(&r, "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
+	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "HEARTBEAT",
+	    "SENT", "WON", "FAILED", "RANK");
+	report_open_list(&r, "peers");
 	for (i = 0; i < n; i++) {
 		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
-		if (json) {
-			stats_printf(b, "%s{\"address\":", i ? "," : "");
-			stats_json_str(b, rows[i].addr);
-			stats_printf(b, ",\"state\":");
-			stats_json_str(b, rows[i].state ? rows[i].state : "");
-			stats_printf(b,
-			    ",\"rtt_ms\":%u,\"ns_ms\":%u,"
-			    "\"ns_fail_permille\":%u,\"last_heartbeat_ago_s\":",
-			    rows[i].rtt_ms, rows[i].ns_ms,
-			    rows[i].ns_fail_permille);
-			if (rows[i].last_heartbeat_ago_s < 0)
-				stats_printf(b, "null");
-			else
-				stats_printf(b, "%.3f",
-				    rows[i].last_heartbeat_ago_s);
-			stats_printf(b,
-			    ",\"sent\":%llu,\"won\":%llu,\"failed\":%llu,"
-			    "\"rank\":",
-			    (unsigned long long)rows[i].sent,
-			    (unsigned long long)rows[i].won,
-			    (unsigned long long)rows[i].failed);
-			if (rows[i].rank < 0)
-				stats_printf(b, "null}");
-			else
-				stats_printf(b, "%d}", rows[i].rank);
-			continue;
-		}
-		stats_printf(b, "%-28s %-10s %6u ms %6u ms %6.1f %% ",
-		    rows[i].addr, rows[i].state ? rows[i].state : "?",
-		    rows[i].rtt_ms, rows[i].ns_ms,
-		    rows[i].ns_fail_permille / 10.0);
-		if (rows[i].last_heartbeat_ago_s < 0)
-			stats_printf(b, "%10s", "never");
-		else
-			stats_printf(b, "%8.1f s",
-			    rows[i].last_heartbeat_ago_s);
-		stats_printf(b, " %8llu %8llu %8llu ",
-		    (unsigned long long)rows[i].sent,
-		    (unsigned long long)rows[i].won,
-		    (unsigned long long)rows[i].failed);
-		if (rows[i].rank < 0)
-			stats_printf(b, "%5s\n", "-");
-		else
-			stats_printf(b, "%5d\n", rows[i].rank);
+		peer_row(&r, &rows[i]);
 	}
-	if (json)
-		stats_printf(b, "]}\n");
+	report_close_list(&r);
+	report_close(&r);
 	free(rows);
 }
 
@@ -331,8 +277,7 @@ static void
 gauge(struct stats_buf *b, const char *name, const char *type,
     const char *help, double v)
 {
-	stats_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
-	    name, type);
+	stats_metric_head(b, name, type, help);
 	if (v == (double)(uint64_t)v)
 		stats_printf(b, "codns_%s %llu\n", name,
 		    (unsigned long long)v);
@@ -354,39 +299,50 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 	    "# TYPE codns_build_info gauge\n"
 	    "codns_build_info{version=\"%s\"} 1\n",
 	    PACKAGE_VERSION);
-	gauge(b, "uptime_seconds", "gauge", "Seconds since codnsd started.",
-	    ev_now(d->loop) - d->started);
-	gauge(b, "cache_entries", "gauge", "Answers in the cache.",
-	    (double)cache_count(d->cache));
-	gauge(b, "cache_capacity", "gauge", "cache-size.",
-	    (double)cache_capacity(d->cache));
-	gauge(b, "cache_hits_total", "counter", "Cache lookups that hit.",
-	    (double)cs->hits);
-	gauge(b, "cache_misses_total", "counter", "Cache lookups that missed.",
-	    (double)cs->misses);
-	gauge(b, "cache_evictions_total", "counter",
-	    "Entries evicted because the cache was full.",
-	    (double)cs->evictions);
-	gauge(b, "lookups_in_flight", "gauge", "Resolutions in progress.",
-	    (double)lookup_inflight(d->lookup));
-	gauge(b, "lookup_clients", "gauge", "Open lookup connections.",
-	    (double)listen_clients(d->listen));
-	gauge(b, "control_clients", "gauge", "Open control connections.",
-	    (double)ctl->nclients);
-	gauge(b, "upstream_queries_total", "counter",
-	    "Queries to the local nameservers.", (double)uh->queries);
-	gauge(b, "upstream_failures_total", "counter",
-	    "Failed queries to the local nameservers.", (double)uh->failures);
-	gauge(b, "upstream_response_seconds", "gauge",
-	    "Smoothed local nameserver response time.", uh->mean_ms / 1000.0);
-	gauge(b, "upstream_failure_ratio", "gauge",
-	    "Smoothed share of failed local nameserver queries.",
-	    uh->fail_permille / 1000.0);
+	const struct {
+		const char *name, *type, *help;
+		double v;
+	} m[] = {
+		{ "uptime_seconds", "gauge", "Seconds since codnsd started.",
+		    ev_now(d->loop) - d->started },
+		{ "cache_entries", "gauge", "Answers in the cache.",
+		    (double)cache_count(d->cache) },
+		{ "cache_capacity", "gauge", "cache-size.",
+		    (double)cache_capacity(d->cache) },
+		{ "cache_hits_total", "counter", "Cache lookups that hit.",
+		    (double)cs->hits },
+		{ "cache_misses_total", "counter", "Cache lookups that missed.",
+		    (double)cs->misses },
+		{ "cache_evictions_total", "counter",
+		    "Entries evicted because the cache was full.",
+		    (double)cs->evictions },
+		{ "lookups_in_flight", "gauge", "Resolutions in progress.",
+		    (double)lookup_inflight(d->lookup) },
+		{ "lookup_clients", "gauge", "Open lookup connections.",
+		    (double)listen_clients(d->listen) },
+		{ "control_clients", "gauge", "Open control connections.",
+		    (double)ctl->nclients },
+		{ "upstream_queries_total", "counter",
+		    "Queries to the local nameservers.", (double)uh->queries },
+		{ "upstream_failures_total", "counter",
+		    "Failed queries to the local nameservers.",
+		    (double)uh->failures },
+		{ "upstream_response_seconds", "gauge",
+		    "Smoothed local nameserver response time.",
+		    uh->mean_ms / 1000.0 },
+		{ "upstream_failure_ratio", "gauge",
+		    "Smoothed share of failed local nameserver queries.",
+		    uh->fail_permille / 1000.0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		gauge(b, m[i].name, m[i].type, m[i].help, m[i].v);
 	if (d->peernet != NULL) {
 		gauge(b, "initial_delay_seconds", "gauge",
 		    "Current delay before the first peer query.",
-		    peernet_delay_ms(d->peernet, &reason) / 1000.0);
-		peernet_windows(d->peernet, &w[0], &w[1], &w[2], &w[3]);
+		    lookup_delay_ms(d->lookup, &reason) / 1000.0);
+		lookup_windows(d->lookup, &w[0], &w[1], &w[2], &w[3]);
 		stats_printf(b,
 		    "# HELP codns_recent_wins Who answered among the last "
 		    "16 and 32 lookups.\n"
@@ -510,12 +466,9 @@ ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
 		snprintf(err, CTL_ERR_MAX, "%s takes no arguments", cmd);
 		return -1;
 	}
-	if (strcmp(cmd, "status") == 0) {
-		if (r->json)
-			status_json(ctl, b);
-		else
-			status_text(ctl, b);
-	} else if (strcmp(cmd, "peers") == 0)
+	if (strcmp(cmd, "status") == 0)
+		status_render(ctl, b, r->json);
+	else if (strcmp(cmd, "peers") == 0)
 		peers_render(ctl, b, r->json);
 	else if (strcmp(cmd, "stats") == 0)
 		stats_render(ctl->d->stats, b, r->json);
@@ -711,10 +664,7 @@ ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_init(&c->wio, ctl_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, ctl_timer_cb, CTL_READ_SEC, 0.);
 	c->rio.data = c->wio.data = c->timer.data = c;
-	c->next = ctl->clients;
-	if (ctl->clients != NULL)
-		ctl->clients->prev = c;
-	ctl->clients = c;
+	LIST_INSERT_HEAD(&ctl->clients, c, entry);
 	ctl->nclients++;
 	ev_io_start(loop, &c->rio);
 	ev_timer_start(loop, &c->timer);
@@ -850,8 +800,8 @@ ctl_free(struct ctl *ctl)
 
 	if (ctl == NULL)
 		return;
-	while (ctl->clients != NULL)
-		ctl_client_free(ctl->clients);
+	while (!LIST_EMPTY(&ctl->clients))
+		ctl_client_free(LIST_FIRST(&ctl->clients));
 	if (ctl->fd != -1) {
 		ev_io_stop(ctl->d->loop, &ctl->io);
 		close(ctl->fd);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "codnsd.h"
 #include "dnsmsg.h"
 #include "log.h"
@@ -181,7 +182,7 @@ dnsstub_raw_get(struct dnsstub *s, const struct dnsmsg_query *m, int stale)
 {
 	struct dnsmsg_name key;
 	struct dnsstub_raw *e;
-	uint64_t now = upstream_now_ms(s->d->loop);
+	uint64_t now = clock_loop_ms(s->d->loop);
 	uint64_t window = (uint64_t)s->d->conf.serve_stale_s * 1000;
 
 	dnsstub_lower(&m->qname, &key);
@@ -261,7 +262,7 @@ dnsstub_raw_put(struct dnsstub *s, const struct dnsmsg_query *m,
 	const struct conf *c = &s->d->conf;
 	struct dnsmsg_name key;
 	struct dnsstub_raw *e, **pp;
-	uint64_t hash, now = upstream_now_ms(s->d->loop);
+	uint64_t hash, now = clock_loop_ms(s->d->loop);
 	uint32_t ttl;
 
 	if (c->cache_size == 0 || len > DNSSTUB_RAW_BYTES_MAX / 16 ||
@@ -506,7 +507,7 @@ static void
 dnsstub_answer_raw(struct dnsstub_query *q, const struct dnsstub_raw *e,
     int stale)
 {
-	uint64_t now = upstream_now_ms(q->s->d->loop);
+	uint64_t now = clock_loop_ms(q->s->d->loop);
 
 	dnsstub_answer_flat(q, e->rcode, e->data + e->keylen, e->bloblen,
 	    (uint32_t)((now - e->stored_ms) / 1000),
@@ -620,17 +621,19 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 }
 
 /*
- * The one place that knows lookup_start()'s calling convention: today a
- * cache hit calls back (and frees q) before it returns NULL.
+ * The one place that knows lookup_start()'s calling convention: an answer
+ * known at once (a cache hit) comes back in an out-parameter, and is
+ * answered here; otherwise dnsstub_lookup_cb() comes later.
  */
 static void
 dnsstub_lookup(struct dnsstub_query *q, const struct proto_request *req)
 {
-	struct lookup_waiter *w;
+	struct proto_answer now;
 
-	w = lookup_start(q->s->d->lookup, req, 0, dnsstub_lookup_cb, q);
-	if (w != NULL)
-		q->w = w;
+	q->w = lookup_start(q->s->d->lookup, req, 0, dnsstub_lookup_cb, q,
+	    &now);
+	if (q->w == NULL)
+		dnsstub_lookup_cb(q, &now);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ struct listen_pending {
 	struct listen_conn *conn;
 	struct lookup_waiter *w;
 	uint32_t id;
-	struct listen_pending *next;
+	LIST_ENTRY(listen_pending) entry;
 };
 
 struct listen_conn {
@@ -43,17 +44,17 @@ struct listen_conn {
 	size_t inlen;
 	uint8_t *out;
 	size_t outlen, outcap, outoff;
-	struct listen_pending *pending;
+	LIST_HEAD(, listen_pending) pending;
 	size_t npending;
 	int closing; /* flush what is queued, then close */
-	struct listen_conn *prev, *next;
+	LIST_ENTRY(listen_conn) entry;
 };
 
 struct listen {
 	struct codnsd *d;
 	struct listen_sock socks[CONF_LISTEN_MAX];
 	size_t nsocks;
-	struct listen_conn *conns;
+	LIST_HEAD(, listen_conn) conns;
 	size_t nconns;
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 };
@@ -65,11 +66,11 @@ static void
 listen_conn_free(struct listen_conn *c)
 {
 	struct listen *ls = c->ls;
-	struct listen_pending *p, *next;
+	struct listen_pending *p;
 	struct ev_loop *loop = ls->d->loop;
 
-	for (p = c->pending; p != NULL; p = next) {
-		next = p->next;
+	while ((p = LIST_FIRST(&c->pending)) != NULL) {
+		LIST_REMOVE(p, entry);
 		lookup_cancel(p->w);
 		free(p);
 	}
@@ -77,12 +78,7 @@ listen_conn_free(struct listen_conn *c)
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->idle);
 	close(c->fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		ls->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, entry);
 	ls->nconns--;
 	free(c->out);
 	free(c);
@@ -120,13 +116,11 @@ listen_out_reserve(struct listen_conn *c, size_t n)
 static void
 listen_answer_cb(void *arg, const struct proto_answer *a)
 {
-	struct listen_pending *p = arg, **pp;
+	struct listen_pending *p = arg;
 	struct listen_conn *c = p->conn;
 	struct buf b;
 
-	for (pp = &c->pending; *pp != p; pp = &(*pp)->next)
-		;
-	*pp = p->next;
+	LIST_REMOVE(p, entry);
 	c->npending--;
 	if (listen_out_reserve(c, PROTO_HDR_LEN + PROTO_FRAME_MAX) == 0) {
 		buf_init_write(&b, c->out + c->outlen, c->outcap - c->outlen);
@@ -145,21 +139,30 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 {
 	struct proto_request req;
 	struct listen_pending *p;
-	struct lookup_waiter *w;
+	struct proto_answer now;
+	uint32_t hits;
 
+	/* nss_codns counts the answers it took from the shared table (shm.c)
+	 * and reports them after its next lookup: no response. */
+	if (proto_payload_type(payload, len) == PROTO_T_REPORT) {
+		if (proto_report_decode(payload, len, &hits) == -1)
+			return -1;
+		stats_add(c->ls->d->stats, STATS_LOOKUPS_SHARED, hits);
+		return 0;
+	}
 	if (proto_request_decode(payload, len, &req) == -1)
 		return -1;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
 	p->conn = c;
 	p->id = req.id;
-	p->next = c->pending;
-	c->pending = p;
+	LIST_INSERT_HEAD(&c->pending, p, entry);
 	c->npending++;
-	/* On a cache hit the callback has run and freed p already. */
-	w = lookup_start(c->ls->d->lookup, &req, 0, listen_answer_cb, p);
-	if (w != NULL)
-		p->w = w;
+	/* A cache hit is answered here, before the next frame. */
+	p->w = lookup_start(c->ls->d->lookup, &req, 0, listen_answer_cb, p,
+	    &now);
+	if (p->w == NULL)
+		listen_answer_cb(p, &now);
 	return 0;
 }
 
@@ -312,10 +315,8 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_init(&c->idle, listen_idle_cb);
 	c->idle.repeat = LISTEN_IDLE_SEC;
 	c->rio.data = c->wio.data = c->idle.data = c;
-	c->next = ls->conns;
-	if (ls->conns != NULL)
-		ls->conns->prev = c;
-	ls->conns = c;
+	LIST_INIT(&c->pending);
+	LIST_INSERT_HEAD(&ls->conns, c, entry);
 	ls->nconns++;
 	listen_conn_update(c);
 }
@@ -354,6 +355,7 @@ listen_new(struct codnsd *d)
 	if ((ls = calloc(1, sizeof(*ls))) == NULL)
 		return NULL;
 	ls->d = d;
+	LIST_INIT(&ls->conns);
 	for (i = 0; i < d->conf.nlisten; i++) {
 		addr_format((const struct sockaddr *)&d->conf.listen[i].ss, a,
 		    sizeof(a));
@@ -380,7 +382,7 @@ listen_flush(struct listen *ls)
 {
 	struct listen_conn *c;
 
-	for (c = ls->conns; c != NULL; c = c->next)
+	LIST_FOREACH(c, &ls->conns, entry)
 		if (c->outlen > c->outoff)
 			(void)send(c->fd, c->out + c->outoff,
 			    c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -393,8 +395,8 @@ listen_free(struct listen *ls)
 
 	if (ls == NULL)
 		return;
-	while (ls->conns != NULL)
-		listen_conn_free(ls->conns);
+	while (!LIST_EMPTY(&ls->conns))
+		listen_conn_free(LIST_FIRST(&ls->conns));
 	for (i = 0; i < ls->nsocks; i++) {
 		ev_io_stop(ls->d->loop, &ls->socks[i].io);
 		close(ls->socks[i].fd);

@@ -38,67 +38,26 @@ log_vwrite(int pri, const char *fmt, va_list ap, const char *err)
 }
 
 void
-log_warn(const char *fmt, ...)
+log_msg(int pri, int with_errno, const char *fmt, ...)
 {
-	va_list ap;
-	const char *err = strerror(errno);
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_WARNING, fmt, ap, err);
-	va_end(ap);
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
+	const char *err = with_errno ? strerror(errno) : NULL;
 	va_list ap;
 
-	va_start(ap, fmt);
-	log_vwrite(LOG_WARNING, fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_INFO, fmt, ap, NULL);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!log_debug_on)
+	if (pri == LOG_DEBUG && !log_debug_on)
 		return;
 	va_start(ap, fmt);
-	log_vwrite(LOG_DEBUG, fmt, ap, NULL);
+	log_vwrite(pri, fmt, ap, err);
 	va_end(ap);
 }
 
 void
-fatal(const char *fmt, ...)
+log_fatal(int with_errno, const char *fmt, ...)
 {
+	const char *err = with_errno ? strerror(errno) : NULL;
 	va_list ap;
-	const char *err = strerror(errno);
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_CRIT, fmt, ap, err);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_CRIT, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
 }

@@ -12,13 +12,16 @@
 
 #include "cache.h"
 #include "codnsd.h"
+#include "clock.h"
 #include "conf.h"
 #include "ctl.h"
 #include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "lookupio.h"
 #include "peernet.h"
+#include "shm.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -29,6 +32,34 @@ usage(void)
 	exit(1);
 }
 
+/* Peers' queries are served by the lookup module, never escalated. */
+static void *
+serve_peer(void *ctx, const struct proto_request *req, peernet_answer_cb *cb,
+    void *arg, struct proto_answer *now)
+{
+	struct codnsd *d = ctx;
+
+	return lookup_start(d->lookup, req, LOOKUP_F_PEER, cb, arg, now);
+}
+
+static void
+unserve_peer(void *handle)
+{
+	lookup_cancel(handle);
+}
+
+/* Open the peer transport if a peers file exists, and wire it up. */
+static int
+peers_open(struct codnsd *d, char *err, size_t errlen)
+{
+	if (peernet_open(d, &d->peernet, err, errlen) == -1)
+		return -1;
+	if (d->peernet != NULL)
+		peernet_set_server(d->peernet, serve_peer, unserve_peer, d);
+	upstream_probe_idle(d->upstream, d->peernet != NULL);
+	return 0;
+}
+
 static void
 cache_limits_of(const struct conf *c, struct cache_limits *l)
 {
@@ -36,6 +67,54 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
 	l->stale_s = c->serve_stale_s;
+}
+
+/* The shared answer table lives next to the daemon's sockets, in the
+ * directory whose owner the NSS module trusts (nss_codns(8)). */
+static int
+shm_path_of(const struct conf *c, char *out, size_t len)
+{
+	const char *slash = strrchr(c->control_socket, '/');
+	int dirlen = slash == NULL ? 1 : (int)(slash - c->control_socket);
+
+	if (slash == c->control_socket)
+		dirlen = 0;
+	return snprintf(out, len, "%.*s/answers.shm", dirlen,
+	    slash == NULL ? "." : c->control_socket) >= (int)len ? -1 : 0;
+}
+
+/* Start, resize or stop publishing answers, after the configuration. A
+ * failure leaves lookups working through the socket. */
+static void
+codnsd_shm_apply(struct codnsd *d)
+{
+	char path[PATH_MAX], err[PATH_MAX + 128];
+	struct shm *s;
+
+	if (shm_path_of(&d->conf, path, sizeof(path)) == -1) {
+		log_warnx("shared cache: path too long");
+		return;
+	}
+	if (!d->conf.shared_cache || d->conf.cache_size == 0) {
+		cache_set_shm(d->cache, NULL, 0);
+		if (d->shm != NULL)
+			shm_free(d->shm);
+		else
+			shm_retire(path);
+		d->shm = NULL;
+		return;
+	}
+	if (d->shm != NULL && shm_entries(d->shm) == d->conf.cache_size &&
+	    strcmp(shm_path(d->shm), path) == 0)
+		return;
+	if ((s = shm_new(path, d->conf.cache_size, d->shm, err,
+		 sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return;
+	}
+	d->shm = s;
+	cache_set_shm(d->cache, s, clock_loop_ms(d->loop));
+	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
 }
 
 /* -t: check the config and the peers file, report every error. */
@@ -65,11 +144,22 @@ check_config(const char *path, int missing_ok)
 	return rc;
 }
 
+/* Other nameservers or another search list: answers cached from the old
+ * ones may differ from what the new ones say (glibc has no cache to keep). */
+static void
+codnsd_resolver_changed(void *arg)
+{
+	struct codnsd *d = arg;
+
+	cache_flush(d->cache, NULL);
+}
+
 int
 codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 {
 	struct conf c;
 	struct cache_limits lim;
+	struct lookup_conf lc;
 
 	conf_defaults(&c);
 	if (conf_load(&c, d->conf_path, d->conf_missing_ok, err, errlen) ==
@@ -87,18 +177,23 @@ codnsd_reload(struct codnsd *d, char *err, size_t errlen)
 	    sizeof(c.control_socket));
 	memcpy(c.user, d->conf.user, sizeof(c.user));
 	memcpy(c.pidfile, d->conf.pidfile, sizeof(c.pidfile));
-	if (upstream_configure(d->upstream, &c) == -1) {
+	switch (upstream_configure(d->upstream, &c)) {
+	case -1:
 		snprintf(err, errlen, "cannot apply the new upstreams\n");
 		return -1;
+	case 1:
+		codnsd_resolver_changed(d);
+		break;
 	}
 	d->conf = c;
 	cache_limits_of(&c, &lim);
 	cache_configure(d->cache, c.cache_size, &lim);
+	lookupio_conf(&c, &lc);
+	lookup_configure(d->lookup, &lc);
+	codnsd_shm_apply(d);
 	if (d->peernet != NULL)
 		return peernet_reload(d->peernet, err, errlen);
-	if (peernet_open(d, &d->peernet, err, errlen) == -1)
-		return -1;
-	return 0;
+	return peers_open(d, err, errlen);
 }
 
 static void
@@ -190,18 +285,21 @@ setup(struct codnsd *d)
 	cache_limits_of(&d->conf, &lim);
 	if ((d->stats = stats_new()) == NULL ||
 	    (d->cache = cache_new(d->conf.cache_size, &lim)) == NULL ||
-	    (d->lookup = lookup_new(d)) == NULL)
+	    (d->lookup = lookupio_new(d)) == NULL)
 		fatal("out of memory");
 	if ((d->upstream = upstream_new(d->loop, &d->conf)) == NULL)
 		fatalx("cannot set up the upstream resolver");
+	upstream_set_stats(d->upstream, d->stats);
+	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if ((d->dnsstub = dnsstub_new(d)) == NULL)
 		fatalx("cannot listen for DNS queries");
-	if (peernet_open(d, &d->peernet, err, sizeof(err)) == -1)
+	if (peers_open(d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
+	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
 	ev_signal_init(&d->sighup, sighup_cb, SIGHUP);
@@ -211,17 +309,28 @@ setup(struct codnsd *d)
 	ev_signal_start(d->loop, &d->sighup);
 }
 
+/* Each destructor unregisters what points into its object, so the order
+ * is free (peernet goes before lookup, the order that once broke). */
 static void
 teardown(struct codnsd *d)
 {
+	/* First: readers must stop trusting answers nobody will flush. */
+	cache_set_shm(d->cache, NULL, 0);
+	shm_free(d->shm);
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
 	dnsstub_free(d->dnsstub);
+	d->dnsstub = NULL;
+	/* lookupio follows these through d: each is cleared as it goes. */
 	peernet_free(d->peernet);
+	d->peernet = NULL;
 	lookup_free(d->lookup);
 	upstream_free(d->upstream);
+	d->upstream = NULL;
 	cache_free(d->cache);
+	d->cache = NULL;
 	stats_free(d->stats);
+	d->stats = NULL;
 	if (d->conf.pidfile[0] != '\0')
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
@@ -274,7 +383,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
-	d.started = ev_time();
+	d.started = ev_now(d.loop);
 	setup(&d);
 	if (!foreground) {
 		daemonize();

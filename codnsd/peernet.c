@@ -1,4 +1,5 @@
-/* codnsd/peernet.c: the UDP peer socket, heartbeats and peer queries. */
+/* codnsd/peernet.c: the peer transport: UDP socket, peers file, heartbeats,
+ * peer queries out and in. Which peer to ask and when is lookup.c's. */
 #include "peernet.h"
 
 #include <errno.h>
@@ -7,18 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "cache.h"
+#include "clock.h"
 #include "codnsd.h"
-#include "delay.h"
 #include "hrw.h"
 #include "log.h"
-#include "lookup.h"
 #include "peerproto.h"
 #include "peers.h"
 #include "stats.h"
@@ -27,8 +26,6 @@
 #define PN_BUCKETS 256
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
-#define PN_PROBE_IDLE_S 5.0  /* probe the nameservers after this silence */
-#define PN_PROBE_CHECK_S 1.0
 #define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
 
 struct pn_peer {
@@ -43,8 +40,8 @@ struct peernet_query {
 	uint64_t peer;
 	peernet_cb *cb;
 	void *arg;
-	ev_tstamp sent;
-	struct peernet_query *next;
+	uint64_t sent_us;
+	LIST_ENTRY(peernet_query) entry;
 };
 
 /* A query a peer sent us, being resolved. */
@@ -53,8 +50,8 @@ struct pn_serve {
 	uint64_t qid;
 	size_t peer; /* index into list when it arrived */
 	struct conf_addr from;
-	struct lookup_waiter *w;
-	struct pn_serve *prev, *next;
+	void *handle; /* the server's, while it resolves */
+	LIST_ENTRY(pn_serve) entry;
 };
 
 struct peernet {
@@ -62,36 +59,22 @@ struct peernet {
 	int fd;
 	ev_io io;
 	ev_timer hb;
-	ev_timer probe;
 	ev_timer file;
 	struct peers *peers;
-	struct delay delay;
 	struct pn_peer *list;
 	size_t nlist;
 	uint8_t key[PEERPROTO_KEY_LEN];
 	int have_key;
 	struct peerproto_replay replay;
-	struct peernet_query *pending[PN_BUCKETS];
+	LIST_HEAD(, peernet_query) pending[PN_BUCKETS];
 	size_t npending;
-	struct pn_serve *serving;
+	LIST_HEAD(, pn_serve) serving;
 	size_t nserving;
+	peernet_serve_fn *serve;
+	peernet_unserve_fn *unserve;
+	void *serve_ctx;
 	struct stat file_st;
 };
-
-static uint64_t
-pn_now(const struct peernet *pn)
-{
-	return (uint64_t)(ev_now(pn->d->loop) * 1000.0);
-}
-
-static uint64_t
-pn_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A peer's id: HRW weights hang on it, so it must not depend on the
  * order of the peers file. */
@@ -134,7 +117,7 @@ pn_send(struct peernet *pn, const struct peerproto_msg *m,
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
 	size_t len;
 
-	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, pn_wall_ms(),
+	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, clock_wall_ms(),
 		dgram, sizeof(dgram), &len) == -1) {
 		log_debug("peer message of type %u does not encode", m->type);
 		return;
@@ -160,7 +143,7 @@ pn_fill_health(struct peernet *pn, struct peerproto_beat *b)
 static void
 pn_hb_arm(struct peernet *pn)
 {
-	uint64_t now = pn_now(pn), next = peers_next_wakeup(pn->peers, now);
+	uint64_t now = clock_loop_ms(pn->d->loop), next = peers_next_wakeup(pn->peers, now);
 
 	ev_timer_stop(pn->d->loop, &pn->hb);
 	if (next == PEERS_NEVER)
@@ -181,14 +164,14 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	size_t i, n;
 
 	peers_set_self_nsid(pn->peers, upstream_health(pn->d->upstream)->nsset_id);
-	n = peers_heartbeat_due(pn->peers, pn_now(pn), hb, PN_HB_BATCH, &next);
+	n = peers_heartbeat_due(pn->peers, clock_loop_ms(pn->d->loop), hb, PN_HB_BATCH, &next);
 	for (i = 0; i < n; i++) {
 		if ((p = pn_by_id(pn, hb[i].id)) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
-		m.u.beat.send_time = (uint64_t)(ev_time() * 1000.0);
+		m.u.beat.send_time = clock_wall_ms();
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
@@ -213,7 +196,7 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 static void
 pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 {
-	uint64_t now = (uint64_t)(ev_time() * 1000.0);
+	uint64_t now = clock_wall_ms();
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
@@ -223,7 +206,7 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 	}
 	rtt = (uint32_t)(now - b->send_time);
 	if (peers_ack(pn->peers, p->id, b->seq, rtt, b->ns_mean_ms,
-		b->ns_fail_permille, b->ns_set_id, pn_now(pn)) == -1) {
+		b->ns_fail_permille, b->ns_set_id, clock_loop_ms(pn->d->loop)) == -1) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
 	}
@@ -234,24 +217,16 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 static void
 pn_serve_free(struct pn_serve *s)
 {
-	struct peernet *pn = s->pn;
-
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		pn->serving = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	pn->nserving--;
+	LIST_REMOVE(s, entry);
+	s->pn->nserving--;
 	free(s);
 }
 
 /* Our answer to a peer: only what we could resolve (CoDNS 4.4); anything
  * else is "cannot resolve", so it moves on at once. */
 static void
-pn_serve_cb(void *arg, const struct proto_answer *a)
+pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 {
-	struct pn_serve *s = arg;
 	struct peernet *pn = s->pn;
 	struct peerproto_msg m;
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
@@ -265,7 +240,7 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 		m.u.answer.a = *a;
 		m.u.answer.a.peer[0] = '\0';
 		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
-			pn_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
+			clock_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
 			memset(&m, 0, sizeof(m));
 			m.type = PEERPROTO_T_CANNOT;
 			m.u.cannot.id = s->qid;
@@ -282,16 +257,22 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 }
 
 static void
+pn_serve_cb(void *arg, const struct proto_answer *a)
+{
+	pn_serve_reply(arg, a);
+}
+
+static void
 pn_on_query(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
 	struct proto_request req;
+	struct proto_answer now;
 	struct pn_serve *s;
-	struct lookup_waiter *w;
 
 	/* An overloaded node drops peer queries; local lookups come first
 	 * (CoDNS 4.4). */
-	if (pn->nserving >= pn->d->conf.peer_queue_max ||
+	if (pn->serve == NULL || pn->nserving >= pn->d->conf.peer_queue_max ||
 	    (s = calloc(1, sizeof(*s))) == NULL) {
 		stats_count(pn->d->stats, STATS_PEER_DROPPED);
 		return;
@@ -299,42 +280,34 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 	s->pn = pn;
 	s->qid = in->u.query.id;
 	s->from = p->addr;
-	s->next = pn->serving;
-	if (pn->serving != NULL)
-		pn->serving->prev = s;
-	pn->serving = s;
+	LIST_INSERT_HEAD(&pn->serving, s, entry);
 	pn->nserving++;
 	memset(&req, 0, sizeof(req));
 	req.kind = in->u.query.kind;
 	req.family = in->u.query.family;
-	memcpy(req.name, in->u.query.name, sizeof(req.name));
+	memcpy(req.name, in->u.query.name, sizeof(in->u.query.name));
 	memcpy(req.addr, in->u.query.addr, sizeof(req.addr));
-	w = lookup_start(pn->d->lookup, &req, LOOKUP_F_PEER, pn_serve_cb, s);
-	if (w != NULL)
-		s->w = w;
+	s->handle = pn->serve(pn->serve_ctx, &req, pn_serve_cb, s, &now);
+	if (s->handle == NULL)
+		pn_serve_reply(s, &now);
 }
 
-static struct peernet_query **
-pn_pending_slot(struct peernet *pn, uint64_t qid)
+static struct peernet_query *
+pn_pending_find(struct peernet *pn, uint64_t qid)
 {
-	struct peernet_query **qp;
+	struct peernet_query *q;
 
-	for (qp = &pn->pending[qid % PN_BUCKETS]; *qp != NULL;
-	     qp = &(*qp)->next)
-		if ((*qp)->qid == qid)
-			return qp;
+	LIST_FOREACH(q, &pn->pending[qid % PN_BUCKETS], entry)
+		if (q->qid == qid)
+			return q;
 	return NULL;
 }
 
 static void
-pn_pending_unlink(struct peernet *pn, struct peernet_query *q)
+pn_pending_unlink(struct peernet_query *q)
 {
-	struct peernet_query **qp = pn_pending_slot(pn, q->qid);
-
-	if (qp != NULL) {
-		*qp = q->next;
-		pn->npending--;
-	}
+	LIST_REMOVE(q, entry);
+	q->pn->npending--;
 }
 
 /* An answer or cannot-resolve: only for an outstanding id, only from the
@@ -343,33 +316,26 @@ static void
 pn_on_reply(struct peernet *pn, struct pn_peer *p,
     const struct peerproto_msg *in)
 {
-	struct peernet_query **qp, *q;
+	struct peernet_query *q;
 	struct proto_answer a;
 	uint64_t qid = in->type == PEERPROTO_T_ANSWER ? in->u.answer.id :
 							 in->u.cannot.id;
+	uint32_t latency_us;
 
-	if ((qp = pn_pending_slot(pn, qid)) == NULL || (*qp)->peer != p->id) {
+	if ((q = pn_pending_find(pn, qid)) == NULL || q->peer != p->id) {
 		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
 		return;
 	}
-	q = *qp;
-	*qp = q->next;
-	pn->npending--;
-	if (in->type == PEERPROTO_T_CANNOT) {
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_FAILED);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
-		stats_peer(pn->d->stats, CODNS_TRYAGAIN,
-		    (uint32_t)((ev_time() - q->sent) * 1e6));
-		q->cb(q->arg, p->name, NULL);
-	} else {
+	pn_pending_unlink(q);
+	latency_us = (uint32_t)(clock_loop_us(pn->d->loop) - q->sent_us);
+	if (in->type == PEERPROTO_T_CANNOT)
+		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
+	else {
 		a = in->u.answer.a;
 		a.source = CODNS_SRC_PEER;
-		a.latency_us = (uint32_t)((ev_time() - q->sent) * 1e6);
+		a.latency_us = latency_us;
 		snprintf(a.peer, sizeof(a.peer), "%s", p->name);
-		peers_record_query(pn->peers, p->id, PEERS_QUERY_WON);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_WON);
-		stats_peer(pn->d->stats, a.status, a.latency_us);
-		q->cb(q->arg, p->name, &a);
+		q->cb(q->arg, PEERNET_ANSWER, &a, latency_us);
 	}
 	free(q);
 }
@@ -419,7 +385,7 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		err = peerproto_decode(dgram, (size_t)n,
-		    pn->have_key ? pn->key : NULL, pn_wall_ms(),
+		    pn->have_key ? pn->key : NULL, clock_wall_ms(),
 		    PEERPROTO_SKEW_MS, &m);
 		if (err != PEERPROTO_OK) {
 			log_debug("peer %s: %s", p->name,
@@ -428,7 +394,7 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		if (m.authenticated &&
-		    peerproto_replay_check(&pn->replay, &m, pn_wall_ms()) == -1) {
+		    peerproto_replay_check(&pn->replay, &m, clock_wall_ms()) == -1) {
 			stats_count(pn->d->stats, STATS_PEER_STALE);
 			continue;
 		}
@@ -450,17 +416,6 @@ pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			stats_count(pn->d->stats, STATS_PEER_BAD_DATAGRAM);
 		}
 	}
-}
-
-static void
-pn_probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct peernet *pn = w->data;
-	const struct upstream_health *h = upstream_health(pn->d->upstream);
-
-	if (h->queries == 0 ||
-	    pn_now(pn) - h->last_ms >= (uint64_t)(PN_PROBE_IDLE_S * 1000))
-		upstream_probe(pn->d->upstream);
 }
 
 /* Load the peers file into a new list; the table keeps the state of the
@@ -502,7 +457,7 @@ pn_load_list(struct peernet *pn, char *err, size_t errlen)
 	}
 	n = j;
 	free(addrs);
-	if (peers_set_list(pn->peers, ids, n, pn_now(pn)) == -1) {
+	if (peers_set_list(pn->peers, ids, n, clock_loop_ms(pn->d->loop)) == -1) {
 		free(list);
 		free(ids);
 		snprintf(err, errlen, "too many peers");
@@ -566,6 +521,7 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	struct peernet *pn;
 	struct peers_config pc;
 	struct stat st;
+	size_t i;
 	int one = 1;
 
 	*out = NULL;
@@ -577,14 +533,14 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	}
 	pn->d = d;
 	pn->fd = -1;
+	for (i = 0; i < PN_BUCKETS; i++)
+		LIST_INIT(&pn->pending[i]);
+	LIST_INIT(&pn->serving);
 	pn_config_of(&d->conf, &pc);
-	delay_init(&pn->delay, d->conf.initial_delay_max_ms);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	ev_init(&pn->hb, pn_hb_cb);
-	ev_timer_init(&pn->probe, pn_probe_cb, PN_PROBE_CHECK_S,
-	    PN_PROBE_CHECK_S);
 	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
-	pn->hb.data = pn->probe.data = pn->file.data = pn;
+	pn->hb.data = pn->file.data = pn;
 	if ((pn->peers = peers_new(&pc)) == NULL ||
 	    pn_load_key(pn, err, errlen) == -1)
 		goto fail;
@@ -608,7 +564,6 @@ peernet_open(struct codnsd *d, struct peernet **out, char *err, size_t errlen)
 	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
 	pn->io.data = pn;
 	ev_io_start(d->loop, &pn->io);
-	ev_timer_start(d->loop, &pn->probe);
 	ev_timer_start(d->loop, &pn->file);
 	*out = pn;
 	return 0;
@@ -624,7 +579,6 @@ peernet_reload(struct peernet *pn, char *err, size_t errlen)
 
 	pn_config_of(&pn->d->conf, &pc);
 	peers_configure(pn->peers, &pc);
-	delay_set_max(&pn->delay, pn->d->conf.initial_delay_max_ms);
 	if (pn_load_key(pn, err, errlen) == -1)
 		return -1;
 	return pn_load_list(pn, err, errlen);
@@ -633,23 +587,28 @@ peernet_reload(struct peernet *pn, char *err, size_t errlen)
 void
 peernet_free(struct peernet *pn)
 {
-	struct peernet_query *q, *next;
+	struct peernet_query *q;
+	struct pn_serve *s;
 	size_t i;
 
 	if (pn == NULL)
 		return;
-	while (pn->serving != NULL) {
-		lookup_cancel(pn->serving->w);
-		pn_serve_free(pn->serving);
+	/* Unregister what points into us, whoever is freed first: the
+	 * server's lookups for our peers, and our queries' owners (who may
+	 * cancel their other queries from the callback). */
+	while ((s = LIST_FIRST(&pn->serving)) != NULL) {
+		if (s->handle != NULL)
+			pn->unserve(s->handle);
+		pn_serve_free(s);
 	}
 	for (i = 0; i < PN_BUCKETS; i++)
-		for (q = pn->pending[i]; q != NULL; q = next) {
-			next = q->next;
+		while ((q = LIST_FIRST(&pn->pending[i])) != NULL) {
+			pn_pending_unlink(q);
+			q->cb(q->arg, PEERNET_GONE, NULL, 0);
 			free(q);
 		}
 	ev_io_stop(pn->d->loop, &pn->io);
 	ev_timer_stop(pn->d->loop, &pn->hb);
-	ev_timer_stop(pn->d->loop, &pn->probe);
 	ev_timer_stop(pn->d->loop, &pn->file);
 	if (pn->fd != -1)
 		close(pn->fd);
@@ -677,12 +636,13 @@ peernet_select(struct peernet *pn, const struct proto_request *req,
 	return peers_select(pn->peers, name, ids, max);
 }
 
-uint32_t
-peernet_initial_delay(const struct peernet *pn, uint32_t *step_min)
+void
+peernet_set_server(struct peernet *pn, peernet_serve_fn *serve,
+    peernet_unserve_fn *unserve, void *ctx)
 {
-	if (step_min != NULL)
-		*step_min = delay_step_min(&pn->delay);
-	return delay_current(&pn->delay, NULL);
+	pn->serve = serve;
+	pn->unserve = unserve;
+	pn->serve_ctx = ctx;
 }
 
 struct peernet_query *
@@ -693,6 +653,9 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	struct peerproto_msg m;
 	struct pn_peer *p;
 
+	/* A 253-byte name with its final dot does not fit a peer query. */
+	if (strlen(req->name) > PROTO_NAME_MAX)
+		return NULL;
 	if ((p = pn_by_id(pn, id)) == NULL || pn->npending >= PN_QUERIES_MAX ||
 	    (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
@@ -700,11 +663,11 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	q->peer = id;
 	q->cb = cb;
 	q->arg = arg;
-	q->sent = ev_time();
+	q->sent_us = clock_loop_us(pn->d->loop);
 	/* A random id, so an off-path sender cannot guess an answer in. */
 	do
 		randombytes_buf(&q->qid, sizeof(q->qid));
-	while (pn_pending_slot(pn, q->qid) != NULL);
+	while (pn_pending_find(pn, q->qid) != NULL);
 	memset(&m, 0, sizeof(m));
 	m.type = PEERPROTO_T_QUERY;
 	m.u.query.id = q->qid;
@@ -713,40 +676,24 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	memcpy(m.u.query.name, req->name, sizeof(m.u.query.name));
 	memcpy(m.u.query.addr, req->addr, sizeof(m.u.query.addr));
 	pn_send(pn, &m, &p->addr);
-	q->next = pn->pending[q->qid % PN_BUCKETS];
-	pn->pending[q->qid % PN_BUCKETS] = q;
+	LIST_INSERT_HEAD(&pn->pending[q->qid % PN_BUCKETS], q, entry);
 	pn->npending++;
-	peers_record_query(pn->peers, id, PEERS_QUERY_SENT);
-	stats_count(pn->d->stats, STATS_PEER_QUERIES_SENT);
 	return q;
 }
 
 void
-peernet_query_cancel(struct peernet_query *q, int answered_elsewhere)
+peernet_query_cancel(struct peernet_query *q)
 {
-	struct peernet *pn;
-
 	if (q == NULL)
 		return;
-	pn = q->pn;
-	if (!answered_elsewhere) {
-		peers_record_query(pn->peers, q->peer, PEERS_QUERY_FAILED);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_FAILED);
-	}
-	pn_pending_unlink(pn, q);
+	pn_pending_unlink(q);
 	free(q);
 }
 
 void
-peernet_outcome(struct peernet *pn, int peer_won, int failed,
-    uint32_t peer_latency_ms)
+peernet_record(struct peernet *pn, uint64_t id, enum peers_outcome out)
 {
-	if (failed)
-		delay_record_fail(&pn->delay);
-	else if (peer_won)
-		delay_record_peer_win(&pn->delay, peer_latency_ms);
-	else
-		delay_record_local(&pn->delay);
+	peers_record_query(pn->peers, id, out);
 }
 
 size_t
@@ -754,7 +701,7 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 {
 	struct peers_row r;
 	struct pn_peer *p;
-	uint64_t now = pn_now(pn);
+	uint64_t now = clock_loop_ms(pn->d->loop);
 	size_t i, n = 0;
 
 	for (i = 0; i < peers_count(pn->peers) && n < max; i++) {
@@ -776,28 +723,4 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 		n++;
 	}
 	return n;
-}
-
-uint32_t
-peernet_delay_ms(const struct peernet *pn, const char **reason)
-{
-	enum delay_reason r;
-	uint32_t ms = delay_current(&pn->delay, &r);
-
-	if (reason != NULL)
-		*reason = delay_reason_name(r);
-	return ms;
-}
-
-void
-peernet_windows(const struct peernet *pn, unsigned *local16, unsigned *peer16,
-    unsigned *local32, unsigned *peer32)
-{
-	struct delay_stats st;
-
-	delay_get_stats(&pn->delay, &st);
-	*local16 = st.local16;
-	*peer16 = st.peer16;
-	*local32 = st.local32;
-	*peer32 = st.peer32;
 }

@@ -1,10 +1,11 @@
-/* codnsd/peernet.h: the peer side of the daemon, as ctl.c sees it. */
+/* codnsd/peernet.h: the peer transport: socket, heartbeats, peer queries. */
 #ifndef CODNSD_PEERNET_H
 #define CODNSD_PEERNET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "peers.h"
 #include "proto.h"
 
 struct codnsd;
@@ -13,8 +14,9 @@ struct peernet_query;
 
 /*
  * The UDP peer socket, the peers file, heartbeats, and the queries this
- * node sends to peers and serves for them. The cooperation policy itself
- * (states, ranking, HRW, the adaptive delay) lives in peers/.
+ * node sends to peers and serves for them. The neighbour policy (states,
+ * ranking, HRW) lives in peers/; the race (when to ask which neighbour,
+ * the adaptive delay, outcomes) in lookup.c.
  */
 
 /* Open the peer socket when the peers file exists: 0 with *out set (NULL
@@ -25,24 +27,39 @@ void peernet_free(struct peernet *);
 /* Re-read the peers file, key file and peer keys of d->conf (SIGHUP). */
 int peernet_reload(struct peernet *, char *err, size_t errlen);
 
-/* Result of a peer query: an answer (status FOUND/NOTFOUND/NODATA) or,
- * with a == NULL, "cannot resolve". */
-typedef void peernet_cb(void *arg, const char *peer, const struct proto_answer *a);
+/*
+ * Incoming peer queries are resolved by a server that main registers (the
+ * lookup module, with LOOKUP_F_PEER): serve returns a handle and answers
+ * later through cb, or returns NULL with the answer in *now. unserve
+ * forgets a handle whose answer is no longer wanted.
+ */
+typedef void peernet_answer_cb(void *arg, const struct proto_answer *);
+typedef void *peernet_serve_fn(void *ctx, const struct proto_request *,
+    peernet_answer_cb *, void *arg, struct proto_answer *now);
+typedef void peernet_unserve_fn(void *handle);
+void peernet_set_server(struct peernet *, peernet_serve_fn *,
+    peernet_unserve_fn *, void *ctx);
 
-/* The neighbours to ask for req, in HRW order (at most max). */
+/* How a query to a peer ended; latency from sending to the reply. The
+ * callback comes from the loop; GONE from peernet_free(). */
+enum peernet_result {
+	PEERNET_ANSWER, /* a: status FOUND, NOTFOUND or NODATA */
+	PEERNET_CANNOT, /* "cannot resolve", a == NULL */
+	PEERNET_GONE,	/* the transport is freed, a == NULL */
+};
+typedef void peernet_cb(void *arg, int result, const struct proto_answer *a,
+    uint32_t latency_us);
+
+/* The usable neighbours for req, in HRW order (at most max). */
 size_t peernet_select(struct peernet *, const struct proto_request *,
     uint64_t *ids, size_t max);
-/* The current initial delay and the least backoff step (ms). */
-uint32_t peernet_initial_delay(const struct peernet *, uint32_t *step_min);
 /* Ask peer id; NULL if it cannot be sent (the caller moves on). */
 struct peernet_query *peernet_query(struct peernet *, uint64_t id,
     const struct proto_request *, peernet_cb *, void *arg);
-/* Forget a query: its answer will be dropped quietly. won: it is being
- * forgotten because another source answered (not counted as failed). */
-void peernet_query_cancel(struct peernet_query *, int answered_elsewhere);
-/* How a client lookup ended, for the adaptive delay (CoDNS 4.1). */
-void peernet_outcome(struct peernet *, int peer_won, int failed,
-    uint32_t peer_latency_ms);
+/* Forget a query: its answer will be dropped quietly. */
+void peernet_query_cancel(struct peernet_query *);
+/* Count a query outcome for a peer (codnsctl peers). */
+void peernet_record(struct peernet *, uint64_t id, enum peers_outcome);
 
 /* One listed peer, for codnsctl peers. */
 struct peernet_row {
@@ -59,10 +76,4 @@ struct peernet_row {
 /* Fill up to max rows; returns how many were written. */
 size_t peernet_rows(const struct peernet *, struct peernet_row *out,
     size_t max);
-/* The current initial delay before the first peer query, and why. */
-uint32_t peernet_delay_ms(const struct peernet *, const char **reason);
-/* Local and peer wins over the last 16 and 32 lookups (CoDNS paper). */
-void peernet_windows(const struct peernet *, unsigned *local16,
-    unsigned *peer16, unsigned *local32, unsigned *peer32);
-
 #endif

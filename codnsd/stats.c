@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
+#include "namehash.h"
+#include "report.h"
+
 #define HOUR_MS (3600 * 1000ULL)
 #define SLOW_US (1000 * 1000U) /* the paper's "lookups over 1 s" */
 
@@ -73,6 +77,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_LOOKUPS_COALESCED] = "lookups_coalesced",
 	[STATS_LOOKUPS_OVERLOAD] = "lookups_overload",
 	[STATS_LOOKUPS_TIMEOUT] = "lookups_timeout",
+	[STATS_ANSWERS_TRUNCATED] = "answers_truncated",
 	[STATS_PEER_QUERIES_SENT] = "peer_queries_sent",
 	[STATS_PEER_QUERIES_WON] = "peer_queries_won",
 	[STATS_PEER_QUERIES_FAILED] = "peer_queries_failed",
@@ -86,6 +91,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_HEARTBEATS_SENT] = "heartbeats_sent",
 	[STATS_HEARTBEATS_ACKED] = "heartbeats_acked",
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
+	[STATS_LOOKUPS_SHARED] = "lookups_shared",
 	[STATS_DNS_DROPPED] = "dns_dropped",
 	[STATS_DNS_BAD_FRAME] = "dns_tcp_bad_frame",
 	[STATS_DNS_TRUNCATED] = "dns_truncated",
@@ -114,15 +120,6 @@ static const char *const source_names[STATS_NSOURCES] = { "none", "cache",
 static const char *const hist_names[STATS_NHISTS] = { "end_to_end",
 	"local", "peer" };
 
-static uint64_t
-stats_realtime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct stats *
 stats_new(void)
 {
@@ -130,7 +127,7 @@ stats_new(void)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->clock = stats_realtime;
+	s->clock = clock_wall_ms;
 	return s;
 }
 
@@ -143,14 +140,22 @@ stats_free(struct stats *s)
 void
 stats_set_clock(struct stats *s, uint64_t (*clock)(void))
 {
-	s->clock = clock != NULL ? clock : stats_realtime;
+	s->clock = clock != NULL ? clock : clock_wall_ms;
 }
 
 void
 stats_count(struct stats *s, enum stats_counter c)
 {
-	if (c < STATS_NCOUNTERS)
+	/* NULL once freed at shutdown: teardown order does not matter. */
+	if (s != NULL && c < STATS_NCOUNTERS)
 		s->counters[c]++;
+}
+
+void
+stats_add(struct stats *s, enum stats_counter c, uint64_t n)
+{
+	if (c < STATS_NCOUNTERS)
+		s->counters[c] += n;
 }
 
 uint64_t
@@ -229,21 +234,12 @@ qtype_of(const struct proto_request *r)
 	return STATS_QT_ANY;
 }
 
-static uint32_t
-name_hash(const char *name)
-{
-	uint32_t h = 2166136261u;
-
-	while (*name != '\0')
-		h = (h ^ (uint8_t)*name++) * 16777619u;
-	return h;
-}
-
 static void
 top_add(struct stats *s, const char *name)
 {
 	struct top_entry *e, *min = NULL;
-	uint32_t h = name_hash(name);
+	/* A scan, not a table: the fixed key will do. */
+	uint32_t h = (uint32_t)namehash(NULL, name, strlen(name));
 	size_t i;
 
 	for (i = 0; i < s->ntop; i++) {
@@ -584,128 +580,68 @@ put_seconds(struct stats_buf *b, uint64_t us)
 	stats_printf(b, "%llu.%s", (unsigned long long)(us / 1000000), frac);
 }
 
-static void
-render_counts_json(struct stats_buf *b, const char *key,
-    const char *const *names, const uint64_t *v, size_t n)
-{
-	size_t i;
-
-	stats_printf(b, "\"%s\":{", key);
-	for (i = 0; i < n; i++)
-		stats_printf(b, "%s\"%s\":%llu", i ? "," : "", names[i],
-		    (unsigned long long)v[i]);
-	stats_printf(b, "}");
-}
-
-static void
-render_counts_text(struct stats_buf *b, const char *title,
-    const char *const *names, const uint64_t *v, size_t n)
-{
-	size_t i;
-
-	stats_printf(b, "%s\n", title);
-	for (i = 0; i < n; i++)
-		stats_printf(b, "  %-26s %12llu\n", names[i],
-		    (unsigned long long)v[i]);
-}
-
 static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
-static const char *const quantile_names[] = { "p50", "p90", "p99",
-	"p99.9" };
+static const char *const quantile_keys[] = { "p50_us", "p90_us", "p99_us",
+	"p99.9_us" };
 
+/* Microseconds: as they are in JSON, in milliseconds in the text. */
 static void
-render_json(const struct stats *s, struct stats_buf *b)
+put_us(struct report *r, const char *key, uint32_t us)
 {
-	const struct hist *h;
-	size_t i, j;
-
-	stats_printf(b, "{\"lookups\":%llu,", (unsigned long long)s->lookups);
-	render_counts_json(b, "by_type", qtype_names, s->by_qtype,
-	    STATS_NQTYPES);
-	stats_printf(b, ",");
-	render_counts_json(b, "by_result", status_names, s->by_status,
-	    STATS_NSTATUS);
-	stats_printf(b, ",");
-	render_counts_json(b, "by_source", source_names, s->by_source,
-	    STATS_NSOURCES);
-	stats_printf(b, ",");
-	render_counts_json(b, "local_by_result", status_names,
-	    s->local_by_status, STATS_NSTATUS);
-	stats_printf(b, ",");
-	render_counts_json(b, "peer_by_result", status_names,
-	    s->peer_by_status, STATS_NSTATUS);
-	stats_printf(b, ",\"latency\":{");
-	for (i = 0; i < STATS_NHISTS; i++) {
-		h = &s->hists[i];
-		stats_printf(b, "%s\"%s\":{\"count\":%llu,\"sum_us\":%llu",
-		    i ? "," : "", hist_names[i], (unsigned long long)h->count,
-		    (unsigned long long)h->sum_us);
-		for (j = 0; j < 4; j++)
-			stats_printf(b, ",\"%s_us\":%u", quantile_names[j],
-			    stats_hist_quantile(s, i, quantiles[j]));
-		stats_printf(b, ",\"max_us\":%u}", h->max_us);
-	}
-	stats_printf(b, "},\"dns\":{");
-	render_counts_json(b, "by_transport", dns_transport_names,
-	    s->dns_by_transport, STATS_DNS_NTRANSPORTS);
-	stats_printf(b, ",");
-	render_counts_json(b, "by_type", dns_qtype_names, s->dns_by_qtype,
-	    STATS_DNS_NQTYPES);
-	stats_printf(b, ",");
-	render_counts_json(b, "by_rcode", dns_rcode_names, s->dns_by_rcode,
-	    STATS_DNS_NRCODES);
-	stats_printf(b, "},");
-	render_counts_json(b, "counters", stats_names, s->counters,
-	    STATS_NCOUNTERS);
-	stats_printf(b, "}\n");
-}
-
-static void
-put_ms(struct stats_buf *b, uint32_t us)
-{
-	stats_printf(b, " %9.3f ms", us / 1000.0);
+	report_uint(r, key, NULL, us);
+	report_text(r, " %9.3f ms", us / 1000.0);
 }
 
 void
 stats_render(const struct stats *s, struct stats_buf *b, int json)
 {
 	const struct hist *h;
+	struct report r;
 	size_t i, j;
 
-	if (json) {
-		render_json(s, b);
-		return;
-	}
-	stats_printf(b, "lookups %llu\n", (unsigned long long)s->lookups);
-	render_counts_text(b, "by type", qtype_names, s->by_qtype,
+	report_init(&r, b, json);
+	report_open(&r, NULL);
+	report_uint(&r, "lookups", "lookups %llu\n",
+	    (unsigned long long)s->lookups);
+	report_counts(&r, "by_type", "by type", qtype_names, s->by_qtype,
 	    STATS_NQTYPES);
-	render_counts_text(b, "by result", status_names, s->by_status,
-	    STATS_NSTATUS);
-	render_counts_text(b, "by source", source_names, s->by_source,
-	    STATS_NSOURCES);
-	render_counts_text(b, "local nameserver answers", status_names,
-	    s->local_by_status, STATS_NSTATUS);
-	render_counts_text(b, "peer answers", status_names, s->peer_by_status,
-	    STATS_NSTATUS);
-	stats_printf(b, "latency      %10s %12s %12s %12s %12s %12s\n", "count",
-	    "p50", "p90", "p99", "p99.9", "max");
+	report_counts(&r, "by_result", "by result", status_names,
+	    s->by_status, STATS_NSTATUS);
+	report_counts(&r, "by_source", "by source", source_names,
+	    s->by_source, STATS_NSOURCES);
+	report_counts(&r, "local_by_result", "local nameserver answers",
+	    status_names, s->local_by_status, STATS_NSTATUS);
+	report_counts(&r, "peer_by_result", "peer answers", status_names,
+	    s->peer_by_status, STATS_NSTATUS);
+	report_open(&r, "latency");
+	report_text(&r, "latency      %10s %12s %12s %12s %12s %12s\n",
+	    "count", "p50", "p90", "p99", "p99.9", "max");
 	for (i = 0; i < STATS_NHISTS; i++) {
 		h = &s->hists[i];
-		stats_printf(b, "  %-10s %10llu", hist_names[i],
+		report_open(&r, hist_names[i]);
+		report_text(&r, "  %-10s ", hist_names[i]);
+		report_uint(&r, "count", "%10llu",
 		    (unsigned long long)h->count);
+		report_uint(&r, "sum_us", NULL, (unsigned long long)h->sum_us);
 		for (j = 0; j < 4; j++)
-			put_ms(b, stats_hist_quantile(s, i, quantiles[j]));
-		put_ms(b, h->max_us);
-		stats_printf(b, "\n");
+			put_us(&r, quantile_keys[j],
+			    stats_hist_quantile(s, i, quantiles[j]));
+		put_us(&r, "max_us", h->max_us);
+		report_text(&r, "\n");
+		report_close(&r);
 	}
-	render_counts_text(b, "dns stub queries by transport",
+	report_close(&r);
+	report_open(&r, "dns");
+	report_counts(&r, "by_transport", "dns stub queries by transport",
 	    dns_transport_names, s->dns_by_transport, STATS_DNS_NTRANSPORTS);
-	render_counts_text(b, "dns stub queries by type", dns_qtype_names,
-	    s->dns_by_qtype, STATS_DNS_NQTYPES);
-	render_counts_text(b, "dns stub responses by rcode", dns_rcode_names,
-	    s->dns_by_rcode, STATS_DNS_NRCODES);
-	render_counts_text(b, "counters", stats_names, s->counters,
+	report_counts(&r, "by_type", "dns stub queries by type",
+	    dns_qtype_names, s->dns_by_qtype, STATS_DNS_NQTYPES);
+	report_counts(&r, "by_rcode", "dns stub responses by rcode",
+	    dns_rcode_names, s->dns_by_rcode, STATS_DNS_NRCODES);
+	report_close(&r);
+	report_counts(&r, "counters", "counters", stats_names, s->counters,
 	    STATS_NCOUNTERS);
+	report_close(&r);
 }
 
 void
@@ -714,6 +650,7 @@ stats_render_top(const struct stats *s, struct stats_buf *b, int json,
 {
 	struct stats_top_entry *top;
 	struct stats_hour hours[STATS_HOURS];
+	struct report r;
 	char when[32];
 	struct tm tm;
 	time_t t;
@@ -725,57 +662,44 @@ stats_render_top(const struct stats *s, struct stats_buf *b, int json,
 	}
 	ntop = stats_top(s, top, n < STATS_TOP_MAX ? n : STATS_TOP_MAX);
 	stats_hours(s, hours);
-	if (json) {
-		stats_printf(b, "{\"lookups\":%llu,\"names\":[",
-		    (unsigned long long)s->lookups);
-		for (i = 0; i < ntop; i++) {
-			stats_printf(b, "%s{\"name\":", i ? "," : "");
-			stats_json_str(b, top[i].name);
-			stats_printf(b, ",\"count\":%llu,\"error\":%llu}",
-			    (unsigned long long)top[i].count,
-			    (unsigned long long)top[i].error);
-		}
-		stats_printf(b, "],");
-		render_counts_json(b, "types", qtype_names, s->by_qtype,
-		    STATS_NQTYPES);
-		stats_printf(b, ",\"hours\":[");
-		for (i = 0; i < STATS_HOURS; i++)
-			stats_printf(b,
-			    "%s{\"start\":%llu,\"lookups\":%llu,"
-			    "\"peer\":%llu,\"slow\":%llu}",
-			    i ? "," : "",
-			    (unsigned long long)(hours[i].start_ms / 1000),
-			    (unsigned long long)hours[i].lookups,
-			    (unsigned long long)hours[i].peer,
-			    (unsigned long long)hours[i].slow);
-		stats_printf(b, "]}\n");
-		free(top);
-		return;
+	report_init(&r, b, json);
+	report_open(&r, NULL);
+	report_uint(&r, "lookups", "top names (of %llu lookups)\n",
+	    (unsigned long long)s->lookups);
+	report_text(&r, "  %-40s %10s %10s\n", "NAME", "COUNT", "MAX-ERROR");
+	report_open_list(&r, "names");
+	for (i = 0; i < ntop; i++) {
+		report_open(&r, NULL);
+		report_str(&r, "name", "  %-40s", top[i].name);
+		report_uint(&r, "count", " %10llu", top[i].count);
+		report_uint(&r, "error", " %10llu\n", top[i].error);
+		report_close(&r);
 	}
-	stats_printf(b, "top names (of %llu lookups)\n  %-40s %10s %10s\n",
-	    (unsigned long long)s->lookups, "NAME", "COUNT", "MAX-ERROR");
-	for (i = 0; i < ntop; i++)
-		stats_printf(b, "  %-40s %10llu %10llu\n", top[i].name,
-		    (unsigned long long)top[i].count,
-		    (unsigned long long)top[i].error);
-	render_counts_text(b, "query types", qtype_names, s->by_qtype,
+	report_close_list(&r);
+	report_counts(&r, "types", "query types", qtype_names, s->by_qtype,
 	    STATS_NQTYPES);
-	stats_printf(b, "per hour (UTC)\n  %-17s %10s %10s %10s\n", "HOUR",
+	report_text(&r, "per hour (UTC)\n  %-17s %10s %10s %10s\n", "HOUR",
 	    "LOOKUPS", "PEER", "OVER-1S");
+	report_open_list(&r, "hours");
 	for (i = 0; i < STATS_HOURS; i++) {
 		t = (time_t)(hours[i].start_ms / 1000);
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:00", &tm);
-		stats_printf(b, "  %-17s %10llu %10llu %10llu\n", when,
-		    (unsigned long long)hours[i].lookups,
-		    (unsigned long long)hours[i].peer,
-		    (unsigned long long)hours[i].slow);
+		report_open(&r, NULL);
+		report_uint(&r, "start", NULL, hours[i].start_ms / 1000);
+		report_text(&r, "  %-17s", when);
+		report_uint(&r, "lookups", " %10llu", hours[i].lookups);
+		report_uint(&r, "peer", " %10llu", hours[i].peer);
+		report_uint(&r, "slow", " %10llu\n", hours[i].slow);
+		report_close(&r);
 	}
+	report_close_list(&r);
+	report_close(&r);
 	free(top);
 }
 
-static void
-metric_head(struct stats_buf *b, const char *name, const char *type,
+void
+stats_metric_head(struct stats_buf *b, const char *name, const char *type,
     const char *help)
 {
 	stats_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
@@ -789,7 +713,7 @@ metric_labelled(struct stats_buf *b, const char *name, const char *help,
 {
 	size_t i;
 
-	metric_head(b, name, "counter", help);
+	stats_metric_head(b, name, "counter", help);
 	for (i = 0; i < n; i++)
 		stats_printf(b, "codns_%s{%s=\"%s\"} %llu\n", name, label,
 		    names[i], (unsigned long long)v[i]);
@@ -802,7 +726,7 @@ metric_hist(const struct stats *s, struct stats_buf *b)
 	uint64_t cum;
 	size_t i, j;
 
-	metric_head(b, "lookup_duration_seconds", "histogram",
+	stats_metric_head(b, "lookup_duration_seconds", "histogram",
 	    "Lookup latency: end_to_end to the client, local nameserver, "
 	    "peer.");
 	for (i = 0; i < STATS_NHISTS; i++) {
@@ -837,7 +761,7 @@ stats_render_metrics(const struct stats *s, struct stats_buf *b)
 	char name[64], help[96];
 	size_t i;
 
-	metric_head(b, "lookups_total", "counter",
+	stats_metric_head(b, "lookups_total", "counter",
 	    "Lookups answered to clients.");
 	stats_printf(b, "codns_lookups_total %llu\n",
 	    (unsigned long long)s->lookups);
@@ -868,7 +792,7 @@ stats_render_metrics(const struct stats *s, struct stats_buf *b)
 		snprintf(name, sizeof(name), "%s_total", stats_names[i]);
 		snprintf(help, sizeof(help), "Event counter %s.",
 		    stats_names[i]);
-		metric_head(b, name, "counter", help);
+		stats_metric_head(b, name, "counter", help);
 		stats_printf(b, "codns_%s %llu\n", name,
 		    (unsigned long long)s->counters[i]);
 	}

@@ -17,6 +17,7 @@ enum stats_counter {
 	STATS_LOOKUPS_COALESCED, /* joined an identical lookup in flight */
 	STATS_LOOKUPS_OVERLOAD,  /* refused: too many lookups in flight */
 	STATS_LOOKUPS_TIMEOUT,   /* lookup-timeout reached */
+	STATS_ANSWERS_TRUNCATED, /* over the protocol's alias or address cap */
 	STATS_PEER_QUERIES_SENT,
 	STATS_PEER_QUERIES_WON,
 	STATS_PEER_QUERIES_FAILED,  /* cannot-resolve or no answer */
@@ -30,6 +31,7 @@ enum stats_counter {
 	STATS_HEARTBEATS_SENT,
 	STATS_HEARTBEATS_ACKED,
 	STATS_CTL_BAD_REQUEST,
+	STATS_LOOKUPS_SHARED, /* nss_codns hits in the shared table, reported */
 	STATS_DNS_DROPPED,     /* stub: undecodable datagram or frame */
 	STATS_DNS_BAD_FRAME,   /* stub: TCP connection closed for its frame */
 	STATS_DNS_TRUNCATED,   /* stub: UDP answer sent with TC */
@@ -94,6 +96,7 @@ void stats_free(struct stats *);
 void stats_set_clock(struct stats *, uint64_t (*clock)(void));
 
 void stats_count(struct stats *, enum stats_counter);
+void stats_add(struct stats *, enum stats_counter, uint64_t);
 uint64_t stats_get(const struct stats *, enum stats_counter);
 const char *stats_counter_name(enum stats_counter);
 
@@ -158,5 +161,8 @@ void stats_render(const struct stats *, struct stats_buf *, int json);
 void stats_render_top(const struct stats *, struct stats_buf *, int json,
     size_t n);
 void stats_render_metrics(const struct stats *, struct stats_buf *);
+/* The # HELP and # TYPE lines of Prometheus metric codns_NAME. */
+void stats_metric_head(struct stats_buf *, const char *name,
+    const char *type, const char *help);
 
 #endif

@@ -9,9 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "log.h"
+#include "namehash.h"
+#include "resolvconf.h"
+#include "stats.h"
+
+#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
+#define UPSTREAM_PROBE_CHECK_S 1.0
+/* The as-is name and every search domain (resolvconf_candidates()). */
+#define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
+/* How often resolv.conf's stat is looked at, as the peers file's. */
+#define UPSTREAM_RC_POLL_S 2.0
 
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
@@ -19,16 +32,16 @@ struct upstream_chan {
 	struct upstream *up;
 	ares_channel ch;
 	ev_timer timer;
-	struct upstream_sock *socks;
+	LIST_HEAD(, upstream_sock) socks;
 	unsigned pending;
-	struct upstream_chan *next; /* draining list */
+	LIST_ENTRY(upstream_chan) entry; /* draining list */
 };
 
 struct upstream_sock {
 	struct upstream_chan *chan;
 	ev_io io;
 	ares_socket_t fd;
-	struct upstream_sock *next;
+	LIST_ENTRY(upstream_sock) entry;
 };
 
 struct upstream_query {
@@ -37,31 +50,44 @@ struct upstream_query {
 	upstream_raw_cb *raw_cb; /* upstream_send_raw() */
 	void *arg;
 	uint64_t start_ms;
-	ev_tstamp start;
+	uint64_t start_us;
 	int starting; /* inside upstream_resolve() */
 	struct proto_answer early; /* answered before it returned */
 	ev_timer defer;
 	struct proto_request req;
+	/* res_search()'s walk through the search list (forward only). */
+	char cands[UPSTREAM_CANDS_MAX][PROTO_NAME_MAX + 1];
+	uint8_t ncands, cand;
+	int as_is_first;
+	int first_status; /* status of the as-is name tried first, or -1 */
+	int got_nodata, got_servfail;
+	int refused; /* the last status was c-ares' own refusal */
+	int truncated;
 };
 
 struct upstream {
 	struct ev_loop *loop;
 	struct upstream_chan *cur;
-	struct upstream_chan *draining;
+	LIST_HEAD(, upstream_chan) draining;
 	ev_idle reaper;
+	ev_timer probe;
 	struct upstream_health health;
 	uint32_t timeout_ms;
 	size_t nservers;
 	struct conf_addr servers[CONF_UPSTREAM_MAX];
+	/* resolv.conf: search list and options always, nameservers when
+	 * there are no "upstream" lines; re-read when it changes. */
+	struct resolvconf rc;
+	char rc_path[PATH_MAX];
+	struct stat rc_st;
+	ev_timer rc_timer;
+	uint32_t lookup_timeout_ms; /* 0: from resolv.conf */
+	struct stats *stats;
+	upstream_change_cb *change_cb;
+	void *change_arg;
 };
 
 static void upstream_chan_arm(struct upstream_chan *);
-
-uint64_t
-upstream_now_ms(struct ev_loop *loop)
-{
-	return (uint64_t)(ev_now(loop) * 1000.0);
-}
 
 static void
 upstream_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -90,16 +116,16 @@ upstream_sock_state_cb(void *data, ares_socket_t fd, int readable,
     int writable)
 {
 	struct upstream_chan *chan = data;
-	struct upstream_sock *s, **sp;
+	struct upstream_sock *s;
 	int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
-	for (sp = &chan->socks; (s = *sp) != NULL; sp = &s->next)
+	LIST_FOREACH(s, &chan->socks, entry)
 		if (s->fd == fd)
 			break;
 	if (events == 0) {
 		if (s != NULL) {
 			ev_io_stop(chan->up->loop, &s->io);
-			*sp = s->next;
+			LIST_REMOVE(s, entry);
 			free(s);
 		}
 		return;
@@ -112,8 +138,7 @@ upstream_sock_state_cb(void *data, ares_socket_t fd, int readable,
 		s->chan = chan;
 		s->fd = fd;
 		s->io.data = s;
-		s->next = chan->socks;
-		chan->socks = s;
+		LIST_INSERT_HEAD(&chan->socks, s, entry);
 		ev_io_init(&s->io, upstream_io_cb, fd, events);
 	} else {
 		ev_io_stop(chan->up->loop, &s->io);
@@ -139,18 +164,78 @@ upstream_chan_arm(struct upstream_chan *chan)
 static void
 upstream_chan_free(struct upstream_chan *chan)
 {
-	struct upstream_sock *s, *next;
+	struct upstream_sock *s;
 
 	if (chan == NULL)
 		return;
 	ares_destroy(chan->ch);
 	ev_timer_stop(chan->up->loop, &chan->timer);
-	for (s = chan->socks; s != NULL; s = next) {
-		next = s->next;
+	while ((s = LIST_FIRST(&chan->socks)) != NULL) {
+		LIST_REMOVE(s, entry);
 		ev_io_stop(chan->up->loop, &s->io);
 		free(s);
 	}
 	free(chan);
+}
+
+/*
+ * The c-ares options that come from resolv.conf: timeout (unless
+ * upstream-timeout is set), attempts and rotate. The search list is walked
+ * here, not by c-ares (upstream_next_name()), so c-ares never searches:
+ * neither resolv.conf's list nor LOCALDOMAIN in codnsd's own environment.
+ */
+static int
+upstream_rc_options(const struct upstream *up, const struct conf *c,
+    struct ares_options *opts)
+{
+	opts->timeout = (int)(c->upstream_timeout_ms ?
+		c->upstream_timeout_ms :
+		up->rc.timeout_s * 1000);
+	opts->tries = (int)up->rc.attempts;
+	opts->flags = ARES_FLAG_NOSEARCH;
+	opts->ndots = 1;
+	opts->ndomains = 0;
+	opts->domains = NULL;
+	return ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+	    ARES_OPT_NDOTS | ARES_OPT_DOMAINS |
+	    (up->rc.rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
+}
+
+/* The "upstream" lines, or else resolv.conf's nameservers. */
+static int
+upstream_chan_servers(struct upstream_chan *chan, const struct conf *c)
+{
+	const struct upstream *up = chan->up;
+	const struct conf_addr *list = c->nupstream > 0 ? c->upstream :
+							  up->rc.servers;
+	size_t i, n = c->nupstream > 0 ? c->nupstream : up->rc.nservers;
+	struct ares_addr_port_node nodes[CONF_UPSTREAM_MAX];
+	int rc;
+
+	memset(nodes, 0, sizeof(nodes));
+	for (i = 0; i < n && i < CONF_UPSTREAM_MAX; i++) {
+		const struct sockaddr *sa = (const void *)&list[i].ss;
+
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+		nodes[i].family = sa->sa_family;
+		if (sa->sa_family == AF_INET)
+			memcpy(&nodes[i].addr.addr4,
+			    &((const struct sockaddr_in *)(const void *)sa)
+				 ->sin_addr,
+			    4);
+		else
+			memcpy(&nodes[i].addr.addr6,
+			    &((const struct sockaddr_in6 *)(const void *)sa)
+				 ->sin6_addr,
+			    16);
+		nodes[i].udp_port = nodes[i].tcp_port = addr_port(sa);
+	}
+	if ((rc = ares_set_servers_ports(chan->ch, n ? nodes : NULL)) !=
+	    ARES_SUCCESS) {
+		log_warnx("c-ares servers: %s", ares_strerror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 static struct upstream_chan *
@@ -158,9 +243,7 @@ upstream_chan_new(struct upstream *up, const struct conf *c)
 {
 	struct upstream_chan *chan;
 	struct ares_options opts;
-	struct ares_addr_port_node nodes[CONF_UPSTREAM_MAX];
 	char lookups[] = "b";
-	size_t i;
 	int rc;
 
 	if ((chan = calloc(1, sizeof(*chan))) == NULL)
@@ -171,58 +254,22 @@ upstream_chan_new(struct upstream *up, const struct conf *c)
 	memset(&opts, 0, sizeof(opts));
 	opts.sock_state_cb = upstream_sock_state_cb;
 	opts.sock_state_cb_data = chan;
-	opts.timeout = (int)c->upstream_timeout_ms;
-	opts.tries = 2;
 	/* /etc/hosts is nss "files"' job, not ours. */
 	opts.lookups = lookups;
 	rc = ares_init_options(&chan->ch, &opts,
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-		ARES_OPT_LOOKUPS);
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS |
+		upstream_rc_options(up, c, &opts));
 	if (rc != ARES_SUCCESS) {
 		log_warnx("c-ares init: %s", ares_strerror(rc));
 		free(chan);
 		return NULL;
 	}
-	if (c->nupstream > 0) {
-		memset(nodes, 0, sizeof(nodes));
-		for (i = 0; i < c->nupstream; i++) {
-			const struct sockaddr *sa =
-			    (const void *)&c->upstream[i].ss;
-
-			nodes[i].next = i + 1 < c->nupstream ? &nodes[i + 1] :
-							       NULL;
-			nodes[i].family = sa->sa_family;
-			if (sa->sa_family == AF_INET)
-				memcpy(&nodes[i].addr.addr4,
-				    &((const struct sockaddr_in *)(const void *)
-					    sa)->sin_addr,
-				    4);
-			else
-				memcpy(&nodes[i].addr.addr6,
-				    &((const struct sockaddr_in6 *)(const void *)
-					    sa)->sin6_addr,
-				    16);
-			nodes[i].udp_port = nodes[i].tcp_port = addr_port(sa);
-		}
-		if ((rc = ares_set_servers_ports(chan->ch, nodes)) !=
-		    ARES_SUCCESS) {
-			log_warnx("c-ares servers: %s", ares_strerror(rc));
-			ares_destroy(chan->ch);
-			free(chan);
-			return NULL;
-		}
+	if (upstream_chan_servers(chan, c) == -1) {
+		ares_destroy(chan->ch);
+		free(chan);
+		return NULL;
 	}
 	return chan;
-}
-
-static uint64_t
-upstream_fnv(uint64_t h, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 /* The server list as text, and its identity for heartbeats (peers prefer
@@ -236,7 +283,7 @@ upstream_describe(struct upstream *up)
 	size_t len = 0;
 
 	h->servers[0] = '\0';
-	h->nsset_id = 0xcbf29ce484222325ULL;
+	h->nsset_id = namehash(NULL, "", 0);
 	if (ares_get_servers_ports(up->cur->ch, &servers) != ARES_SUCCESS)
 		return;
 	for (n = servers; n != NULL; n = n->next) {
@@ -244,29 +291,65 @@ upstream_describe(struct upstream *up)
 		snprintf(one, sizeof(one), n->family == AF_INET6 ? "[%s]:%d" :
 								   "%s:%d",
 		    a, n->udp_port ? n->udp_port : 53);
-		h->nsset_id = upstream_fnv(h->nsset_id, one);
 		if (len < sizeof(h->servers))
 			len += (size_t)snprintf(h->servers + len,
 			    sizeof(h->servers) - len, "%s%s",
 			    len ? "," : "", one);
 	}
 	ares_free_data(servers);
+	h->nsset_id = namehash(NULL, h->servers, strlen(h->servers));
 }
 
 static void
 upstream_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct upstream *up = w->data;
-	struct upstream_chan **cp, *chan;
+	struct upstream_chan *chan, *next;
 
 	ev_idle_stop(loop, w);
-	for (cp = &up->draining; (chan = *cp) != NULL;) {
+	for (chan = LIST_FIRST(&up->draining); chan != NULL; chan = next) {
+		next = LIST_NEXT(chan, entry);
 		if (chan->pending == 0) {
-			*cp = chan->next;
+			LIST_REMOVE(chan, entry);
 			upstream_chan_free(chan);
-		} else
-			cp = &chan->next;
+		}
 	}
+}
+
+/* Without traffic the health figures that heartbeats carry would go stale;
+ * a probe after a quiet spell keeps them true. */
+static void
+upstream_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct upstream *up = w->data;
+	const struct upstream_health *h = &up->health;
+
+	if (h->queries == 0 ||
+	    clock_loop_ms(loop) - h->last_ms >= UPSTREAM_PROBE_IDLE_MS)
+		upstream_probe(up);
+}
+
+void
+upstream_probe_idle(struct upstream *up, int on)
+{
+	if (on)
+		ev_timer_start(up->loop, &up->probe);
+	else
+		ev_timer_stop(up->loop, &up->probe);
+}
+
+static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
+
+/* resolv.conf as it is now, and the stat that tells when it changes. */
+static void
+upstream_rc_read(struct upstream *up, struct resolvconf *rc,
+    struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (stat(up->rc_path, st) == -1)
+		memset(st, 0, sizeof(*st));
+	if (resolvconf_load(up->rc_path, rc) == -1)
+		log_warn("%s (using glibc's defaults)", up->rc_path);
 }
 
 struct upstream *
@@ -285,35 +368,36 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->loop = loop;
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;
+	ev_timer_init(&up->probe, upstream_probe_timer_cb,
+	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
+	up->probe.data = up;
+	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
+	upstream_rc_read(up, &up->rc, &up->rc_st);
 	if ((up->cur = upstream_chan_new(up, c)) == NULL) {
 		free(up);
 		return NULL;
 	}
 	up->timeout_ms = c->upstream_timeout_ms;
+	up->lookup_timeout_ms = c->lookup_timeout_ms;
 	up->nservers = c->nupstream;
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
 	upstream_describe(up);
+	ev_timer_init(&up->rc_timer, upstream_rc_timer_cb, UPSTREAM_RC_POLL_S,
+	    UPSTREAM_RC_POLL_S);
+	up->rc_timer.data = up;
+	ev_timer_start(loop, &up->rc_timer);
 	return up;
 }
 
-int
-upstream_configure(struct upstream *up, const struct conf *c)
+/* A new channel for new settings; queries in flight finish on the old. */
+static int
+upstream_swap(struct upstream *up, const struct conf *c)
 {
 	struct upstream_chan *chan;
 
-	size_t i;
-
-	for (i = 0; i < c->nupstream && i < up->nservers; i++)
-		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
-			(const struct sockaddr *)&c->upstream[i].ss))
-			break;
-	if (up->timeout_ms == c->upstream_timeout_ms &&
-	    up->nservers == c->nupstream && i == c->nupstream)
-		return 0;
 	if ((chan = upstream_chan_new(up, c)) == NULL)
 		return -1;
-	up->cur->next = up->draining;
-	up->draining = up->cur;
+	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
 	up->cur = chan;
 	up->timeout_ms = c->upstream_timeout_ms;
 	up->nservers = c->nupstream;
@@ -323,19 +407,132 @@ upstream_configure(struct upstream *up, const struct conf *c)
 	return 0;
 }
 
+static int
+upstream_stat_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev != b->st_dev || a->st_ino != b->st_ino ||
+	    a->st_size != b->st_size ||
+	    a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
+	    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
+	    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
+}
+
+/* Equal in what this resolver uses: with "upstream" lines, resolv.conf's
+ * nameservers do not count. */
+static int
+upstream_rc_same(const struct upstream *up, const struct resolvconf *a,
+    const struct resolvconf *b)
+{
+	struct resolvconf x = *a;
+
+	if (up->nservers > 0) {
+		x.nservers = b->nservers;
+		memcpy(x.servers, b->servers, sizeof(x.servers));
+	}
+	return resolvconf_equal(&x, b);
+}
+
+/*
+ * glibc notices a changed resolv.conf by itself (its stat check before
+ * each lookup), so codnsd does too: every UPSTREAM_RC_POLL_S, like the
+ * peers file. A change that matters gets a new channel.
+ */
+static void
+upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct upstream *up = w->data;
+	struct resolvconf rc;
+	struct stat st;
+	struct conf *c;
+
+	memset(&st, 0, sizeof(st));
+	if (stat(up->rc_path, &st) == -1)
+		memset(&st, 0, sizeof(st));
+	if (!upstream_stat_changed(&st, &up->rc_st))
+		return;
+	upstream_rc_read(up, &rc, &up->rc_st);
+	if (upstream_rc_same(up, &rc, &up->rc))
+		return;
+	/* The rest of the settings are the ones in use. */
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->upstream_timeout_ms = up->timeout_ms;
+	c->nupstream = up->nservers;
+	memcpy(c->upstream, up->servers, sizeof(c->upstream));
+	up->rc = rc;
+	if (upstream_swap(up, c) == -1)
+		log_warnx("%s changed, but a new resolver failed", up->rc_path);
+	else {
+		log_info("%s changed: nameservers now %s", up->rc_path,
+		    up->health.servers);
+		if (up->change_cb != NULL)
+			up->change_cb(up->change_arg);
+	}
+	free(c);
+}
+
+int
+upstream_configure(struct upstream *up, const struct conf *c)
+{
+	struct resolvconf rc;
+	size_t i;
+
+	/* A reload re-reads resolv.conf whether it looks changed or not. */
+	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
+	upstream_rc_read(up, &rc, &up->rc_st);
+	up->lookup_timeout_ms = c->lookup_timeout_ms;
+	for (i = 0; i < c->nupstream && i < up->nservers; i++)
+		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
+			(const struct sockaddr *)&c->upstream[i].ss))
+			break;
+	if (up->timeout_ms == c->upstream_timeout_ms &&
+	    up->nservers == c->nupstream && i == c->nupstream &&
+	    resolvconf_equal(&rc, &up->rc))
+		return 0;
+	up->rc = rc;
+	return upstream_swap(up, c) == -1 ? -1 : 1;
+}
+
+void
+upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
+{
+	up->change_cb = cb;
+	up->change_arg = arg;
+}
+
+void
+upstream_set_stats(struct upstream *up, struct stats *stats)
+{
+	up->stats = stats;
+}
+
+uint32_t
+upstream_lookup_timeout_ms(const struct upstream *up)
+{
+	if (up->lookup_timeout_ms != 0)
+		return up->lookup_timeout_ms;
+	return resolvconf_wait_ms(&up->rc, up->timeout_ms,
+	    up->nservers ? up->nservers : up->rc.nservers);
+}
+
 void
 upstream_free(struct upstream *up)
 {
-	struct upstream_chan *chan, *next;
+	struct upstream_chan *chan;
 
 	if (up == NULL)
 		return;
-	ev_idle_stop(up->loop, &up->reaper);
-	for (chan = up->draining; chan != NULL; chan = next) {
-		next = chan->next;
+	ev_timer_stop(up->loop, &up->probe);
+	ev_timer_stop(up->loop, &up->rc_timer);
+	/* Destroying a channel answers its queries (try-again), which may
+	 * wake the reaper: stop it only afterwards. */
+	while ((chan = LIST_FIRST(&up->draining)) != NULL) {
+		LIST_REMOVE(chan, entry);
 		upstream_chan_free(chan);
 	}
 	upstream_chan_free(up->cur);
+	ev_idle_stop(up->loop, &up->reaper);
 	free(up);
 }
 
@@ -350,7 +547,7 @@ static void
 upstream_account(struct upstream *up, uint64_t start, int ok)
 {
 	struct upstream_health *h = &up->health;
-	uint64_t now = upstream_now_ms(up->loop);
+	uint64_t now = clock_loop_ms(up->loop);
 	uint32_t ms = (uint32_t)(now - start);
 
 	h->queries++;
@@ -360,6 +557,15 @@ upstream_account(struct upstream *up, uint64_t start, int ok)
 	else
 		h->failures++;
 	h->fail_permille = (h->fail_permille * 7 + (ok ? 0 : 1000)) / 8;
+}
+
+/* A status c-ares gives without asking a nameserver: not theirs to count. */
+static int
+upstream_refused(int status)
+{
+	return status == ARES_EBADNAME || status == ARES_EBADFAMILY ||
+	    status == ARES_EBADFLAGS || status == ARES_EBADQUERY ||
+	    status == ARES_ENONAME;
 }
 
 static uint8_t
@@ -372,6 +578,13 @@ upstream_status(int status)
 		return CODNS_NOTFOUND;
 	case ARES_ENODATA:
 		return CODNS_NODATA;
+	case ARES_EBADNAME:
+	case ARES_EBADFAMILY:
+	case ARES_EBADFLAGS:
+	case ARES_EBADQUERY:
+	case ARES_ENONAME:
+		/* c-ares would not send it: no nameserver has it. */
+		return CODNS_NOTFOUND;
 	default:
 		/* SERVFAIL, REFUSED, timeouts, destruction: temporary. */
 		return CODNS_TRYAGAIN;
@@ -418,9 +631,12 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a)
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
-	upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
+	if (!q->refused)
+		upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
+	if (q->truncated && up->stats != NULL)
+		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
 	a->source = CODNS_SRC_LOCAL;
-	a->latency_us = (uint32_t)((ev_now(up->loop) - q->start) * 1e6);
+	a->latency_us = (uint32_t)(clock_loop_us(up->loop) - q->start_us);
 	if (a->status != CODNS_FOUND)
 		a->ttl = 0;
 	if (!q->starting) {
@@ -433,7 +649,8 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a)
 }
 
 static void
-upstream_add_alias(struct proto_answer *a, const char *name)
+upstream_add_alias(struct upstream_query *q, struct proto_answer *a,
+    const char *name)
 {
 	size_t i;
 
@@ -445,10 +662,13 @@ upstream_add_alias(struct proto_answer *a, const char *name)
 			return;
 	if (a->naliases < PROTO_ALIASES_MAX)
 		strcpy(a->aliases[a->naliases++], name);
+	else
+		q->truncated = 1;
 }
 
 static void
-upstream_add_addr(struct proto_answer *a, int family, const void *p)
+upstream_add_addr(struct upstream_query *q, struct proto_answer *a,
+    int family, const void *p)
 {
 	struct proto_addr pa;
 	size_t i;
@@ -461,6 +681,86 @@ upstream_add_addr(struct proto_answer *a, int family, const void *p)
 			return;
 	if (a->naddrs < PROTO_ADDRS_MAX)
 		a->addrs[a->naddrs++] = pa;
+	else
+		q->truncated = 1;
+}
+
+static void upstream_ask_name(struct upstream_query *);
+
+/*
+ * An answer of c-ares' getaddrinfo. The canonical name is the end of the
+ * CNAME chain, or else the name that was asked (search domain included),
+ * as glibc's h_name and ai_canonname are.
+ */
+static void
+upstream_ai_answer(struct upstream_query *q, struct ares_addrinfo *ai,
+    struct proto_answer *a)
+{
+	struct ares_addrinfo_node *n;
+	struct ares_addrinfo_cname *cn;
+	uint32_t ttl = UINT32_MAX;
+
+	snprintf(a->cname, sizeof(a->cname), "%s", q->cands[q->cand]);
+	for (cn = ai->cnames; cn != NULL; cn = cn->next) {
+		if (cn->ttl >= 0 && (uint32_t)cn->ttl < ttl)
+			ttl = (uint32_t)cn->ttl;
+		if (cn->name != NULL && strlen(cn->name) <= PROTO_NAME_MAX)
+			snprintf(a->cname, sizeof(a->cname), "%s", cn->name);
+	}
+	for (cn = ai->cnames; cn != NULL; cn = cn->next)
+		if (cn->alias != NULL)
+			upstream_add_alias(q, a, cn->alias);
+	for (n = ai->nodes; n != NULL; n = n->ai_next) {
+		if (n->ai_ttl >= 0 && (uint32_t)n->ai_ttl < ttl)
+			ttl = (uint32_t)n->ai_ttl;
+		if (n->ai_family == AF_INET)
+			upstream_add_addr(q, a, AF_INET,
+			    &((struct sockaddr_in *)(void *)n->ai_addr)
+				 ->sin_addr);
+		else if (n->ai_family == AF_INET6)
+			upstream_add_addr(q, a, AF_INET6,
+			    &((struct sockaddr_in6 *)(void *)n->ai_addr)
+				 ->sin6_addr);
+	}
+	a->ttl = ttl == UINT32_MAX ? 0 : ttl;
+	if (a->naddrs == 0)
+		a->status = CODNS_NODATA;
+}
+
+/*
+ * One name of the search list failed: ask the next, as glibc's
+ * res_search() does, or settle the status it would give. 1 when a next
+ * name was asked. NXDOMAIN, NODATA and SERVFAIL go on; a timeout or a
+ * refusal by the nameserver stops the walk with try-again.
+ */
+static int
+upstream_search_next(struct upstream_query *q, int status,
+    struct proto_answer *a)
+{
+	if (q->cand == 0 && q->as_is_first)
+		q->first_status = a->status;
+	if (a->status == CODNS_NODATA)
+		q->got_nodata = 1;
+	if (status == ARES_ESERVFAIL)
+		q->got_servfail = 1;
+	else if (a->status == CODNS_TRYAGAIN)
+		return 0;
+	if (q->cand + 1 < q->ncands) {
+		q->cand++;
+		upstream_ask_name(q);
+		return 1;
+	}
+	if (q->ncands < 2)
+		return 0;
+	/* res_search(): the as-is name's error if it was tried first, else
+	 * "no data" if any name had some, else a server failure. */
+	if (q->first_status != -1)
+		a->status = (uint8_t)q->first_status;
+	else if (q->got_nodata)
+		a->status = CODNS_NODATA;
+	else if (q->got_servfail)
+		a->status = CODNS_TRYAGAIN;
+	return 0;
 }
 
 static void
@@ -469,44 +769,51 @@ upstream_ai_cb(void *arg, int status, int timeouts,
 {
 	struct upstream_query *q = arg;
 	struct proto_answer a;
-	struct ares_addrinfo_node *n;
-	struct ares_addrinfo_cname *cn;
-	uint32_t ttl = UINT32_MAX;
 
 	memset(&a, 0, sizeof(a));
 	a.status = upstream_status(status);
-	if (status == ARES_SUCCESS && ai != NULL) {
-		/* The canonical name is the target no alias points away from. */
-		snprintf(a.cname, sizeof(a.cname), "%s", q->req.name);
-		for (cn = ai->cnames; cn != NULL; cn = cn->next) {
-			if (cn->ttl >= 0 && (uint32_t)cn->ttl < ttl)
-				ttl = (uint32_t)cn->ttl;
-			if (cn->name != NULL && strlen(cn->name) <= PROTO_NAME_MAX)
-				snprintf(a.cname, sizeof(a.cname), "%s",
-				    cn->name);
-		}
-		for (cn = ai->cnames; cn != NULL; cn = cn->next)
-			if (cn->alias != NULL)
-				upstream_add_alias(&a, cn->alias);
-		for (n = ai->nodes; n != NULL; n = n->ai_next) {
-			if (n->ai_ttl >= 0 && (uint32_t)n->ai_ttl < ttl)
-				ttl = (uint32_t)n->ai_ttl;
-			if (n->ai_family == AF_INET)
-				upstream_add_addr(&a, AF_INET,
-				    &((struct sockaddr_in *)(void *)n->ai_addr)
-					 ->sin_addr);
-			else if (n->ai_family == AF_INET6)
-				upstream_add_addr(&a, AF_INET6,
-				    &((struct sockaddr_in6 *)(void *)n->ai_addr)
-					 ->sin6_addr);
-		}
-		a.ttl = ttl == UINT32_MAX ? 0 : ttl;
-		if (a.naddrs == 0)
-			a.status = CODNS_NODATA;
-	}
+	q->refused = upstream_refused(status);
+	if (status == ARES_SUCCESS && ai != NULL)
+		upstream_ai_answer(q, ai, &a);
 	if (ai != NULL)
 		ares_freeaddrinfo(ai);
+	if (a.status != CODNS_FOUND && upstream_search_next(q, status, &a))
+		return;
 	upstream_finish(q, &a);
+}
+
+/*
+ * c-ares 1.18's getaddrinfo does not send "localhost" or "*.localhost"
+ * (RFC 6761 section 6.3) and reports that as "could not contact DNS
+ * servers". glibc's dns module does ask its nameservers, so codnsd does
+ * too: the same name with the root's dot is not caught by c-ares' test.
+ */
+static const char *
+upstream_wire_name(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "localhost") != 0 &&
+	    (n < 10 || strcmp(name + n - 10, ".localhost") != 0))
+		return name;
+	snprintf(buf, len, "%s.", name);
+	return buf;
+}
+
+static void
+upstream_ask_name(struct upstream_query *q)
+{
+	struct ares_addrinfo_hints hints;
+	char buf[PROTO_QNAME_MAX + 1];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = q->req.family == CODNS_AF_INET ? AF_INET :
+	    q->req.family == CODNS_AF_INET6		 ? AF_INET6 :
+							   AF_UNSPEC;
+	hints.ai_flags = ARES_AI_CANONNAME | ARES_AI_NOSORT;
+	ares_getaddrinfo(q->chan->ch,
+	    upstream_wire_name(q->cands[q->cand], buf, sizeof(buf)), NULL,
+	    &hints, upstream_ai_cb, q);
 }
 
 /* Skip a possibly compressed domain name (RFC 1035 section 4.1.4). */
@@ -529,33 +836,53 @@ upstream_skip_name(struct buf *b)
 	return -1;
 }
 
-/* Smallest TTL of the answer section; c-ares' PTR parser drops them. */
-static uint32_t
-upstream_answer_ttl(const unsigned char *abuf, int alen)
+/*
+ * The first PTR record of an answer is the name, and the others are left
+ * out, as glibc's dns module does (c-ares' parser would name the last one
+ * and make the others aliases). Returns the CODNS status.
+ */
+static uint8_t
+upstream_ptr_parse(struct upstream_query *q, const unsigned char *abuf,
+    int alen, struct proto_answer *a)
 {
 	struct buf b;
-	uint16_t qd, an, type, i;
-	uint32_t ttl, min = UINT32_MAX;
+	uint16_t qd, an, type, klass, rdlen, i;
+	uint32_t ttl;
+	char *name;
+	long enclen;
+	size_t at;
 
 	buf_init_read(&b, abuf, alen > 0 ? (size_t)alen : 0);
 	if (buf_skip(&b, 4) == -1 || buf_get_u16(&b, &qd) == -1 ||
 	    buf_get_u16(&b, &an) == -1 || buf_skip(&b, 4) == -1)
-		return 0;
+		return CODNS_TRYAGAIN;
 	for (i = 0; i < qd; i++)
 		if (upstream_skip_name(&b) == -1 || buf_skip(&b, 4) == -1)
-			return 0;
+			return CODNS_TRYAGAIN;
 	for (i = 0; i < an; i++) {
-		uint16_t rdlen;
-
 		if (upstream_skip_name(&b) == -1 ||
-		    buf_get_u16(&b, &type) == -1 || buf_skip(&b, 2) == -1 ||
+		    buf_get_u16(&b, &type) == -1 ||
+		    buf_get_u16(&b, &klass) == -1 ||
 		    buf_get_u32(&b, &ttl) == -1 ||
-		    buf_get_u16(&b, &rdlen) == -1 || buf_skip(&b, rdlen) == -1)
+		    buf_get_u16(&b, &rdlen) == -1)
+			return CODNS_TRYAGAIN;
+		at = b.pos;
+		if (buf_skip(&b, rdlen) == -1)
+			return CODNS_TRYAGAIN;
+		if (type != 12 /* T_PTR */ || klass != 1 /* C_IN */)
+			continue;
+		if (ares_expand_name(abuf + at, abuf, alen, &name, &enclen) !=
+		    ARES_SUCCESS)
+			return CODNS_TRYAGAIN;
+		if (strlen(name) <= PROTO_NAME_MAX && proto_name_valid(name)) {
+			strcpy(a->cname, name);
+			a->ttl = ttl;
+		}
+		ares_free_string(name);
+		if (a->cname[0] != '\0')
 			break;
-		if (ttl < min)
-			min = ttl;
 	}
-	return min == UINT32_MAX ? 0 : min;
+	return a->cname[0] != '\0' ? CODNS_FOUND : CODNS_NODATA;
 }
 
 static void
@@ -564,33 +891,21 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct upstream_query *q = arg;
 	struct proto_answer a;
-	struct hostent *he = NULL;
-	int family = q->req.family == CODNS_AF_INET ? AF_INET : AF_INET6;
-	size_t i;
 
 	memset(&a, 0, sizeof(a));
 	a.status = upstream_status(status);
-	if (status == ARES_SUCCESS) {
-		status = ares_parse_ptr_reply(abuf, alen, q->req.addr,
-		    (int)proto_addr_len(q->req.family), family, &he);
-		if (status != ARES_SUCCESS || he == NULL ||
-		    he->h_name == NULL || strlen(he->h_name) > PROTO_NAME_MAX ||
-		    !proto_name_valid(he->h_name))
-			a.status = status == ARES_ENODATA ? CODNS_NODATA :
-							    CODNS_TRYAGAIN;
-		else {
-			strcpy(a.cname, he->h_name);
-			for (i = 0; he->h_aliases && he->h_aliases[i]; i++)
-				upstream_add_alias(&a, he->h_aliases[i]);
-			a.naddrs = 1;
-			a.addrs[0].family = q->req.family;
-			memcpy(a.addrs[0].a, q->req.addr,
-			    proto_addr_len(q->req.family));
-			a.ttl = upstream_answer_ttl(abuf, alen);
-		}
+	q->refused = upstream_refused(status);
+	if (status == ARES_SUCCESS)
+		a.status = upstream_ptr_parse(q, abuf, alen, &a);
+	if (a.status == CODNS_FOUND) {
+		a.naddrs = 1;
+		a.addrs[0].family = q->req.family;
+		memcpy(a.addrs[0].a, q->req.addr,
+		    proto_addr_len(q->req.family));
+	} else {
+		a.cname[0] = '\0';
+		a.naliases = 0;
 	}
-	if (he != NULL)
-		ares_free_hostent(he);
 	upstream_finish(q, &a);
 }
 
@@ -639,7 +954,7 @@ upstream_probe(struct upstream *up)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return;
 	q->chan = chan;
-	q->start_ms = upstream_now_ms(up->loop);
+	q->start_ms = clock_loop_ms(up->loop);
 	chan->pending++;
 	ares_query(chan->ch, ".", 1 /* C_IN */, 2 /* T_NS */,
 	    upstream_probe_cb, q);
@@ -652,7 +967,6 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 {
 	struct upstream_query *q;
 	struct upstream_chan *chan = up->cur;
-	struct ares_addrinfo_hints hints;
 	char ptr[80];
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
@@ -661,8 +975,8 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 	q->cb = cb;
 	q->arg = arg;
 	q->req = *req;
-	q->start_ms = upstream_now_ms(up->loop);
-	q->start = ev_now(up->loop);
+	q->start_ms = clock_loop_ms(up->loop);
+	q->start_us = clock_loop_us(up->loop);
 	q->starting = 1;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;
@@ -673,13 +987,19 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 		ares_query(chan->ch, ptr, 1 /* C_IN */, 12 /* T_PTR */,
 		    upstream_ptr_cb, q);
 	} else {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = req->family == CODNS_AF_INET ? AF_INET :
-		    req->family == CODNS_AF_INET6		  ? AF_INET6 :
-								    AF_UNSPEC;
-		hints.ai_flags = ARES_AI_CANONNAME | ARES_AI_NOSORT;
-		ares_getaddrinfo(chan->ch, req->name, NULL, &hints,
-		    upstream_ai_cb, q);
+		q->first_status = -1;
+		q->ncands = (uint8_t)resolvconf_candidates(&up->rc, req->name,
+		    q->cands, UPSTREAM_CANDS_MAX, &q->as_is_first);
+		if (q->ncands > 0)
+			upstream_ask_name(q);
+		else {
+			struct proto_answer a;
+
+			memset(&a, 0, sizeof(a));
+			a.status = CODNS_NOTFOUND;
+			q->refused = 1;
+			upstream_finish(q, &a);
+		}
 	}
 	q->starting = 0;
 	upstream_chan_arm(chan);
@@ -718,8 +1038,8 @@ upstream_send_raw(struct upstream *up, const uint8_t *msg, size_t len,
 	q->chan = chan;
 	q->raw_cb = cb;
 	q->arg = arg;
-	q->start_ms = upstream_now_ms(up->loop);
-	q->start = ev_now(up->loop);
+	q->start_ms = clock_loop_ms(up->loop);
+	q->start_us = clock_loop_us(up->loop);
 	q->starting = 1;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;

@@ -25,10 +25,23 @@ struct upstream_health {
 	char servers[256]; /* "1.2.3.4:53,..." */
 };
 
+struct stats;
+
 struct upstream *upstream_new(struct ev_loop *, const struct conf *);
+/* Where answers cut to the protocol's caps are counted. */
+void upstream_set_stats(struct upstream *, struct stats *);
 void upstream_free(struct upstream *);
-/* Apply a new configuration; queries in flight finish on the old one. */
+/* Apply a new configuration and re-read resolv.conf; queries in flight
+ * finish on the old channel. 1 when the resolver changed (other
+ * nameservers or search list: cached answers may be stale), 0 when not,
+ * -1 on failure. */
 int upstream_configure(struct upstream *, const struct conf *);
+/* Called from the loop when resolv.conf changed the resolver by itself. */
+typedef void upstream_change_cb(void *arg);
+void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
+ * with resolv.conf's timeout and attempts over the nameservers in use. */
+uint32_t upstream_lookup_timeout_ms(const struct upstream *);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);
@@ -48,6 +61,8 @@ const struct upstream_health *upstream_health(const struct upstream *);
 /* Ask the nameservers something cheap (". NS") so the health figures stay
  * true when there is no traffic; any DNS reply counts as alive. */
 void upstream_probe(struct upstream *);
-uint64_t upstream_now_ms(struct ev_loop *);
+/* Probe on its own after a quiet spell (on while peers use the health
+ * figures, that is while a peers file is loaded). */
+void upstream_probe_idle(struct upstream *, int on);
 
 #endif

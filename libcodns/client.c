@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "codns.h"
 #include "proto.h"
+#include "shmtab.h"
 
 struct codns_client {
 	int fd;
@@ -235,7 +236,7 @@ codns_lookup(struct codns_client *c, const char *name, int family,
 	req.kind = PROTO_KIND_FORWARD;
 	req.family = (uint8_t)family;
 	if ((family != CODNS_AF_UNSPEC && proto_addr_len(req.family) == 0) ||
-	    strlen(name) > PROTO_NAME_MAX || !proto_name_valid(name)) {
+	    strlen(name) > PROTO_QNAME_MAX || !proto_name_valid(name)) {
 		*out = NULL;
 		errno = EINVAL;
 		return -1;
@@ -261,6 +262,27 @@ codns_lookup_addr(struct codns_client *c, int family, const void *addr,
 	req.family = (uint8_t)family;
 	memcpy(req.addr, addr, alen);
 	return client_exchange(c, &req, out);
+}
+
+int
+client_report(struct codns_client *c, uint32_t hits)
+{
+	uint8_t frame[PROTO_HDR_LEN + 8];
+	struct buf b;
+
+	buf_init_write(&b, frame, sizeof(frame));
+	if (proto_report_encode(&b, hits) == -1)
+		return -1;
+	return client_send(c, frame, b.pos, client_now_ms() + c->timeout_ms);
+}
+
+struct codns_result *
+client_result_alloc(struct proto_answer **a)
+{
+	struct codns_result *r = calloc(1, sizeof(*r));
+
+	*a = r != NULL ? &r->a : NULL;
+	return r;
 }
 
 void

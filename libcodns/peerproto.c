@@ -100,7 +100,9 @@ peerproto_answer_valid(const struct proto_answer *a)
 	if (a->status != CODNS_FOUND && a->status != CODNS_NOTFOUND &&
 	    a->status != CODNS_NODATA)
 		return 0;
-	if (a->naliases > PROTO_ALIASES_MAX || a->naddrs > PROTO_ADDRS_MAX)
+	/* naddrs is a u8 and PROTO_ADDRS_MAX 255: proto_answer_get() and
+	 * proto_answer_put() hold that bound. */
+	if (a->naliases > PROTO_ALIASES_MAX)
 		return 0;
 	if (a->cname[0] != '\0' && !proto_name_valid(a->cname))
 		return 0;

@@ -21,9 +21,9 @@ proto_name_valid(const char *name)
 {
 	size_t len = strlen(name), label = 0, i;
 
+	if (len > 0 && name[len - 1] == '.')
+		len--;
 	if (len == 0 || len > PROTO_NAME_MAX)
-		return 0;
-	if (strcmp(name, ".") == 0)
 		return 0;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -137,7 +137,7 @@ proto_request_decode(const void *p, size_t len, struct proto_request *r)
 		if (r->family != CODNS_AF_UNSPEC &&
 		    proto_addr_len(r->family) == 0)
 			return -1;
-		if (buf_get_str8(&b, r->name, PROTO_NAME_MAX) == -1 ||
+		if (buf_get_str8(&b, r->name, PROTO_QNAME_MAX) == -1 ||
 		    !proto_name_valid(r->name))
 			return -1;
 		break;
@@ -152,12 +152,21 @@ proto_request_decode(const void *p, size_t len, struct proto_request *r)
 	return buf_remaining(&b) == 0 ? 0 : -1;
 }
 
+/* A count against its cap (a function: with a cap of 255 a u8 count can
+ * never exceed it, and the check must stay should the cap come down). */
+static int
+proto_count_over(size_t n, size_t max)
+{
+	return n > max;
+}
+
 int
 proto_answer_put(struct buf *b, const struct proto_answer *a)
 {
 	size_t i;
 
-	if (a->naliases > PROTO_ALIASES_MAX || a->naddrs > PROTO_ADDRS_MAX ||
+	if (a->naliases > PROTO_ALIASES_MAX ||
+	    proto_count_over(a->naddrs, PROTO_ADDRS_MAX) ||
 	    a->status > CODNS_UNAVAIL || a->source > CODNS_SRC_STALE) {
 		b->failed = 1;
 		return -1;
@@ -205,7 +214,8 @@ proto_answer_get(struct buf *b, struct proto_answer *a)
 	for (i = 0; i < a->naliases; i++)
 		if (buf_get_str8(b, a->aliases[i], PROTO_NAME_MAX) == -1)
 			return -1;
-	if (buf_get_u8(b, &a->naddrs) == -1 || a->naddrs > PROTO_ADDRS_MAX)
+	if (buf_get_u8(b, &a->naddrs) == -1 ||
+	    proto_count_over(a->naddrs, PROTO_ADDRS_MAX))
 		return -1;
 	for (i = 0; i < a->naddrs; i++) {
 		size_t alen;
@@ -230,6 +240,36 @@ proto_response_encode(struct buf *b, uint32_t id, const struct proto_answer *a)
 	buf_put_u32(b, id);
 	proto_answer_put(b, a);
 	return proto_frame_close(b, start);
+}
+
+int
+proto_report_encode(struct buf *b, uint32_t hits)
+{
+	size_t start = b->pos;
+
+	buf_put_u16(b, 0);
+	buf_put_u8(b, PROTO_VERSION);
+	buf_put_u8(b, PROTO_T_REPORT);
+	buf_put_u32(b, hits);
+	return proto_frame_close(b, start);
+}
+
+int
+proto_report_decode(const void *p, size_t len, uint32_t *hits)
+{
+	struct buf b;
+
+	buf_init_read(&b, p, len);
+	if (proto_header_get(&b, PROTO_T_REPORT) == -1 ||
+	    buf_get_u32(&b, hits) == -1)
+		return -1;
+	return buf_remaining(&b) == 0 ? 0 : -1;
+}
+
+int
+proto_payload_type(const void *p, size_t len)
+{
+	return len >= 2 ? ((const uint8_t *)p)[1] : -1;
 }
 
 int

@@ -13,19 +13,28 @@
  * u8 version and u8 type. See man/codns-protocol.7 for the byte layout.
  */
 #define PROTO_VERSION 1
-#define PROTO_FRAME_MAX 4096 /* payload bytes */
+/* Room for PROTO_ALIASES_MAX names and PROTO_ADDRS_MAX addresses. */
+#define PROTO_FRAME_MAX 16384 /* payload bytes */
 #define PROTO_HDR_LEN 2
 
 #define PROTO_T_REQUEST 1
 #define PROTO_T_RESPONSE 2
+#define PROTO_T_REPORT 3 /* nss_codns: answers it took from the shared table */
 
 #define PROTO_KIND_FORWARD 0
 #define PROTO_KIND_REVERSE 1
 
 #define PROTO_NAME_MAX 253
+/* An asked name may end in the root's dot on top (RFC 1035 3.1). */
+#define PROTO_QNAME_MAX (PROTO_NAME_MAX + 1)
 #define PROTO_PEER_MAX 63
-#define PROTO_ALIASES_MAX 8
-#define PROTO_ADDRS_MAX 32
+/*
+ * The counts are one byte on the wire. 255 addresses is more than a
+ * 1232-byte EDNS answer holds; longer lists and CNAME chains are cut and
+ * counted (codnsd's "answers truncated" figure, nss_codns(8)).
+ */
+#define PROTO_ALIASES_MAX 32
+#define PROTO_ADDRS_MAX 255
 
 struct proto_addr {
 	uint8_t family; /* CODNS_AF_INET or CODNS_AF_INET6 */
@@ -36,8 +45,8 @@ struct proto_request {
 	uint32_t id;
 	uint8_t kind;
 	uint8_t family;
-	char name[PROTO_NAME_MAX + 1]; /* forward */
-	uint8_t addr[16];              /* reverse: 4 or 16 bytes by family */
+	char name[PROTO_QNAME_MAX + 1]; /* forward */
+	uint8_t addr[16];               /* reverse: 4 or 16 bytes by family */
 };
 
 /* An answer: what the cache stores, the daemon sends and clients read. */
@@ -71,6 +80,12 @@ int proto_request_decode(const void *, size_t, struct proto_request *);
 int proto_response_decode(const void *, size_t, uint32_t *id,
     struct proto_answer *);
 
+/* Report (type 3): u32 count of shared-table hits since the last report.
+ * No response. The type of a payload, or -1 when it has no header. */
+int proto_report_encode(struct buf *, uint32_t hits);
+int proto_report_decode(const void *, size_t, uint32_t *hits);
+int proto_payload_type(const void *, size_t);
+
 /* The answer body alone, shared with the cache and the peer protocol. */
 int proto_answer_put(struct buf *, const struct proto_answer *);
 int proto_answer_get(struct buf *, struct proto_answer *);
@@ -78,7 +93,8 @@ int proto_answer_get(struct buf *, struct proto_answer *);
 /* 4 or 16 for CODNS_AF_INET / CODNS_AF_INET6, 0 otherwise. */
 size_t proto_addr_len(uint8_t family);
 /* Syntax check of a host name in presentation form: 1..253 bytes, labels
- * of 1..63 bytes, printable ASCII without spaces; a final dot is allowed. */
+ * of 1..63 bytes, printable ASCII without spaces; a final dot is allowed
+ * on top (so 254 bytes with it). */
 int proto_name_valid(const char *);
 
 #endif

@@ -3,41 +3,49 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <nss.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "codns.h"
+#include "nss_shm.h"
 #include "proto.h"
+#include "resolvconf.h"
 
 /*
- * Every call opens one loopback connection, asks one question and closes
- * it: no global mutable state, so the module is safe in threads and in a
- * child after fork() without locks or atfork handlers.
+ * A call first looks in codnsd's shared answer table (nss_shm.c: one
+ * read-only mapping per process behind an atomic pointer, safe in threads
+ * and after fork()). Otherwise it opens one connection, asks one question
+ * and closes it: no other global state but one atomic word of memo (the
+ * wait for codnsd), so the module needs no locks or atfork handlers.
  */
 
 NSS_DECLARE_MODULE_FUNCTIONS(codns)
 
 /*
  * How long one call waits for codnsd, for the connect and again for the
- * answer. On loopback a connect is refused or accepted by the kernel at
- * once, so in practice this bounds the wait for the answer. codnsd answers
- * try-again by its lookup-timeout (5 s), but a SIGSTOPped daemon never
- * answers and every program on the node would stall with it; 2 s lets the
- * CoDNS race ask all of its peers (200 + 400 + 800 ms of backoff, plus
- * their round trip) and still falls through to "dns" well before the 5 s
- * that glibc's own retransmit, and nscd clients, make users wait.
- * See nss_codns(8).
+ * answer. codnsd always answers by its lookup-timeout, whose default is
+ * what glibc's own dns module would wait with this resolv.conf (its
+ * timeout and attempts over its nameservers, see nss_timeout_glibc_ms()):
+ * the module waits that long plus a margin, so that "hosts: codns" gives
+ * up no sooner than "hosts: dns" would have, and the daemon's try-again
+ * arrives before the module stops listening. CODNS_TIMEOUT_MS overrides.
+ * See nss_codns(8), TIMEOUTS.
  */
-#define NSS_TIMEOUT_DEFAULT_MS 2000
-#define NSS_TIMEOUT_MAX_MS 60000
+#define NSS_TIMEOUT_MARGIN_MS 1000
+#define NSS_TIMEOUT_MAX_MS 300000
 #define NSS_TIMEOUT_ENV "CODNS_TIMEOUT_MS"
 
 /* What one answer gives, gathered before anything goes to the caller. */
 struct nss_hosts {
 	const char *name; /* h_name: canonical or PTR name */
+	char name_buf[PROTO_QNAME_MAX + 1]; /* name with the asked case */
+	char alias_buf[PROTO_QNAME_MAX + 1]; /* the one alias that needs it */
 	const char *aliases[PROTO_ALIASES_MAX + 1];
 	size_t naliases;
 	uint8_t addrs[PROTO_ADDRS_MAX][16];
@@ -65,6 +73,48 @@ struct nss_bump {
 	int write;
 };
 
+/*
+ * The last wait worked out, in the low half, under a digest of
+ * resolv.conf's stat in the high half (never 0): one atomic word, so
+ * threads and a child after fork() need no lock, and reading the file
+ * (some 20 us) happens only when it changed.
+ */
+static _Atomic uint64_t nss_wait_memo;
+
+/*
+ * What glibc's resolver waits in all before it gives up, from resolv.conf
+ * read by the same code as codnsd's, so that the module's wait and the
+ * daemon's default deadline agree (RES_OPTIONS in the caller's environment
+ * is ignored by both: nss_codns(8)).
+ */
+static int
+nss_timeout_glibc_ms(void)
+{
+	struct resolvconf rc;
+	struct stat st;
+	uint64_t memo;
+	uint32_t key = 0, wait;
+
+	if (stat(CONF_DEFAULT_RESOLV, &st) == 0) {
+		key = (uint32_t)((uint64_t)st.st_ino * 2654435761u ^
+			      (uint64_t)st.st_size ^
+			      (uint64_t)st.st_mtim.tv_sec ^
+			      (uint64_t)st.st_mtim.tv_nsec ^
+			      (uint64_t)st.st_ctim.tv_nsec << 7) |
+		    1;
+		memo = atomic_load_explicit(&nss_wait_memo,
+		    memory_order_relaxed);
+		if ((uint32_t)(memo >> 32) == key)
+			return (int)(uint32_t)memo;
+	}
+	resolvconf_load(CONF_DEFAULT_RESOLV, &rc);
+	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
+	if (key != 0)
+		atomic_store_explicit(&nss_wait_memo,
+		    (uint64_t)key << 32 | wait, memory_order_relaxed);
+	return (int)wait;
+}
+
 static int
 nss_timeout_ms(void)
 {
@@ -72,13 +122,14 @@ nss_timeout_ms(void)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
-		return NSS_TIMEOUT_DEFAULT_MS;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
-		return NSS_TIMEOUT_DEFAULT_MS;
-	return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS : (int)v;
+	if (s != NULL && *s != '\0') {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0)
+			return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS :
+							(int)v;
+	}
+	return nss_timeout_glibc_ms() + NSS_TIMEOUT_MARGIN_MS;
 }
 
 static int
@@ -126,7 +177,9 @@ nss_ask(const char *name, int cfamily, const void *addr,
 	struct codns_client *c = NULL;
 	int rc;
 
-	*out = NULL;
+	/* A cache hit from codnsd's shared table costs no system call. */
+	if (nss_shm_ask(name, cfamily, addr, out))
+		goto answered;
 	if (codns_client_open(&c, NULL, nss_timeout_ms()) == -1) {
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		return;
@@ -139,6 +192,8 @@ nss_ask(const char *name, int cfamily, const void *addr,
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		goto done;
 	}
+	nss_shm_report(c);
+answered:
 	switch (codns_result_status(*out)) {
 	case CODNS_FOUND:
 		nss_set_exit(x, NSS_STATUS_SUCCESS, 0, NETDB_SUCCESS);
@@ -191,23 +246,59 @@ nss_add_alias(struct nss_hosts *h, const char *alias)
 }
 
 /*
- * Names and aliases of an answer. As glibc's dns module does, the asked
- * name becomes an alias when a CNAME led elsewhere.
+ * codnsd asks its nameservers in lower case (the case-blind cache key),
+ * while glibc's dns module sends the name as typed and the nameserver
+ * echoes the question's case back. So a name that is the asked one, or the
+ * asked one with a search domain after it, takes the asked spelling, and
+ * never the final dot, which glibc drops too. Only case changes here.
+ */
+static const char *
+nss_asked_case(const char *name, const char *asked, char *buf, size_t len)
+{
+	size_t la = strlen(asked), ln = strlen(name);
+
+	if (la > 0 && asked[la - 1] == '.')
+		la--;
+	if (la == 0 || ln < la || ln >= len ||
+	    strncasecmp(name, asked, la) != 0 ||
+	    (name[la] != '\0' && name[la] != '.'))
+		return name;
+	memcpy(buf, asked, la);
+	memcpy(buf + la, name + la, ln - la + 1);
+	if (ln > 0 && buf[ln - 1] == '.')
+		buf[ln - 1] = '\0';
+	return buf;
+}
+
+/*
+ * Names and aliases of an answer, as glibc's dns module gives them: the
+ * name the last CNAME led to (or the name that matched, search domain
+ * included), and the owners of the CNAME chain as aliases.
  */
 static void
 nss_gather_names(struct nss_hosts *h, const struct codns_result *r,
     const char *asked)
 {
+	const char *a;
 	size_t i, n = codns_result_naliases(r);
+	int buf_used = 0;
 
 	h->name = codns_result_name(r);
 	if (*h->name == '\0' && asked != NULL)
 		h->name = asked;
-	h->naliases = 0;
-	for (i = 0; i < n; i++)
-		nss_add_alias(h, codns_result_alias(r, i));
 	if (asked != NULL)
-		nss_add_alias(h, asked);
+		h->name = nss_asked_case(h->name, asked, h->name_buf,
+		    sizeof(h->name_buf));
+	h->naliases = 0;
+	for (i = 0; i < n; i++) {
+		a = codns_result_alias(r, i);
+		if (asked != NULL && !buf_used) {
+			a = nss_asked_case(a, asked, h->alias_buf,
+			    sizeof(h->alias_buf));
+			buf_used = a == h->alias_buf;
+		}
+		nss_add_alias(h, a);
+	}
 	h->ttl = codns_result_ttl(r) > INT32_MAX ? INT32_MAX :
 	    (int32_t)codns_result_ttl(r);
 }
@@ -369,6 +460,19 @@ nss_fill_tuples(const struct nss_hosts *h, struct gaih_addrtuple **pat,
 }
 
 /*
+ * glibc's dns module also leaves a failure in the thread's h_errno (its
+ * res_* calls set it), and callers that read h_errno rather than the
+ * *h_errnop of the _r call (Python's gethostbyaddr, Perl's $?) rely on it.
+ * A short buffer is not a failure the caller sees: glibc retries.
+ */
+static void
+nss_set_h_errno(const struct nss_exit *x)
+{
+	if (x->status != NSS_STATUS_SUCCESS && x->err != ERANGE)
+		h_errno = x->herr;
+}
+
+/*
  * The one exit of every entry point: the caller's errno comes back as it
  * was, then *errnop (usually &errno itself) gets the error, if any.
  */
@@ -380,6 +484,7 @@ nss_leave(const struct nss_exit *x, int saved_errno, int *errnop,
 	if (x->err != 0)
 		*errnop = x->err;
 	*h_errnop = x->herr;
+	nss_set_h_errno(x);
 	return x->status;
 }
 

@@ -100,6 +100,58 @@ delay_record_fail(struct delay *d)
 	delay_record(d, DELAY_OUT_FAIL, 0);
 }
 
+/* Sort a few hundred values at most: insertion sort, no libc qsort. */
+static void
+delay_sort(uint32_t *v, unsigned n)
+{
+	unsigned i, j;
+	uint32_t x;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+void
+delay_record_local_latency(struct delay *d, uint32_t local_us)
+{
+	uint32_t tmp[DELAY_LOCAL_SAMPLES];
+	unsigned rank;
+
+	d->loc_us[d->locpos] = local_us;
+	d->locpos = (d->locpos + 1) % DELAY_LOCAL_SAMPLES;
+	if (d->nloc < DELAY_LOCAL_SAMPLES)
+		d->nloc++;
+	if (d->nloc < DELAY_LOCAL_MIN)
+		return;
+	/* Once the window is full the percentile moves slowly: sorting on
+	 * every eighth sample keeps the cost per lookup small and the hedge
+	 * at most 8 samples old. */
+	if (d->nloc == DELAY_LOCAL_SAMPLES && d->locpos % 8 != 0)
+		return;
+	memcpy(tmp, d->loc_us, d->nloc * sizeof(tmp[0]));
+	delay_sort(tmp, d->nloc);
+	/* Nearest rank: the smallest value with 99 % at or below it. */
+	rank = (d->nloc * 99 + 99) / 100;
+	d->loc_p99_us = tmp[rank - 1];
+}
+
+uint32_t
+delay_hedge(const struct delay *d)
+{
+	uint64_t v;
+
+	if (d->nloc < DELAY_LOCAL_MIN)
+		return d->max_ms;
+	v = ((uint64_t)d->loc_p99_us * DELAY_HEDGE_MARGIN + 999) / 1000;
+	if (v < DELAY_ADAPTIVE_FLOOR_MS)
+		v = DELAY_ADAPTIVE_FLOOR_MS;
+	return v > d->max_ms ? d->max_ms : (uint32_t)v;
+}
+
 /* Mean and population standard deviation of the kept peer latencies. */
 static void
 delay_latency(const struct delay *d, uint32_t *mean, uint32_t *sd)
@@ -134,7 +186,7 @@ delay_current(const struct delay *d, enum delay_reason *reason)
 	} else if ((d->local_bits & m32) == m32) {
 		r = d->nhist >= DELAY_HEALTHY_WINDOW ? DELAY_HEALTHY :
 		    DELAY_STARTING;
-		v = d->max_ms;
+		v = delay_hedge(d);
 	} else {
 		r = DELAY_ADAPTIVE;
 		delay_latency(d, &mean, &sd);
@@ -190,6 +242,9 @@ delay_get_stats(const struct delay *d, struct delay_stats *st)
 	st->total_local = d->total_local;
 	st->total_peer = d->total_peer;
 	st->total_fail = d->total_fail;
+	st->local_samples = d->nloc;
+	st->local_p99_us = d->nloc >= DELAY_LOCAL_MIN ? d->loc_p99_us : 0;
+	st->hedge_ms = delay_hedge(d);
 }
 
 uint32_t

@@ -12,6 +12,9 @@
 #define DELAY_STEP_FLOOR_MS 10	 /* least backoff step when the delay is 0 */
 #define DELAY_ADAPTIVE_FLOOR_MS 10 /* least adaptive delay */
 #define DELAY_LATENCY_CAP_MS (1U << 24) /* keeps the sums in 64 bits */
+#define DELAY_LOCAL_SAMPLES 128	/* local nameserver latencies kept */
+#define DELAY_LOCAL_MIN 32	/* samples before the hedge applies */
+#define DELAY_HEDGE_MARGIN 2	/* hedge at this many times the local p99 */
 
 /*
  * How the initial delay is chosen (CoDNS, Park et al., OSDI 2004, sec. 4),
@@ -20,9 +23,9 @@
  * peers-winning  peers won more than 8 of the last 16 lookups: 0 ms, ask a
  *                peer at once together with the local nameserver.
  * healthy        the last 32 lookups were all answered by the local
- *                nameserver: initial-delay-max (200 ms).
+ *                nameserver: the hedge delay (below).
  * starting       fewer than 32 lookups seen since start, all answered
- *                locally: initial-delay-max, the local nameserver is
+ *                locally: the hedge delay, the local nameserver is
  *                presumed healthy until shown otherwise.
  * adaptive       anything in between, in particular after a peers-winning
  *                phase while the local nameserver recovers: the mean plus
@@ -32,7 +35,17 @@
  *
  * So after an outage the delay falls to 0, rises to mean + sd as local
  * answers come back (once peers no longer win most of the last 16), and
- * returns to initial-delay-max after 32 local answers in a row.
+ * returns to the hedge delay after 32 local answers in a row.
+ *
+ * The hedge delay replaces the paper's fixed 200 ms in the healthy state,
+ * after Dean and Barroso's hedged requests ("The Tail at Scale", CACM
+ * 2013): ask a peer once the local lookup is later than the local
+ * nameserver's own recent 99th percentile would explain, times
+ * DELAY_HEDGE_MARGIN, clamped to [DELAY_ADAPTIVE_FLOOR_MS,
+ * initial-delay-max]. About 1 % of healthy lookups then send a peer query,
+ * and the first lookup of a new outage waits tens of milliseconds instead
+ * of 200. Until DELAY_LOCAL_MIN local latencies are known, it is
+ * initial-delay-max.
  */
 enum delay_reason {
 	DELAY_STARTING,
@@ -55,6 +68,9 @@ struct delay {
 	unsigned nhist;	     /* lookups recorded, saturating at 32 */
 	uint32_t lat[DELAY_SAMPLES];
 	unsigned nlat, latpos;
+	uint32_t loc_us[DELAY_LOCAL_SAMPLES]; /* local answer latencies */
+	unsigned nloc, locpos;
+	uint32_t loc_p99_us; /* recomputed as samples arrive */
 	uint64_t total_local, total_peer, total_fail;
 };
 
@@ -66,6 +82,9 @@ struct delay_stats {
 	unsigned samples;		  /* winning peer latencies kept */
 	uint32_t peer_mean_ms, peer_sd_ms;
 	uint64_t total_local, total_peer, total_fail;
+	unsigned local_samples;	 /* local latencies kept */
+	uint32_t local_p99_us;	 /* their 99th percentile */
+	uint32_t hedge_ms;	 /* the healthy-state delay they give */
 };
 
 void delay_init(struct delay *, uint32_t max_ms);
@@ -79,6 +98,14 @@ void delay_record_local(struct delay *);
 void delay_record_peer_win(struct delay *, uint32_t peer_latency_ms);
 /* Neither the local nameserver nor any peer answered usefully. */
 void delay_record_fail(struct delay *);
+/*
+ * How long the local nameserver took to give an answer that was used
+ * (microseconds from the start of the lookup). Feeds the hedge delay; call
+ * it besides delay_record_local().
+ */
+void delay_record_local_latency(struct delay *, uint32_t local_us);
+/* The healthy-state delay: the hedge, or initial-delay-max. */
+uint32_t delay_hedge(const struct delay *);
 
 /* The initial delay for the next lookup; reason may be NULL. */
 uint32_t delay_current(const struct delay *, enum delay_reason *reason);

@@ -3,13 +3,11 @@
 
 #include <string.h>
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#include "namehash.h"
 
 /*
  * The splitmix64 finaliser: a bijection on 64 bits whose every output bit
- * depends on every input bit. FNV-1a alone mixes its last bytes poorly,
- * which would make weights of similar names correlated.
+ * depends on every input bit, so that nearby ids give unrelated weights.
  */
 static uint64_t
 hrw_mix(uint64_t x)
@@ -20,37 +18,27 @@ hrw_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* Both hashes use namehash's fixed key: every node must agree on them. */
 uint64_t
 hrw_peer_id(const void *addr_bytes, size_t len)
 {
-	const unsigned char *p = addr_bytes;
-	uint64_t h = FNV_OFFSET;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= FNV_PRIME;
-	}
-	return hrw_mix(h ^ len);
+	return namehash(NULL, addr_bytes, len);
 }
 
 uint64_t
 hrw_name_hash(const char *name)
 {
+	char low[256];
 	size_t len = strlen(name), i;
-	uint64_t h = FNV_OFFSET;
 
 	if (len > 1 && name[len - 1] == '.')
 		len--;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		h ^= c;
-		h *= FNV_PRIME;
-	}
-	return hrw_mix(h);
+	if (len > sizeof(low))
+		len = sizeof(low);
+	for (i = 0; i < len; i++)
+		low[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+		    (char)(name[i] + ('a' - 'A')) : name[i];
+	return namehash(NULL, low, len);
 }
 
 uint64_t

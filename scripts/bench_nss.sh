@@ -1,5 +1,6 @@
 #!/bin/bash
-# scripts/bench_nss.sh: getaddrinfo() latency and rate, codns vs files, dns, nscd.
+# scripts/bench_nss.sh: getaddrinfo() latency and rate of a cache hit: codns
+# (shared table and socket), files, dns, nscd.
 #
 # A benchmark, not a test: it prints figures and asserts nothing.
 # usage: scripts/bench_nss.sh [BUILDDIR]   (default: the current directory)
@@ -11,8 +12,17 @@
 # and resolv.conf, so nothing reaches the machine's nameserver or touches
 # its /etc. One name, web.codns.test, is resolved N times by gai_bench
 # (one thread, AF_UNSPEC, no flags) through:
-#   codns  hosts: codns          codnsd answering from its cache (one
+#   codns-shm   hosts: codns     the module reads codnsd's shared answer
+#                                table (/run/codnsd/answers.shm; one
 #                                warm-up lookup fills it)
+#   codns-sock  hosts: codns     the same with the table turned off in the
+#                                module (CODNS_SHM_PATH=""): one loopback
+#                                connection per call, codnsd's cache
+#   codns-mod   the module's gethostbyname4_r called directly (dlopen), on
+#               the shared table: its own share of the codns-shm cost,
+#               without glibc's getaddrinfo and nsswitch (which stat
+#               nsswitch.conf and resolv.conf on every call; nscd is asked
+#               before either, so its row has neither)
 #   files  hosts: files          an /etc/hosts line
 #   dns    hosts: dns            glibc's stub resolver -> dnsmasq on :53
 #   nscd   hosts: files dns      nscd's hosts cache (shared memory), warm
@@ -36,7 +46,8 @@ if [ -z "${CODNS_BENCH_IN_NS:-}" ]; then
 	done
 	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
 		echo "bench_nss: installing nscd" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nscd \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+		    install -y -q --no-install-recommends nscd \
 		    >/dev/null 2>&1 || echo "bench_nss: no nscd" >&2
 		# The package starts its own nscd on the host: stop it.
 		if command -v service >/dev/null; then
@@ -94,10 +105,11 @@ for port in 53 5300; do
 	wait_tcp 127.0.0.1 $port
 done
 
+# The default run directory (/run/codnsd, on the private tmpfs): the
+# module finds the shared table where it looks by default.
 cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
 upstream 127.0.0.1:5300
-control-socket $tmp/control.sock
 peers-file $tmp/no-peers
 EOF
 "$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd.log" 2>&1 &
@@ -111,11 +123,12 @@ run() {
 	local out
 	printf 'hosts: %s\n' "$2" >"$tmp/nsswitch.conf"
 	if ! out=$(LD_LIBRARY_PATH=$module_dir "$bench" -n "$n" -w 100 \
-	    web.codns.test); then
+	    ${3:+-m "$3"} web.codns.test); then
 		echo "bench_nss: $1: lookups failed: $out" >&2
 	fi
 	p50[$1]=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
 	p99[$1]=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
+	[ -n "${BENCH_VERBOSE:-}" ] && echo "$1: $out" >&2
 	rate[$1]=$(sed -n 's/.*per_s=\([0-9.]*\).*/\1/p' <<<"$out")
 }
 
@@ -125,7 +138,9 @@ queries() {
 }
 
 q0=$(queries 5300)
-run codns 'codns'
+run codns-shm 'codns'
+run codns-mod 'codns' "$module_dir/libnss_codns.so.2"
+CODNS_SHM_PATH= run codns-sock 'codns'
 q1=$(queries 5300)
 run files 'files'
 run dns 'dns'
@@ -156,15 +171,19 @@ EOF
 	d1=$(queries 53)
 fi
 
-printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), %s calls each, one thread\n' "$n"
-printf '%-6s %10s %10s %12s %10s %10s %10s\n' source p50_us p99_us lookups/s \
-    p50/codns p99/codns rate/codns
-for k in codns files dns nscd; do
+# Per-call cost: the mean (1e6 / lookups per second) and the median, with
+# their ratios to nscd's and to dns's ("-" when that row is missing).
+printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), cache hit, %s calls each, one thread\n' "$n"
+printf '%-10s %8s %8s %8s %10s %9s %9s %9s %9s\n' source mean_us p50_us \
+    p99_us lookups/s mean/nscd mean/dns p50/nscd p50/dns
+for k in codns-shm codns-mod codns-sock files dns nscd; do
 	[ -n "${p50[$k]:-}" ] || continue
 	awk -v k=$k -v a="${p50[$k]}" -v b="${p99[$k]}" -v c="${rate[$k]}" \
-	    -v A="${p50[codns]}" -v B="${p99[codns]}" -v C="${rate[codns]}" \
-	    'BEGIN { printf "%-6s %10.1f %10.1f %12.0f %10.2f %10.2f %10.2f\n",
-	    k, a, b, c, a / A, b / B, c / C }'
+	    -v N="${rate[nscd]:-}" -v D="${rate[dns]:-}" \
+	    -v PN="${p50[nscd]:-}" -v PD="${p50[dns]:-}" \
+	    'function r(x, y) { return y == "" || y == 0 ? "-" : sprintf("%.2f", x / y) }
+	    BEGIN { printf "%-10s %8.2f %8.2f %8.2f %10.0f %9s %9s %9s %9s\n",
+	    k, 1e6 / c, a, b, c, r(N, c), r(D, c), r(a, PN), r(a, PD) }'
 done
 echo "queries codnsd sent upstream during its run: $((q1 - q0))" \
     "(0: every lookup was a cache hit)"

@@ -1,11 +1,32 @@
 #!/bin/sh
-# scripts/setup-deps.sh: install what codns needs to build, test and run
-# on Debian 12 (run as root; idempotent).
+# scripts/setup-deps.sh: install what codns needs to build, test, package
+# and run on Debian 12 (run as root; idempotent). One package per line,
+# in alphabetical order, so that additions merge cleanly.
 set -e
-pkgs="build-essential autoconf automake libtool pkg-config \
-libc-ares-dev libev-dev libcmocka-dev libsodium-dev \
-dnsmasq-base dnsutils valgrind python3 iproute2 util-linux groff-base \
-dnsperf unbound"
+pkgs="
+autoconf
+automake
+build-essential
+debhelper
+dnsmasq-base
+dnsperf
+dnsutils
+dpkg-dev
+git
+groff-base
+iproute2
+libc-ares-dev
+libcmocka-dev
+libev-dev
+libsodium-dev
+libtool
+lintian
+pkg-config
+python3
+unbound
+util-linux
+valgrind
+"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -13,7 +34,8 @@ for p in $pkgs; do
 done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
+	apt-get -o DPkg::Lock::Timeout=600 update
 	# shellcheck disable=SC2086
-	apt-get install -y --no-install-recommends $missing
+	apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
+		$missing
 fi

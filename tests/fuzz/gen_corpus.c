@@ -95,6 +95,18 @@ main(int argc, char **argv)
 	    "a.b", 2));
 	save("req_fwd_inet6", f, req(f, PROTO_KIND_FORWARD, CODNS_AF_INET6,
 	    "host-6.Example.COM.", 3));
+	{
+		/* 253 bytes and the root's dot: the longest asked name. */
+		char longname[PROTO_QNAME_MAX + 1];
+		size_t i;
+
+		for (i = 0; i < PROTO_NAME_MAX; i++)
+			longname[i] = i % 64 == 63 ? '.' : 'x';
+		longname[PROTO_NAME_MAX] = '.';
+		longname[PROTO_QNAME_MAX] = '\0';
+		save("req_fwd_longdot", f, req(f, PROTO_KIND_FORWARD,
+		    CODNS_AF_INET, longname, 6));
+	}
 	save("req_rev_v4", f, req(f, PROTO_KIND_REVERSE, CODNS_AF_INET, "",
 	    192));
 	save("req_rev_v6", f, req(f, PROTO_KIND_REVERSE, CODNS_AF_INET6, "",

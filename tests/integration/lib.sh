@@ -13,6 +13,7 @@ export PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 
 T_PASS=0
 T_FAIL=0
+T_SKIP=0
 T_PIDS=""
 T_DIR=$(mktemp -d /tmp/codns-test.XXXXXX)
 
@@ -47,9 +48,15 @@ ok() {
 	fi
 }
 
+# skip DESCRIPTION: a check that cannot run here, counted as skipped.
+skip() {
+	T_SKIP=$((T_SKIP + 1))
+	echo "SKIP: $1"
+}
+
 # finish: the summary line and the exit status of the test.
 finish() {
-	echo "$T_PASS passed, $T_FAIL failed"
+	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	[ "$T_FAIL" -eq 0 ]
 }
 

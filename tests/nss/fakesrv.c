@@ -58,6 +58,8 @@ answer_big(struct proto_answer *a, uint8_t family)
 	a->naliases = FAKE_BIG_NALIASES;
 	for (i = 0; i < FAKE_BIG_NALIASES; i++)
 		fake_big_alias(i, a->aliases[i]);
+	/* codnsd sends the owners of a CNAME chain, the asked name too. */
+	strcpy(a->aliases[a->naliases++], "big.test");
 	n4 = family == CODNS_AF_INET ? FAKE_BIG_NADDRS :
 	    family == CODNS_AF_INET6 ? 0 : FAKE_BIG_NADDRS / 2;
 	n6 = family == CODNS_AF_INET6 ? FAKE_BIG_NADDRS :
@@ -98,6 +100,7 @@ answer_forward(const struct proto_request *rq, struct proto_answer *a)
 	if (strcmp(n, "found4.test") == 0) {
 		strcpy(a->cname, "canon4.test");
 		strcpy(a->aliases[a->naliases++], "alias4.test");
+		strcpy(a->aliases[a->naliases++], "found4.test");
 		a->ttl = FAKE_TTL4;
 		add_addr(a, CODNS_AF_INET, "192.0.2.10");
 		add_addr(a, CODNS_AF_INET, "192.0.2.11");

@@ -85,8 +85,9 @@ test_defaults(void **state)
 	assert_int_equal(c.nlisten, 1);
 	assert_string_equal(fmt(&c.listen[0]), "127.0.0.1:7053");
 	assert_int_equal(c.nupstream, 0);
-	assert_int_equal(c.upstream_timeout_ms, 2000);
-	assert_int_equal(c.lookup_timeout_ms, 5000);
+	assert_int_equal(c.upstream_timeout_ms, 0);
+	assert_int_equal(c.lookup_timeout_ms, 0);
+	assert_string_equal(c.resolv_conf, "/etc/resolv.conf");
 	assert_string_equal(fmt(&c.peer_listen), "0.0.0.0:7053");
 	assert_string_equal(c.peers_file, CONF_DEFAULT_PEERS);
 	assert_string_equal(c.peer_key_file, "");
@@ -104,6 +105,23 @@ test_defaults(void **state)
 	assert_string_equal(c.control_socket, CONF_DEFAULT_CONTROL);
 	assert_string_equal(c.user, "");
 	assert_string_equal(c.pidfile, "");
+	assert_int_equal(c.shared_cache, 1);
+}
+
+static void
+test_shared_cache(void **state)
+{
+	struct conf c;
+
+	assert_int_equal(load("shared-cache no\n", &c), 0);
+	assert_int_equal(c.shared_cache, 0);
+	assert_int_equal(load("shared-cache yes\n", &c), 0);
+	assert_int_equal(c.shared_cache, 1);
+	assert_int_equal(load("cache-size 5\nshared-cache maybe\n", &c), -1);
+	assert_non_null(strstr(err, "codnsd.conf:2: shared-cache: 'maybe' is "
+				    "neither yes nor no"));
+	assert_int_equal(load("shared-cache\n", &c), -1);
+	assert_non_null(strstr(err, ":1: shared-cache: missing value"));
 }
 
 static void
@@ -184,8 +202,10 @@ test_every_key(void **state)
 	    "negative-ttl 1m\n"
 	    "control-socket /tmp/x/ctl.sock\n"
 	    "user codns\n"
-	    "pidfile /run/codnsd.pid\n", &c), 0);
+	    "pidfile /run/codnsd.pid\n"
+	    "resolv-conf /srv/resolv.conf\n", &c), 0);
 	assert_string_equal(err, "");
+	assert_string_equal(c.resolv_conf, "/srv/resolv.conf");
 	assert_int_equal(c.nlisten, 1);
 	assert_string_equal(fmt(&c.listen[0]), "127.0.0.2:5300");
 	assert_int_equal(c.nupstream, 1);
@@ -672,6 +692,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_shared_cache),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_repeatable),

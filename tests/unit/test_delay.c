@@ -323,11 +323,94 @@ test_step_min(void **state)
 	assert_int_equal(delay_step_min(&d), 30);
 }
 
+
+static void
+record_local_us(struct delay *d, unsigned n, uint32_t us)
+{
+	while (n-- > 0) {
+		delay_record_local(d);
+		delay_record_local_latency(d, us);
+	}
+}
+
+/* Fewer than DELAY_LOCAL_MIN latencies: the paper's fixed delay. */
+static void
+test_hedge_needs_samples(void **state)
+{
+	struct delay d;
+	enum delay_reason r;
+
+	(void)state;
+	delay_init(&d, 200);
+	record_local_us(&d, DELAY_LOCAL_MIN - 1, 500);
+	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(r, DELAY_STARTING);
+	record_local_us(&d, 1, 500);
+	/* 2 x 0.5 ms is under the floor. */
+	assert_int_equal(delay_current(&d, &r), DELAY_ADAPTIVE_FLOOR_MS);
+	assert_int_equal(r, DELAY_HEALTHY);
+}
+
+/* The hedge follows the local p99 times the margin, within the clamps. */
+static void
+test_hedge_follows_p99(void **state)
+{
+	struct delay d;
+	struct delay_stats st;
+
+	(void)state;
+	delay_init(&d, 200);
+	/* 127 fast answers and one slow: the p99 (nearest rank 127 of 128)
+	 * is still a fast one. */
+	record_local_us(&d, 127, 8000);
+	record_local_us(&d, 1, 90000);
+	assert_int_equal(delay_current(&d, NULL), 16);
+	delay_get_stats(&d, &st);
+	assert_int_equal(st.local_samples, 128);
+	assert_int_equal(st.local_p99_us, 8000);
+	/* A second slow one reaches the p99: 2 x 90 ms. */
+	record_local_us(&d, 8, 8000);
+	record_local_us(&d, 8, 90000);
+	assert_int_equal(delay_current(&d, NULL), 180);
+	/* A slower nameserver is capped at initial-delay-max. */
+	record_local_us(&d, 128, 150000);
+	assert_int_equal(delay_current(&d, NULL), 200);
+	delay_get_stats(&d, &st);
+	assert_int_equal(st.hedge_ms, 200);
+	/* And back down when it is fast again. */
+	record_local_us(&d, 128, 20000);
+	assert_int_equal(delay_current(&d, NULL), 40);
+}
+
+/* Peer wins still drive the 0 ms state; the hedge returns after 32
+ * local answers in a row. */
+static void
+test_hedge_after_outage(void **state)
+{
+	struct delay d;
+	enum delay_reason r;
+
+	(void)state;
+	delay_init(&d, 200);
+	record_local_us(&d, 64, 15000);
+	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(r, DELAY_HEALTHY);
+	record_peer(&d, 9, 4);
+	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(r, DELAY_PEERS_WINNING);
+	record_local_us(&d, 32, 15000);
+	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(r, DELAY_HEALTHY);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_starting),
+		cmocka_unit_test(test_hedge_needs_samples),
+		cmocka_unit_test(test_hedge_follows_p99),
+		cmocka_unit_test(test_hedge_after_outage),
 		cmocka_unit_test(test_healthy_after_32_local),
 		cmocka_unit_test(test_one_peer_win_breaks_healthy),
 		cmocka_unit_test(test_fail_breaks_healthy),

@@ -1,0 +1,308 @@
+/* libcodns/shmtab.c: layout checks, hash and lock-free reader of the shared
+ * answer table (see shmtab.h for the layout and the consistency rule). */
+#include "shmtab.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+#define SHMTAB_REC_HDR sizeof(struct shmtab_rec)
+
+_Static_assert(sizeof(struct shmtab_hdr) == SHMTAB_HDR_SIZE, "header size");
+_Static_assert(sizeof(struct shmtab_slot) == 32, "slot size");
+_Static_assert(sizeof(struct shmtab_rec) == 24, "record header size");
+
+uint64_t
+shmtab_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t
+shmtab_file_size(uint32_t nslots, uint64_t arena_size)
+{
+	if (nslots < SHMTAB_WAYS || nslots > SHMTAB_SLOTS_MAX ||
+	    (nslots & (nslots - 1)) != 0 || arena_size < SHMTAB_REC_MAX ||
+	    arena_size > SHMTAB_ARENA_MAX || arena_size % 8 != 0)
+		return 0;
+	return SHMTAB_HDR_SIZE + (size_t)nslots * sizeof(struct shmtab_slot) +
+	    (size_t)arena_size;
+}
+
+int
+shmtab_view_init(struct shmtab_view *v, const void *base, size_t size)
+{
+	struct shmtab_hdr h;
+
+	memset(v, 0, sizeof(*v));
+	if (base == NULL || size < SHMTAB_HDR_SIZE)
+		return -1;
+	/* One copy: the checks and the view use the same values even if the
+	 * mapping changes under us. */
+	memcpy(&h, base, sizeof(h));
+	if (h.magic != SHMTAB_MAGIC || h.version != SHMTAB_VERSION ||
+	    h.hdr_size != SHMTAB_HDR_SIZE || h.file_size != size ||
+	    shmtab_file_size(h.nslots, h.arena_size) != size ||
+	    h.slots_off != SHMTAB_HDR_SIZE ||
+	    h.arena_off != h.slots_off +
+		    (uint64_t)h.nslots * sizeof(struct shmtab_slot))
+		return -1;
+	v->base = base;
+	v->size = size;
+	v->nslots = h.nslots;
+	v->slots_off = h.slots_off;
+	v->arena_off = h.arena_off;
+	v->arena_size = h.arena_size;
+	v->seed[0] = h.seed[0];
+	v->seed[1] = h.seed[1];
+	return 0;
+}
+
+int
+shmtab_key_name(struct shmtab_key *k, uint8_t family, const char *name)
+{
+	size_t len = strnlen(name, PROTO_NAME_MAX + 1), i;
+
+	if (len == 0 || len > PROTO_NAME_MAX)
+		return -1;
+	k->kind = PROTO_KIND_FORWARD;
+	k->family = family;
+	k->len = (uint8_t)len;
+	/* RFC 4343: names compare case-insensitively (ASCII), as the
+	 * daemon's cache keys them. */
+	for (i = 0; i < len; i++) {
+		uint8_t ch = (uint8_t)name[i];
+
+		k->bytes[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+	}
+	return 0;
+}
+
+int
+shmtab_key_addr(struct shmtab_key *k, uint8_t family, const void *addr)
+{
+	size_t len = proto_addr_len(family);
+
+	if (len == 0)
+		return -1;
+	k->kind = PROTO_KIND_REVERSE;
+	k->family = family;
+	k->len = (uint8_t)len;
+	memcpy(k->bytes, addr, len);
+	return 0;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012), keyed by the table's seed so
+ * that names sent by peers cannot be chosen to push others out. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                              \
+	do {                                                                  \
+		v0 += v1;                                                     \
+		v1 = ROTL(v1, 13);                                            \
+		v1 ^= v0;                                                     \
+		v0 = ROTL(v0, 32);                                            \
+		v2 += v3;                                                     \
+		v3 = ROTL(v3, 16);                                            \
+		v3 ^= v2;                                                     \
+		v0 += v3;                                                     \
+		v3 = ROTL(v3, 21);                                            \
+		v3 ^= v0;                                                     \
+		v2 += v1;                                                     \
+		v1 = ROTL(v1, 17);                                            \
+		v1 ^= v2;                                                     \
+		v2 = ROTL(v2, 32);                                            \
+	} while (0)
+
+static uint64_t
+shmtab_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t
+shmtab_siphash(const uint64_t k[2], const uint8_t *in, size_t len)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, left = len % 8;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = shmtab_le64(in + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (; left > 0; left--)
+		b |= (uint64_t)in[i + left - 1] << (8 * (left - 1));
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t
+shmtab_hash(const uint64_t seed[2], const struct shmtab_key *k)
+{
+	uint8_t in[3 + PROTO_NAME_MAX];
+
+	in[0] = k->kind;
+	in[1] = k->family;
+	in[2] = k->len;
+	memcpy(in + 3, k->bytes, k->len);
+	return shmtab_siphash(seed, in, 3 + (size_t)k->len);
+}
+
+static uint32_t
+shmtab_fnv(uint32_t h, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+uint32_t
+shmtab_sum(uint64_t expire_ms, const void *rec, size_t len)
+{
+	const size_t at = offsetof(struct shmtab_rec, sum);
+	const uint8_t zero[4] = { 0, 0, 0, 0 };
+	uint32_t h = 2166136261u;
+
+	h = shmtab_fnv(h, (const uint8_t *)&expire_ms, sizeof(expire_ms));
+	h = shmtab_fnv(h, rec, at);
+	h = shmtab_fnv(h, zero, sizeof(zero));
+	return shmtab_fnv(h, (const uint8_t *)rec + at + 4, len - at - 4);
+}
+
+static const struct shmtab_hdr *
+shmtab_hdr(const struct shmtab_view *v)
+{
+	return (const struct shmtab_hdr *)(const void *)v->base;
+}
+
+int
+shmtab_replaced(const struct shmtab_view *v)
+{
+	return __atomic_load_n(&shmtab_hdr(v)->replaced, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * Copy len bytes (a multiple of 8, 8-aligned at both ends) with relaxed
+ * atomic loads: the writer may be changing them, and the seqlock check
+ * after the acquire fence decides whether the copy is worth anything.
+ */
+static void
+shmtab_copy(uint64_t *dst, const uint8_t *src, size_t len)
+{
+	const uint64_t *s = (const uint64_t *)(const void *)src;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		dst[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+/* A copied record: its tag, length, checksum, key and answer. 1 with *out
+ * decoded, else 0. */
+static int
+shmtab_rec_check(const uint8_t *rec, uint32_t len, uint64_t pos,
+    uint64_t expire, const struct shmtab_key *k, struct proto_answer *out)
+{
+	struct shmtab_rec h;
+	struct buf b;
+	size_t n;
+
+	memcpy(&h, rec, sizeof(h));
+	n = SHMTAB_REC_HDR + (size_t)h.keylen + h.bloblen;
+	if (h.pos != pos || h.kind != k->kind || h.family != k->family ||
+	    h.keylen != k->len || n > len || (n + 7) / 8 * 8 != len ||
+	    h.sum != shmtab_sum(expire, rec, n) ||
+	    memcmp(rec + SHMTAB_REC_HDR, k->bytes, k->len) != 0)
+		return 0;
+	buf_init_read(&b, rec + SHMTAB_REC_HDR + h.keylen, h.bloblen);
+	if (proto_answer_get(&b, out) == -1 || buf_remaining(&b) != 0)
+		return 0;
+	return 1;
+}
+
+/* One slot: 1 hit, 0 not this slot, -1 doubt (stop and ask the socket). */
+static int
+shmtab_slot_read(const struct shmtab_view *v, const struct shmtab_slot *s,
+    const struct shmtab_key *k, uint64_t h, uint64_t now_ms,
+    struct proto_answer *out)
+{
+	uint64_t rec[SHMTAB_REC_MAX / 8];
+	uint64_t hash, expire, pos, head, off;
+	uint32_t seq, seq2, len;
+
+	seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (seq & 1)
+		return -1;
+	hash = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+	len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+	if (hash != h || len == 0)
+		return 0;
+	expire = __atomic_load_n(&s->expire_ms, __ATOMIC_RELAXED);
+	pos = __atomic_load_n(&s->pos, __ATOMIC_RELAXED);
+	off = pos % v->arena_size;
+	if (len < SHMTAB_REC_HDR || len > SHMTAB_REC_MAX || len % 8 != 0 ||
+	    pos % 8 != 0 || off + len > v->arena_size)
+		return -1;
+	shmtab_copy(rec, v->base + v->arena_off + off, len);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	seq2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+	head = __atomic_load_n(&shmtab_hdr(v)->head, __ATOMIC_RELAXED);
+	if (seq2 != seq || head < pos + len || head - pos > v->arena_size)
+		return -1;
+	if (!shmtab_rec_check((const uint8_t *)rec, len, pos, expire, k, out))
+		return -1;
+	if (expire <= now_ms)
+		return -1;
+	/* The floor, as the daemon's cache does: never past our expiry. */
+	out->ttl = (uint32_t)((expire - now_ms) / 1000);
+	out->source = CODNS_SRC_CACHE;
+	out->latency_us = 0;
+	return 1;
+}
+
+int
+shmtab_find(const struct shmtab_view *v, const struct shmtab_key *k,
+    uint64_t now_ms, struct proto_answer *out)
+{
+	const struct shmtab_slot *slots;
+	uint64_t h;
+	uint32_t i, mask;
+	int rc;
+
+	if (v->base == NULL)
+		return 0;
+	slots = (const struct shmtab_slot *)(const void *)(v->base +
+	    v->slots_off);
+	mask = v->nslots - 1;
+	h = shmtab_hash(v->seed, k);
+	for (i = 0; i < SHMTAB_WAYS; i++) {
+		rc = shmtab_slot_read(v, &slots[(h + i) & mask], k, h, now_ms,
+		    out);
+		if (rc != 0)
+			return rc > 0;
+	}
+	return 0;
+}

@@ -1,0 +1,400 @@
+#!/bin/bash
+# tests/nss/run_shm.sh: real programs take cache hits from codnsd's shared
+# answer table, without a connection to the daemon.
+#
+# Runs itself again inside new mount and network namespaces (unshare -mn)
+# with its own nsswitch.conf ("hosts: files codns [!UNAVAIL=return] dns"),
+# hosts and resolv.conf, and starts
+#   dnsmasq A on 127.0.0.1:5300  the zone codnsd resolves through,
+#   dnsmasq B on 127.0.0.1:53    the "dns" fallback, other addresses,
+#   codnsd on 127.0.0.1:7053     with its run directory in $tmp/run, where
+#                                it publishes answers.shm.
+# Connections are counted with codnsd's clients_accepted counter: a lookup
+# served from the table leaves it unchanged. Checks: a second lookup
+# (getent, Python; forward, reverse, negative) makes no connection; flush
+# by name and flush all, TTL expiry, shared-cache no, and a reload with a
+# new cache-size (remap in a running process) send lookups back to the
+# socket; 8 threads resolve while the cache is flushed over and over; the
+# module reports its table hits; after codnsd stops, "dns" answers.
+set -u
+
+top=${abs_top_builddir:-$(pwd)}
+module_dir=$top/.libs
+codnsd=$top/codnsd/codnsd
+codnsctl=$top/codnsd/codnsctl
+bin=$top/tests/nss
+dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+
+if [ -z "${CODNS_IN_NS:-}" ]; then
+	for f in "$codnsd" "$codnsctl" "$dnsmasq" \
+	    "$module_dir/libnss_codns.so.2" "$bin/stress"; do
+		if [ ! -e "$f" ]; then
+			echo "run_shm: SKIP: $f missing"
+			exit 77
+		fi
+	done
+	if ! command -v getent >/dev/null || ! command -v python3 >/dev/null ||
+	    ! unshare -mn true 2>/dev/null; then
+		echo "run_shm: SKIP: needs getent, python3 and unshare -mn"
+		exit 77
+	fi
+	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
+fi
+
+pass=0
+fail=0
+pids=
+tmp=$(mktemp -d /tmp/nss-shm.XXXXXX)
+chmod 755 "$tmp"
+
+cleanup() {
+	local p
+	for p in $pids; do
+		kill -CONT "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "PASS: $desc"
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $desc"
+	fi
+}
+
+has() {
+	printf '%s\n' "$1" | grep -Eq -- "$2"
+}
+
+wait_tcp() {
+	local i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "run_shm: nothing listens on $1:$2" >&2
+	return 1
+}
+
+ip link set lo up || exit 99
+ip addr add 192.0.2.200/32 dev lo || exit 99
+ip addr add 2001:db8::200/128 dev lo nodad || exit 99
+printf 'hosts: files codns [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+    >"$tmp/resolv.conf"
+for f in nsswitch.conf hosts resolv.conf; do
+	mount --bind "$tmp/$f" "/etc/$f" || exit 99
+done
+if [ -d /var/run/nscd ]; then
+	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
+fi
+
+start_dnsmasq() {
+	local port=$1 name=$2
+	shift 2
+	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port="$port" \
+	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
+	    --pid-file= --log-queries --log-facility=- \
+	    --local=/codns.test/ --local=/2.0.192.in-addr.arpa/ "$@" \
+	    >"$tmp/$name.log" 2>&1 &
+	pids="$pids $!"
+	wait_tcp 127.0.0.1 "$port"
+}
+
+# flip.codns.test changes between two address sets during the test.
+printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
+    >"$tmp/flip.hosts"
+start_dnsmasq 5300 dnsmasq-a --local-ttl=300 --addn-hosts="$tmp/flip.hosts" \
+    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
+    --host-record=v4.codns.test,192.0.2.52 || exit 99
+dnsmasq_a_pid=${pids##* }
+start_dnsmasq 53 dnsmasq-b \
+    --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
+
+mkdir -m 755 "$tmp/run"
+write_conf() {
+	cat >"$tmp/codnsd.conf" <<EOF
+listen 127.0.0.1:7053
+upstream 127.0.0.1:5300
+control-socket $tmp/run/control.sock
+peers-file $tmp/no-peers
+$1
+EOF
+}
+write_conf ""
+"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
+codnsd_pid=$!
+pids="$pids $codnsd_pid"
+wait_tcp 127.0.0.1 7053 || exit 99
+
+export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CODNS_SHM_PATH=$tmp/run/answers.shm
+unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS
+
+ctl() {
+	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
+}
+
+# counter NAME: a counter of codnsctl stats.
+counter() {
+	ctl stats | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+conns() {
+	counter clients_accepted
+}
+
+check "codnsd published its table" test -f "$tmp/run/answers.shm"
+
+# --- getent: the second lookup makes no connection ---------------------------
+c0=$(conns)
+out=$(getent ahosts web.codns.test)
+c1=$(conns)
+check "getent ahosts web: zone A" has "$out" '^192\.0\.2\.51 '
+check "first getent connects to codnsd" test "$c1" -gt "$c0"
+out=$(getent ahosts web.codns.test)
+c2=$(conns)
+check "second getent ahosts: same answer" has "$out" '^192\.0\.2\.51 '
+check "second getent ahosts: no connection ($c1 -> $c2)" test "$c2" -eq "$c1"
+
+getent hosts 192.0.2.51 >/dev/null
+c1=$(conns)
+out=$(getent hosts 192.0.2.51)
+c2=$(conns)
+check "reverse from the table" has "$out" '^192\.0\.2\.51 +web\.codns\.test$'
+check "reverse: no connection ($c1 -> $c2)" test "$c2" -eq "$c1"
+
+getent hosts nx.codns.test >/dev/null
+c1=$(conns)
+getent hosts nx.codns.test >/dev/null
+rc=$?
+c2=$(conns)
+check "negative answer from the table: exit 2" test "$rc" -eq 2
+check "negative: no connection ($c1 -> $c2)" test "$c2" -eq "$c1"
+
+# --- Python: getaddrinfo, gethostbyname, gethostbyaddr ------------------------
+py() {
+	python3 - <<'EOF'
+import socket
+ai = socket.getaddrinfo("web.codns.test", 80, 0, socket.SOCK_STREAM)
+print("addrs", " ".join(sorted(set(x[4][0] for x in ai))))
+print("v4", socket.gethostbyname("v4.codns.test"))
+print("ptr", socket.gethostbyaddr("192.0.2.51")[0])
+EOF
+}
+out1=$(py)
+c1=$(conns)
+out2=$(py)
+c2=$(conns)
+check "python: answers" has "$out2" '^addrs 192\.0\.2\.51 2001:db8::51$'
+check "python: same answers twice" test "$out1" = "$out2"
+check "python second run: no connection ($c1 -> $c2)" test "$c2" -eq "$c1"
+
+# --- the module reports its table hits on its next connection ---------------
+h0=$(counter lookups_shared)
+python3 - <<'EOF'
+import socket
+for _ in range(3):
+    socket.getaddrinfo("web.codns.test", 80)  # hits
+try:
+    socket.getaddrinfo("other.codns.test", 80)  # a miss: connects, reports
+except socket.gaierror:
+    pass
+EOF
+h1=$(counter lookups_shared)
+check "table hits reported to codnsd ($h0 -> $h1)" test "$h1" -ge $((h0 + 3))
+
+# --- flush by name and flush all -------------------------------------------
+getent ahosts web.codns.test >/dev/null
+c1=$(conns)
+ctl flush web.codns.test >/dev/null
+c2=$(conns) # codnsctl's own connection is on the control socket
+out=$(getent ahosts web.codns.test)
+c3=$(conns)
+check "after flush NAME: answered" has "$out" '^192\.0\.2\.51 '
+check "after flush NAME: codnsd asked ($c2 -> $c3)" test "$c3" -gt "$c2"
+py >/dev/null
+ctl flush >/dev/null
+c1=$(conns)
+py >/dev/null
+c2=$(conns)
+check "after flush: python asks codnsd ($c1 -> $c2)" test "$c2" -gt "$c1"
+
+# --- TTL expiry: answers live 1 s (cache-max-ttl) ------------------------------
+write_conf "cache-max-ttl 1s"
+ctl reload >/dev/null
+ctl flush >/dev/null
+getent ahosts web.codns.test >/dev/null
+sleep 1.5
+c1=$(conns)
+out=$(getent ahosts web.codns.test)
+c2=$(conns)
+check "after the TTL: answered" has "$out" '^192\.0\.2\.51 '
+check "after the TTL: codnsd asked ($c1 -> $c2)" test "$c2" -gt "$c1"
+write_conf ""
+ctl reload >/dev/null
+
+# --- 8 threads resolve while the table is flushed and refilled ----------------
+(
+	for _ in $(seq 1 40); do
+		ctl flush >/dev/null 2>&1
+		sleep 0.02
+	done
+) &
+flusher=$!
+check "stress: 8 threads x 2000 getaddrinfo while flushing" \
+    "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
+wait "$flusher"
+
+# --- 8 Python threads resolve while the answer changes under them ----------
+# dnsmasq flips flip.codns.test between set A (2 addresses) and set B (3),
+# codnsd is flushed and re-resolves, republishing the entry each time: every
+# answer a thread gets must be exactly A or exactly B, never a mix.
+(
+	for i in $(seq 1 30); do
+		if [ $((i % 2)) -eq 1 ]; then
+			printf '%s flip.codns.test\n' 192.0.2.62 2001:db8::62 \
+			    192.0.2.63 >"$tmp/flip.hosts.new"
+		else
+			printf '%s flip.codns.test\n' 192.0.2.61 \
+			    2001:db8::61 >"$tmp/flip.hosts.new"
+		fi
+		mv "$tmp/flip.hosts.new" "$tmp/flip.hosts"
+		kill -HUP "$dnsmasq_a_pid"
+		sleep 0.05
+		ctl flush flip.codns.test >/dev/null 2>&1
+		getent ahosts flip.codns.test >/dev/null
+		sleep 0.05
+	done
+) &
+flipper=$!
+out=$(python3 - "$flipper" <<'EOF'
+import os, socket, sys, threading
+A = {"192.0.2.61", "2001:db8::61"}
+B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
+flipper = int(sys.argv[1])
+seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
+lock = threading.Lock()
+def alive():
+    try:
+        os.kill(flipper, 0)
+        return True
+    except OSError:
+        return False
+def run():
+    n = 0
+    while n < 200000 and (n < 100 or alive()):
+        n += 1
+        try:
+            got = {x[4][0] for x in socket.getaddrinfo(
+                "flip.codns.test", 80, 0, socket.SOCK_STREAM)}
+        except socket.gaierror:
+            k = "err"
+        else:
+            k = "A" if got == A else "B" if got == B else "bad"
+            if k == "bad":
+                print("mixed", sorted(got), flush=True)
+        with lock:
+            seen[k] += 1
+ts = [threading.Thread(target=run) for _ in range(8)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],
+                                        seen["err"]))
+EOF
+)
+wait "$flipper"
+echo "$out" | tail -n 1
+check "8 threads while the answer flips: only whole answers" \
+    has "$out" '^seen A=[1-9][0-9]* B=[1-9][0-9]* bad=0 err=0$'
+
+# --- a reload with a new cache-size: a running process remaps -------------------
+python3 -u - "$tmp" >"$tmp/py-remap.out" 2>&1 <<'EOF' &
+import socket, sys, time, os
+def look():
+    return sorted(set(x[4][0] for x in
+                      socket.getaddrinfo("web.codns.test", 80, 0,
+                                         socket.SOCK_STREAM)))
+print("a", look(), flush=True)
+print("b", look(), flush=True)
+# Wait for the go-ahead file (bounded).
+for _ in range(200):
+    if os.path.exists(sys.argv[1] + "/go"):
+        break
+    time.sleep(0.05)
+print("c", look(), flush=True)
+print("d", look(), flush=True)
+EOF
+pyp=$!
+pids="$pids $pyp"
+for _ in $(seq 1 100); do
+	grep -q '^b ' "$tmp/py-remap.out" 2>/dev/null && break
+	sleep 0.05
+done
+ino0=$(stat -c %i "$tmp/run/answers.shm")
+write_conf "cache-size 5000"
+ctl reload >/dev/null
+ino1=$(stat -c %i "$tmp/run/answers.shm")
+check "reload with a new cache-size: a new table ($ino0 -> $ino1)" \
+    test "$ino0" != "$ino1"
+# The new table starts with the cache's answers; flushed, it misses. A
+# process still reading the old table would not see the flush.
+ctl flush web.codns.test >/dev/null
+c1=$(conns)
+: >"$tmp/go"
+wait "$pyp"
+c2=$(conns)
+out=$(cat "$tmp/py-remap.out")
+check "remapped process: answers after the reload" \
+    has "$out" "^d \['192\.0\.2\.51', '2001:db8::51'\]$"
+# c: a miss in the new table (one connection); d: a hit in it.
+check "remapped process: one connection for two lookups ($c1 -> $c2)" \
+    test "$c2" -eq $((c1 + 1))
+
+# --- shared-cache no: the table goes, lookups use the socket -----------------
+write_conf "shared-cache no"
+ctl reload >/dev/null
+check "shared-cache no: the table is removed" test ! -e "$tmp/run/answers.shm"
+getent ahosts web.codns.test >/dev/null
+c1=$(conns)
+getent ahosts web.codns.test >/dev/null
+c2=$(conns)
+check "shared-cache no: every lookup connects ($c1 -> $c2)" \
+    test "$c2" -gt "$c1"
+write_conf ""
+ctl reload >/dev/null
+check "shared-cache yes again: the table is back" \
+    test -f "$tmp/run/answers.shm"
+
+# --- codnsd stops: the table is withdrawn, "dns" answers ----------------------
+getent ahosts web.codns.test >/dev/null
+kill -TERM "$codnsd_pid"
+wait "$codnsd_pid" 2>/dev/null
+out=$(getent ahosts web.codns.test)
+check "codnsd stopped: answers come from dns, not the old table" \
+    has "$out" '^192\.0\.2\.151 '
+check "codnsd stopped: the table file is gone" \
+    test ! -e "$tmp/run/answers.shm"
+
+echo "$pass passed, $fail failed"
+if [ "$fail" -ne 0 ]; then
+	for f in "$tmp"/*.log "$tmp"/*.out; do
+		echo "--- $f"
+		tail -n 20 "$f"
+	done
+fi
+[ "$fail" -eq 0 ]

@@ -1,0 +1,78 @@
+#!/bin/bash
+# tests/pkg/test_distcheck.sh: the release tarball.
+#
+# "make distcheck" from a scratch configure of $srcdir: the tarball must
+# configure, build every program (the test helpers too) out of tree from a
+# read-only source, install, uninstall and clean up. Its own "make check"
+# runs no test (TESTS=): the suite around this test runs them all on the
+# same files, and running them twice would double the suite's time.
+# Then the tarball is held against git: every tracked file but debian/ and
+# .gitignore is in it, and nothing else but what autoreconf makes. And
+# EXTRA_DIST names files, not directories, since a directory carries along
+# whatever an in-tree build left in it (tests/nss/fakesrv.o once broke
+# distcheck that way).
+. "$(dirname "$0")/../integration/lib.sh"
+
+if [ -n "${CODNS_SKIP_PKG_TESTS:-}" ]; then
+	echo "SKIP: CODNS_SKIP_PKG_TESTS is set (debian/rules sets it)"
+	exit 77
+fi
+if ! git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# In an unpacked tarball (distcheck itself, a package build) there is
+	# nothing to hold the tarball against.
+	echo "SKIP: $srcdir is not a git work tree"
+	exit 77
+fi
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+srcdir=$(cd "$srcdir" && pwd)
+
+b="$T_DIR/build"
+mkdir "$b"
+cd "$b" || exit 1
+"$srcdir/configure" >configure.log 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || tail -n 20 configure.log
+ok "configure" test "$rc" -eq 0
+
+# --- EXTRA_DIST: files, not directories ---------------------------------------
+printf 'print-distfiles:\n\t@printf "%%s\\n" $(DISTFILES)\n' >print.mk
+make -s -f Makefile -f print.mk print-distfiles |
+	sed -e "s|^$srcdir/||" -e 's|^\./||' | sort -u >distfiles
+dirs=$(while read -r f; do
+	[ -d "$srcdir/$f" ] && echo "$f"
+done <distfiles | tr '\n' ' ')
+echo "# directories in DISTFILES: $dirs"
+ok "EXTRA_DIST names files, not directories (but tests/fuzz/corpus)" \
+	test "$dirs" = "tests/fuzz/corpus "
+
+# --- make distcheck -----------------------------------------------------------
+start=$(date +%s)
+make -j2 distcheck TESTS= >distcheck.log 2>&1
+rc=$?
+echo "# make distcheck TESTS= took $(($(date +%s) - start)) s"
+[ "$rc" -eq 0 ] || grep -E -B3 -A3 'Error|error:|ERROR' distcheck.log |
+	head -n 60
+ok "make distcheck" test "$rc" -eq 0
+
+# --- the tarball against git ------------------------------------------------
+tarball=$(ls codns-*.tar.gz 2>/dev/null | head -n 1)
+ok "a tarball" test -n "$tarball"
+if [ -n "$tarball" ]; then
+	tar -tzf "$tarball" | sed -e 's|^[^/]*/||' -e '/\/$/d' -e '/^$/d' |
+		sort -u >in-tarball
+	git -C "$srcdir" ls-files | grep -v -E '^(debian/|\.gitignore$)' |
+		sort -u >tracked
+	missing=$(comm -23 tracked in-tarball)
+	[ -z "$missing" ] || echo "# add these to EXTRA_DIST in Makefile.am:" \
+		$missing
+	ok "every tracked file is in the tarball" test -z "$missing"
+	# What autoreconf and configure's helpers add, and nothing built.
+	extra=$(comm -13 tracked in-tarball | grep -v -E \
+		'^(configure|aclocal\.m4|config\.h\.in|(.*/)?Makefile\.in|build-aux/[^/]+|m4/[^/]+\.m4)$')
+	[ -z "$extra" ] || echo "# not tracked, yet in the tarball:" $extra
+	ok "nothing else is in the tarball (no objects, programs, logs)" \
+		test -z "$extra"
+	ok "no debian/ in the tarball" eval '! grep -q "^debian/" in-tarball'
+fi
+
+finish
