@@ -595,7 +595,8 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 	q->w = NULL;
 	/* A fresh answer carries the TTL received; the cache keeps it no
 	 * longer than cache-max-ttl, nor should the client. */
-	if (a->ttl > q->s->d->conf.cache_max_ttl_s) {
+	if (a->ttl > q->s->d->conf.cache_max_ttl_s &&
+	    a->source != CODNS_SRC_STALE) {
 		capped = *a;
 		capped.ttl = q->s->d->conf.cache_max_ttl_s;
 		a = &capped;
