@@ -299,6 +299,10 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 	    (e = *cache_slot(c, &k)) == NULL)
 		goto miss;
 	if (now_ms >= e->expire_ms) {
+		/* Kept for serve-stale until the window passes (or the LRU
+		 * end reaches it). */
+		if (now_ms - e->expire_ms < (uint64_t)c->limits.stale_s * 1000)
+			goto miss;
 		cache_drop(c, e);
 		c->stats.expired++;
 		goto miss;
@@ -319,6 +323,26 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 miss:
 	c->stats.misses++;
 	return 0;
+}
+
+int
+cache_get_stale(struct cache *c, const struct proto_request *r,
+    uint64_t now_ms, struct proto_answer *out)
+{
+	struct cache_key k;
+	struct cache_entry *e;
+	struct buf b;
+
+	if (c->max_entries == 0 || cache_key_make(c, r, &k) == -1 ||
+	    (e = *cache_slot(c, &k)) == NULL || now_ms < e->expire_ms ||
+	    now_ms - e->expire_ms >= (uint64_t)c->limits.stale_s * 1000)
+		return 0;
+	buf_init_read(&b, e->data + e->keylen, e->bloblen);
+	if (proto_answer_get(&b, out) == -1)
+		return 0;
+	out->ttl = 0;
+	out->source = CODNS_SRC_STALE;
+	return 1;
 }
 
 void

@@ -13,6 +13,8 @@ struct cache_limits {
 	uint32_t min_ttl_s;      /* cache-min-ttl */
 	uint32_t max_ttl_s;      /* cache-max-ttl */
 	uint32_t negative_ttl_s; /* negative-ttl: cap for NOTFOUND/NODATA */
+	uint32_t stale_s;        /* serve-stale: keep expired entries this
+				  * long (0: drop them when found expired) */
 };
 
 struct cache_stats {
@@ -42,6 +44,14 @@ void cache_configure(struct cache *, size_t max_entries,
  */
 int cache_get(struct cache *, const struct proto_request *key, uint64_t now_ms,
     struct proto_answer *out);
+
+/*
+ * Serve-stale (RFC 8767): an entry expired less than stale_s ago, copied
+ * into *out with source CODNS_SRC_STALE and ttl 0 (the caller picks the
+ * TTL to send). Fresh entries are not returned: 1 or 0.
+ */
+int cache_get_stale(struct cache *, const struct proto_request *key,
+    uint64_t now_ms, struct proto_answer *out);
 
 /*
  * Store an answer of status FOUND, NOTFOUND or NODATA (others are ignored),

@@ -9,6 +9,7 @@
 
 struct cache;
 struct ctl;
+struct dnsstub;
 struct listen;
 struct lookup;
 struct peernet;
@@ -25,6 +26,7 @@ struct codnsd {
 	struct cache *cache;
 	struct lookup *lookup;
 	struct listen *listen;
+	struct dnsstub *dnsstub; /* DNS stub listener (dns-listen) */
 	struct peernet *peernet;
 	struct ctl *ctl;
 	struct stats *stats;

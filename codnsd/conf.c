@@ -34,6 +34,7 @@ enum ktype {
 	K_ADDR,	    /* one address */
 	K_LISTEN,   /* repeatable, loopback unless "public" */
 	K_UPSTREAM, /* repeatable */
+	K_DNSLISTEN, /* repeatable, loopback unless "public", port 53 */
 	K_PATH,	    /* file name */
 	K_STR,	    /* user name */
 	K_BOOL	    /* yes or no, kept as an int */
@@ -86,6 +87,10 @@ static const struct key keys[] = {
 	{ "user", K_STR, F(user), 0, 0 },
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
 	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
+	{ "dns-listen", K_DNSLISTEN, F(dns_listen), 0, 0 },
+	/* RFC 8767 section 5 suggests 1 to 3 days of stale data. */
+	{ "serve-stale", K_TTL, F(serve_stale_s), 0, 7 * DAY },
+	{ "stale-answer-timeout", K_DUR, F(stale_answer_timeout_ms), 0, HOUR },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -187,6 +192,8 @@ conf_defaults(struct conf *c)
 	    CONF_DEFAULT_LOOKUP);
 	c->max_clients = 1024;
 	c->max_clients_per_user = 256;
+	c->serve_stale_s = 24 * 3600;
+	c->stale_answer_timeout_ms = 1800;
 }
 
 int
@@ -395,6 +402,11 @@ add_addr(struct parse *p, unsigned line, const struct key *k, const char *v,
 		n = &p->c->nlisten;
 		max = CONF_LISTEN_MAX;
 		port = CONF_DEFAULT_PORT;
+	} else if (k->type == K_DNSLISTEN) {
+		list = p->c->dns_listen;
+		n = &p->c->ndns_listen;
+		max = CONF_LISTEN_MAX;
+		port = CONF_DNS_PORT;
 	} else {
 		list = p->c->upstream;
 		n = &p->c->nupstream;
@@ -406,9 +418,9 @@ add_addr(struct parse *p, unsigned line, const struct key *k, const char *v,
 		    "IPv4[:PORT] or [IPv6]:PORT)", k->name, v);
 		return -1;
 	}
-	if (k->type == K_LISTEN && !public && !is_loopback(&a.ss)) {
-		errs_add(p->e, line, "listen: %s is not a loopback address "
-		    "(add the word 'public' to allow it)", v);
+	if (k->type != K_UPSTREAM && !public && !is_loopback(&a.ss)) {
+		errs_add(p->e, line, "%s: %s is not a loopback address "
+		    "(add the word 'public' to allow it)", k->name, v);
 		return -1;
 	}
 	if (k->type == K_UPSTREAM && is_unspecified(&a.ss)) {
@@ -468,7 +480,8 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 {
 	struct conf_addr *a;
 
-	if (k->type == K_LISTEN && nw == 3 && strcmp(w[2], "public") == 0)
+	if ((k->type == K_LISTEN || k->type == K_DNSLISTEN) && nw == 3 &&
+	    strcmp(w[2], "public") == 0)
 		return add_addr(p, line, k, w[1], 1);
 	if (nw == 2 && strcmp(w[1], "none") == 0 &&
 	    (k->type == K_LISTEN ||
@@ -487,6 +500,7 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 		return set_count(p, line, k, w[1]);
 	case K_LISTEN:
 	case K_UPSTREAM:
+	case K_DNSLISTEN:
 		return add_addr(p, line, k, w[1], 0);
 	case K_ADDR:
 		a = (struct conf_addr *)(void *)((char *)p->c + k->off);
@@ -716,7 +730,7 @@ parse_line(struct parse *p, unsigned line, char *s)
 	}
 	/* Repeating a single-valued key would silently drop the first. */
 	if (k->type != K_LISTEN && k->type != K_UPSTREAM &&
-	    p->seen[k - keys] != 0) {
+	    k->type != K_DNSLISTEN && p->seen[k - keys] != 0) {
 		errs_add(p->e, line, "%s: already set on line %u", k->name,
 		    p->seen[k - keys]);
 		return;

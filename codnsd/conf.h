@@ -34,6 +34,7 @@
 #define CONF_DEFAULT_LOOKUP RUNSTATEDIR "/codnsd/lookup.sock"
 #define CONF_DEFAULT_PORT 7053
 #define CONF_DEFAULT_RESOLV "/etc/resolv.conf"
+#define CONF_DNS_PORT 53
 
 struct conf_addr {
 	struct sockaddr_storage ss;
@@ -70,6 +71,11 @@ struct conf {
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
 	int shared_cache;       /* publish answers for nss_codns (shm.c) */
+	/* DNS stub listener and serve-stale (dnsstub.c, RFC 8767). */
+	struct conf_addr dns_listen[CONF_LISTEN_MAX];
+	size_t ndns_listen; /* 0: no stub listener */
+	uint32_t serve_stale_s; /* 0: off */
+	uint32_t stale_answer_timeout_ms; /* 0: only when every source failed */
 };
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "codnsd.h"
 #include "ctlparse.h"
+#include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -464,6 +465,7 @@ cmd_flush(struct ctl_client *c, const struct ctl_req *r,
 		return -1;
 	}
 	n = cache_flush(c->ctl->d->cache, r->argc == 2 ? r->argv[1] : NULL);
+	n += dnsstub_flush(c->ctl->d->dnsstub, r->argc == 2 ? r->argv[1] : NULL);
 	log_info("control: flushed %zu cache entries%s%s", n,
 	    r->argc == 2 ? " of " : "", r->argc == 2 ? r->argv[1] : "");
 	if (r->json)

@@ -14,6 +14,7 @@
 #define LOOKUP_BUCKETS 1024
 #define LOOKUP_INFLIGHT_MAX 8192
 #define LOOKUP_PEERS_MAX 16
+#define LOOKUP_STALE_TTL 30 /* RFC 8767 section 4: "30 seconds" */
 /* A timer may fire a little before its time in floating-point seconds. */
 #define LOOKUP_SLACK_US 1000
 
@@ -39,6 +40,7 @@ struct lookup_job {
 	struct proto_request req; /* name lowercased: the coalescing key */
 	uint32_t hash;
 	uint64_t start_us, deadline_us;
+	uint64_t stale_us; /* stale-answer-timeout, or UINT64_MAX */
 	LIST_HEAD(, lookup_waiter) waiters;
 	void *uq;    /* the local query; NULL once it answered */
 	void *timer; /* the next peer or the deadline, whichever is first */
@@ -62,6 +64,7 @@ struct lookup {
 	struct namehash_key hkey; /* clients and peers choose our names */
 	struct lookup_chain buckets[LOOKUP_BUCKETS];
 	size_t inflight;
+	int stopping; /* lookup_fail_all(): no background refreshes */
 };
 
 /* The coalescing key: kind, family, then the lowercased name or the
@@ -180,6 +183,40 @@ lookup_answer(struct lookup *lk, const struct proto_request *req, int flags,
 		lk->env.stat_lookup(lk->env.stats, req, out, out->latency_us);
 }
 
+/*
+ * Serve-stale (RFC 8767): answer the client waiters from an entry expired
+ * less than serve-stale ago, with a 30 s TTL. Peers' waiters stay: a peer
+ * is only told what we could resolve. Returns how many were answered.
+ */
+static size_t
+lookup_stale_answer(struct lookup_job *job)
+{
+	struct lookup *lk = job->lk;
+	struct lookup_waiter *w, *next;
+	struct proto_answer a, out;
+	size_t n = 0;
+
+	if (lk->env.cache_get_stale == NULL ||
+	    !lk->env.cache_get_stale(lk->env.cache, &job->req,
+		lookup_now_us(lk) / 1000, &a))
+		return 0;
+	a.ttl = LOOKUP_STALE_TTL;
+	for (w = LIST_FIRST(&job->waiters); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
+		if (w->flags & LOOKUP_F_PEER)
+			continue;
+		LIST_REMOVE(w, entry);
+		lookup_answer(lk, &job->req, w->flags, w->start_us, &a, &out);
+		w->cb(w->arg, &out);
+		free(w);
+		n++;
+	}
+	return n;
+}
+
+static struct lookup_job *lookup_job_new(struct lookup *,
+    const struct proto_request *, uint32_t);
+
 /* Unlink the job, answer every waiter, free everything it owns. */
 static void
 lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
@@ -187,7 +224,10 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	struct lookup *lk = job->lk;
 	struct lookup_waiter *w;
 	struct proto_answer out;
+	struct proto_request req;
+	uint32_t hash;
 	size_t i;
+	int refresh = 0;
 
 	LIST_REMOVE(job, chain);
 	lk->inflight--;
@@ -205,13 +245,23 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	}
 	if (job->racing)
 		lookup_record_race(lk, a);
+	/* Every source failed: stale data, then one more try in the
+	 * background (RFC 8767 section 5), local only since no client
+	 * waits on it. */
+	if (a->status == CODNS_TRYAGAIN && !lk->stopping &&
+	    lookup_stale_answer(job) > 0)
+		refresh = 1;
 	while ((w = LIST_FIRST(&job->waiters)) != NULL) {
 		LIST_REMOVE(w, entry);
 		lookup_answer(lk, &job->req, w->flags, w->start_us, a, &out);
 		w->cb(w->arg, &out);
 		free(w);
 	}
+	req = job->req;
+	hash = job->hash;
 	free(job);
+	if (refresh && lk->inflight < LOOKUP_INFLIGHT_MAX)
+		lookup_job_new(lk, &req, hash);
 }
 
 static void
@@ -256,6 +306,8 @@ lookup_job_arm(struct lookup_job *job)
 
 	if (job->deadline_us < at)
 		at = job->deadline_us;
+	if (job->stale_us < at)
+		at = job->stale_us;
 	lk->env.timer_stop(job->timer);
 	lk->env.timer_start(job->timer, at > now ? at - now : 0);
 }
@@ -306,6 +358,12 @@ lookup_timer_fired(void *arg)
 		lk->env.stat_count(lk->env.stats, STATS_LOOKUPS_TIMEOUT);
 		lookup_job_fail(job);
 		return;
+	}
+	/* stale-answer-timeout: the clients get the stale answer now; the
+	 * job goes on and refreshes the cache if a source answers. */
+	if (now + LOOKUP_SLACK_US >= job->stale_us) {
+		job->stale_us = UINT64_MAX;
+		lookup_stale_answer(job);
 	}
 	/* The backoff (CoDNS 4.1): each wait twice the one before, until
 	 * peers-per-lookup peers have been asked. */
@@ -425,6 +483,7 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
     uint32_t hash)
 {
 	struct lookup_job *job;
+	struct proto_answer stale;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return NULL;
@@ -433,6 +492,13 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	job->hash = hash;
 	job->start_us = lookup_now_us(lk);
 	job->deadline_us = job->start_us + (uint64_t)lookup_timeout_ms(lk) * 1000;
+	job->stale_us = UINT64_MAX;
+	if (lk->conf.stale_answer_timeout_ms > 0 &&
+	    lk->env.cache_get_stale != NULL &&
+	    lk->env.cache_get_stale(lk->env.cache, key, job->start_us / 1000,
+		&stale))
+		job->stale_us = job->start_us +
+		    (uint64_t)lk->conf.stale_answer_timeout_ms * 1000;
 	LIST_INIT(&job->waiters);
 	if ((job->timer = lk->env.timer_new(lk->env.clock, lookup_timer_fired,
 		 job)) == NULL)
@@ -441,7 +507,10 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	    lookup_local_cb, job);
 	if (job->uq == NULL)
 		goto fail;
-	lk->env.timer_start(job->timer, job->deadline_us - job->start_us);
+	lk->env.timer_start(job->timer, (job->stale_us < job->deadline_us ?
+						 job->stale_us :
+						 job->deadline_us) -
+		job->start_us);
 	LIST_INSERT_HEAD(&lk->buckets[hash % LOOKUP_BUCKETS], job, chain);
 	lk->inflight++;
 	return job;
@@ -523,6 +592,7 @@ lookup_fail_all(struct lookup *lk)
 {
 	size_t i;
 
+	lk->stopping = 1;
 	for (i = 0; i < LOOKUP_BUCKETS; i++)
 		while (!LIST_EMPTY(&lk->buckets[i]))
 			lookup_job_fail(LIST_FIRST(&lk->buckets[i]));

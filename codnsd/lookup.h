@@ -54,6 +54,10 @@ struct lookup_env {
 	    uint64_t now_ms, struct proto_answer *);
 	void (*cache_put)(void *cache, const struct proto_request *,
 	    const struct proto_answer *, uint64_t now_ms);
+	/* Serve-stale (RFC 8767): an entry expired less than serve-stale
+	 * ago (cache_get_stale()), or 0. NULL: never serve stale. */
+	int (*cache_get_stale)(void *cache, const struct proto_request *,
+	    uint64_t now_ms, struct proto_answer *);
 
 	/* The local nameservers (upstream.h): a handle, or NULL. */
 	void *local;
@@ -92,6 +96,7 @@ struct lookup_conf {
 	uint32_t negative_ttl_s;
 	uint32_t initial_delay_max_ms;
 	size_t peers_per_lookup;
+	uint32_t stale_answer_timeout_ms; /* 0: stale only when all failed */
 };
 
 struct lookup *lookup_new(const struct lookup_env *,

@@ -92,6 +92,15 @@ lookupio_cache_get(void *ctx, const struct proto_request *key,
 	return d->cache != NULL && cache_get(d->cache, key, now_ms, out);
 }
 
+static int
+lookupio_cache_get_stale(void *ctx, const struct proto_request *key,
+    uint64_t now_ms, struct proto_answer *out)
+{
+	struct codnsd *d = ctx;
+
+	return d->cache != NULL && cache_get_stale(d->cache, key, now_ms, out);
+}
+
 static void
 lookupio_cache_put(void *ctx, const struct proto_request *key,
     const struct proto_answer *a, uint64_t now_ms)
@@ -218,6 +227,7 @@ lookupio_conf(const struct conf *c, struct lookup_conf *lc)
 	lc->negative_ttl_s = c->negative_ttl_s;
 	lc->initial_delay_max_ms = c->initial_delay_max_ms;
 	lc->peers_per_lookup = c->peers_per_lookup;
+	lc->stale_answer_timeout_ms = c->stale_answer_timeout_ms;
 }
 
 struct lookup *
@@ -233,6 +243,7 @@ lookupio_new(struct codnsd *d)
 		.cache = d,
 		.cache_get = lookupio_cache_get,
 		.cache_put = lookupio_cache_put,
+		.cache_get_stale = lookupio_cache_get_stale,
 		.local = d,
 		.local_resolve = lookupio_local_resolve,
 		.local_cancel = lookupio_local_cancel,

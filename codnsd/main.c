@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
+#include "dnsstub.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -74,6 +75,7 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->min_ttl_s = c->cache_min_ttl_s;
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
+	l->stale_s = c->serve_stale_s;
 }
 
 /* The shared answer table lives next to the lookup socket (or, with
@@ -180,8 +182,8 @@ struct reload {
 	struct peernet *peernet;	  /* peer side opened by this reload */
 };
 
-/* Sockets stay as bound at start: listen, peer-listen, control-socket
- * and user need a restart (codnsd.8). */
+/* Sockets stay as bound at start: listen, lookup-socket, dns-listen,
+ * peer-listen, control-socket and user need a restart (codnsd.8). */
 static void
 reload_keep_bound(const struct conf *old, struct conf *c)
 {
@@ -192,6 +194,8 @@ reload_keep_bound(const struct conf *old, struct conf *c)
 	    sizeof(c->control_socket));
 	memcpy(c->lookup_socket, old->lookup_socket,
 	    sizeof(c->lookup_socket));
+	memcpy(c->dns_listen, old->dns_listen, sizeof(c->dns_listen));
+	c->ndns_listen = old->ndns_listen;
 	memcpy(c->user, old->user, sizeof(c->user));
 	memcpy(c->pidfile, old->pidfile, sizeof(c->pidfile));
 }
@@ -390,6 +394,8 @@ setup(struct codnsd *d)
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
+	if ((d->dnsstub = dnsstub_new(d)) == NULL)
+		fatalx("cannot listen for DNS queries");
 	if (peers_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	peers_wired(d);
@@ -415,6 +421,8 @@ teardown(struct codnsd *d)
 	shm_free(d->shm);
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
+	dnsstub_free(d->dnsstub);
+	d->dnsstub = NULL;
 	/* lookupio follows these through d: each is cleared as it goes. */
 	peernet_free(d->peernet);
 	d->peernet = NULL;

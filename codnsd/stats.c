@@ -59,6 +59,9 @@ struct stats {
 	uint64_t local_by_status[STATS_NSTATUS];
 	uint64_t peer_by_status[STATS_NSTATUS];
 	struct hist hists[STATS_NHISTS];
+	uint64_t dns_by_transport[STATS_DNS_NTRANSPORTS];
+	uint64_t dns_by_qtype[STATS_DNS_NQTYPES];
+	uint64_t dns_by_rcode[STATS_DNS_NRCODES];
 	/* Ring indexed by hour since the epoch modulo 24; a slot whose
 	 * start is not the hour asked for is stale and reads as zero. */
 	struct stats_hour hours[STATS_HOURS];
@@ -93,14 +96,31 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_LOOKUPS_SHARED] = "lookups_shared",
 	[STATS_CLIENTS_SLOW] = "clients_slow_closed",
 	[STATS_CTL_REFUSED] = "control_clients_refused",
+	[STATS_DNS_DROPPED] = "dns_dropped",
+	[STATS_DNS_BAD_FRAME] = "dns_tcp_bad_frame",
+	[STATS_DNS_TRUNCATED] = "dns_truncated",
+	[STATS_DNS_FORWARDED] = "dns_forwarded",
+	[STATS_DNS_RAW_HITS] = "dns_forwarded_cache_hits",
+	[STATS_DNS_STALE] = "dns_forwarded_stale",
+	[STATS_DNS_CLIENTS_REFUSED] = "dns_tcp_refused",
 };
+
+static const char *const dns_transport_names[STATS_DNS_NTRANSPORTS] = {
+	"udp", "tcp" };
+static const uint16_t dns_qtypes[STATS_DNS_NQTYPES - 1] = { 1, 28, 12, 15,
+	16, 33, 2, 6, 5, 255 };
+static const char *const dns_qtype_names[STATS_DNS_NQTYPES] = { "A",
+	"AAAA", "PTR", "MX", "TXT", "SRV", "NS", "SOA", "CNAME", "ANY",
+	"other" };
+static const char *const dns_rcode_names[STATS_DNS_NRCODES] = { "NOERROR",
+	"FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other" };
 
 static const char *const qtype_names[STATS_NQTYPES] = { "A", "AAAA", "ANY",
 	"PTR" };
 static const char *const status_names[STATS_NSTATUS] = { "found",
 	"notfound", "nodata", "tryagain", "unavail" };
 static const char *const source_names[STATS_NSOURCES] = { "none", "cache",
-	"local", "peer" };
+	"local", "peer", "stale" };
 static const char *const hist_names[STATS_NHISTS] = { "end_to_end",
 	"local", "peer" };
 
@@ -303,6 +323,47 @@ stats_peer(struct stats *s, uint8_t status, uint32_t latency_us)
 	if (status < STATS_NSTATUS)
 		s->peer_by_status[status]++;
 	hist_add(&s->hists[STATS_H_PEER], latency_us);
+}
+
+static size_t
+dns_qtype_index(uint16_t t)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_DNS_NQTYPES - 1; i++)
+		if (dns_qtypes[i] == t)
+			break;
+	return i;
+}
+
+void
+stats_dns(struct stats *s, enum stats_dns_transport tr, uint16_t qtype,
+    uint8_t rcode)
+{
+	if (tr < STATS_DNS_NTRANSPORTS)
+		s->dns_by_transport[tr]++;
+	s->dns_by_qtype[dns_qtype_index(qtype)]++;
+	s->dns_by_rcode[rcode < STATS_DNS_NRCODES - 1 ? rcode :
+							STATS_DNS_NRCODES - 1]++;
+}
+
+uint64_t
+stats_dns_by_transport(const struct stats *s, enum stats_dns_transport tr)
+{
+	return tr < STATS_DNS_NTRANSPORTS ? s->dns_by_transport[tr] : 0;
+}
+
+uint64_t
+stats_dns_by_qtype(const struct stats *s, uint16_t qtype)
+{
+	return s->dns_by_qtype[dns_qtype_index(qtype)];
+}
+
+uint64_t
+stats_dns_by_rcode(const struct stats *s, uint8_t rcode)
+{
+	return s->dns_by_rcode[rcode < STATS_DNS_NRCODES - 1 ? rcode :
+							       STATS_DNS_NRCODES - 1];
 }
 
 uint64_t
@@ -574,6 +635,14 @@ stats_render(const struct stats *s, struct stats_buf *b, int json)
 		report_close(&r);
 	}
 	report_close(&r);
+	report_open(&r, "dns");
+	report_counts(&r, "by_transport", "dns stub queries by transport",
+	    dns_transport_names, s->dns_by_transport, STATS_DNS_NTRANSPORTS);
+	report_counts(&r, "by_type", "dns stub queries by type",
+	    dns_qtype_names, s->dns_by_qtype, STATS_DNS_NQTYPES);
+	report_counts(&r, "by_rcode", "dns stub responses by rcode",
+	    dns_rcode_names, s->dns_by_rcode, STATS_DNS_NRCODES);
+	report_close(&r);
 	report_counts(&r, "counters", "counters", stats_names, s->counters,
 	    STATS_NCOUNTERS);
 	report_close(&r);
@@ -714,6 +783,15 @@ stats_render_metrics(const struct stats *s, struct stats_buf *b)
 	    s->local_by_status, STATS_NSTATUS);
 	metric_labelled(b, "peer_answers_total", "Peer answers by result.",
 	    "result", status_names, s->peer_by_status, STATS_NSTATUS);
+	metric_labelled(b, "dns_queries_by_transport_total",
+	    "DNS stub listener queries by transport.", "transport",
+	    dns_transport_names, s->dns_by_transport, STATS_DNS_NTRANSPORTS);
+	metric_labelled(b, "dns_queries_by_type_total",
+	    "DNS stub listener queries by query type.", "type",
+	    dns_qtype_names, s->dns_by_qtype, STATS_DNS_NQTYPES);
+	metric_labelled(b, "dns_responses_by_rcode_total",
+	    "DNS stub listener responses by rcode.", "rcode", dns_rcode_names,
+	    s->dns_by_rcode, STATS_DNS_NRCODES);
 	for (i = 0; i < STATS_NCOUNTERS; i++) {
 		snprintf(name, sizeof(name), "%s_total", stats_names[i]);
 		snprintf(help, sizeof(help), "Event counter %s.",

@@ -36,6 +36,13 @@ enum stats_counter {
 	STATS_LOOKUPS_SHARED, /* nss_codns hits in the shared table, reported */
 	STATS_CLIENTS_SLOW,      /* a frame not whole within its deadline */
 	STATS_CTL_REFUSED,       /* over a control socket cap */
+	STATS_DNS_DROPPED,     /* stub: undecodable datagram or frame */
+	STATS_DNS_BAD_FRAME,   /* stub: TCP connection closed for its frame */
+	STATS_DNS_TRUNCATED,   /* stub: UDP answer sent with TC */
+	STATS_DNS_FORWARDED,   /* stub: other qtypes sent to the nameservers */
+	STATS_DNS_RAW_HITS,    /* stub: other qtypes answered from cache */
+	STATS_DNS_STALE,       /* stub: other qtypes answered stale */
+	STATS_DNS_CLIENTS_REFUSED, /* stub: TCP over the connection cap */
 	STATS_NCOUNTERS
 };
 
@@ -58,8 +65,13 @@ enum stats_hist {
 	STATS_NHISTS
 };
 
+/* The DNS stub listener's queries: transport, query type, rcode sent. */
+enum stats_dns_transport { STATS_DNS_UDP, STATS_DNS_TCP, STATS_DNS_NTRANSPORTS };
+#define STATS_DNS_NQTYPES 11 /* A AAAA PTR MX TXT SRV NS SOA CNAME ANY other */
+#define STATS_DNS_NRCODES 7  /* NOERROR .. REFUSED, other */
+
 #define STATS_NSTATUS (CODNS_UNAVAIL + 1)
-#define STATS_NSOURCES (CODNS_SRC_PEER + 1)
+#define STATS_NSOURCES (CODNS_SRC_STALE + 1)
 /* Finite histogram buckets, 50 us .. 60 s (stats_bucket_bound()); one
  * more counts everything above. */
 #define STATS_NBUCKETS 20
@@ -99,6 +111,15 @@ void stats_lookup(struct stats *, const struct proto_request *,
 /* A local nameserver answer or a peer answer, with its latency. */
 void stats_local(struct stats *, uint8_t status, uint32_t latency_us);
 void stats_peer(struct stats *, uint8_t status, uint32_t latency_us);
+
+/* A stub listener response sent (rcode as in the header, extended rcodes
+ * count as other). */
+void stats_dns(struct stats *, enum stats_dns_transport, uint16_t qtype,
+    uint8_t rcode);
+uint64_t stats_dns_by_transport(const struct stats *,
+    enum stats_dns_transport);
+uint64_t stats_dns_by_qtype(const struct stats *, uint16_t qtype);
+uint64_t stats_dns_by_rcode(const struct stats *, uint8_t rcode);
 
 /* Readers, for ctl.c and the tests. */
 uint64_t stats_lookups(const struct stats *);

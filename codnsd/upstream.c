@@ -49,6 +49,7 @@ struct upstream_sock {
 struct upstream_query {
 	struct upstream_chan *chan;
 	upstream_cb *cb;
+	upstream_raw_cb *raw_cb; /* upstream_send_raw() */
 	void *arg;
 	uint64_t start_ms;
 	uint64_t start_us;
@@ -748,6 +749,10 @@ upstream_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct upstream_query *q = w->data;
 
+	if (q->raw_cb != NULL) {
+		q->raw_cb(q->arg, NULL, 0);
+		q->cb = NULL;
+	}
 	upstream_deliver(q, &q->early);
 }
 
@@ -1136,9 +1141,55 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 	return q;
 }
 
+static void
+upstream_raw_done(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct upstream_query *q = arg;
+	struct upstream *up = q->chan->up;
+	int ok = status == ARES_SUCCESS && abuf != NULL && alen > 0;
+
+	if (status != ARES_EDESTRUCTION)
+		upstream_account(up, q->start_ms, ok);
+	if (q->starting) {
+		/* Only failures come this early; report from the loop. */
+		ev_timer_start(up->loop, &q->defer);
+		return;
+	}
+	if (q->raw_cb != NULL)
+		q->raw_cb(q->arg, ok ? abuf : NULL, ok ? (size_t)alen : 0);
+	upstream_query_free(q);
+}
+
+struct upstream_query *
+upstream_send_raw(struct upstream *up, const uint8_t *msg, size_t len,
+    upstream_raw_cb *cb, void *arg)
+{
+	struct upstream_query *q;
+	struct upstream_chan *chan = up->cur;
+
+	if (len > INT32_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->chan = chan;
+	q->raw_cb = cb;
+	q->arg = arg;
+	q->start_ms = clock_loop_ms(up->loop);
+	q->start_us = clock_loop_us(up->loop);
+	q->starting = 1;
+	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
+	q->defer.data = q;
+	chan->pending++;
+	ares_send(chan->ch, msg, (int)len, upstream_raw_done, q);
+	q->starting = 0;
+	upstream_chan_arm(chan);
+	return q;
+}
+
 void
 upstream_cancel(struct upstream_query *q)
 {
-	if (q != NULL)
+	if (q != NULL) {
 		q->cb = NULL;
+		q->raw_cb = NULL;
+	}
 }

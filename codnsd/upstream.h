@@ -58,6 +58,16 @@ uint32_t upstream_lookup_timeout_ms(const struct upstream *);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);
+/*
+ * Send a whole DNS query message (the stub listener's other query types)
+ * to the nameservers with ares_send(); c-ares retries over TCP when the
+ * answer is truncated. The callback gets the response message, or NULL
+ * when none came (timeout, SERVFAIL, REFUSED from every server). Never
+ * called before this returns.
+ */
+typedef void upstream_raw_cb(void *arg, const uint8_t *msg, size_t len);
+struct upstream_query *upstream_send_raw(struct upstream *, const uint8_t *,
+    size_t, upstream_raw_cb *, void *arg);
 /* The callback will not be called; c-ares finishes the query unseen. */
 void upstream_cancel(struct upstream_query *);
 const struct upstream_health *upstream_health(const struct upstream *);

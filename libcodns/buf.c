@@ -61,6 +61,16 @@ buf_skip(struct buf *b, size_t n)
 }
 
 int
+buf_get_ref(struct buf *b, const uint8_t **p, size_t n)
+{
+	if (buf_need(b, n) == -1)
+		return -1;
+	*p = b->data + b->pos;
+	b->pos += n;
+	return 0;
+}
+
+int
 buf_get_u8(struct buf *b, uint8_t *v)
 {
 	return buf_get_bytes(b, v, 1);

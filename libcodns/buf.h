@@ -29,6 +29,9 @@ int buf_get_u32(struct buf *, uint32_t *);
 int buf_get_u64(struct buf *, uint64_t *);
 int buf_get_bytes(struct buf *, void *, size_t);
 int buf_skip(struct buf *, size_t);
+/* Point *p at the next n bytes (valid as long as the memory is) and skip
+ * them: a copy-free buf_get_bytes(). */
+int buf_get_ref(struct buf *, const uint8_t **p, size_t n);
 /* A u8-length-prefixed string of at most max bytes, with no NUL inside,
  * copied NUL-terminated into out (which holds max + 1 bytes). */
 int buf_get_str8(struct buf *, char *out, size_t max);

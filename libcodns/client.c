@@ -471,7 +471,7 @@ const char *
 codns_source_str(enum codns_source s)
 {
 	static const char *const names[] = { "none", "cache", "local",
-		"peer" };
+		"peer", "stale" };
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }

@@ -28,6 +28,7 @@ enum codns_source {
 	CODNS_SRC_CACHE = 1,
 	CODNS_SRC_LOCAL = 2,
 	CODNS_SRC_PEER = 3,
+	CODNS_SRC_STALE = 4, /* expired cache entry: every source failed */
 };
 
 /* Address families on the wire (not AF_* values, which are host-specific). */

@@ -167,7 +167,7 @@ proto_answer_put(struct buf *b, const struct proto_answer *a)
 
 	if (a->naliases > PROTO_ALIASES_MAX ||
 	    proto_count_over(a->naddrs, PROTO_ADDRS_MAX) ||
-	    a->status > CODNS_UNAVAIL || a->source > CODNS_SRC_PEER) {
+	    a->status > CODNS_UNAVAIL || a->source > CODNS_SRC_STALE) {
 		b->failed = 1;
 		return -1;
 	}
@@ -203,7 +203,7 @@ proto_answer_get(struct buf *b, struct proto_answer *a)
 	buf_get_u32(b, &a->ttl);
 	buf_get_u32(b, &a->latency_us);
 	if (!buf_ok(b) || a->status > CODNS_UNAVAIL ||
-	    a->source > CODNS_SRC_PEER)
+	    a->source > CODNS_SRC_STALE)
 		return -1;
 	if (buf_get_str8(b, a->peer, PROTO_PEER_MAX) == -1 ||
 	    buf_get_str8(b, a->cname, PROTO_NAME_MAX) == -1)

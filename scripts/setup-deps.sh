@@ -9,6 +9,7 @@ automake
 build-essential
 debhelper
 dnsmasq-base
+dnsperf
 dnsutils
 dpkg-dev
 git
@@ -23,6 +24,7 @@ lintian
 pkg-config
 python3
 systemd
+unbound
 util-linux
 valgrind
 "

@@ -11,7 +11,7 @@
 
 #include "cache.h"
 
-static const struct cache_limits lim_default = { 0, 3600, 30 };
+static const struct cache_limits lim_default = { 0, 3600, 30, 0 };
 
 static struct proto_request
 fwd(const char *name, uint8_t family)
@@ -145,7 +145,7 @@ test_ttl_expiry(void **state)
 static void
 test_clamp_min_max(void **state)
 {
-	struct cache_limits lim = { 60, 600, 30 };
+	struct cache_limits lim = { 60, 600, 30, 0 };
 	struct cache *c = cache_new(10, &lim);
 	struct proto_request lo = fwd("lo.example", CODNS_AF_INET);
 	struct proto_request hi = fwd("hi.example", CODNS_AF_INET);
@@ -178,7 +178,7 @@ test_clamp_min_max(void **state)
 static void
 test_clamp_negative(void **state)
 {
-	struct cache_limits lim = { 0, 3600, 30 };
+	struct cache_limits lim = { 0, 3600, 30, 0 };
 	struct cache *c = cache_new(10, &lim);
 	struct proto_request nx = fwd("nx.example", CODNS_AF_INET);
 	struct proto_request nd = fwd("nd.example", CODNS_AF_INET6);
@@ -572,6 +572,31 @@ rng(void)
 	return rng_state;
 }
 
+/* Serve-stale (RFC 8767): an expired entry is a miss for cache_get() but
+ * stays for cache_get_stale() until the window has passed. */
+static void
+test_serve_stale(void **state)
+{
+	struct cache_limits lim = { 0, 3600, 30, 60 };
+	struct cache *c = cache_new(10, &lim);
+	struct proto_request r = fwd("stale.example", CODNS_AF_INET);
+	struct proto_answer a = found(10, 7), out;
+
+	(void)state;
+	cache_put(c, &r, &a, 1000);
+	assert_int_equal(cache_get_stale(c, &r, 5000, &out), 0);
+	assert_int_equal(cache_get(c, &r, 11000, &out), 0);
+	assert_int_equal(cache_get_stale(c, &r, 11000, &out), 1);
+	assert_int_equal(out.source, CODNS_SRC_STALE);
+	assert_int_equal(out.addrs[0].a[3], 7);
+	assert_int_equal(cache_get_stale(c, &r, 11000 + 59999, &out), 1);
+	assert_int_equal(cache_get_stale(c, &r, 11000 + 60000, &out), 0);
+	/* Past the window, the entry goes as before. */
+	assert_int_equal(cache_get(c, &r, 11000 + 60000, &out), 0);
+	assert_int_equal(cache_count(c), 0);
+	cache_free(c);
+}
+
 static void
 test_stress_bound(void **state)
 {
@@ -635,6 +660,7 @@ main(void)
 		cmocka_unit_test(test_configure_shrink),
 		cmocka_unit_test(test_capacity_zero),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_serve_stale),
 		cmocka_unit_test(test_stress_bound),
 	};
 

@@ -356,6 +356,38 @@ expect_error(const char *text, unsigned line, const char *what)
 	assert_null(strchr(err, '\n'));
 }
 
+/* The stub listener and serve-stale keys (issue 12). */
+static void
+test_dns_listen(void **state)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	assert_int_equal(c.ndns_listen, 0);
+	assert_int_equal(c.serve_stale_s, 86400);
+	assert_int_equal(c.stale_answer_timeout_ms, 1800);
+	assert_int_equal(load(
+	    "dns-listen 127.0.0.53\n"
+	    "dns-listen [::1]:5300\n"
+	    "dns-listen 172.17.0.1 public\n"
+	    "serve-stale 0\n"
+	    "stale-answer-timeout 0\n", &c), 0);
+	assert_int_equal(c.ndns_listen, 3);
+	assert_string_equal(fmt(&c.dns_listen[0]), "127.0.0.53:53");
+	assert_string_equal(fmt(&c.dns_listen[1]), "[::1]:5300");
+	assert_string_equal(fmt(&c.dns_listen[2]), "172.17.0.1:53");
+	assert_int_equal(c.serve_stale_s, 0);
+	assert_int_equal(c.stale_answer_timeout_ms, 0);
+	assert_int_equal(load("dns-listen 10.0.0.1\n", &c), -1);
+	assert_non_null(strstr(err, ":1: dns-listen: 10.0.0.1 is not a loopback"));
+	assert_int_equal(load("dns-listen 127.0.0.53\ndns-listen 127.0.0.53\n",
+	    &c), -1);
+	assert_non_null(strstr(err, ":2: dns-listen: 127.0.0.53:53 is listed twice"));
+	assert_int_equal(load("serve-stale 1500ms\n", &c), -1);
+	assert_non_null(strstr(err, ":1: serve-stale: 1500ms is not a whole"));
+	assert_int_equal(load("serve-stale 8d\n", &c), -1);
+}
+
 static void
 test_errors(void **state)
 {
@@ -776,6 +808,7 @@ main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_repeatable),
+		cmocka_unit_test(test_dns_listen),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_long_line),

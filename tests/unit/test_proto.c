@@ -498,9 +498,9 @@ test_answer_caps(void **state)
 	frame[2 + 6] = CODNS_UNAVAIL + 1;
 	assert_int_equal(proto_response_decode(frame + 2, n, &id, &d), -1);
 	frame[2 + 6] = CODNS_UNAVAIL;
-	frame[2 + 7] = CODNS_SRC_PEER + 1;
+	frame[2 + 7] = CODNS_SRC_STALE + 1;
 	assert_int_equal(proto_response_decode(frame + 2, n, &id, &d), -1);
-	frame[2 + 7] = CODNS_SRC_PEER;
+	frame[2 + 7] = CODNS_SRC_STALE;
 	assert_int_equal(proto_response_decode(frame + 2, n, &id, &d), 0);
 
 	/* An address of an unknown family. */
@@ -554,7 +554,7 @@ test_encode_refuses(void **state)
 	a.status = CODNS_UNAVAIL + 1;
 	assert_int_equal(enc_resp(frame, 1, &a), 0);
 	a = answer_min();
-	a.source = CODNS_SRC_PEER + 1;
+	a.source = CODNS_SRC_STALE + 1;
 	assert_int_equal(enc_resp(frame, 1, &a), 0);
 	a = answer_min();
 	assert_true(enc_resp(frame, 1, &a) > 0);
