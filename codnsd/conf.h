@@ -9,7 +9,7 @@
 
 #define CONF_LISTEN_MAX 8
 #define CONF_UPSTREAM_MAX 8
-#define CONF_PEERS_MAX 256
+#define CONF_PEERS_MAX 4096 /* peers file lines; = PEERS_MAX */
 #define CONF_ERR_MAX 512
 /*
  * Caps on what codnsd reads from files, so a file that never ends (a

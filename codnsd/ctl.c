@@ -122,6 +122,46 @@ status_upstreams(struct report *r, const struct upstream_health *uh,
 	report_close(r);
 }
 
+/* The neighbour set against our nameserver set (issue 15): peers behind
+ * the same nameserver fail with it. */
+static void
+status_membership(struct report *r, const struct codnsd *d)
+{
+	struct peernet_nbr nb;
+	char nsid[17];
+	int all_shared;
+
+	peernet_neighbours(d->peernet, &nb);
+	all_shared = nb.neighbours > 0 && nb.shared == nb.neighbours;
+	snprintf(nsid, sizeof(nsid), "%016llx",
+	    (unsigned long long)nb.self_nsid);
+	report_open(r, "membership");
+	report_text(r, "%-14s ", "neighbours");
+	report_str(r, "mode", NULL, nb.mode);
+	report_str(r, "ns_set_id", NULL, nsid);
+	report_uint(r, "neighbours", "%llu", nb.neighbours);
+	report_text(r, " (%s), ", nb.mode);
+	report_uint(r, "neighbours_sharing_ns_set",
+	    "%llu on our nameserver set", nb.shared);
+	report_text(r, " %08llx", (unsigned long long)(nb.self_nsid >> 32));
+	report_bool(r, "all_neighbours_share_ns_set", all_shared,
+	    !all_shared ? "\n" : nb.other_sets == 0 ?
+	    ": all share ours, no live peer has another\n" :
+	    ": all share ours\n");
+	report_uint(r, "live_peers_other_ns_set", NULL, nb.other_sets);
+	report_text(r, "%-14s ", "heartbeats");
+	report_uint(r, "tracked", "%llu tracked, ", nb.tracked);
+	report_uint(r, "swept", "%llu swept", nb.swept);
+	report_real(r, "sweep_period_s", "%.1f", " every %.0f s\n",
+	    nb.sweep_period_ms / 1000.0);
+	if (nb.full_after_s < 0)
+		report_null(r, "full_set_after_s", NULL);
+	else
+		report_real(r, "full_set_after_s", "%.3f", NULL,
+		    nb.full_after_s);
+	report_close(r);
+}
+
 static void
 status_race(struct report *r, const struct codnsd *d)
 {
@@ -155,6 +195,7 @@ status_race(struct report *r, const struct codnsd *d)
 	report_uint(r, "peer", ", peer %llu\n", p32);
 	report_close(r);
 	report_close(r);
+	status_membership(r, d);
 }
 
 static void
@@ -203,8 +244,10 @@ status_render(struct ctl *ctl, struct stats_buf *b, int json)
 /* --- peers --- */
 
 static void
-peer_row(struct report *r, const struct peernet_row *p)
+peer_row(struct report *r, const struct peernet_row *p, uint64_t self_nsid)
 {
+	char nsid[17];
+
 	report_open(r, NULL);
 	report_str(r, "address", "%-28s", p->addr);
 	report_str(r, "state", " %-10s", p->state ? p->state : "?");
@@ -212,6 +255,20 @@ peer_row(struct report *r, const struct peernet_row *p)
 	report_uint(r, "ns_ms", " %6llu ms", p->ns_ms);
 	report_uint(r, "ns_fail_permille", NULL, p->ns_fail_permille);
 	report_text(r, " %6.1f %% ", p->ns_fail_permille / 10.0);
+	snprintf(nsid, sizeof(nsid), "%016llx",
+	    (unsigned long long)p->ns_set_id);
+	report_str(r, "ns_set_id", NULL, nsid);
+	report_bool(r, "ns_set_shared",
+	    p->ns_set_id != 0 && p->ns_set_id == self_nsid, NULL);
+	report_bool(r, "tracked", p->tracked, NULL);
+	report_uint(r, "query_misses", NULL, p->query_misses);
+	/* The first 8 hex digits name the set; '=' marks ours. */
+	if (p->ns_set_id == 0)
+		report_text(r, "%-9s ", "-");
+	else
+		report_text(r, "%08llx%c ",
+		    (unsigned long long)(p->ns_set_id >> 32),
+		    p->ns_set_id == self_nsid ? '=' : ' ');
 	if (p->last_heartbeat_ago_s < 0)
 		report_null(r, "last_heartbeat_ago_s", "     never");
 	else
@@ -249,13 +306,14 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 	}
 	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
 	report_bool(&r, "configured", 1, NULL);
-	report_text(&r, "%-28s %-10s %9s %9s %8s %10s %8s %8s %8s %5s\n",
-	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "HEARTBEAT",
-	    "SENT", "WON", "FAILED", "RANK");
+	report_text(&r, "%-28s %-10s %9s %9s %8s %-9s %10s %8s %8s %8s %5s\n",
+	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "NS-SET",
+	    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
 	report_open_list(&r, "peers");
 	for (i = 0; i < n; i++) {
 		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
-		peer_row(&r, &rows[i]);
+		peer_row(&r, &rows[i],
+		    upstream_health(ctl->d->upstream)->nsset_id);
 	}
 	report_close_list(&r);
 	report_close(&r);

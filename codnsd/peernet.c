@@ -81,40 +81,71 @@ struct peernet {
 	peernet_unserve_fn *unserve;
 	void *serve_ctx;
 	struct stat file_st;
+	unsigned generation; /* of the neighbour set, as last seen */
+	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
 };
 
 /* A peer's id: HRW weights hang on it, so it must not depend on the
  * order of the peers file. */
 static uint64_t
-pn_peer_id(const struct conf_addr *a)
+pn_addr_id(const struct sockaddr *sa)
 {
 	char s[ADDR_STRLEN];
 
-	addr_format((const struct sockaddr *)&a->ss, s, sizeof(s));
+	addr_format(sa, s, sizeof(s));
 	return hrw_peer_id(s, strlen(s));
 }
 
+static uint64_t
+pn_peer_id(const struct conf_addr *a)
+{
+	return pn_addr_id((const struct sockaddr *)&a->ss);
+}
+
+/* The list is sorted by id: a lookup is O(log N) with thousands listed. */
 static struct pn_peer *
 pn_by_id(const struct peernet *pn, uint64_t id)
 {
-	size_t i;
+	size_t lo = 0, hi = pn->nlist;
 
-	for (i = 0; i < pn->nlist; i++)
-		if (pn->list[i].id == id)
-			return &pn->list[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pn->list[mid].id == id) {
+			while (mid > 0 && pn->list[mid - 1].id == id)
+				mid--;
+			return &pn->list[mid];
+		}
+		if (pn->list[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
 static struct pn_peer *
 pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
 {
-	size_t i;
+	struct pn_peer *p = pn_by_id(pn, pn_addr_id(sa));
 
-	for (i = 0; i < pn->nlist; i++)
-		if (addr_equal((const struct sockaddr *)&pn->list[i].addr.ss,
-			sa))
-			return &pn->list[i];
+	/* Equal ids of different addresses (a hash collision) sit side by
+	 * side. */
+	for (; p != NULL && p < pn->list + pn->nlist; p++) {
+		if (addr_equal((const struct sockaddr *)&p->addr.ss, sa))
+			return p;
+		if (p + 1 < pn->list + pn->nlist && p[1].id != p->id)
+			break;
+	}
 	return NULL;
+}
+
+static int
+pn_cmp_peer(const void *a, const void *b)
+{
+	const struct pn_peer *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static void
@@ -160,6 +191,42 @@ pn_hb_arm(struct peernet *pn)
 	ev_timer_start(pn->d->loop, &pn->hb);
 }
 
+/* Queries in flight to peers found dead fail at once, so their lookups
+ * move on to the next peer instead of waiting (issue 15). Unlinked
+ * first: the callbacks may send new queries. */
+static void
+pn_pending_unlink(struct peernet_query *q)
+{
+	LIST_REMOVE(q, entry);
+	q->pn->npending--;
+}
+
+static void
+pn_fail_dead(struct peernet *pn)
+{
+	LIST_HEAD(, peernet_query) dead = LIST_HEAD_INITIALIZER(dead);
+	struct peernet_query *q, *next;
+	uint64_t now_us = clock_loop_us(pn->d->loop);
+	size_t i;
+
+	for (i = 0; i < PN_BUCKETS; i++)
+		for (q = LIST_FIRST(&pn->pending[i]); q != NULL; q = next) {
+			next = LIST_NEXT(q, entry);
+			if (peers_usable(pn->peers, q->peer))
+				continue;
+			pn_pending_unlink(q);
+			LIST_INSERT_HEAD(&dead, q, entry);
+		}
+	/* As "cannot resolve": the lookup counts it failed and moves on. */
+	while ((q = LIST_FIRST(&dead)) != NULL) {
+		LIST_REMOVE(q, entry);
+		stats_count(pn->d->stats, STATS_PEER_QUERIES_ABANDONED);
+		q->cb(q->arg, PEERNET_CANNOT, NULL,
+		    (uint32_t)(now_us - q->sent_us));
+		free(q);
+	}
+}
+
 static void
 pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -186,6 +253,19 @@ pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
 		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
+	}
+	if (peers_generation(pn->peers) != pn->generation) {
+		pn->generation = peers_generation(pn->peers);
+		pn_fail_dead(pn);
+	}
+	if (pn->full_ms == 0 && pn->nlist > 0 &&
+	    peers_neighbours(pn->peers) >= (pn->nlist < pn->d->conf.neighbors ?
+						pn->nlist :
+						pn->d->conf.neighbors)) {
+		pn->full_ms = clock_loop_ms(pn->d->loop);
+		log_info("peers: %zu neighbours, %.2f s after start",
+		    peers_neighbours(pn->peers),
+		    (double)(pn->full_ms - pn->opened_ms) / 1000.0);
 	}
 	pn_hb_arm(pn);
 }
@@ -265,6 +345,11 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 	m.u.beat.send_time = in->u.beat.send_time;
 	pn_fill_health(pn, &m.u.beat);
 	pn_send(pn, &m, &p->addr);
+	stats_count(pn->d->stats, STATS_HEARTBEATS_RECEIVED);
+	/* A heartbeat from a peer we think down or not yet there is a sign
+	 * of life: probe it now (adoption, issue 15). */
+	if (peers_heard(pn->peers, p->id, clock_loop_ms(pn->d->loop)) == 1)
+		pn_hb_arm(pn);
 }
 
 static void
@@ -384,13 +469,6 @@ pn_pending_find(struct peernet *pn, uint64_t qid)
 	return NULL;
 }
 
-static void
-pn_pending_unlink(struct peernet_query *q)
-{
-	LIST_REMOVE(q, entry);
-	q->pn->npending--;
-}
-
 /* An answer or cannot-resolve: only for an outstanding id, only from the
  * peer that was asked. */
 static void
@@ -409,6 +487,9 @@ pn_on_reply(struct peernet *pn, struct pn_peer *p,
 	}
 	pn_pending_unlink(q);
 	latency_us = (uint32_t)(clock_loop_us(pn->d->loop) - q->sent_us);
+	/* Any reply is a sign of life (peers.h); the counts are lookup's. */
+	if (peers_heard(pn->peers, p->id, clock_loop_ms(pn->d->loop)) == 1)
+		pn_hb_arm(pn);
 	if (in->type == PEERPROTO_T_CANNOT)
 		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
 	else {
@@ -598,6 +679,8 @@ pn_stage_list(const struct peernet *pn, const struct conf *c,
 	}
 	s->n = j;
 	free(addrs);
+	/* pn_by_id() searches the list by id. */
+	qsort(s->list, s->n, sizeof(*s->list), pn_cmp_peer);
 	return 0;
 }
 
@@ -621,6 +704,7 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->neighbor_rtt_max_ms = c->neighbor_rtt_max_ms;
 	pc->heartbeat_discovery_ms = c->heartbeat_discovery_ms;
 	pc->heartbeat_steady_ms = c->heartbeat_steady_ms;
+	pc->seed = pn_peer_id(&c->peer_listen);
 }
 
 /* Build the peer side of c; key: also load the key file of c. */
@@ -726,6 +810,7 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 	for (i = 0; i < PN_BUCKETS; i++)
 		LIST_INIT(&pn->pending[i]);
 	LIST_INIT(&pn->serving);
+	pn->opened_ms = clock_loop_ms(d->loop);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	do
 		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
@@ -843,7 +928,9 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	/* A 253-byte name with its final dot does not fit a peer query. */
 	if (strlen(req->name) > PROTO_NAME_MAX)
 		return NULL;
-	if ((p = pn_by_id(pn, id)) == NULL || pn->npending >= PN_QUERIES_MAX ||
+	/* A peer known dead is skipped: the caller moves on at once. */
+	if ((p = pn_by_id(pn, id)) == NULL || !peers_usable(pn->peers, id) ||
+	    pn->npending >= PN_QUERIES_MAX ||
 	    (q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->pn = pn;
@@ -865,6 +952,10 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	pn_send(pn, &m, &p->addr);
 	LIST_INSERT_HEAD(&pn->pending[q->qid % PN_BUCKETS], q, entry);
 	pn->npending++;
+	/* Its answer is awaited as evidence: unanswered, it is a query
+	 * miss (peers.h). This also counts it sent. */
+	peers_query_sent(pn->peers, id, clock_loop_ms(pn->d->loop));
+	pn_hb_arm(pn);
 	return q;
 }
 
@@ -880,7 +971,10 @@ peernet_query_cancel(struct peernet_query *q)
 void
 peernet_record(struct peernet *pn, uint64_t id, enum peers_outcome out)
 {
-	peers_record_query(pn->peers, id, out);
+	/* A query sent was counted by peers_query_sent() in peernet_query(),
+	 * together with the evidence it starts. */
+	if (out != PEERS_QUERY_SENT)
+		peers_record_query(pn->peers, id, out);
 }
 
 size_t
@@ -901,6 +995,9 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 		out[n].rtt_ms = r.has_rtt ? r.rtt_ms : 0;
 		out[n].ns_ms = r.ns_mean_ms;
 		out[n].ns_fail_permille = r.ns_fail_permille;
+		out[n].ns_set_id = r.ns_set_id;
+		out[n].tracked = r.tracked;
+		out[n].query_misses = r.query_misses;
 		out[n].last_heartbeat_ago_s = r.last_ack == PEERS_NEVER ? -1 :
 		    (double)(now - r.last_ack) / 1000.0;
 		out[n].sent = r.queries_sent;
@@ -910,4 +1007,23 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 		n++;
 	}
 	return n;
+}
+
+void
+peernet_neighbours(const struct peernet *pn, struct peernet_nbr *out)
+{
+	struct peers_summary sum;
+
+	peers_summary(pn->peers, &sum);
+	memset(out, 0, sizeof(*out));
+	out->mode = peers_mode_name(sum.mode);
+	out->self_nsid = sum.self_nsid;
+	out->neighbours = sum.count[PEERS_NEIGHBOR];
+	out->shared = sum.nbr_shared;
+	out->other_sets = sum.other_sets;
+	out->tracked = sum.tracked;
+	out->swept = sum.swept;
+	out->sweep_period_ms = sum.sweep_period_ms;
+	out->full_after_s = pn->full_ms == 0 ? -1 :
+	    (double)(pn->full_ms - pn->opened_ms) / 1000.0;
 }

@@ -80,6 +80,9 @@ struct peernet_row {
 	uint32_t rtt_ms;
 	uint32_t ns_ms;
 	uint32_t ns_fail_permille;
+	uint64_t ns_set_id; /* its nameserver set, 0 unknown */
+	int tracked;	    /* heartbeated on its own schedule, not swept */
+	unsigned query_misses;
 	double last_heartbeat_ago_s; /* -1 never */
 	uint64_t sent, won, failed;
 	int rank; /* -1 none */
@@ -88,4 +91,17 @@ struct peernet_row {
 /* Fill up to max rows; returns how many were written. */
 size_t peernet_rows(const struct peernet *, struct peernet_row *out,
     size_t max);
+/* The neighbour set against our nameserver set, for codnsctl status. */
+struct peernet_nbr {
+	const char *mode; /* discovery, steady */
+	uint64_t self_nsid;
+	size_t neighbours;
+	size_t shared;	   /* neighbours on our nameserver set */
+	size_t other_sets; /* live peers (neighbours, candidates) on another */
+	size_t tracked, swept;
+	uint64_t sweep_period_ms;
+	double full_after_s; /* first full neighbour set after start; -1 not yet */
+};
+void peernet_neighbours(const struct peernet *, struct peernet_nbr *);
+
 #endif

@@ -87,6 +87,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_PEER_UNEXPECTED] = "peer_unexpected_answers",
 	[STATS_HEARTBEATS_SENT] = "heartbeats_sent",
 	[STATS_HEARTBEATS_ACKED] = "heartbeats_acked",
+	[STATS_HEARTBEATS_RECEIVED] = "heartbeats_received",
+	[STATS_PEER_QUERIES_ABANDONED] = "peer_queries_abandoned",
 	[STATS_CTL_BAD_REQUEST] = "control_bad_requests",
 	[STATS_LOOKUPS_SHARED] = "lookups_shared",
 };

@@ -30,6 +30,8 @@ enum stats_counter {
 	STATS_PEER_UNEXPECTED,      /* answer for no outstanding id */
 	STATS_HEARTBEATS_SENT,
 	STATS_HEARTBEATS_ACKED,
+	STATS_HEARTBEATS_RECEIVED,  /* from peers (each one acked) */
+	STATS_PEER_QUERIES_ABANDONED, /* in flight to a peer found dead */
 	STATS_CTL_BAD_REQUEST,
 	STATS_LOOKUPS_SHARED, /* nss_codns hits in the shared table, reported */
 	STATS_NCOUNTERS

@@ -26,6 +26,8 @@
 /* How often resolv.conf's stat is looked at, as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
 
+#define UPSTREAM_PROBE_NAME "codns-probe.invalid"
+
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
 struct upstream_chan {
@@ -68,6 +70,7 @@ struct upstream {
 	struct ev_loop *loop;
 	struct upstream_chan *cur;
 	LIST_HEAD(, upstream_chan) draining;
+	struct upstream_chan *probe_chan; /* ARES_FLAG_NOCHECKRESP: every rcode */
 	ev_idle reaper;
 	ev_timer probe;
 	struct upstream_health health;
@@ -184,20 +187,20 @@ upstream_chan_free(struct upstream_chan *chan)
  * neither resolv.conf's list nor LOCALDOMAIN in codnsd's own environment.
  */
 static int
-upstream_rc_options(const struct resolvconf *rc, const struct conf *c,
+upstream_rc_options(const struct resolvconf *rcf, const struct conf *c,
     struct ares_options *opts)
 {
 	opts->timeout = (int)(c->upstream_timeout_ms ?
 		c->upstream_timeout_ms :
-		rc->timeout_s * 1000);
-	opts->tries = (int)rc->attempts;
-	opts->flags = ARES_FLAG_NOSEARCH;
+		rcf->timeout_s * 1000);
+	opts->tries = (int)rcf->attempts;
+	opts->flags |= ARES_FLAG_NOSEARCH;
 	opts->ndots = 1;
 	opts->ndomains = 0;
 	opts->domains = NULL;
 	return ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
 	    ARES_OPT_NDOTS | ARES_OPT_DOMAINS |
-	    (rc->rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
+	    (rcf->rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
 }
 
 /* The "upstream" lines, or else resolv.conf's nameservers. */
@@ -239,7 +242,7 @@ upstream_chan_servers(struct upstream_chan *chan, const struct conf *c,
 
 static struct upstream_chan *
 upstream_chan_new(struct upstream *up, const struct conf *c,
-    const struct resolvconf *rcf)
+    const struct resolvconf *rcf, int flags)
 {
 	struct upstream_chan *chan;
 	struct ares_options opts;
@@ -256,6 +259,7 @@ upstream_chan_new(struct upstream *up, const struct conf *c,
 	opts.sock_state_cb_data = chan;
 	/* /etc/hosts is nss "files"' job, not ours. */
 	opts.lookups = lookups;
+	opts.flags = flags;
 	rc = ares_init_options(&chan->ch, &opts,
 	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS |
 		upstream_rc_options(rcf, c, &opts));
@@ -372,7 +376,16 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->probe.data = up;
 	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
 	upstream_rc_read(up->rc_path, &up->rc, &up->rc_st);
-	if ((up->cur = upstream_chan_new(up, c, &up->rc)) == NULL) {
+	if ((up->cur = upstream_chan_new(up, c, &up->rc, 0)) == NULL) {
+		free(up);
+		return NULL;
+	}
+	/* c-ares 1.18 turns a REFUSED reply into ARES_ECONNREFUSED, which an
+	 * unreachable port gives too; the probe's channel passes rcodes on
+	 * so that any reply proves the nameserver alive (issue 15). */
+	if ((up->probe_chan = upstream_chan_new(up, c, &up->rc,
+		 ARES_FLAG_NOCHECKRESP)) == NULL) {
+		upstream_chan_free(up->cur);
 		free(up);
 		return NULL;
 	}
@@ -388,13 +401,16 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	return up;
 }
 
-/* Put a new channel in place; queries in flight finish on the old. */
+/* A new channel and probe channel in place; queries in flight finish on
+ * the old ones. */
 static void
 upstream_install(struct upstream *up, struct upstream_chan *chan,
-    const struct conf *c)
+    struct upstream_chan *probe, const struct conf *c)
 {
 	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
 	up->cur = chan;
+	LIST_INSERT_HEAD(&up->draining, up->probe_chan, entry);
+	up->probe_chan = probe;
 	up->timeout_ms = c->upstream_timeout_ms;
 	up->nservers = c->nupstream;
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
@@ -402,15 +418,43 @@ upstream_install(struct upstream *up, struct upstream_chan *chan,
 	ev_idle_start(up->loop, &up->reaper);
 }
 
-/* A new channel for new settings (with up->rc). */
+/* Both channels for settings c with resolv.conf rcf. */
+static int
+upstream_chans_new(struct upstream *up, const struct conf *c,
+    const struct resolvconf *rcf, struct upstream_chan **chan,
+    struct upstream_chan **probe)
+{
+	if ((*chan = upstream_chan_new(up, c, rcf, 0)) == NULL)
+		return -1;
+	if ((*probe = upstream_chan_new(up, c, rcf,
+		 ARES_FLAG_NOCHECKRESP)) == NULL) {
+		upstream_chan_free(*chan);
+		*chan = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* New channels for new settings (with up->rc). */
 static int
 upstream_swap(struct upstream *up, const struct conf *c)
 {
-	struct upstream_chan *chan;
+	struct upstream_chan *chan, *probe;
 
-	if ((chan = upstream_chan_new(up, c, &up->rc)) == NULL)
+	if (upstream_chans_new(up, c, &up->rc, &chan, &probe) == -1)
 		return -1;
-	upstream_install(up, chan, c);
+	upstream_install(up, chan, probe, c);
+	return 0;
+}
+	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
+	up->cur = chan;
+	LIST_INSERT_HEAD(&up->draining, up->probe_chan, entry);
+	up->probe_chan = probe;
+	up->timeout_ms = c->upstream_timeout_ms;
+	up->nservers = c->nupstream;
+	memcpy(up->servers, c->upstream, sizeof(up->servers));
+	upstream_describe(up);
+	ev_idle_start(up->loop, &up->reaper);
 	return 0;
 }
 
@@ -481,7 +525,8 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* What a new configuration changes, built beside the running resolver. */
 struct upstream_staged {
-	struct upstream_chan *chan; /* NULL: the resolver stays as it is */
+	struct upstream_chan *chan;  /* NULL: the resolver stays as it is */
+	struct upstream_chan *probe; /* with chan */
 	struct resolvconf rc;
 	struct stat rc_st;
 	char rc_path[PATH_MAX];
@@ -509,7 +554,7 @@ upstream_prepare(struct upstream *up, const struct conf *c,
 	    up->nservers == c->nupstream && i == c->nupstream &&
 	    resolvconf_equal(&s->rc, &up->rc))
 		return 0;
-	if ((s->chan = upstream_chan_new(up, c, &s->rc)) == NULL) {
+	if (upstream_chans_new(up, c, &s->rc, &s->chan, &s->probe) == -1) {
 		free(s);
 		*out = NULL;
 		return -1;
@@ -530,7 +575,7 @@ upstream_commit(struct upstream *up, struct upstream_staged *s,
 	up->lookup_timeout_ms = s->lookup_timeout_ms;
 	if ((changed = s->chan != NULL)) {
 		up->rc = s->rc;
-		upstream_install(up, s->chan, c);
+		upstream_install(up, s->chan, s->probe, c);
 	}
 	free(s);
 	return changed;
@@ -542,6 +587,7 @@ upstream_discard(struct upstream_staged *s)
 	if (s == NULL)
 		return;
 	upstream_chan_free(s->chan);
+	upstream_chan_free(s->probe);
 	free(s);
 }
 
@@ -593,6 +639,7 @@ upstream_free(struct upstream *up)
 		upstream_chan_free(chan);
 	}
 	upstream_chan_free(up->cur);
+	upstream_chan_free(up->probe_chan);
 	ev_idle_stop(up->loop, &up->reaper);
 	free(up);
 }
@@ -603,14 +650,57 @@ upstream_health(const struct upstream *up)
 	return &up->health;
 }
 
+/*
+ * What a c-ares result says about the nameservers (issue 15). Any reply
+ * proves them alive; a lookup whose name went unresolved (SERVFAIL, a
+ * refusal, a bad reply), silence and an unreachable port count against
+ * them; a probe asks a name that no server serves, so any reply at all is
+ * alive. Our own refusals say nothing: a bad name, a cancelled or
+ * destroyed query, no memory, and anything answered before the query was
+ * sent (c-ares answers some names, .onion or localhost, itself).
+ */
+enum upstream_verdict {
+	UPSTREAM_UNCOUNTED,
+	UPSTREAM_ALIVE,
+	UPSTREAM_FAILED,
+};
+
+static enum upstream_verdict
+upstream_verdict(int status, int asked, int probe)
+{
+	if (!asked)
+		return UPSTREAM_UNCOUNTED;
+	switch (status) {
+	case ARES_SUCCESS:
+	case ARES_ENODATA:
+	case ARES_ENOTFOUND:
+		return UPSTREAM_ALIVE;
+	case ARES_ESERVFAIL:
+	case ARES_EREFUSED:
+	case ARES_ENOTIMP:
+	case ARES_EFORMERR:
+	case ARES_EBADRESP:
+		return probe ? UPSTREAM_ALIVE : UPSTREAM_FAILED;
+	case ARES_ETIMEOUT:
+	case ARES_ECONNREFUSED:
+		return UPSTREAM_FAILED;
+	default:
+		return UPSTREAM_UNCOUNTED;
+	}
+}
+
 /* Smoothed health, 1/8 weight for the newest sample as TCP's SRTT. */
 static void
-upstream_account(struct upstream *up, uint64_t start, int ok)
+upstream_account(struct upstream *up, uint64_t start,
+    enum upstream_verdict v)
 {
 	struct upstream_health *h = &up->health;
 	uint64_t now = clock_loop_ms(up->loop);
 	uint32_t ms = (uint32_t)(now - start);
+	int ok = v == UPSTREAM_ALIVE;
 
+	if (v == UPSTREAM_UNCOUNTED)
+		return;
 	h->queries++;
 	h->last_ms = now;
 	if (ok)
@@ -661,7 +751,7 @@ upstream_query_free(struct upstream_query *q)
 
 	chan->pending--;
 	free(q);
-	if (chan != up->cur && chan->pending == 0)
+	if (chan != up->cur && chan != up->probe_chan && chan->pending == 0)
 		ev_idle_start(up->loop, &up->reaper);
 }
 
@@ -682,14 +772,17 @@ upstream_defer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	upstream_deliver(q, &q->early);
 }
 
+/* ares_status: what c-ares said, for the health figures. */
 static void
-upstream_finish(struct upstream_query *q, struct proto_answer *a)
+upstream_finish(struct upstream_query *q, struct proto_answer *a,
+    int ares_status)
 {
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
 	if (!q->refused)
-		upstream_account(up, q->start_ms, a->status != CODNS_TRYAGAIN);
+		upstream_account(up, q->start_ms,
+		    upstream_verdict(ares_status, !q->starting, 0));
 	if (q->truncated && up->stats != NULL)
 		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
 	a->source = CODNS_SRC_LOCAL;
@@ -836,7 +929,7 @@ upstream_ai_cb(void *arg, int status, int timeouts,
 		ares_freeaddrinfo(ai);
 	if (a.status != CODNS_FOUND && upstream_search_next(q, status, &a))
 		return;
-	upstream_finish(q, &a);
+	upstream_finish(q, &a, status);
 }
 
 /*
@@ -963,7 +1056,7 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 		a.cname[0] = '\0';
 		a.naliases = 0;
 	}
-	upstream_finish(q, &a);
+	upstream_finish(q, &a, status);
 }
 
 /* in-addr.arpa / ip6.arpa name of an address (RFC 1035 3.5, RFC 3596 2.5) */
@@ -995,10 +1088,8 @@ upstream_probe_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct upstream_query *q = arg;
 
-	if (status != ARES_EDESTRUCTION)
-		upstream_account(q->chan->up, q->start_ms, status != ARES_ETIMEOUT &&
-			status != ARES_ECONNREFUSED &&
-			status != ARES_ESERVFAIL);
+	upstream_account(q->chan->up, q->start_ms,
+	    upstream_verdict(status, 1, 1));
 	upstream_query_free(q);
 }
 
@@ -1006,14 +1097,17 @@ void
 upstream_probe(struct upstream *up)
 {
 	struct upstream_query *q;
-	struct upstream_chan *chan = up->cur;
+	struct upstream_chan *chan = up->probe_chan;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return;
 	q->chan = chan;
 	q->start_ms = clock_loop_ms(up->loop);
 	chan->pending++;
-	ares_query(chan->ch, ".", 1 /* C_IN */, 2 /* T_NS */,
+	/* A name no server serves (RFC 6761 sec. 6.4: resolvers answer
+	 * "invalid." themselves), so the reply says nothing about the
+	 * server's zones or upstreams, only that it answers. */
+	ares_query(chan->ch, UPSTREAM_PROBE_NAME, 1 /* C_IN */, 1 /* T_A */,
 	    upstream_probe_cb, q);
 	upstream_chan_arm(chan);
 }
@@ -1055,7 +1149,7 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 			memset(&a, 0, sizeof(a));
 			a.status = CODNS_NOTFOUND;
 			q->refused = 1;
-			upstream_finish(q, &a);
+			upstream_finish(q, &a, ARES_ENONAME);
 		}
 	}
 	q->starting = 0;

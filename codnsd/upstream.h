@@ -61,8 +61,10 @@ struct upstream_query *upstream_resolve(struct upstream *,
 /* The callback will not be called; c-ares finishes the query unseen. */
 void upstream_cancel(struct upstream_query *);
 const struct upstream_health *upstream_health(const struct upstream *);
-/* Ask the nameservers something cheap (". NS") so the health figures stay
- * true when there is no traffic; any DNS reply counts as alive. */
+/* Ask the nameservers something cheap ("codns-probe.invalid. A", a name no
+ * server serves) so the health figures stay true when there is no
+ * traffic; any DNS reply, REFUSED and NXDOMAIN included, counts as
+ * alive; only silence or an unreachable port as failing. */
 void upstream_probe(struct upstream *);
 /* Probe on its own after a quiet spell (on while peers use the health
  * figures, that is while a peers file is loaded). */

@@ -16,15 +16,23 @@ struct peer {
 	int alive;    /* answered its latest heartbeat in time */
 	int awaiting; /* a heartbeat is out, not yet acked nor missed */
 	int sent_any;
+	int reprobe; /* heard from while not alive: probing again */
+	int force;   /* a heartbeat is due now, whatever the schedule */
+	int tracked; /* own steady schedule (neighbour or spare), not swept */
 	int picked, was_nbr; /* scratch for ranking */
 	uint32_t seq;
 	uint32_t srtt8; /* smoothed RTT, scaled by 8 as in RFC 6298 */
 	uint32_t ns_mean_ms, ns_fail_permille;
 	uint64_t ns_set_id;
+	uint64_t tie; /* seeded tie-break */
 	uint64_t last_sent, last_ack;
-	unsigned misses;
+	uint64_t hold;	 /* a swept heartbeat not before this (rate limit) */
+	uint64_t qsince; /* first query since its last sign of life, or NEVER */
+	unsigned misses, qmisses;
 	unsigned rank;
-	uint64_t qsent, qwon, qfailed;
+	uint64_t qsent, qwon, qfailed, qmissed;
+	uint64_t key; /* when it next needs attention: the heap order */
+	size_t hpos;
 };
 
 struct peers {
@@ -33,9 +41,18 @@ struct peers {
 	struct peer *v; /* sorted by id */
 	size_t n;
 	struct peer **sorted, **order; /* ranking scratch, n each */
-	uint64_t *nbr;		       /* neighbour ids, n */
+	struct peer **heap;	       /* all peers, by key */
+	struct peer **nbr;	       /* the neighbours, nnbr */
 	size_t nnbr;
 	unsigned generation;
+	enum peers_mode mode;
+	size_t nswept;
+	uint64_t sweep_period, sweep_gap;
+	unsigned sweep_burst;
+	uint64_t sweep_tat;   /* GCRA theoretical arrival time */
+	uint64_t sweep_defer; /* last slot given to a held-back peer */
+	int urgent;	      /* re-rank before the selection is used again */
+	uint64_t rank_due;    /* lazy re-rank at this time, or NEVER */
 };
 
 void
@@ -45,6 +62,7 @@ peers_config_default(struct peers_config *c)
 	c->neighbor_rtt_max_ms = 90;
 	c->heartbeat_discovery_ms = 1000;
 	c->heartbeat_steady_ms = 30000;
+	c->seed = 0;
 }
 
 static void
@@ -62,6 +80,18 @@ peers_config_fill(struct peers_config *dst, const struct peers_config *src)
 		dst->heartbeat_discovery_ms = def.heartbeat_discovery_ms;
 	if (dst->heartbeat_steady_ms == 0)
 		dst->heartbeat_steady_ms = def.heartbeat_steady_ms;
+}
+
+static uint64_t
+peers_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t
+peers_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 static struct peer *
@@ -94,6 +124,131 @@ peers_bad(const struct peer *e)
 	return e->ns_fail_permille > PEERS_FAIL_BAD;
 }
 
+/* Another nameserver set than ours (unknown counts as another). */
+static int
+peers_other_set(const struct peers *p, const struct peer *e)
+{
+	return e->ns_set_id == 0 || e->ns_set_id != p->self_nsid;
+}
+
+static uint64_t
+peers_ack_wait(const struct peers *p)
+{
+	uint64_t w = (uint64_t)p->cfg.neighbor_rtt_max_ms * 4;
+
+	if (w < PEERS_ACK_WAIT_MIN_MS)
+		w = PEERS_ACK_WAIT_MIN_MS;
+	if (w > p->cfg.heartbeat_discovery_ms)
+		w = p->cfg.heartbeat_discovery_ms;
+	return w;
+}
+
+/* --- the heap of next attention times --- */
+
+static void
+peers_heap_swap(struct peers *p, size_t i, size_t j)
+{
+	struct peer *t = p->heap[i];
+
+	p->heap[i] = p->heap[j];
+	p->heap[j] = t;
+	p->heap[i]->hpos = i;
+	p->heap[j]->hpos = j;
+}
+
+/* Equal times go in the seeded order, so nodes starting together do not
+ * all heartbeat the same peers first. */
+static int
+peers_heap_less(const struct peer *a, const struct peer *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	return a->tie < b->tie;
+}
+
+static void
+peers_heap_fix(struct peers *p, size_t i)
+{
+	size_t c;
+
+	while (i > 0 && peers_heap_less(p->heap[i], p->heap[(i - 1) / 2])) {
+		peers_heap_swap(p, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= p->n)
+			break;
+		if (c + 1 < p->n && peers_heap_less(p->heap[c + 1], p->heap[c]))
+			c++;
+		if (!peers_heap_less(p->heap[c], p->heap[i]))
+			break;
+		peers_heap_swap(p, i, c);
+		i = c;
+	}
+}
+
+/* Retried at the discovery pace: being probed again after a sign of
+ * life, or an answering peer after a miss, for PEERS_TRIES tries. */
+static int
+peers_quick(const struct peer *e)
+{
+	return e->reprobe ||
+	    (e->acked && e->misses > 0 && e->misses < PEERS_TRIES);
+}
+
+static int
+peers_swept(const struct peer *e)
+{
+	return !e->force && !e->tracked && !peers_quick(e);
+}
+
+/* When e's next heartbeat is due, awaiting aside. Only the sweep is
+ * held back by its rate limit. */
+static uint64_t
+peers_hb_at(const struct peers *p, const struct peer *e)
+{
+	uint64_t t;
+
+	if (e->force)
+		return 0;
+	if (!e->sent_any)
+		return peers_quick(e) ? 0 : e->hold;
+	if (peers_quick(e))
+		return e->last_sent + p->cfg.heartbeat_discovery_ms;
+	if (e->tracked)
+		return e->last_sent + p->cfg.heartbeat_steady_ms;
+	t = e->last_sent + p->sweep_period;
+	return peers_max(t, e->hold);
+}
+
+static uint64_t
+peers_key(const struct peers *p, const struct peer *e)
+{
+	uint64_t k;
+
+	k = e->awaiting ? e->last_sent + peers_ack_wait(p) : peers_hb_at(p, e);
+	if (e->qsince != PEERS_NEVER)
+		k = peers_min(k, e->qsince + peers_ack_wait(p));
+	return k;
+}
+
+static void
+peers_rekey(struct peers *p, struct peer *e)
+{
+	e->key = peers_key(p, e);
+	peers_heap_fix(p, e->hpos);
+}
+
+/* A lazy re-rank at `at` at the latest. */
+static void
+peers_stale(struct peers *p, uint64_t at)
+{
+	p->rank_due = peers_min(p->rank_due, at);
+}
+
+/* --- ranking --- */
+
 /* Ranking order: healthy before failing, then RTT + nameserver time. */
 static int
 peers_cmp_rank(const void *a, const void *b)
@@ -107,6 +262,8 @@ peers_cmp_rank(const void *a, const void *b)
 		return peers_bad(x) - peers_bad(y);
 	if (sx != sy)
 		return sx < sy ? -1 : 1;
+	if (x->tie != y->tie)
+		return x->tie < y->tie ? -1 : 1;
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
 	return 0;
@@ -131,22 +288,97 @@ peers_distinct(const struct peers *p, const struct peer *e, size_t nchosen)
 static enum peers_state
 peers_base_state(const struct peers *p, const struct peer *e)
 {
-	if (!e->alive)
+	if (!e->alive) {
+		if (e->reprobe && e->misses < PEERS_TRIES)
+			return PEERS_PROBING;
 		return e->acked || e->misses >= PEERS_TRIES ? PEERS_DOWN :
 		    PEERS_PROBING;
+	}
 	if (peers_rtt(e) >= p->cfg.neighbor_rtt_max_ms)
 		return PEERS_FAR;
 	return PEERS_CANDIDATE;
 }
 
+/* Order the candidates (see peers.h): distinct sets, then other sets up
+ * to half the slots, then the rest. Returns how many were ordered. */
+static size_t
+peers_order(struct peers *p, size_t nc)
+{
+	size_t i, nchosen = 0, others = 0, half;
+	int pass;
+
+	half = (p->cfg.neighbors + 1) / 2;
+	for (i = 0; i < nc; i++) {
+		struct peer *e = p->sorted[i];
+
+		if (peers_bad(e) || !peers_distinct(p, e, nchosen))
+			continue;
+		e->picked = 1;
+		p->order[nchosen++] = e;
+		others++;
+	}
+	/* Healthy peers of other sets first, failing ones after. */
+	for (pass = 0; pass < 2 && others < half; pass++)
+		for (i = 0; i < nc && others < half; i++) {
+			struct peer *e = p->sorted[i];
+
+			if (e->picked || !peers_other_set(p, e) ||
+			    peers_bad(e) != pass)
+				continue;
+			e->picked = 1;
+			p->order[nchosen++] = e;
+			others++;
+		}
+	for (i = 0; i < nc; i++)
+		if (!p->sorted[i]->picked)
+			p->order[nchosen++] = p->sorted[i];
+	return nchosen;
+}
+
+static enum peers_mode
+peers_mode_of(const struct peers *p)
+{
+	size_t i;
+
+	if (p->nnbr >= p->cfg.neighbors)
+		return PEERS_STEADY;
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].state == PEERS_PROBING ||
+		    p->v[i].state == PEERS_DOWN)
+			return PEERS_DISCOVERY;
+	return PEERS_STEADY;
+}
+
+/* The sweep's pace for the mode and the number of swept peers. */
+static void
+peers_sweep_pace(struct peers *p)
+{
+	uint64_t interval;
+	unsigned burst;
+
+	if (p->mode == PEERS_DISCOVERY) {
+		interval = p->cfg.heartbeat_discovery_ms;
+		burst = PEERS_DISCOVERY_BURST;
+	} else {
+		interval = p->cfg.heartbeat_steady_ms;
+		burst = PEERS_SWEEP_PER_STEADY;
+	}
+	/* A burst at the start finds neighbours fast; once steady the
+	 * sweep goes one at a time. */
+	p->sweep_burst = p->mode == PEERS_DISCOVERY ? burst : 1;
+	p->sweep_gap = interval / burst ? interval / burst : 1;
+	p->sweep_period = peers_max(interval, p->nswept * interval / burst);
+}
+
 /*
- * Recompute every state and rank (see peers.h for the rules) and the
- * neighbour list; bump the generation when the neighbour set changed.
+ * Recompute every state, rank and schedule (see peers.h for the rules),
+ * the neighbour list and the heap; bump the generation when the
+ * neighbour set changed.
  */
 static void
 peers_rank(struct peers *p)
 {
-	size_t i, nc = 0, nchosen = 0;
+	size_t i, nc = 0, nord;
 	int changed = 0;
 
 	for (i = 0; i < p->n; i++) {
@@ -156,37 +388,52 @@ peers_rank(struct peers *p)
 		e->state = peers_base_state(p, e);
 		e->rank = 0;
 		e->picked = 0;
+		e->tracked = 0;
 		if (e->state == PEERS_CANDIDATE)
 			p->sorted[nc++] = e;
 	}
 	if (nc > 1)
 		qsort(p->sorted, nc, sizeof(*p->sorted), peers_cmp_rank);
-	for (i = 0; i < nc; i++) {
-		struct peer *e = p->sorted[i];
-
-		if (peers_bad(e) || !peers_distinct(p, e, nchosen))
-			continue;
-		e->picked = 1;
-		p->order[nchosen++] = e;
-	}
-	for (i = 0; i < nc; i++)
-		if (!p->sorted[i]->picked)
-			p->order[nchosen++] = p->sorted[i];
+	nord = peers_order(p, nc);
 	p->nnbr = 0;
-	for (i = 0; i < nchosen; i++) {
+	for (i = 0; i < nord; i++) {
 		struct peer *e = p->order[i];
 
 		e->rank = (unsigned)i + 1;
 		if (i < p->cfg.neighbors) {
 			e->state = PEERS_NEIGHBOR;
-			p->nbr[p->nnbr++] = e->id;
+			p->nbr[p->nnbr++] = e;
 		}
+		/* The spares replace a lost neighbour at once, so they are
+		 * kept known alive like the neighbours. */
+		if (i < 2 * (size_t)p->cfg.neighbors)
+			e->tracked = 1;
 	}
-	for (i = 0; i < p->n; i++)
+	p->nswept = 0;
+	for (i = 0; i < p->n; i++) {
 		if (p->v[i].was_nbr != (p->v[i].state == PEERS_NEIGHBOR))
 			changed = 1;
+		if (!p->v[i].tracked)
+			p->nswept++;
+	}
 	if (changed)
 		p->generation++;
+	p->mode = peers_mode_of(p);
+	peers_sweep_pace(p);
+	for (i = 0; i < p->n; i++)
+		p->v[i].key = peers_key(p, &p->v[i]);
+	for (i = p->n / 2; i-- > 0;)
+		peers_heap_fix(p, i);
+	p->urgent = 0;
+	p->rank_due = PEERS_NEVER;
+}
+
+/* Bring a pending ranking up to date (reports and tests). */
+static void
+peers_refresh(struct peers *p)
+{
+	if (p->urgent || p->rank_due != PEERS_NEVER)
+		peers_rank(p);
 }
 
 struct peers *
@@ -197,7 +444,19 @@ peers_new(const struct peers_config *cfg)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	peers_config_fill(&p->cfg, cfg);
+	p->rank_due = PEERS_NEVER;
+	peers_sweep_pace(p);
 	return p;
+}
+
+static void
+peers_free_arrays(struct peers *p)
+{
+	free(p->v);
+	free(p->sorted);
+	free(p->order);
+	free(p->heap);
+	free(p->nbr);
 }
 
 void
@@ -205,23 +464,32 @@ peers_free(struct peers *p)
 {
 	if (p == NULL)
 		return;
-	free(p->v);
-	free(p->sorted);
-	free(p->order);
-	free(p->nbr);
+	peers_free_arrays(p);
 	free(p);
+}
+
+static uint64_t
+peers_tie(const struct peers *p, uint64_t id)
+{
+	return hrw_weight(p->cfg.seed, id);
 }
 
 void
 peers_configure(struct peers *p, const struct peers_config *cfg)
 {
+	size_t i;
+
 	peers_config_fill(&p->cfg, cfg);
+	for (i = 0; i < p->n; i++)
+		p->v[i].tie = peers_tie(p, p->v[i].id);
 	peers_rank(p);
 }
 
 void
 peers_set_self_nsid(struct peers *p, uint64_t nsid)
 {
+	if (p->self_nsid == nsid)
+		return;
 	p->self_nsid = nsid;
 	peers_rank(p);
 }
@@ -237,13 +505,13 @@ peers_cmp_id(const void *a, const void *b)
 int
 peers_set_list(struct peers *p, const uint64_t *ids, size_t n, uint64_t now)
 {
+	struct peers tmp;
 	uint64_t *sorted = NULL;
-	struct peer *v = NULL, **s = NULL, **o = NULL, *old;
-	uint64_t *nbr = NULL;
+	struct peer *old;
 	size_t i, m = 0, kept = 0;
 	int rc = -1;
 
-	(void)now; /* new peers are due at once, whatever the time */
+	memset(&tmp, 0, sizeof(tmp));
 	if (n > PEERS_MAX)
 		goto done;
 	if (n > 0) {
@@ -251,124 +519,148 @@ peers_set_list(struct peers *p, const uint64_t *ids, size_t n, uint64_t now)
 			goto done;
 		memcpy(sorted, ids, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), peers_cmp_id);
-		if ((v = calloc(n, sizeof(*v))) == NULL ||
-		    (s = calloc(n, sizeof(*s))) == NULL ||
-		    (o = calloc(n, sizeof(*o))) == NULL ||
-		    (nbr = calloc(n, sizeof(*nbr))) == NULL)
+		if ((tmp.v = calloc(n, sizeof(*tmp.v))) == NULL ||
+		    (tmp.sorted = calloc(n, sizeof(*tmp.sorted))) == NULL ||
+		    (tmp.order = calloc(n, sizeof(*tmp.order))) == NULL ||
+		    (tmp.heap = calloc(n, sizeof(*tmp.heap))) == NULL ||
+		    (tmp.nbr = calloc(n, sizeof(*tmp.nbr))) == NULL)
 			goto done;
 	}
 	for (i = 0; i < n; i++) {
-		if (m > 0 && v[m - 1].id == sorted[i])
+		struct peer *e = &tmp.v[m];
+
+		if (m > 0 && tmp.v[m - 1].id == sorted[i])
 			continue;
 		if ((old = peers_lookup(p, sorted[i])) != NULL) {
-			v[m] = *old;
+			*e = *old;
 			kept += old->state == PEERS_NEIGHBOR;
 		} else {
-			v[m].id = sorted[i];
-			v[m].state = PEERS_PROBING;
-			v[m].last_sent = PEERS_NEVER;
-			v[m].last_ack = PEERS_NEVER;
+			e->id = sorted[i];
+			e->state = PEERS_PROBING;
+			e->last_sent = PEERS_NEVER;
+			e->last_ack = PEERS_NEVER;
+			e->qsince = PEERS_NEVER;
+			/* Due at once; the sweep's rate limit spreads a
+			 * long list out. */
+			e->hold = now;
+			e->tie = peers_tie(p, e->id);
 		}
+		e->hpos = m;
+		tmp.heap[m] = e;
 		m++;
 	}
 	/* A neighbour dropped from the list changes the set too. */
 	if (kept < p->nnbr)
 		p->generation++;
-	free(p->v);
-	free(p->sorted);
-	free(p->order);
-	free(p->nbr);
-	p->v = v;
-	p->sorted = s;
-	p->order = o;
-	p->nbr = nbr;
+	peers_free_arrays(p);
+	p->v = tmp.v;
+	p->sorted = tmp.sorted;
+	p->order = tmp.order;
+	p->heap = tmp.heap;
+	p->nbr = tmp.nbr;
 	p->n = m;
-	v = NULL;
-	s = o = NULL;
-	nbr = NULL;
+	p->nnbr = 0;
+	memset(&tmp, 0, sizeof(tmp));
 	peers_rank(p);
 	rc = 0;
 done:
 	free(sorted);
-	free(v);
-	free(s);
-	free(o);
-	free(nbr);
+	peers_free_arrays(&tmp);
 	return rc;
 }
 
 enum peers_mode
-peers_mode(const struct peers *p)
+peers_mode(struct peers *p)
 {
-	size_t i;
+	peers_refresh(p);
+	return p->mode;
+}
 
-	if (p->nnbr >= p->cfg.neighbors)
-		return PEERS_STEADY;
-	for (i = 0; i < p->n; i++) {
-		const struct peer *e = &p->v[i];
+size_t
+peers_neighbours(const struct peers *p)
+{
+	return p->nnbr;
+}
 
-		if (e->state == PEERS_PROBING ||
-		    (e->state == PEERS_DOWN && e->misses < PEERS_TRIES))
-			return PEERS_DISCOVERY;
+unsigned
+peers_generation(const struct peers *p)
+{
+	return p->generation;
+}
+
+/* A heartbeat of e's went unanswered. 1 if e went DOWN. */
+static int
+peers_miss(struct peers *p, struct peer *e)
+{
+	e->awaiting = 0;
+	e->misses++;
+	if (e->alive) {
+		e->alive = 0;
+		p->urgent = 1;
+		return 1;
 	}
-	return PEERS_STEADY;
+	if (e->reprobe && e->misses >= PEERS_TRIES)
+		e->reprobe = 0;
+	if (e->misses == PEERS_TRIES) {
+		p->urgent = 1;
+		return !e->acked || e->state != PEERS_DOWN;
+	}
+	return 0;
 }
 
-static uint64_t
-peers_ack_wait(const struct peers *p)
+/* A query of e's went unanswered for the query wait. 1 if e went DOWN. */
+static int
+peers_query_miss(struct peers *p, struct peer *e)
 {
-	uint64_t w = (uint64_t)p->cfg.neighbor_rtt_max_ms * 4;
-
-	if (w < PEERS_ACK_WAIT_MIN_MS)
-		w = PEERS_ACK_WAIT_MIN_MS;
-	if (w > p->cfg.heartbeat_discovery_ms)
-		w = p->cfg.heartbeat_discovery_ms;
-	return w;
+	e->qsince = PEERS_NEVER;
+	e->qmisses++;
+	e->qmissed++;
+	if (!e->alive)
+		return 0;
+	if (e->qmisses >= PEERS_QUERY_MISSES) {
+		e->alive = 0;
+		if (e->misses == 0)
+			e->misses = 1;
+		p->urgent = 1;
+		return 1;
+	}
+	/* The short ack wait: a live peer acks at once, whatever its
+	 * nameserver is doing. */
+	if (!e->awaiting)
+		e->force = 1;
+	return 0;
 }
 
-static uint64_t
-peers_interval(const struct peers *p, const struct peer *e,
-    enum peers_mode mode)
+/* Apply e's timeouts due at now; 1 if e went DOWN. */
+static int
+peers_timeouts(struct peers *p, struct peer *e, uint64_t now, int *handled)
 {
-	if (mode == PEERS_DISCOVERY ||
-	    (e->misses > 0 && e->misses < PEERS_TRIES))
-		return p->cfg.heartbeat_discovery_ms;
-	return p->cfg.heartbeat_steady_ms;
-}
+	uint64_t wait = peers_ack_wait(p);
+	int down = 0;
 
-/* When peer e next needs attention: its ack timeout or next heartbeat. */
-static uint64_t
-peers_due(const struct peers *p, const struct peer *e, enum peers_mode mode,
-    uint64_t now)
-{
-	if (e->awaiting)
-		return e->last_sent + peers_ack_wait(p);
-	if (!e->sent_any)
-		return now;
-	return e->last_sent + peers_interval(p, e, mode);
+	*handled = 0;
+	if (e->awaiting && now >= e->last_sent + wait) {
+		down |= peers_miss(p, e);
+		*handled = 1;
+	}
+	if (e->qsince != PEERS_NEVER && now >= e->qsince + wait) {
+		down |= peers_query_miss(p, e);
+		*handled = 1;
+	}
+	return down;
 }
 
 size_t
 peers_tick(struct peers *p, uint64_t now)
 {
-	uint64_t wait = peers_ack_wait(p);
-	size_t i, down = 0, missed = 0;
+	size_t i, down = 0;
+	int handled, any = 0;
 
 	for (i = 0; i < p->n; i++) {
-		struct peer *e = &p->v[i];
-
-		if (!e->awaiting || now < e->last_sent + wait)
-			continue;
-		e->awaiting = 0;
-		e->misses++;
-		missed++;
-		if (e->alive) {
-			e->alive = 0;
-			down++;
-		} else if (!e->acked && e->misses == PEERS_TRIES)
-			down++;
+		down += (size_t)peers_timeouts(p, &p->v[i], now, &handled);
+		any |= handled;
 	}
-	if (missed > 0)
+	if (any || p->urgent || p->rank_due <= now)
 		peers_rank(p);
 	return down;
 }
@@ -376,47 +668,102 @@ peers_tick(struct peers *p, uint64_t now)
 uint64_t
 peers_next_wakeup(const struct peers *p, uint64_t now)
 {
-	enum peers_mode mode = peers_mode(p);
-	uint64_t next = PEERS_NEVER, t;
-	size_t i;
+	uint64_t next = p->n > 0 ? p->heap[0]->key : PEERS_NEVER;
 
-	for (i = 0; i < p->n; i++) {
-		t = peers_due(p, &p->v[i], mode, now);
-		if (t < next)
-			next = t;
-	}
+	if (p->urgent)
+		next = now;
+	next = peers_min(next, p->rank_due);
 	return next < now ? now : next;
+}
+
+/* The sweep's rate limit (GCRA): 1 if a swept heartbeat may go now, else
+ * e is held back to the next free slot. */
+static int
+peers_sweep_allow(struct peers *p, struct peer *e, uint64_t now)
+{
+	uint64_t slack = (uint64_t)(p->sweep_burst - 1) * p->sweep_gap;
+	uint64_t allowed = p->sweep_tat > slack ? p->sweep_tat - slack : 0;
+
+	if (allowed <= now) {
+		p->sweep_tat = peers_max(p->sweep_tat, now) + p->sweep_gap;
+		return 1;
+	}
+	p->sweep_defer = peers_max(p->sweep_defer + p->sweep_gap, allowed);
+	e->hold = p->sweep_defer;
+	return 0;
 }
 
 size_t
 peers_heartbeat_due(struct peers *p, uint64_t now,
     struct peers_heartbeat *out, size_t max, uint64_t *next_wakeup)
 {
-	enum peers_mode mode;
-	size_t i, k = 0;
-	int more = 0;
+	struct peer *e;
+	size_t k = 0;
+	int more = 0, pass, handled;
 
-	peers_tick(p, now);
-	mode = peers_mode(p);
-	for (i = 0; i < p->n; i++) {
-		struct peer *e = &p->v[i];
-
-		if (e->awaiting || peers_due(p, e, mode, now) > now)
-			continue;
-		if (k == max) {
-			more = 1;
-			break;
+	for (pass = 0; pass < 2 && !more; pass++) {
+		if (p->urgent || p->rank_due <= now)
+			peers_rank(p);
+		while (p->n > 0 && (e = p->heap[0])->key <= now) {
+			peers_timeouts(p, e, now, &handled);
+			if (!handled && !e->awaiting) {
+				if (peers_swept(e) && !peers_sweep_allow(p, e, now)) {
+					peers_rekey(p, e);
+					continue;
+				}
+				if (k == max) {
+					more = 1;
+					break;
+				}
+				e->seq++;
+				e->sent_any = 1;
+				e->awaiting = 1;
+				e->force = 0;
+				e->last_sent = now;
+				out[k].id = e->id;
+				out[k].seq = e->seq;
+				k++;
+			}
+			peers_rekey(p, e);
 		}
-		e->seq++;
-		e->sent_any = 1;
-		e->awaiting = 1;
-		e->last_sent = now;
-		out[k].id = e->id;
-		out[k].seq = e->seq;
-		k++;
+		if (!p->urgent)
+			break;
 	}
 	*next_wakeup = more ? now : peers_next_wakeup(p, now);
 	return k;
+}
+
+/* A sign of life other than an ack: e is probed again if it was not
+ * alive. 1 if its schedule changed. */
+static int
+peers_alive_hint(struct peers *p, struct peer *e, uint64_t now)
+{
+	e->qmisses = 0;
+	e->qsince = PEERS_NEVER;
+	if (e->alive || (e->reprobe && e->misses == 0)) {
+		peers_rekey(p, e);
+		return 0;
+	}
+	/* A heartbeat still out went before the peer was there to ack it:
+	 * a fresh one goes now (acks of the older ones still count). The
+	 * peer's own heartbeat pace bounds how often this happens. */
+	e->reprobe = 1;
+	e->misses = 0;
+	e->awaiting = 0;
+	e->force = 1;
+	peers_rekey(p, e);
+	peers_stale(p, now);
+	return 1;
+}
+
+int
+peers_heard(struct peers *p, uint64_t id, uint64_t now)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	return peers_alive_hint(p, e, now);
 }
 
 int
@@ -425,10 +772,12 @@ peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint64_t now)
 {
 	struct peer *e = peers_lookup(p, id);
+	int was_alive;
 
 	if (e == NULL || !e->sent_any ||
 	    (uint32_t)(e->seq - seq) >= PEERS_SEQ_WINDOW)
 		return -1;
+	was_alive = e->alive;
 	if (rtt_ms > PEERS_RTT_CAP_MS)
 		rtt_ms = PEERS_RTT_CAP_MS;
 	/* RFC 6298 sec. 2: SRTT <- 7/8 SRTT + 1/8 R, kept scaled by 8. */
@@ -444,8 +793,16 @@ peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
 	e->acked = 1;
 	e->alive = 1;
 	e->awaiting = 0;
+	e->reprobe = 0;
+	e->force = 0;
 	e->misses = 0;
-	peers_rank(p);
+	e->qmisses = 0;
+	e->qsince = PEERS_NEVER;
+	peers_rekey(p, e);
+	/* A peer coming alive is ranked on the next tick; an RTT or health
+	 * change alone can wait a little, so a burst of acks costs one
+	 * ranking, not one each. */
+	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
 	return 0;
 }
 
@@ -454,27 +811,41 @@ peers_select(const struct peers *p, const char *name, uint64_t *ids_out,
     size_t max)
 {
 	uint64_t nh = hrw_name_hash(name), pw = 0, pid = 0, bw, bid, w;
-	size_t i, k;
+	size_t i, k = 0;
+	int group, pk = 0, found, g;
 
-	/* Top max by HRW weight, by repeated selection below the last one
-	 * picked: no allocation, and max is small (peers-per-lookup). */
-	for (k = 0; k < max && k < p->nnbr; k++) {
-		int found = 0;
+	/* Groups in order: other nameserver set, our set, suspect (a query
+	 * miss pending). Within each, top by HRW weight by repeated
+	 * selection below the last one picked: no allocation, and max is
+	 * small (peers-per-lookup). */
+	for (group = 0; group < 3; group++) {
+		pk = 0;
+		while (k < max) {
+			found = 0;
+			bw = bid = 0;
+			for (i = 0; i < p->nnbr; i++) {
+				const struct peer *e = p->nbr[i];
 
-		bw = bid = 0;
-		for (i = 0; i < p->nnbr; i++) {
-			w = hrw_weight(nh, p->nbr[i]);
-			if (k > 0 && !hrw_before(pw, pid, w, p->nbr[i]))
-				continue;
-			if (!found || hrw_before(w, p->nbr[i], bw, bid)) {
-				bw = w;
-				bid = p->nbr[i];
-				found = 1;
+				g = e->qmisses > 0 ? 2 :
+				    peers_other_set(p, e) ? 0 : 1;
+				if (g != group)
+					continue;
+				w = hrw_weight(nh, e->id);
+				if (pk && !hrw_before(pw, pid, w, e->id))
+					continue;
+				if (!found || hrw_before(w, e->id, bw, bid)) {
+					bw = w;
+					bid = e->id;
+					found = 1;
+				}
 			}
+			if (!found)
+				break;
+			ids_out[k++] = bid;
+			pw = bw;
+			pid = bid;
+			pk = 1;
 		}
-		ids_out[k] = bid;
-		pw = bw;
-		pid = bid;
 	}
 	return k;
 }
@@ -500,17 +871,82 @@ peers_record_query(struct peers *p, uint64_t id, enum peers_outcome out)
 	return 0;
 }
 
+int
+peers_query_sent(struct peers *p, uint64_t id, uint64_t now)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	e->qsent++;
+	if (e->qsince == PEERS_NEVER) {
+		e->qsince = now;
+		peers_rekey(p, e);
+	}
+	return 0;
+}
+
+int
+peers_query_reply(struct peers *p, uint64_t id, int won, uint64_t now)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	if (won)
+		e->qwon++;
+	else
+		e->qfailed++;
+	peers_alive_hint(p, e, now);
+	return 0;
+}
+
+int
+peers_query_drop(struct peers *p, uint64_t id, int failed)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	if (failed)
+		e->qfailed++;
+	return 0;
+}
+
+int
+peers_usable(const struct peers *p, uint64_t id)
+{
+	const struct peer *e = peers_lookup(p, id);
+
+	return e != NULL && e->alive &&
+	    (e->state == PEERS_NEIGHBOR || e->state == PEERS_CANDIDATE);
+}
+
 void
-peers_summary(const struct peers *p, struct peers_summary *s)
+peers_summary(struct peers *p, struct peers_summary *s)
 {
 	size_t i;
 
+	peers_refresh(p);
 	memset(s, 0, sizeof(*s));
-	s->mode = peers_mode(p);
+	s->mode = p->mode;
 	s->listed = p->n;
 	s->generation = p->generation;
-	for (i = 0; i < p->n; i++)
-		s->count[p->v[i].state]++;
+	s->self_nsid = p->self_nsid;
+	s->swept = p->nswept;
+	s->tracked = p->n - p->nswept;
+	s->sweep_period_ms = p->sweep_period;
+	for (i = 0; i < p->n; i++) {
+		const struct peer *e = &p->v[i];
+
+		s->count[e->state]++;
+		if ((e->state == PEERS_NEIGHBOR ||
+		    e->state == PEERS_CANDIDATE) && peers_other_set(p, e))
+			s->other_sets++;
+	}
+	for (i = 0; i < p->nnbr; i++)
+		if (!peers_other_set(p, p->nbr[i]))
+			s->nbr_shared++;
 }
 
 size_t
@@ -533,28 +969,33 @@ peers_fill_row(const struct peer *e, struct peers_row *r)
 	r->last_sent = e->last_sent;
 	r->last_ack = e->last_ack;
 	r->misses = e->misses;
+	r->query_misses = e->qmisses;
+	r->tracked = e->tracked;
 	r->queries_sent = e->qsent;
 	r->queries_won = e->qwon;
 	r->queries_failed = e->qfailed;
+	r->queries_missed = e->qmissed;
 	r->rank = e->rank;
 }
 
 int
-peers_row(const struct peers *p, size_t i, struct peers_row *r)
+peers_row(struct peers *p, size_t i, struct peers_row *r)
 {
 	if (i >= p->n)
 		return -1;
+	peers_refresh(p);
 	peers_fill_row(&p->v[i], r);
 	return 0;
 }
 
 int
-peers_find(const struct peers *p, uint64_t id, struct peers_row *r)
+peers_find(struct peers *p, uint64_t id, struct peers_row *r)
 {
 	const struct peer *e = peers_lookup(p, id);
 
 	if (e == NULL)
 		return -1;
+	peers_refresh(p);
 	peers_fill_row(e, r);
 	return 0;
 }

@@ -7,46 +7,79 @@
 
 /*
  * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and the
- * events (heartbeats to send, acks received, query outcomes) and asks for
- * decisions (whom to heartbeat and when, which neighbours to ask). Peers are
- * known by a 64-bit id, hrw_peer_id() of their address; the daemon keeps the
- * id -> address map.
+ * events (heartbeats to send, acks and heartbeats received, query
+ * outcomes) and asks for decisions (whom to heartbeat and when, which
+ * neighbours to ask). Peers are known by a 64-bit id, hrw_peer_id() of
+ * their address; the daemon keeps the id -> address map.
  *
  * Neighbour discovery follows CoDNS (Park et al., OSDI 2004, sec. 4.3):
- * heartbeats every heartbeat-discovery to every listed node until enough
- * neighbours are found, then every heartbeat-steady. Nodes with RTT under
- * neighbor-rtt-max are candidates; the best `neighbors` of them by RTT +
- * reported nameserver time, preferring distinct nameserver sets, become
- * neighbours. A neighbour that misses a heartbeat leaves the selection at
- * once and the next best candidate takes its place until it answers again.
+ * heartbeats at heartbeat-discovery pace until enough neighbours are
+ * found, then at heartbeat-steady. Nodes with RTT under neighbor-rtt-max
+ * are candidates; the best `neighbors` of them by RTT + reported
+ * nameserver time, preferring other nameserver sets, become neighbours. A
+ * neighbour that misses a heartbeat leaves the selection at once and the
+ * next best candidate takes its place until it answers again.
  *
- * Rules this module adds where the paper is silent:
+ * Rules this module adds where the paper is silent (issue 15: they must
+ * hold with thousands of listed peers):
+ * - Who is heartbeated how often. Neighbours and the next `neighbors`
+ *   candidates (the spares that replace a lost neighbour at once) are
+ *   tracked: one heartbeat each per heartbeat-steady. Every other listed
+ *   peer is swept: visited once per sweep period, max(interval, n x
+ *   interval / burst) with n the swept peers, interval heartbeat-discovery
+ *   and burst PEERS_DISCOVERY_BURST while in discovery mode, else
+ *   heartbeat-steady and PEERS_SWEEP_PER_STEADY. A rate limit (GCRA)
+ *   spreads the sweep heartbeats out to at most burst per interval, in
+ *   bursts of up to PEERS_DISCOVERY_BURST while in discovery (a start
+ *   finds neighbours at once) and one at a time once steady. The steady cost is
+ *   2 x neighbors / heartbeat-steady + PEERS_SWEEP_PER_STEADY /
+ *   heartbeat-steady heartbeats a second, whatever the cluster size.
+ * - Discovery mode: fewer than `neighbors` neighbours while some peer
+ *   could still become one (probing or down). An empty or short
+ *   neighbour set keeps the discovery pace for the swept peers.
  * - A heartbeat not acked within the ack wait, max(500 ms,
  *   4 x neighbor-rtt-max) but at most heartbeat-discovery, is a miss. One
  *   miss makes an answering peer DOWN; a never-answering peer becomes DOWN
- *   after PEERS_TRIES misses. So a dead neighbour is noticed at most one
- *   heartbeat interval plus the ack wait after its last ack.
- * - After a miss a peer is retried at the discovery interval for
- *   PEERS_TRIES tries whatever the mode, so one lost datagram costs a
- *   neighbour about a second, not a steady interval.
- * - The mode is discovery while there are fewer than `neighbors`
- *   neighbours and some peer is still worth trying quickly: one never heard
- *   from (PROBING) or one DOWN for fewer than PEERS_TRIES misses. Otherwise
- *   steady: enough neighbours, or every live candidate is already one.
- *   Losing a neighbour with no spare candidate therefore returns to
- *   discovery until it answers or PEERS_TRIES retries fail.
+ *   after PEERS_TRIES misses. After a miss an answering peer is retried at
+ *   the discovery pace for PEERS_TRIES tries before it joins the sweep.
+ * - Adoption: a heartbeat *from* a peer that is down or probing brings it
+ *   back to probing at once, retried at the discovery pace, so the ack of
+ *   our own heartbeat measures its RTT and a late node is adopted within
+ *   a heartbeat-discovery instead of a sweep period.
+ * - Query evidence: a peer query unanswered for the query wait (the ack
+ *   wait) with no sign of life from that peer since is a query miss. The
+ *   first one sends the peer a heartbeat at once; if that heartbeat misses
+ *   too, or a second query miss comes first, the peer is DOWN and
+ *   replaced. A dead neighbour is replaced about two ack waits after the
+ *   first query it left unanswered. Any answer, "cannot resolve" or ack
+ *   is a sign of life and clears the count.
  * - Ranking: candidates sorted by (failure rate over 50 %, RTT + peer
- *   nameserver time, id). Greedy: first, in that order, the best peer of
- *   each nameserver set that differs from ours and from those already
- *   chosen (high-failure peers excluded; set id 0 means unknown and counts
- *   as distinct), then the rest in order. The first `neighbors` are
- *   neighbours. The RTT is smoothed as in RFC 6298 (alpha 1/8).
+ *   nameserver time, a tie-break hashed with the seed so that nodes at
+ *   equal distance spread over different neighbours). Greedy, in that
+ *   order: (1) the best healthy peer of each nameserver set that differs
+ *   from ours and from those already chosen; (2) more peers of sets other
+ *   than ours, healthy first, until half the neighbour slots (rounded up)
+ *   hold one; (3) the rest. Set id 0 means unknown and counts as other.
+ *   The first `neighbors` are neighbours. So wherever the cluster has
+ *   nameservers other than ours, some neighbours use them. The RTT is
+ *   smoothed as in RFC 6298 (alpha 1/8).
+ * - peers_select() asks neighbours on another nameserver set first, then
+ *   those sharing ours, and those with a query miss pending last; HRW
+ *   order within each group.
+ * - Cost: an ack, a heartbeat received or a query event is O(log N) (a
+ *   binary search and a heap update); the ranking, O(N log N), is redone
+ *   lazily, at most once per call of peers_heartbeat_due() and at most
+ *   every PEERS_RANK_GAP_MS for RTT changes alone.
  */
 
 #define PEERS_MAX 4096	    /* listed peers kept */
 #define PEERS_TRIES 3	    /* quick retries after a miss */
 #define PEERS_ACK_WAIT_MIN_MS 500
 #define PEERS_FAIL_BAD 500 /* permille over which a peer ranks last */
+#define PEERS_QUERY_MISSES 2 /* query misses in a row that make it DOWN */
+#define PEERS_DISCOVERY_BURST 32 /* swept heartbeats per discovery interval */
+#define PEERS_SWEEP_PER_STEADY 30 /* swept heartbeats per steady interval */
+#define PEERS_RANK_GAP_MS 100	  /* re-rank after RTT changes at most this often */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {
@@ -73,6 +106,7 @@ struct peers_config {
 	uint32_t neighbor_rtt_max_ms;	 /* 90 */
 	uint32_t heartbeat_discovery_ms; /* 1000 */
 	uint32_t heartbeat_steady_ms;	 /* 30000 */
+	uint64_t seed; /* tie-break of equal scores; our own peer id */
 };
 
 /* A heartbeat to send now: to peer id, carrying sequence seq. */
@@ -93,7 +127,9 @@ struct peers_row {
 	uint64_t last_sent;	   /* last heartbeat sent, or PEERS_NEVER */
 	uint64_t last_ack;	   /* last ack received, or PEERS_NEVER */
 	unsigned misses;	   /* heartbeats missed in a row */
-	uint64_t queries_sent, queries_won, queries_failed;
+	unsigned query_misses;	   /* query misses since its last sign of life */
+	int tracked;		   /* on its own steady schedule, not swept */
+	uint64_t queries_sent, queries_won, queries_failed, queries_missed;
 	unsigned rank; /* 1-based among candidates and neighbours; 0 = none */
 };
 
@@ -102,6 +138,11 @@ struct peers_summary {
 	size_t listed;
 	size_t count[PEERS_DOWN + 1]; /* peers per state */
 	unsigned generation;	      /* bumps when the neighbour set changes */
+	uint64_t self_nsid;	      /* ours, as given */
+	size_t nbr_shared;	      /* neighbours on our nameserver set */
+	size_t other_sets;	      /* candidates on another set (or unknown) */
+	size_t tracked, swept;	      /* heartbeat schedules */
+	uint64_t sweep_period_ms;     /* how often each swept peer is visited */
 };
 
 struct peers;
@@ -126,9 +167,10 @@ int peers_set_list(struct peers *, const uint64_t *ids, size_t n,
     uint64_t now);
 
 /*
- * Apply ack timeouts at time now: a peer whose heartbeat went unanswered
- * for the ack wait has missed it and may go DOWN, leaving the selection at
- * once. Returns the number of peers that went DOWN.
+ * Apply ack and query timeouts at time now (see the rules above) and
+ * re-rank if anything changed: a peer that went DOWN leaves the selection
+ * at once. Returns the number of peers that went DOWN. O(N); the daemon
+ * needs only peers_heartbeat_due(), which does the same through its heap.
  */
 size_t peers_tick(struct peers *, uint64_t now);
 
@@ -142,15 +184,17 @@ size_t peers_tick(struct peers *, uint64_t now);
 size_t peers_heartbeat_due(struct peers *, uint64_t now,
     struct peers_heartbeat *out, size_t max, uint64_t *next_wakeup);
 /* The same wakeup time without sending anything; re-arm the timer with it
- * after peers_ack(), peers_set_list() or peers_configure(). */
+ * after peers_ack(), peers_heard(), a query event, peers_set_list() or
+ * peers_configure(). O(1). */
 uint64_t peers_next_wakeup(const struct peers *, uint64_t now);
 
 /*
  * An ack from peer id for heartbeat seq (one of the last 8 sent to it),
  * with the measured round trip and the peer's reports: its local
  * nameserver mean response time, failure rate (permille, clamped to 1000)
- * and nameserver set identity. Re-ranks. 0, or -1 when the peer is not
- * listed or the sequence was never sent (the ack is then ignored).
+ * and nameserver set identity. O(log N); the ranking follows lazily
+ * (see above). 0, or -1 when the peer is not listed or the sequence was
+ * never sent (the ack is then ignored).
  */
 int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
@@ -163,16 +207,43 @@ int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
 size_t peers_select(const struct peers *, const char *name, uint64_t *ids_out,
     size_t max);
 
-/* Count a query outcome for peer id; -1 if it is not listed. */
-int peers_record_query(struct peers *, uint64_t id, enum peers_outcome);
+/*
+ * A heartbeat arrived from peer id (the daemon acks it). If the peer is
+ * down or probing it is probing again at once and due a heartbeat of our
+ * own (adoption). 1 when that changed its schedule (re-arm the timer), 0
+ * when not, -1 when the peer is not listed.
+ */
+int peers_heard(struct peers *, uint64_t id, uint64_t now);
 
-enum peers_mode peers_mode(const struct peers *);
-void peers_summary(const struct peers *, struct peers_summary *);
+/* Count a query outcome for peer id; -1 if it is not listed. Counters
+ * only: the evidence functions below count as well. */
+int peers_record_query(struct peers *, uint64_t id, enum peers_outcome);
+/* A query went to peer id at now: counted, and its answer is awaited as
+ * evidence (query miss after the query wait). */
+int peers_query_sent(struct peers *, uint64_t id, uint64_t now);
+/* Peer id replied to a query: an answer (won) or "cannot resolve". A sign
+ * of life; a peer that was down is probed again at once. */
+int peers_query_reply(struct peers *, uint64_t id, int won, uint64_t now);
+/* A query to peer id was forgotten before its reply; failed: the lookup
+ * gave up on it (counted failed), else another source answered first. */
+int peers_query_drop(struct peers *, uint64_t id, int failed);
+/* Whether peer id is alive and near (neighbour or candidate): a lookup
+ * does not send a query to a peer known dead. O(log N). */
+int peers_usable(const struct peers *, uint64_t id);
+
+/* The reports below bring a lazily pending ranking up to date first (so
+ * they take the table, not a const one); peers_select() does not. */
+enum peers_mode peers_mode(struct peers *);
+/* The size of the neighbour set as last ranked; O(1). */
+size_t peers_neighbours(const struct peers *);
+/* Bumps when the neighbour set changes (a neighbour went down); O(1). */
+unsigned peers_generation(const struct peers *);
+void peers_summary(struct peers *, struct peers_summary *);
 size_t peers_count(const struct peers *);
 /* Row i (0 <= i < peers_count(), ordered by id); -1 if out of range. */
-int peers_row(const struct peers *, size_t i, struct peers_row *);
+int peers_row(struct peers *, size_t i, struct peers_row *);
 /* The row of peer id; -1 if it is not listed. */
-int peers_find(const struct peers *, uint64_t id, struct peers_row *);
+int peers_find(struct peers *, uint64_t id, struct peers_row *);
 
 const char *peers_state_name(enum peers_state);
 const char *peers_mode_name(enum peers_mode);

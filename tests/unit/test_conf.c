@@ -611,6 +611,7 @@ static void
 test_peers_bad(void **state)
 {
 	static char many[CONF_PEERS_MAX * 20 + 64];
+	char last[32];
 	struct conf_addr *p;
 	size_t i, len = 0, n;
 	char missing[PATH_MAX];
@@ -630,11 +631,16 @@ test_peers_bad(void **state)
 		len += (size_t)snprintf(many + len, sizeof(many) - len,
 		    "10.%zu.%zu.1\n", i / 256, i % 256);
 	expect_peers_error(many, CONF_PEERS_MAX + 1, "too many peers");
-	/* Exactly CONF_PEERS_MAX is fine. */
-	many[len - strlen("10.1.0.1\n")] = '\0';
+	/* Exactly CONF_PEERS_MAX is fine (issue 15: at least 4096). */
+	assert_true(CONF_PEERS_MAX >= 4096);
+	snprintf(last, sizeof(last), "10.%d.%d.1\n", CONF_PEERS_MAX / 256,
+	    CONF_PEERS_MAX % 256);
+	many[len - strlen(last)] = '\0';
 	assert_int_equal(peers(many, &p, &n), 0);
 	assert_int_equal(n, CONF_PEERS_MAX);
-	assert_string_equal(fmt(&p[CONF_PEERS_MAX - 1]), "10.0.255.1:7053");
+	snprintf(last, sizeof(last), "10.%d.%d.1:7053",
+	    (CONF_PEERS_MAX - 1) / 256, (CONF_PEERS_MAX - 1) % 256);
+	assert_string_equal(fmt(&p[CONF_PEERS_MAX - 1]), last);
 	free(p);
 
 	/* A missing file is ENOENT without a message. */

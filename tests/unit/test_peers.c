@@ -11,7 +11,7 @@
 #include "hrw.h"
 #include "peers.h"
 
-#define MAXSIM 32
+#define MAXSIM 256
 
 /* A simulated remote peer: whether it answers and what it reports. */
 struct sim {
@@ -138,6 +138,15 @@ rank_of(struct world *w, uint64_t id)
 	return r.rank;
 }
 
+static enum peers_state
+state_of_p(struct peers *p, uint64_t id)
+{
+	struct peers_row r;
+
+	assert_int_equal(peers_find(p, id, &r), 0);
+	return r.state;
+}
+
 static size_t
 count_state(struct world *w, enum peers_state st)
 {
@@ -145,6 +154,398 @@ count_state(struct world *w, enum peers_state st)
 
 	peers_summary(w->p, &sum);
 	return sum.count[st];
+}
+
+/* Issue 15, 1: a heartbeat from a down peer brings it back to probing at
+ * once and our own heartbeat (whose ack measures the RTT) goes at once,
+ * instead of after the steady sweep. */
+static void
+test_adopt_on_heartbeat(void **state)
+{
+	struct world w;
+	uint64_t wake;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 11, 10);
+	w.s[10].up = 0;
+	w.s[10].rtt = 1; /* the best, once it is up */
+	world_run(&w, 5000);
+	/* Never heard from, one sweep heartbeat missed so far. */
+	assert_int_equal(state_of(&w, 111), PEERS_PROBING);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	/* Swept at the steady pace: down after PEERS_TRIES sweeps. */
+	world_run(&w, 30000 * (PEERS_TRIES - 1) + 1000);
+	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	assert_true(peers_next_wakeup(w.p, w.now) > w.now + 1000);
+	/* It starts and heartbeats us. */
+	w.s[10].up = 1;
+	assert_int_equal(peers_heard(w.p, 111, w.now), 1);
+	assert_int_equal(state_of(&w, 111), PEERS_PROBING);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	assert_int_equal(world_pump(&w, &wake), 1);
+	assert_int_equal(w.sent[10] > 0, 1);
+	world_pump(&w, &wake);
+	assert_int_equal(state_of(&w, 111), PEERS_NEIGHBOR);
+	assert_int_equal(rank_of(&w, 111), 1);
+	/* A peer that starts while our heartbeat to it is still out (sent
+	 * before it was listening) gets a fresh one at once. */
+	w.s[10].up = 0;
+	world_run(&w, w.now + 30000 + 600);
+	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	memset(w.sent, 0, sizeof(w.sent));
+	for (i = 0; i < 1000 && w.sent[10] == 0; i++) {
+		w.now = peers_next_wakeup(w.p, w.now);
+		world_pump(&w, &wake);
+	}
+	/* 111's sweep heartbeat is out, unanswered; it starts now. */
+	assert_int_equal(w.sent[10], 1);
+	w.s[10].up = 1;
+	assert_int_equal(peers_heard(w.p, 111, w.now), 1);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	world_pump(&w, &wake);
+	assert_int_equal(w.sent[10], 2);
+	world_pump(&w, &wake);
+	assert_int_equal(state_of(&w, 111), PEERS_NEIGHBOR);
+	/* A heartbeat from a live peer changes nothing; strangers: -1. */
+	assert_int_equal(peers_heard(w.p, 111, w.now), 0);
+	assert_int_equal(peers_heard(w.p, 999, w.now), -1);
+}
+
+/* A peer that heartbeats us but whose acks never arrive (one-way path)
+ * is probed PEERS_TRIES times at the discovery pace, then down again. */
+static void
+test_adopt_one_way(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 11, 10);
+	w.s[10].up = 0;
+	world_run(&w, 70000);
+	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	assert_int_equal(peers_heard(w.p, 111, w.now), 1);
+	world_run(&w, 70000 + 1000 * (PEERS_TRIES - 1) + 499);
+	assert_int_equal(state_of(&w, 111), PEERS_PROBING);
+	world_run(&w, 70000 + 1000 * (PEERS_TRIES - 1) + 500);
+	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	memset(w.sent, 0, sizeof(w.sent));
+	world_run(&w, 85000);
+	assert_int_equal(w.sent[10], 0);
+}
+
+static int
+selected(struct world *w, uint64_t id)
+{
+	uint64_t ids[16];
+	size_t i, k;
+	char name[32];
+	int n;
+
+	for (n = 0; n < 100; n++) {
+		snprintf(name, sizeof(name), "q%d.example", n);
+		k = peers_select(w->p, name, ids, 16);
+		for (i = 0; i < k; i++)
+			if (ids[i] == id)
+				return 1;
+	}
+	return 0;
+}
+
+/* Issue 15, 2: a neighbour that leaves a query unanswered gets a heartbeat
+ * at once; if that is not acked either it is down and replaced about two
+ * ack waits after the query, not at its next steady heartbeat. */
+static void
+test_query_miss_replaces(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	struct peers_summary sum;
+	uint64_t wake;
+	unsigned gen;
+
+	(void)state;
+	world_init(&w, 5, 3);
+	world_run(&w, 1000);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
+	assert_true(peers_usable(w.p, 101));
+	peers_summary(w.p, &sum);
+	gen = sum.generation;
+	w.s[0].up = 0; /* 101 dies */
+	w.now = 2000;
+	assert_int_equal(peers_query_sent(w.p, 101, w.now), 0);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), 2500);
+	world_run(&w, 2499);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	/* The query wait passes: a heartbeat goes to it at once. */
+	w.now = 2500;
+	memset(w.sent, 0, sizeof(w.sent));
+	world_pump(&w, &wake);
+	assert_int_equal(w.sent[0], 1);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.query_misses, 1);
+	assert_int_equal(r.state, PEERS_NEIGHBOR);
+	/* Suspect neighbours are asked last. */
+	{
+		uint64_t ids[3];
+
+		assert_int_equal(peers_select(w.p, "x.example", ids, 3), 3);
+		assert_int_equal(ids[2], 101);
+	}
+	world_run(&w, 2999);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	world_run(&w, 3000);
+	assert_int_equal(state_of(&w, 101), PEERS_DOWN);
+	assert_int_equal(state_of(&w, 104), PEERS_NEIGHBOR);
+	assert_false(peers_usable(w.p, 101));
+	assert_false(selected(&w, 101));
+	peers_summary(w.p, &sum);
+	assert_int_not_equal(sum.generation, gen);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.queries_sent, 1);
+	assert_int_equal(r.queries_missed, 1);
+	/* Its answer arrives after all: probing again and heartbeated at
+	 * once, back. */
+	w.s[0].up = 1;
+	assert_int_equal(peers_query_reply(w.p, 101, 1, w.now), 0);
+	assert_int_equal(state_of(&w, 101), PEERS_PROBING);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	world_run(&w, 3001);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.queries_won, 1);
+}
+
+/* Two query misses in a row are enough, without waiting for the ack. */
+static void
+test_two_query_misses(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 5, 3);
+	world_run(&w, 1000);
+	w.s[1].up = 0;
+	peers_query_sent(w.p, 102, 1000);
+	world_run(&w, 1500); /* miss 1: a heartbeat is out until 2000 */
+	peers_query_sent(w.p, 102, 1600);
+	world_run(&w, 2099);
+	/* The heartbeat missed at 2000 already; either way it is down
+	 * within the two waits. */
+	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
+	assert_int_equal(state_of(&w, 104), PEERS_NEIGHBOR);
+}
+
+/* A live peer whose nameserver is slow: its query goes unanswered for a
+ * while but it acks the heartbeat, so it stays; replies clear the count. */
+static void
+test_slow_peer_stays(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	int i;
+
+	(void)state;
+	world_init(&w, 5, 3);
+	world_run(&w, 1000);
+	for (i = 0; i < 5; i++) {
+		peers_query_sent(w.p, 101, w.now);
+		world_run(&w, w.now + 1900);
+		assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
+		peers_query_reply(w.p, 101, 0, w.now);
+	}
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.query_misses, 0);
+	assert_int_equal(r.queries_failed, 5);
+	/* Dropped queries: counted only when the lookup gave up. */
+	peers_query_drop(w.p, 101, 0);
+	peers_query_drop(w.p, 101, 1);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.queries_failed, 6);
+	assert_int_equal(peers_query_sent(w.p, 999, 0), -1);
+	assert_int_equal(peers_query_reply(w.p, 999, 1, 0), -1);
+	assert_int_equal(peers_query_drop(w.p, 999, 1), -1);
+	assert_false(peers_usable(w.p, 999));
+}
+
+/* Issue 15, 4: where the cluster has other nameserver sets, half the
+ * neighbours use them, failing or not, and they are asked first. */
+static void
+test_rank_mix(void **state)
+{
+	struct world w;
+	struct peers_summary sum;
+	uint64_t ids[4];
+	size_t i, k;
+	char name[32];
+
+	(void)state;
+	world_init(&w, 10, 4);
+	for (i = 0; i < 10; i++)
+		w.s[i].nsid = 7; /* ours */
+	w.s[8].nsid = 8;
+	w.s[8].rtt = 80;
+	w.s[8].fail = 900;
+	w.s[9].nsid = 9;
+	w.s[9].rtt = 85;
+	w.s[9].fail = 900;
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 10);
+	/* Both failing peers of other sets are neighbours (2 of 4). */
+	assert_int_equal(state_of(&w, 109), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 110), PEERS_NEIGHBOR);
+	peers_summary(w.p, &sum);
+	assert_int_equal(sum.nbr_shared, 2);
+	assert_int_equal(sum.other_sets, 2);
+	assert_int_equal(sum.self_nsid, 7);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "m%zu.example", i);
+		k = peers_select(w.p, name, ids, 4);
+		assert_int_equal(k, 4);
+		assert_true(ids[0] == 109 || ids[0] == 110);
+		assert_true(ids[1] == 109 || ids[1] == 110);
+	}
+	/* One healthy peer on set 8: it and one more. */
+	w.s[8].fail = 0;
+	world_run(&w, 30010);
+	assert_int_equal(state_of(&w, 109), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 110), PEERS_NEIGHBOR);
+	/* Everyone shares our set: summary says so. */
+	for (i = 0; i < 10; i++)
+		w.s[i].nsid = 7;
+	world_run(&w, 60010);
+	peers_summary(w.p, &sum);
+	assert_int_equal(sum.nbr_shared, 4);
+	assert_int_equal(sum.other_sets, 0);
+}
+
+/* Equal scores: different nodes (seeds) spread over different
+ * neighbours instead of all picking the lowest ids. */
+static void
+test_tie_spread(void **state)
+{
+	struct world w;
+	struct peers_config cfg;
+	uint64_t first[4], ids[MAXSIM];
+	size_t i, same = 0, seed;
+	struct peers *other;
+	struct peers_heartbeat hb[MAXSIM];
+	uint64_t wake;
+
+	(void)state;
+	world_init(&w, 40, 4);
+	for (i = 0; i < 40; i++)
+		w.s[i].rtt = 1;
+	world_run(&w, 10);
+	assert_int_equal(peers_select(w.p, "t.example", first, 4), 4);
+	for (i = 0; i < 40; i++)
+		ids[i] = w.s[i].id;
+	for (seed = 1; seed <= 4; seed++) {
+		size_t k, j;
+
+		peers_config_default(&cfg);
+		cfg.neighbors = 4;
+		cfg.seed = seed * 7919;
+		assert_non_null(other = peers_new(&cfg));
+		assert_int_equal(peers_set_list(other, ids, 40, 0), 0);
+		k = peers_heartbeat_due(other, 0, hb, MAXSIM, &wake);
+		for (j = 0; j < k; j++)
+			peers_ack(other, hb[j].id, hb[j].seq, 1, 5, 0, 1, 0);
+		peers_tick(other, 0);
+		for (j = 0; j < 4; j++)
+			same += state_of_p(other, first[j]) == PEERS_NEIGHBOR;
+		peers_free(other);
+	}
+	assert_true(same < 16);
+}
+
+/* Issue 15, 5: with many peers the steady cost is the tracked peers
+ * (neighbours and spares) at the steady pace plus a sweep of at most
+ * PEERS_SWEEP_PER_STEADY heartbeats per steady interval, spread out; a
+ * start sends at most PEERS_DISCOVERY_BURST at once. */
+static void
+test_sweep_schedule(void **state)
+{
+	struct world w;
+	struct peers_summary sum;
+	struct peers_row row;
+	uint64_t wake, t;
+	size_t i, k, total, tracked = 0, maxwin = 0;
+	int swept[200];
+
+	(void)state;
+	world_init(&w, 200, 10);
+	k = world_pump(&w, &wake);
+	assert_int_equal(k, PEERS_DISCOVERY_BURST);
+	assert_int_equal(wake, 0); /* the acks are ranked */
+	k = world_pump(&w, &wake);
+	assert_int_equal(k, 0);
+	/* The rest are spread out, at most a burst per interval. */
+	assert_true(wake > 0 && wake <= 1000 / PEERS_DISCOVERY_BURST);
+	world_run(&w, 1000);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 10);
+	/* The first sweep pass finds everyone within 200 s; then run ten
+	 * minutes, counting heartbeats per second. */
+	world_run(&w, 250000);
+	memset(w.sent, 0, sizeof(w.sent));
+	for (i = 0; i < 200; i++)
+		swept[i] = !peers_find(w.p, w.s[i].id, &row) && !row.tracked;
+	for (t = 250000; t < 850000; t += 1000) {
+		size_t before = 0, after = 0;
+
+		for (i = 0; i < 200; i++)
+			before += swept[i] ? w.sent[i] : 0;
+		world_run(&w, t + 999);
+		for (i = 0; i < 200; i++)
+			after += swept[i] ? w.sent[i] : 0;
+		if (after - before > maxwin)
+			maxwin = after - before;
+	}
+	peers_summary(w.p, &sum);
+	assert_int_equal(sum.tracked, 20);
+	assert_int_equal(sum.swept, 180);
+	assert_int_equal(sum.sweep_period_ms, 180000);
+	total = 0;
+	for (i = 0; i < 200; i++) {
+		struct peers_row r;
+
+		total += w.sent[i];
+		assert_int_equal(peers_find(w.p, w.s[i].id, &r), 0);
+		if (r.tracked) {
+			tracked++;
+			/* every 30 s */
+			if (!(w.sent[i] >= 19 && w.sent[i] <= 21))
+				fail_msg("tracked %llu sent %zu",
+				    (unsigned long long)w.s[i].id, w.sent[i]);
+		} else {
+			/* every 180 s: 3 or 4 in ten minutes */
+			if (!(w.sent[i] >= 3 && w.sent[i] <= 4))
+				fail_msg("swept %llu sent %zu",
+				    (unsigned long long)w.s[i].id, w.sent[i]);
+		}
+	}
+	assert_int_equal(tracked, 20);
+	/* 20 x 20 tracked + about 600 swept: about 1.7 a second. */
+	assert_true(total <= 400 + 600 + 30);
+	/* The sweep is spread out: never more than a couple a second. */
+	if (maxwin > 2)
+		fail_msg("maxwin %zu", maxwin);
+	/* An ack from a live peer does not re-rank at once. */
+	{
+		struct peers_heartbeat hb[MAXSIM];
+
+		w.now += 30000;
+		k = peers_heartbeat_due(w.p, w.now, hb, MAXSIM, &wake);
+		assert_true(k > 0);
+		for (i = 0; i < k; i++)
+			peers_ack(w.p, hb[i].id, hb[i].seq, 5, 5, 0,
+			    1000, w.now);
+		assert_true(peers_next_wakeup(w.p, w.now) > w.now);
+		assert_true(peers_next_wakeup(w.p, w.now) <=
+		    w.now + PEERS_RANK_GAP_MS);
+	}
 }
 
 static void
@@ -204,6 +605,9 @@ test_discovery_then_steady(void **state)
 		w.s[i].up = 1;
 	w.now = 1000;
 	assert_int_equal(world_pump(&w, &wake), 12);
+	/* The acks are ranked on the next tick, at once. */
+	assert_int_equal(wake, 1000);
+	assert_int_equal(world_pump(&w, &wake), 0);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 10);
 	assert_int_equal(count_state(&w, PEERS_CANDIDATE), 2);
@@ -214,10 +618,11 @@ test_discovery_then_steady(void **state)
 	assert_int_equal(world_pump(&w, &wake), 12);
 }
 
-/* With fewer usable peers than `neighbors`, steady once every candidate
- * is a neighbour and the silent ones have had their tries. */
+/* With fewer usable peers than `neighbors`, the short neighbour set keeps
+ * the discovery pace for the peers that could still become neighbours
+ * (issue 15); the neighbours themselves stay on the steady pace. */
 static void
-test_steady_when_all_candidates_used(void **state)
+test_short_keeps_discovery(void **state)
 {
 	struct world w;
 	size_t i;
@@ -232,13 +637,21 @@ test_steady_when_all_candidates_used(void **state)
 	assert_int_equal(state_of(&w, 106), PEERS_FAR);
 	world_run(&w, 2999);
 	assert_int_equal(state_of(&w, 105), PEERS_DOWN);
-	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
 	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 4);
-	/* Steady: the next minute costs two heartbeats each, not sixty. */
+	/* The next minute: the silent one every second, the far one (swept)
+	 * every second too, the neighbours twice. */
 	memset(w.sent, 0, sizeof(w.sent));
 	world_run(&w, 62999);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 4; i++)
 		assert_int_equal(w.sent[i], 2);
+	assert_int_equal(w.sent[4], 60);
+	assert_int_equal(w.sent[5], 60);
+	/* It comes up: found within a second, then steady. */
+	w.s[4].up = 1;
+	world_run(&w, 64000);
+	assert_int_equal(state_of(&w, 105), PEERS_NEIGHBOR);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 }
 
 /* A silent neighbour leaves within one steady interval plus the ack
@@ -305,25 +718,32 @@ test_back_to_discovery(void **state)
 	world_run(&w, 30500);
 	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
 	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
-	/* Every listed peer is heartbeated again a second later. */
+	/* The lost one is retried a second later; the others stay on
+	 * their steady schedule. */
 	w.now = 31000;
-	assert_int_equal(world_pump(&w, &wake), 3);
+	assert_int_equal(world_pump(&w, &wake), 1);
 	w.s[1].up = 1;
 	w.now = 31500;
 	world_pump(&w, &wake);
 	w.now = 32000;
-	assert_int_equal(world_pump(&w, &wake), 3);
+	assert_int_equal(world_pump(&w, &wake), 1);
+	world_pump(&w, &wake);
 	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
-	assert_int_equal(wake, 32000 + 30000);
+	/* 101 and 103 were last heartbeated at 30000. */
+	assert_int_equal(wake, 30000 + 30000);
 
-	/* This time it stays silent: steady again after PEERS_TRIES. */
+	/* This time it stays silent: a short set stays in discovery, so it
+	 * is still probed every second after its tries. */
 	w.s[1].up = 0;
 	world_run(&w, 62000 + 500);
 	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
-	world_run(&w, 62000 + 1000 * (PEERS_TRIES - 1) + 500);
+	world_run(&w, 62000 + 1000 * (PEERS_TRIES + 2) + 500);
 	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
-	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	w.s[1].up = 1;
+	world_run(&w, 62000 + 1000 * (PEERS_TRIES + 3) + 500);
+	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
 }
 
 static void
@@ -635,7 +1055,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test_teardown(test_discovery_then_steady,
 		    world_teardown),
-		cmocka_unit_test_teardown(test_steady_when_all_candidates_used,
+		cmocka_unit_test_teardown(test_short_keeps_discovery,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_silent_neighbour_replaced,
 		    world_teardown),
@@ -662,6 +1082,22 @@ main(void)
 		cmocka_unit_test_teardown(test_counters_and_rows,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_configure,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_adopt_on_heartbeat,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_adopt_one_way,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_query_miss_replaces,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_two_query_misses,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_slow_peer_stays,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_rank_mix,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_tie_spread,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_sweep_schedule,
 		    world_teardown),
 	};
 
