@@ -446,17 +446,6 @@ upstream_swap(struct upstream *up, const struct conf *c)
 	upstream_install(up, chan, probe, c);
 	return 0;
 }
-	LIST_INSERT_HEAD(&up->draining, up->cur, entry);
-	up->cur = chan;
-	LIST_INSERT_HEAD(&up->draining, up->probe_chan, entry);
-	up->probe_chan = probe;
-	up->timeout_ms = c->upstream_timeout_ms;
-	up->nservers = c->nupstream;
-	memcpy(up->servers, c->upstream, sizeof(up->servers));
-	upstream_describe(up);
-	ev_idle_start(up->loop, &up->reaper);
-	return 0;
-}
 
 static int
 upstream_stat_changed(const struct stat *a, const struct stat *b)
