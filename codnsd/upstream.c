@@ -504,6 +504,7 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 struct upstream_staged {
 	struct upstream_chan *chan; /* NULL: the resolver stays as it is */
 	struct upstream_chan *probe; /* with chan */
+	int answers_change; /* other nameservers or search rules */
 	struct resolvconf rc;
 	struct stat rc_st;
 	char rc_path[PATH_MAX];
@@ -527,9 +528,11 @@ upstream_prepare(struct upstream *up, const struct conf *c,
 		if (!addr_equal((const struct sockaddr *)&up->servers[i].ss,
 			(const struct sockaddr *)&c->upstream[i].ss))
 			break;
-	if (up->timeout_ms == c->upstream_timeout_ms &&
-	    up->nservers == c->nupstream && i == c->nupstream &&
-	    resolvconf_equal(&s->rc, &up->rc))
+	/* Only other nameservers or search rules can change answers: a new
+	 * timeout alone keeps the cache (and its stale entries). */
+	s->answers_change = !(up->nservers == c->nupstream &&
+	    i == c->nupstream && resolvconf_equal(&s->rc, &up->rc));
+	if (up->timeout_ms == c->upstream_timeout_ms && !s->answers_change)
 		return 0;
 	if ((s->chan = upstream_chan_new(up, c, &s->rc, 0)) == NULL ||
 	    (s->probe = upstream_chan_new(up, c, &s->rc,
@@ -553,10 +556,11 @@ upstream_commit(struct upstream *up, struct upstream_staged *s,
 	memcpy(up->rc_path, s->rc_path, sizeof(up->rc_path));
 	up->rc_st = s->rc_st;
 	up->lookup_timeout_ms = s->lookup_timeout_ms;
-	if ((changed = s->chan != NULL)) {
+	if (s->chan != NULL) {
 		up->rc = s->rc;
 		upstream_install(up, s->chan, s->probe, c);
 	}
+	changed = s->chan != NULL && s->answers_change;
 	free(s);
 	return changed;
 }
