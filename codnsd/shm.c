@@ -308,7 +308,8 @@ shm_find(struct shm *s, const struct shmtab_key *k, uint64_t h)
 }
 
 /* The key's slot, else a free, dead or expired one of its group, else the
- * one that expires first. */
+ * one that expires first, and of those the one written first (so the
+ * newest SHMTAB_WAYS answers of a group always stay). */
 static struct shmtab_slot *
 shm_victim(struct shm *s, const struct shmtab_key *k, uint64_t h,
     uint64_t now_ms)
@@ -322,7 +323,8 @@ shm_victim(struct shm *s, const struct shmtab_key *k, uint64_t h,
 		sl = &s->slots[(h + i) & s->mask];
 		if (shm_slot_dead(s, sl) || sl->expire_ms <= now_ms)
 			return sl;
-		if (best == NULL || sl->expire_ms < best->expire_ms)
+		if (best == NULL || sl->expire_ms < best->expire_ms ||
+		    (sl->expire_ms == best->expire_ms && sl->pos < best->pos))
 			best = sl;
 	}
 	s->stats.evicted++;
