@@ -18,6 +18,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "stats.h"
+#include "stream.h"
 #include "upstream.h"
 
 #define DNSSTUB_UDP_BURST 64 /* datagrams read per wake-up */
@@ -47,17 +48,9 @@ struct dnsstub_query {
 
 struct dnsstub_conn {
 	struct dnsstub *s;
-	int fd;
-	ev_io rio;
-	ev_io wio;
-	ev_timer idle;
+	struct stream st;
 	uint8_t in[2 + DNSSTUB_QUERY_MAX];
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outcap, outoff;
 	struct dnsstub_query *pending;
-	size_t npending;
-	int closing;
 	struct dnsstub_conn *prev, *next;
 };
 
@@ -95,8 +88,6 @@ struct dnsstub {
 	uint8_t flat[DNSSTUB_FLAT_MAX];
 };
 
-static void dnsstub_conn_update(struct dnsstub_conn *);
-static int dnsstub_conn_send(struct dnsstub_conn *);
 
 /* --- cache of forwarded answers ------------------------------------------ */
 
@@ -365,42 +356,24 @@ dnsstub_begin(const struct dnsstub_query *q, struct dnsmsg_writer *w,
 static void
 dnsstub_send(struct dnsstub_query *q, const uint8_t *msg, size_t len)
 {
-	struct dnsstub_conn *c = q->conn;
+	struct stream *st;
 	struct buf b;
-	uint8_t *p;
-	size_t cap;
 
-	if (c == NULL) {
+	if (q->conn == NULL) {
 		(void)sendto(q->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 		    (struct sockaddr *)&q->from, q->fromlen);
 		return;
 	}
 	/* RFC 7766 section 8: a two-byte length, then the message. */
-	if (c->outoff > 0 && c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	if (c->outcap - c->outlen < 2 + len) {
-		if (c->outoff > 0) {
-			memmove(c->out, c->out + c->outoff,
-			    c->outlen - c->outoff);
-			c->outlen -= c->outoff;
-			c->outoff = 0;
-		}
-		cap = c->outcap ? c->outcap : 4096;
-		while (cap - c->outlen < 2 + len)
-			cap *= 2;
-		if (cap != c->outcap) {
-			if ((p = realloc(c->out, cap)) == NULL) {
-				c->closing = 1;
-				return;
-			}
-			c->out = p;
-			c->outcap = cap;
-		}
+	st = &q->conn->st;
+	if (stream_reserve(st, 2 + len) == -1) {
+		st->closing = 1;
+		return;
 	}
-	buf_init_write(&b, c->out + c->outlen, c->outcap - c->outlen);
+	buf_init_write(&b, st->out + st->outlen, st->outcap - st->outlen);
 	buf_put_u16(&b, (uint16_t)len);
 	buf_put_bytes(&b, msg, len);
-	c->outlen += b.pos;
+	st->outlen += b.pos;
 }
 
 /* Close the response (OPT, counts, rcode), send it and count it. */
@@ -457,8 +430,8 @@ dnsstub_query_free(struct dnsstub_query *q)
 	if (q->next != NULL)
 		q->next->prev = q->prev;
 	if (c != NULL) {
-		c->npending--;
-		dnsstub_conn_update(c);
+		c->st.npending--;
+		stream_update(&c->st);
 	}
 	free(q);
 }
@@ -769,7 +742,7 @@ dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
 	if (c != NULL) {
 		q->next = c->pending;
 		c->pending = q;
-		c->npending++;
+		c->st.npending++;
 	} else {
 		q->next = s->udp_pending;
 		s->udp_pending = q;
@@ -826,7 +799,6 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 {
 	struct dnsstub *s = c->s;
 	struct dnsstub_query *q, *next;
-	struct ev_loop *loop = s->d->loop;
 
 	for (q = c->pending; q != NULL; q = next) {
 		next = q->next;
@@ -834,10 +806,7 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 		upstream_cancel(q->uq);
 		free(q);
 	}
-	ev_io_stop(loop, &c->rio);
-	ev_io_stop(loop, &c->wio);
-	ev_timer_stop(loop, &c->idle);
-	close(c->fd);
+	stream_stop(&c->st);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -845,126 +814,72 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->nconns--;
-	free(c->out);
 	free(c);
 }
 
-/* Start every whole query received, up to the pipeline cap; -1 when the
- * connection was closed for a frame it cannot take. */
+/* RFC 7766 section 8: a two-byte length, then the message
+ * (stream_ops.peek). A query longer than any a client needs is not worth
+ * reading 64 KiB to answer FORMERR: malformed, the connection closes. */
 static int
-dnsstub_conn_process(struct dnsstub_conn *c)
+dnsstub_frame_peek(const void *in, size_t len, size_t *framelen)
 {
 	struct buf b;
 	uint16_t flen;
-	size_t off = 0;
 
-	while (c->npending < DNSSTUB_PIPELINE_MAX && !c->closing) {
-		buf_init_read(&b, c->in + off, c->inlen - off);
-		if (buf_get_u16(&b, &flen) == -1)
-			break;
-		/* A query longer than any a client needs: not worth
-		 * reading 64 KiB to answer FORMERR; close instead. */
-		if (flen == 0 || flen > DNSSTUB_QUERY_MAX) {
-			stats_count(c->s->d->stats, STATS_DNS_BAD_FRAME);
-			dnsstub_conn_free(c);
-			return -1;
-		}
-		if (buf_remaining(&b) < flen)
-			break;
-		off += 2 + (size_t)flen;
-		dnsstub_query(c->s, c, c->fd, NULL, 0, c->in + off - flen,
-		    flen);
-	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
-	return 0;
-}
-
-static int
-dnsstub_conn_send(struct dnsstub_conn *c)
-{
-	ssize_t n;
-
-	n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-	    MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n == -1 && errno != EAGAIN && errno != EINTR)
+	buf_init_read(&b, in, len);
+	if (buf_get_u16(&b, &flen) == -1)
+		return 0;
+	if (flen == 0 || flen > DNSSTUB_QUERY_MAX)
 		return -1;
-	if (n > 0)
-		c->outoff += (size_t)n;
-	if (c->outoff == c->outlen) {
-		c->outoff = c->outlen = 0;
-		if (c->closing)
-			return -1;
-	}
+	if (buf_remaining(&b) < flen)
+		return 0;
+	*framelen = 2 + (size_t)flen;
+	return 1;
+}
+
+/* One whole query (stream_ops.request). */
+static int
+dnsstub_frame(void *arg, const uint8_t *frame, size_t len)
+{
+	struct dnsstub_conn *c = arg;
+
+	dnsstub_query(c->s, c, c->st.fd, NULL, 0, frame + 2, len - 2);
 	return 0;
 }
 
-static void
-dnsstub_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* A frame it cannot take (stream_ops.bad): close at once. */
+static int
+dnsstub_bad_frame(void *arg)
 {
-	struct dnsstub_conn *c = w->data;
-	ssize_t n;
+	struct dnsstub_conn *c = arg;
 
-	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		dnsstub_conn_free(c);
-		return;
-	}
-	if (n < 0)
-		return;
-	c->inlen += (size_t)n;
-	if (dnsstub_conn_process(c) == -1)
-		return;
-	if (c->outlen > c->outoff && dnsstub_conn_send(c) == -1) {
-		dnsstub_conn_free(c);
-		return;
-	}
-	dnsstub_conn_update(c);
-}
-
-static void
-dnsstub_write_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct dnsstub_conn *c = w->data;
-
-	if (dnsstub_conn_send(c) == -1) {
-		dnsstub_conn_free(c);
-		return;
-	}
-	if (dnsstub_conn_process(c) == 0)
-		dnsstub_conn_update(c);
-}
-
-static void
-dnsstub_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct dnsstub_conn *c = t->data;
-
-	if (c->npending > 0 || c->outlen > c->outoff) {
-		ev_timer_again(loop, t);
-		return;
-	}
+	stats_count(c->s->d->stats, STATS_DNS_BAD_FRAME);
 	dnsstub_conn_free(c);
+	return -1;
 }
 
+/* Closed, broken or idle (stream_ops.end). */
 static void
-dnsstub_conn_update(struct dnsstub_conn *c)
+dnsstub_conn_end(void *arg, int idle)
 {
-	struct ev_loop *loop = c->s->d->loop;
-	int want_read = !c->closing && c->npending < DNSSTUB_PIPELINE_MAX &&
-	    c->inlen < sizeof(c->in) &&
-	    c->outlen - c->outoff < DNSSTUB_OUT_HIGH;
-
-	if (want_read && !ev_is_active(&c->rio))
-		ev_io_start(loop, &c->rio);
-	else if (!want_read && ev_is_active(&c->rio))
-		ev_io_stop(loop, &c->rio);
-	if (c->outlen > c->outoff && !ev_is_active(&c->wio))
-		ev_io_start(loop, &c->wio);
-	else if (c->outlen == c->outoff && ev_is_active(&c->wio))
-		ev_io_stop(loop, &c->wio);
-	ev_timer_again(loop, &c->idle);
+	dnsstub_conn_free(arg);
 }
+
+/* RFC 7766 section 6.2.3: any answer still queued keeps a connection
+ * from idling out, and one that is closing goes once what is queued is
+ * sent (linger and idle_needs_progress 0). */
+static const struct stream_limits dnsstub_limits = {
+	.pipeline_max = DNSSTUB_PIPELINE_MAX,
+	.out_high = DNSSTUB_OUT_HIGH,
+	.idle_sec = DNSSTUB_IDLE_SEC,
+};
+
+static const struct stream_ops dnsstub_ops = {
+	.peek = dnsstub_frame_peek,
+	.request = dnsstub_frame,
+	.bad = dnsstub_bad_frame,
+	.end = dnsstub_conn_end,
+};
 
 static void
 dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -974,13 +889,8 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct dnsstub_conn *c;
 	int fd, one = 1;
 
-	fd = accept4(sk->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("dns accept");
+	if ((fd = stream_accept(sk->fd, "dns accept")) == -1)
 		return;
-	}
 	if (s->nconns >= DNSSTUB_CONNS_MAX ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(s->d->stats, STATS_DNS_CLIENTS_REFUSED);
@@ -989,43 +899,16 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->s = s;
-	c->fd = fd;
-	ev_io_init(&c->rio, dnsstub_read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, dnsstub_write_cb, fd, EV_WRITE);
-	ev_init(&c->idle, dnsstub_idle_cb);
-	c->idle.repeat = DNSSTUB_IDLE_SEC;
-	c->rio.data = c->wio.data = c->idle.data = c;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	dnsstub_conn_update(c);
+	stream_start(&c->st, &dnsstub_limits, &dnsstub_ops, c, loop, fd,
+	    c->in, sizeof(c->in));
 }
 
 /* --- set-up --------------------------------------------------------------- */
-
-static int
-dnsstub_bind(const struct conf_addr *a, int type)
-{
-	int fd, one = 1;
-
-	if ((fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		 0)) == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
-	    (type == SOCK_STREAM && listen(fd, 128) == -1)) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
 
 static void
 dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
@@ -1033,9 +916,7 @@ dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
 {
 	sk->s = s;
 	sk->fd = fd;
-	ev_io_init(&sk->io, cb, fd, EV_READ);
-	sk->io.data = sk;
-	ev_io_start(s->d->loop, &sk->io);
+	stream_watch_read(&sk->io, s->d->loop, fd, cb, sk);
 }
 
 struct dnsstub *
@@ -1053,13 +934,13 @@ dnsstub_new(struct codnsd *d)
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
 		    a, sizeof(a));
-		if ((ufd = dnsstub_bind(&d->conf.dns_listen[i], SOCK_DGRAM)) ==
+		if ((ufd = stream_bind(&d->conf.dns_listen[i], SOCK_DGRAM)) ==
 		    -1) {
 			log_warn("dns-listen %s (udp)", a);
 			dnsstub_free(s);
 			return NULL;
 		}
-		if ((tfd = dnsstub_bind(&d->conf.dns_listen[i],
+		if ((tfd = stream_bind(&d->conf.dns_listen[i],
 			 SOCK_STREAM)) == -1) {
 			log_warn("dns-listen %s (tcp)", a);
 			close(ufd);

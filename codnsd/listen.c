@@ -18,6 +18,7 @@
 #include "lookup.h"
 #include "proto.h"
 #include "stats.h"
+#include "stream.h"
 #include "usock.h"
 
 #define LISTEN_IN_MAX (2 * (PROTO_HDR_LEN + PROTO_FRAME_MAX))
@@ -48,20 +49,11 @@ struct listen_pending {
 
 struct listen_conn {
 	struct listen *ls;
-	int fd;
-	ev_io rio;
-	ev_io wio;
-	ev_timer idle;
+	struct stream st;
 	ev_timer frame; /* runs while a frame is incomplete */
 	struct listen_who who;
-	int progress; /* the client read some output since the last idle tick */
 	uint8_t in[LISTEN_IN_MAX];
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outcap, outoff;
 	LIST_HEAD(, listen_pending) pending;
-	size_t npending;
-	int closing; /* flush what is queued, then close */
 	LIST_ENTRY(listen_conn) entry;
 };
 
@@ -75,9 +67,6 @@ struct listen {
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 };
 
-static void listen_conn_update(struct listen_conn *);
-static int listen_send(struct listen_conn *);
-
 static void
 listen_conn_free(struct listen_conn *c)
 {
@@ -90,42 +79,11 @@ listen_conn_free(struct listen_conn *c)
 		lookup_cancel(p->w);
 		free(p);
 	}
-	ev_io_stop(loop, &c->rio);
-	ev_io_stop(loop, &c->wio);
-	ev_timer_stop(loop, &c->idle);
 	ev_timer_stop(loop, &c->frame);
-	close(c->fd);
+	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
 	ls->nconns--;
-	free(c->out);
 	free(c);
-}
-
-static int
-listen_out_reserve(struct listen_conn *c, size_t n)
-{
-	uint8_t *p;
-	size_t cap;
-
-	if (c->outoff > 0 && c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	if (c->outcap - c->outlen >= n)
-		return 0;
-	if (c->outoff > 0) {
-		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
-		c->outlen -= c->outoff;
-		c->outoff = 0;
-		if (c->outcap - c->outlen >= n)
-			return 0;
-	}
-	cap = c->outcap ? c->outcap : 4096;
-	while (cap - c->outlen < n)
-		cap *= 2;
-	if ((p = realloc(c->out, cap)) == NULL)
-		return -1;
-	c->out = p;
-	c->outcap = cap;
-	return 0;
 }
 
 /* A lookup finished: queue its response. Never closes the connection
@@ -134,26 +92,31 @@ static void
 listen_answer_cb(void *arg, const struct proto_answer *a)
 {
 	struct listen_pending *p = arg;
-	struct listen_conn *c = p->conn;
+	struct stream *st = &p->conn->st;
 	struct buf b;
 
 	LIST_REMOVE(p, entry);
-	c->npending--;
-	if (listen_out_reserve(c, PROTO_HDR_LEN + PROTO_FRAME_MAX) == 0) {
-		buf_init_write(&b, c->out + c->outlen, c->outcap - c->outlen);
+	st->npending--;
+	if (stream_reserve(st, PROTO_HDR_LEN + PROTO_FRAME_MAX) == 0) {
+		buf_init_write(&b, st->out + st->outlen,
+		    st->outcap - st->outlen);
 		if (proto_response_encode(&b, p->id, a) == 0)
-			c->outlen += b.pos;
+			st->outlen += b.pos;
 		else
-			c->closing = 1;
+			st->closing = 1;
 	} else
-		c->closing = 1;
+		st->closing = 1;
 	free(p);
-	listen_conn_update(c);
+	stream_update(st);
 }
 
+/* One whole frame (stream_ops.request). */
 static int
-listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
+listen_request(void *arg, const uint8_t *frame, size_t framelen)
 {
+	struct listen_conn *c = arg;
+	const uint8_t *payload = frame + PROTO_HDR_LEN;
+	size_t len = framelen - PROTO_HDR_LEN;
 	struct proto_request req;
 	struct listen_pending *p;
 	struct proto_answer now;
@@ -174,7 +137,7 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 	p->conn = c;
 	p->id = req.id;
 	LIST_INSERT_HEAD(&c->pending, p, entry);
-	c->npending++;
+	c->st.npending++;
 	/* A cache hit is answered here, before the next frame. */
 	p->w = lookup_start(c->ls->d->lookup, &req, 0, listen_answer_cb, p,
 	    &now);
@@ -192,15 +155,26 @@ listen_request(struct listen_conn *c, const uint8_t *payload, size_t len)
 static int
 listen_close_soon(struct listen_conn *c)
 {
-	c->closing = 1;
-	c->inlen = 0;
+	c->st.closing = 1;
+	c->st.inlen = 0;
 	ev_timer_stop(c->ls->d->loop, &c->frame);
-	if (c->npending == 0 && c->outlen == c->outoff) {
+	if (c->st.npending == 0 && c->st.outlen == c->st.outoff) {
 		listen_conn_free(c);
 		return -1;
 	}
-	listen_conn_update(c);
+	stream_update(&c->st);
 	return 0;
+}
+
+/* A bad frame (stream_ops.bad). */
+static int
+listen_bad_frame(void *arg)
+{
+	struct listen_conn *c = arg;
+
+	stats_count(c->ls->d->stats, STATS_CLIENTS_BAD_FRAME);
+	log_debug("client sent a bad frame, closing");
+	return listen_close_soon(c);
 }
 
 /*
@@ -209,11 +183,12 @@ listen_close_soon(struct listen_conn *c)
  * extend it, so a client cannot hold a slot by dribbling.
  */
 static void
-listen_frame_deadline(struct listen_conn *c, int consumed)
+listen_frame_deadline(void *arg, int consumed)
 {
+	struct listen_conn *c = arg;
 	struct ev_loop *loop = c->ls->d->loop;
 
-	if (c->inlen == 0) {
+	if (c->st.inlen == 0) {
 		ev_timer_stop(loop, &c->frame);
 		return;
 	}
@@ -224,110 +199,14 @@ listen_frame_deadline(struct listen_conn *c, int consumed)
 	}
 }
 
-/* Start the lookups of every whole frame received, up to the pipeline
- * cap. -1 when the connection was freed. */
-static int
-listen_process(struct listen_conn *c)
-{
-	size_t framelen, off = 0;
-	int r;
-
-	while (!c->closing && c->npending < LISTEN_PIPELINE_MAX &&
-	    (r = proto_frame_peek(c->in + off, c->inlen - off, &framelen)) !=
-		0) {
-		if (r == -1 || listen_request(c, c->in + off + PROTO_HDR_LEN,
-				   framelen - PROTO_HDR_LEN) == -1) {
-			stats_count(c->ls->d->stats, STATS_CLIENTS_BAD_FRAME);
-			log_debug("client sent a bad frame, closing");
-			return listen_close_soon(c);
-		}
-		off += framelen;
-	}
-	if (off > 0) {
-		memmove(c->in, c->in + off, c->inlen - off);
-		c->inlen -= off;
-	}
-	listen_frame_deadline(c, off > 0);
-	return 0;
-}
-
+/* The connection is over (stream_ops.end). */
 static void
-listen_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+listen_end(void *arg, int idle)
 {
-	struct listen_conn *c = w->data;
-	ssize_t n;
+	struct listen_conn *c = arg;
 
-	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		listen_conn_free(c);
-		return;
-	}
-	if (n < 0)
-		return;
-	c->inlen += (size_t)n;
-	if (listen_process(c) == -1)
-		return;
-	/* Cache hits are answered already: send now rather than wait a
-	 * loop iteration for the write watcher. */
-	if (c->outlen > c->outoff && listen_send(c) == -1) {
-		listen_conn_free(c);
-		return;
-	}
-	listen_conn_update(c);
-}
-
-/* Send what is queued without blocking: 0, or -1 when the connection is
- * broken or finished (the caller frees it). */
-static int
-listen_send(struct listen_conn *c)
-{
-	ssize_t n;
-
-	if (c->outlen > c->outoff) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (n > 0) {
-			c->outoff += (size_t)n;
-			c->progress = 1;
-		}
-	}
-	if (c->outoff == c->outlen) {
-		c->outoff = c->outlen = 0;
-		if (c->closing && c->npending == 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-listen_write_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct listen_conn *c = w->data;
-
-	if (listen_send(c) == -1) {
-		listen_conn_free(c);
-		return;
-	}
-	/* Frames held back by the pipeline cap may go now. */
-	if (listen_process(c) == 0)
-		listen_conn_update(c);
-}
-
-static void
-listen_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct listen_conn *c = t->data;
-
-	/* Pending lookups end by lookup-timeout, and a client reading its
-	 * answers is busy; only silence, or answers nobody reads, is idle. */
-	if (c->npending > 0 || (c->outlen > c->outoff && c->progress)) {
-		c->progress = 0;
-		ev_timer_again(loop, t);
-		return;
-	}
-	stats_count(c->ls->d->stats, STATS_CLIENTS_IDLE);
+	if (idle)
+		stats_count(c->ls->d->stats, STATS_CLIENTS_IDLE);
 	listen_conn_free(c);
 }
 
@@ -338,7 +217,7 @@ listen_frame_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	size_t framelen;
 
 	/* Whole frames waiting behind the pipeline cap are not slow. */
-	if (proto_frame_peek(c->in, c->inlen, &framelen) != 0) {
+	if (proto_frame_peek(c->in, c->st.inlen, &framelen) != 0) {
 		ev_timer_set(t, LISTEN_FRAME_SEC, 0.);
 		ev_timer_start(loop, t);
 		return;
@@ -349,28 +228,21 @@ listen_frame_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)listen_close_soon(c);
 }
 
-/* Read while there is room for more requests and the backlog is small;
- * write while there is something queued, or to finish a closing
- * connection once nothing is owed. */
-static void
-listen_conn_update(struct listen_conn *c)
-{
-	struct ev_loop *loop = c->ls->d->loop;
-	int want_read = !c->closing && c->npending < LISTEN_PIPELINE_MAX &&
-	    c->inlen < sizeof(c->in) && c->outlen - c->outoff < LISTEN_OUT_HIGH;
-	int want_write = c->outlen > c->outoff ||
-	    (c->closing && c->npending == 0);
+static const struct stream_limits listen_limits = {
+	.pipeline_max = LISTEN_PIPELINE_MAX,
+	.out_high = LISTEN_OUT_HIGH,
+	.idle_sec = LISTEN_IDLE_SEC,
+	.linger = 1,
+	.idle_needs_progress = 1,
+};
 
-	if (want_read && !ev_is_active(&c->rio))
-		ev_io_start(loop, &c->rio);
-	else if (!want_read && ev_is_active(&c->rio))
-		ev_io_stop(loop, &c->rio);
-	if (want_write && !ev_is_active(&c->wio))
-		ev_io_start(loop, &c->wio);
-	else if (!want_write && ev_is_active(&c->wio))
-		ev_io_stop(loop, &c->wio);
-	ev_timer_again(loop, &c->idle);
-}
+static const struct stream_ops listen_ops = {
+	.peek = proto_frame_peek,
+	.request = listen_request,
+	.bad = listen_bad_frame,
+	.parsed = listen_frame_deadline,
+	.end = listen_end,
+};
 
 /* Who is connecting on fd; -1 when the kernel cannot say. */
 static int
@@ -449,13 +321,8 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct listen_who who;
 	int fd, one = 1;
 
-	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("accept");
+	if ((fd = stream_accept(s->fd, "accept")) == -1)
 		return;
-	}
 	if (listen_who(fd, s->is_unix, &who) == -1 ||
 	    !listen_admit(ls, &who) || (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(ls->d->stats, STATS_CLIENTS_REFUSED);
@@ -466,42 +333,14 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!s->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ls = ls;
-	c->fd = fd;
 	c->who = who;
-	ev_io_init(&c->rio, listen_read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, listen_write_cb, fd, EV_WRITE);
-	ev_init(&c->idle, listen_idle_cb);
-	c->idle.repeat = LISTEN_IDLE_SEC;
-	c->rio.data = c->wio.data = c->idle.data = c;
 	LIST_INIT(&c->pending);
 	LIST_INSERT_HEAD(&ls->conns, c, entry);
 	ev_init(&c->frame, listen_frame_cb);
-	c->rio.data = c->wio.data = c->idle.data = c->frame.data = c;
+	c->frame.data = c;
 	ls->nconns++;
-	listen_conn_update(c);
-}
-
-static int
-listen_bind(const struct conf_addr *a)
-{
-	int fd, one = 1;
-
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
-	    listen(fd, 128) == -1) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
+	stream_start(&c->st, &listen_limits, &listen_ops, c, loop, fd,
+	    c->in, sizeof(c->in));
 }
 
 static void
@@ -512,9 +351,7 @@ listen_add_sock(struct listen *ls, int fd, int is_unix)
 	s->ls = ls;
 	s->fd = fd;
 	s->is_unix = is_unix;
-	ev_io_init(&s->io, listen_accept_cb, s->fd, EV_READ);
-	s->io.data = s;
-	ev_io_start(ls->d->loop, &s->io);
+	stream_watch_read(&s->io, ls->d->loop, fd, listen_accept_cb, s);
 }
 
 struct listen *
@@ -543,7 +380,7 @@ listen_new(struct codnsd *d)
 	for (i = 0; i < d->conf.nlisten; i++) {
 		addr_format((const struct sockaddr *)&d->conf.listen[i].ss, a,
 		    sizeof(a));
-		if ((fd = listen_bind(&d->conf.listen[i])) == -1) {
+		if ((fd = stream_bind(&d->conf.listen[i], SOCK_STREAM)) == -1) {
 			log_warn("listen %s", a);
 			listen_free(ls);
 			return NULL;
@@ -562,9 +399,7 @@ listen_flush(struct listen *ls)
 	struct listen_conn *c;
 
 	LIST_FOREACH(c, &ls->conns, entry)
-		if (c->outlen > c->outoff)
-			(void)send(c->fd, c->out + c->outoff,
-			    c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		stream_flush(&c->st);
 }
 
 void
