@@ -707,9 +707,48 @@ too_many_lines(struct errs *e, unsigned line, unsigned max)
 	return 1;
 }
 
+/* Hand every line of text, up to max lines, to fn; next_line()'s errors
+ * and the line cap go to e. */
 static void
-parse_line(struct parse *p, unsigned line, char *s)
+parse_lines(struct errs *e, const char *text, size_t len, unsigned max,
+    void (*fn)(void *arg, unsigned line, char *s), void *arg)
 {
+	char line[LINE_MAX_LEN + 1];
+	unsigned lineno = 0;
+	size_t pos = 0;
+	int r;
+
+	while ((r = next_line(text, len, &pos, line)) != 0) {
+		if (too_many_lines(e, ++lineno, max))
+			break;
+		if (line_error(e, lineno, r) == 0)
+			fn(arg, lineno, line);
+	}
+}
+
+/*
+ * Read path (at most max bytes): 0 and its text (the caller frees it), or
+ * -1 with errno and the reason in err; a missing file (ENOENT) is said in
+ * err only when report_missing.
+ */
+static int
+load_text(const char *path, size_t max, int report_missing, char **text,
+    size_t *len, char *err, size_t errlen)
+{
+	struct errs e;
+
+	errs_init(&e, path, err, errlen);
+	if (read_file(&e, path, max, text, len) == 0)
+		return 0;
+	if (errno == ENOENT && report_missing)
+		errs_add(&e, 0, "%s", strerror(ENOENT));
+	return -1;
+}
+
+static void
+parse_line(void *arg, unsigned line, char *s)
+{
+	struct parse *p = arg;
 	char *w[WORDS_MAX];
 	const struct key *k = NULL;
 	size_t i;
@@ -776,10 +815,6 @@ conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	struct errs e;
 	struct parse p;
 	struct conf *copy;
-	char line[LINE_MAX_LEN + 1];
-	unsigned lineno = 0;
-	size_t pos = 0;
-	int r;
 
 	errs_init(&e, name, err, errlen);
 	if ((copy = malloc(sizeof(*copy))) == NULL) {
@@ -790,12 +825,7 @@ conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	memset(&p, 0, sizeof(p));
 	p.c = copy;
 	p.e = &e;
-	while ((r = next_line(text, len, &pos, line)) != 0) {
-		if (too_many_lines(&e, ++lineno, CONF_LINES_MAX))
-			break;
-		if (line_error(&e, lineno, r) == 0)
-			parse_line(&p, lineno, line);
-	}
+	parse_lines(&e, text, len, CONF_LINES_MAX, parse_line, &p);
 	if (e.count == 0)
 		parse_finish(&p);
 	if (e.count == 0)
@@ -808,29 +838,31 @@ int
 conf_load(struct conf *c, const char *path, int missing_ok, char *err,
     size_t errlen)
 {
-	struct errs e;
 	char *text;
 	size_t len;
 	int rc;
 
-	errs_init(&e, path, err, errlen);
-	if (read_file(&e, path, CONF_FILE_MAX, &text, &len) == -1) {
-		if (errno != ENOENT)
-			return -1;
-		if (missing_ok)
-			return 0;
-		errs_add(&e, 0, "%s", strerror(ENOENT));
-		return -1;
-	}
+	if (load_text(path, CONF_FILE_MAX, !missing_ok, &text, &len, err,
+		errlen) == -1)
+		return missing_ok && errno == ENOENT ? 0 : -1;
 	rc = conf_parse(c, path, text, len, err, errlen);
 	free(text);
 	return rc;
 }
 
-static int
-parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
-    size_t *n, unsigned *lines)
+/* The peers file being parsed. */
+struct parse_peers {
+	struct errs *e;
+	struct conf_addr *list;
+	size_t n;
+	unsigned *lines; /* the line of each entry of list */
+};
+
+static void
+parse_peer(void *arg, unsigned line, char *s)
 {
+	struct parse_peers *pp = arg;
+	struct errs *e = pp->e;
 	char *w[WORDS_MAX];
 	struct conf_addr a;
 	char buf[ADDR_STRLEN];
@@ -838,36 +870,35 @@ parse_peer(struct errs *e, unsigned line, char *s, struct conf_addr *list,
 	int nw;
 
 	if ((nw = split(s, w)) == 0)
-		return 0;
+		return;
 	if (nw > 1) {
 		errs_add(e, line, "unexpected '%s' after the address", w[1]);
-		return -1;
+		return;
 	}
 	if (addr_parse(w[0], CONF_DEFAULT_PORT, &a.ss, &a.len) == -1 ||
 	    is_unspecified(&a.ss)) {
 		errs_add(e, line, "bad peer address '%s' (numeric "
 		    "IPv4[:PORT] or [IPv6]:PORT)", w[0]);
-		return -1;
+		return;
 	}
-	for (i = 0; i < *n; i++) {
-		if (addr_equal((struct sockaddr *)&list[i].ss,
+	for (i = 0; i < pp->n; i++) {
+		if (addr_equal((struct sockaddr *)&pp->list[i].ss,
 		    (struct sockaddr *)&a.ss)) {
 			addr_format((struct sockaddr *)&a.ss, buf,
 			    sizeof(buf));
 			errs_add(e, line,
 			    "peer %s is already listed on line %u", buf,
-			    lines[i]);
-			return -1;
+			    pp->lines[i]);
+			return;
 		}
 	}
-	if (*n >= CONF_PEERS_MAX) {
+	if (pp->n >= CONF_PEERS_MAX) {
 		errs_add(e, line, "too many peers (at most %d)",
 		    CONF_PEERS_MAX);
-		return -1;
+		return;
 	}
-	lines[*n] = line;
-	list[(*n)++] = a;
-	return 0;
+	pp->lines[pp->n] = line;
+	pp->list[pp->n++] = a;
 }
 
 int
@@ -875,40 +906,34 @@ conf_parse_peers(const char *name, const char *text, size_t len,
     struct conf_addr **out, size_t *n, char *err, size_t errlen)
 {
 	struct errs e;
-	struct conf_addr *list, *shrunk;
-	unsigned *lines;
-	char line[LINE_MAX_LEN + 1];
-	unsigned lineno = 0;
-	size_t count = 0, pos = 0;
-	int r;
+	struct parse_peers pp;
+	struct conf_addr *shrunk;
 
 	errs_init(&e, name, err, errlen);
-	list = calloc(CONF_PEERS_MAX, sizeof(*list));
-	lines = calloc(CONF_PEERS_MAX, sizeof(*lines));
-	if (list == NULL || lines == NULL) {
+	memset(&pp, 0, sizeof(pp));
+	pp.e = &e;
+	pp.list = calloc(CONF_PEERS_MAX, sizeof(*pp.list));
+	pp.lines = calloc(CONF_PEERS_MAX, sizeof(*pp.lines));
+	if (pp.list == NULL || pp.lines == NULL) {
 		errs_add(&e, 0, "%s", strerror(errno));
 		goto fail;
 	}
-	while ((r = next_line(text, len, &pos, line)) != 0) {
-		if (too_many_lines(&e, ++lineno, CONF_PEERS_LINES_MAX))
-			break;
-		if (line_error(&e, lineno, r) == 0)
-			parse_peer(&e, lineno, line, list, &count, lines);
-	}
+	parse_lines(&e, text, len, CONF_PEERS_LINES_MAX, parse_peer, &pp);
 	if (e.count > 0)
 		goto fail;
-	free(lines);
-	if (count == 0) {
-		free(list);
-		list = NULL;
-	} else if ((shrunk = realloc(list, count * sizeof(*list))) != NULL)
-		list = shrunk;
-	*out = list;
-	*n = count;
+	free(pp.lines);
+	if (pp.n == 0) {
+		free(pp.list);
+		pp.list = NULL;
+	} else if ((shrunk = realloc(pp.list, pp.n * sizeof(*pp.list))) !=
+	    NULL)
+		pp.list = shrunk;
+	*out = pp.list;
+	*n = pp.n;
 	return 0;
 fail:
-	free(list);
-	free(lines);
+	free(pp.list);
+	free(pp.lines);
 	errno = EINVAL;
 	return -1;
 }
@@ -917,13 +942,12 @@ int
 conf_load_peers(const char *path, struct conf_addr **out, size_t *n,
     char *err, size_t errlen)
 {
-	struct errs e;
 	char *text;
 	size_t len;
 	int rc;
 
-	errs_init(&e, path, err, errlen);
-	if (read_file(&e, path, CONF_PEERS_FILE_MAX, &text, &len) == -1) {
+	if (load_text(path, CONF_PEERS_FILE_MAX, 0, &text, &len, err,
+		errlen) == -1) {
 		if (errno != ENOENT)
 			errno = EINVAL;
 		return -1;
