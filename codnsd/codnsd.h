@@ -39,8 +39,4 @@ struct codnsd {
 	int debug;
 };
 
-/* Re-read the config and peers file (SIGHUP, codnsctl reload). 0 or -1
- * with the error in err. */
-int codnsd_reload(struct codnsd *, char *err, size_t errlen);
-
 #endif

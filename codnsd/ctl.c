@@ -48,13 +48,15 @@ struct ctl_client {
 	ev_timer timer;
 	char in[CTL_LINE_MAX];
 	size_t inlen;
-	struct stats_buf out;
+	struct report_buf out;
 	size_t outoff;
 	LIST_ENTRY(ctl_client) entry;
 };
 
 struct ctl {
 	struct codnsd *d;
+	ctl_reload_fn reload; /* main's, by ctl_on_reload() */
+	void *reload_arg;
 	struct usock sock;
 	ev_io io;
 	LIST_HEAD(, ctl_client) clients;
@@ -73,7 +75,7 @@ ctl_client_free(struct ctl_client *c)
 	ev_io_stop(loop, &c->wio);
 	ev_timer_stop(loop, &c->timer);
 	close(c->fd);
-	stats_buf_free(&c->out);
+	report_buf_free(&c->out);
 	free(c);
 }
 
@@ -200,7 +202,7 @@ status_race(struct report *r, const struct codnsd *d)
 }
 
 static void
-status_render(struct ctl *ctl, struct stats_buf *b, int json)
+status_render(struct ctl *ctl, struct report_buf *b, int json)
 {
 	struct codnsd *d = ctl->d;
 	const struct cache_stats *cs = cache_stats(d->cache);
@@ -286,7 +288,7 @@ peer_row(struct report *r, const struct peernet_row *p, uint64_t self_nsid)
 }
 
 static void
-peers_render(struct ctl *ctl, struct stats_buf *b, int json)
+peers_render(struct ctl *ctl, struct report_buf *b, int json)
 {
 	struct peernet_row *rows = NULL;
 	struct report r;
@@ -324,19 +326,19 @@ peers_render(struct ctl *ctl, struct stats_buf *b, int json)
 /* --- metrics --- */
 
 static void
-gauge(struct stats_buf *b, const char *name, const char *type,
+gauge(struct report_buf *b, const char *name, const char *type,
     const char *help, double v)
 {
 	stats_metric_head(b, name, type, help);
 	if (v == (double)(uint64_t)v)
-		stats_printf(b, "codns_%s %llu\n", name,
+		report_printf(b, "codns_%s %llu\n", name,
 		    (unsigned long long)v);
 	else
-		stats_printf(b, "codns_%s %.6f\n", name, v);
+		report_printf(b, "codns_%s %.6f\n", name, v);
 }
 
 static void
-metrics_render(struct ctl *ctl, struct stats_buf *b)
+metrics_render(struct ctl *ctl, struct report_buf *b)
 {
 	struct codnsd *d = ctl->d;
 	const struct upstream_health *uh = upstream_health(d->upstream);
@@ -344,7 +346,7 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 	unsigned w[4];
 	const char *reason;
 
-	stats_printf(b,
+	report_printf(b,
 	    "# HELP codns_build_info The running codnsd version.\n"
 	    "# TYPE codns_build_info gauge\n"
 	    "codns_build_info{version=\"%s\"} 1\n",
@@ -393,7 +395,7 @@ metrics_render(struct ctl *ctl, struct stats_buf *b)
 		    "Current delay before the first peer query.",
 		    lookup_delay_ms(d->lookup, &reason) / 1000.0);
 		lookup_windows(d->lookup, &w[0], &w[1], &w[2], &w[3]);
-		stats_printf(b,
+		report_printf(b,
 		    "# HELP codns_recent_wins Who answered among the last "
 		    "16 and 32 lookups.\n"
 		    "# TYPE codns_recent_wins gauge\n"
@@ -452,7 +454,7 @@ ctl_refuse(const struct ctl_client *c, const char *cmd, char *err)
 
 static int
 cmd_flush(struct ctl_client *c, const struct ctl_req *r,
-    struct stats_buf *b, char *err)
+    struct report_buf *b, char *err)
 {
 	size_t n;
 
@@ -469,15 +471,15 @@ cmd_flush(struct ctl_client *c, const struct ctl_req *r,
 	log_info("control: flushed %zu cache entries%s%s", n,
 	    r->argc == 2 ? " of " : "", r->argc == 2 ? r->argv[1] : "");
 	if (r->json)
-		stats_printf(b, "{\"flushed\":%zu}\n", n);
+		report_printf(b, "{\"flushed\":%zu}\n", n);
 	else
-		stats_printf(b, "flushed %zu entries\n", n);
+		report_printf(b, "flushed %zu entries\n", n);
 	return 0;
 }
 
 static int
 cmd_reload(struct ctl_client *c, const struct ctl_req *r,
-    struct stats_buf *b, char *err)
+    struct report_buf *b, char *err)
 {
 	char why[4096];
 	size_t i, n;
@@ -486,7 +488,11 @@ cmd_reload(struct ctl_client *c, const struct ctl_req *r,
 		snprintf(err, CTL_ERR_MAX, "usage: reload");
 		return -1;
 	}
-	if (codnsd_reload(c->ctl->d, why, sizeof(why)) == -1) {
+	if (c->ctl->reload == NULL) {
+		snprintf(err, CTL_ERR_MAX, "reload is not available");
+		return -1;
+	}
+	if (c->ctl->reload(c->ctl->reload_arg, why, sizeof(why)) == -1) {
 		/* The reply's error is one line: join the config errors. */
 		n = strlen(why);
 		while (n > 0 && why[n - 1] == '\n')
@@ -500,12 +506,12 @@ cmd_reload(struct ctl_client *c, const struct ctl_req *r,
 		return -1;
 	}
 	log_info("configuration reloaded (control socket)");
-	stats_printf(b, r->json ? "{\"reloaded\":true}\n" : "reloaded\n");
+	report_printf(b, r->json ? "{\"reloaded\":true}\n" : "reloaded\n");
 	return 0;
 }
 
 static int
-cmd_top(struct ctl_client *c, const struct ctl_req *r, struct stats_buf *b,
+cmd_top(struct ctl_client *c, const struct ctl_req *r, struct report_buf *b,
     char *err)
 {
 	unsigned long n = CTL_TOP_DEFAULT;
@@ -531,7 +537,7 @@ cmd_top(struct ctl_client *c, const struct ctl_req *r, struct stats_buf *b,
 /* Run one request; 0 with the body in b, or -1 with a one-line error. */
 static int
 ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
-    struct stats_buf *b, char *err)
+    struct report_buf *b, char *err)
 {
 	const char *cmd = r->argv[0];
 	struct ctl *ctl = c->ctl;
@@ -586,17 +592,17 @@ ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* Queue the reply and switch from reading to writing. */
 static void
-ctl_reply(struct ctl_client *c, const char *err, const struct stats_buf *body)
+ctl_reply(struct ctl_client *c, const char *err, const struct report_buf *body)
 {
 	struct ev_loop *loop = c->ctl->d->loop;
 
 	ev_io_stop(loop, &c->rio);
 	if (err != NULL)
-		stats_printf(&c->out, "error %s\n", err);
+		report_printf(&c->out, "error %s\n", err);
 	else if (body->err)
-		stats_printf(&c->out, "error out of memory\n");
+		report_printf(&c->out, "error out of memory\n");
 	else
-		stats_printf(&c->out, "ok\n%.*s", (int)body->len,
+		report_printf(&c->out, "ok\n%.*s", (int)body->len,
 		    body->p ? body->p : "");
 	if (c->out.err) {
 		ctl_client_free(c);
@@ -619,7 +625,7 @@ ctl_bad(struct ctl_client *c, const char *err)
 static void
 ctl_request(struct ctl_client *c, char *line)
 {
-	struct stats_buf body;
+	struct report_buf body;
 	struct ctl_req r;
 	char err[CTL_ERR_MAX];
 
@@ -632,7 +638,7 @@ ctl_request(struct ctl_client *c, char *line)
 		ctl_reply(c, err, NULL);
 	else
 		ctl_reply(c, NULL, &body);
-	stats_buf_free(&body);
+	report_buf_free(&body);
 }
 
 static void
@@ -770,6 +776,13 @@ ctl_new(struct codnsd *d)
 	ctl->io.data = ctl;
 	ev_io_start(d->loop, &ctl->io);
 	return ctl;
+}
+
+void
+ctl_on_reload(struct ctl *ctl, ctl_reload_fn fn, void *arg)
+{
+	ctl->reload = fn;
+	ctl->reload_arg = arg;
 }
 
 void

@@ -22,6 +22,13 @@ struct ctl;
  * another daemon answers on that socket.
  */
 struct ctl *ctl_new(struct codnsd *d);
+/*
+ * What `codnsctl reload` runs: 0, or -1 with the reason in err. main
+ * registers it at set-up, so that ctl never calls into main; until then
+ * reload is refused.
+ */
+typedef int (*ctl_reload_fn)(void *arg, char *err, size_t errlen);
+void ctl_on_reload(struct ctl *, ctl_reload_fn, void *arg);
 /* Close every client and the socket, and unlink it. NULL-safe. */
 void ctl_free(struct ctl *);
 size_t ctl_clients(const struct ctl *);

@@ -260,9 +260,11 @@ reload_discard(struct reload *r)
 	peernet_free(r->peernet);
 }
 
-int
-codnsd_reload(struct codnsd *d, char *err, size_t errlen)
+/* SIGHUP, and `codnsctl reload` through ctl_on_reload(). */
+static int
+codnsd_reload(void *arg, char *err, size_t errlen)
 {
+	struct codnsd *d = arg;
 	struct reload *r;
 	int rc = -1;
 
@@ -401,6 +403,7 @@ setup(struct codnsd *d)
 	peers_wired(d);
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
+	ctl_on_reload(d->ctl, codnsd_reload, d);
 	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);

@@ -3,10 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
-report_init(struct report *r, struct stats_buf *b, int json)
+report_init(struct report *r, struct report_buf *b, int json)
 {
 	memset(r, 0, sizeof(*r));
 	r->b = b;
@@ -18,11 +19,11 @@ static void
 report_key(struct report *r, const char *key)
 {
 	if (r->more[r->depth])
-		stats_printf(r->b, ",");
+		report_printf(r->b, ",");
 	r->more[r->depth] = 1;
 	if (key != NULL) {
-		stats_json_str(r->b, key);
-		stats_printf(r->b, ":");
+		report_json_str(r->b, key);
+		report_printf(r->b, ":");
 	}
 }
 
@@ -32,7 +33,7 @@ report_push(struct report *r, const char *key, int list)
 	if (!r->json)
 		return;
 	report_key(r, key);
-	stats_printf(r->b, "%c", list ? '[' : '{');
+	report_printf(r->b, "%c", list ? '[' : '{');
 	if (r->depth + 1 >= REPORT_DEPTH_MAX) {
 		r->b->err = 1;
 		return;
@@ -46,9 +47,9 @@ report_close(struct report *r)
 {
 	if (!r->json || r->depth == 0)
 		return;
-	stats_printf(r->b, "%c", r->closer[r->depth--]);
+	report_printf(r->b, "%c", r->closer[r->depth--]);
 	if (r->depth == 0)
-		stats_printf(r->b, "\n");
+		report_printf(r->b, "\n");
 }
 
 void
@@ -59,7 +60,7 @@ report_text(struct report *r, const char *fmt, ...)
 	if (r->json)
 		return;
 	va_start(ap, fmt);
-	stats_vprintf(r->b, fmt, ap);
+	report_vprintf(r->b, fmt, ap);
 	va_end(ap);
 }
 
@@ -73,9 +74,9 @@ report_uint(struct report *r, const char *key, const char *tfmt,
 {
 	if (r->json) {
 		report_key(r, key);
-		stats_printf(r->b, "%llu", v);
+		report_printf(r->b, "%llu", v);
 	} else if (tfmt != NULL)
-		stats_printf(r->b, tfmt, v);
+		report_printf(r->b, tfmt, v);
 }
 
 void
@@ -84,9 +85,9 @@ report_str(struct report *r, const char *key, const char *tfmt,
 {
 	if (r->json) {
 		report_key(r, key);
-		stats_json_str(r->b, s);
+		report_json_str(r->b, s);
 	} else if (tfmt != NULL)
-		stats_printf(r->b, tfmt, s);
+		report_printf(r->b, tfmt, s);
 }
 
 void
@@ -95,9 +96,9 @@ report_real(struct report *r, const char *key, const char *jfmt,
 {
 	if (r->json) {
 		report_key(r, key);
-		stats_printf(r->b, jfmt, v);
+		report_printf(r->b, jfmt, v);
 	} else if (tfmt != NULL)
-		stats_printf(r->b, tfmt, v);
+		report_printf(r->b, tfmt, v);
 }
 #pragma GCC diagnostic pop
 
@@ -106,9 +107,9 @@ report_null(struct report *r, const char *key, const char *text)
 {
 	if (r->json) {
 		report_key(r, key);
-		stats_printf(r->b, "null");
+		report_printf(r->b, "null");
 	} else if (text != NULL)
-		stats_printf(r->b, "%s", text);
+		report_printf(r->b, "%s", text);
 }
 
 void
@@ -116,9 +117,9 @@ report_bool(struct report *r, const char *key, int v, const char *text)
 {
 	if (r->json) {
 		report_key(r, key);
-		stats_printf(r->b, "%s", v ? "true" : "false");
+		report_printf(r->b, "%s", v ? "true" : "false");
 	} else if (text != NULL)
-		stats_printf(r->b, "%s", text);
+		report_printf(r->b, "%s", text);
 }
 
 #pragma GCC diagnostic push
@@ -133,7 +134,7 @@ report_csv(struct report *r, const char *key, const char *tfmt,
 
 	if (!r->json) {
 		if (tfmt != NULL)
-			stats_printf(r->b, tfmt, *csv ? csv : empty);
+			report_printf(r->b, tfmt, *csv ? csv : empty);
 		return;
 	}
 	report_open_list(r, key);
@@ -165,4 +166,77 @@ report_counts(struct report *r, const char *key, const char *title,
 		report_uint(r, names[i], "%12llu\n", (unsigned long long)v[i]);
 	}
 	report_close(r);
+}
+
+/* --- text buffer --- */
+
+void
+report_vprintf(struct report_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	size_t cap;
+	char *p;
+	int n;
+
+	if (b->err)
+		return;
+	va_copy(ap2, ap);
+	n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0,
+	    fmt, ap2);
+	va_end(ap2);
+	if (n < 0) {
+		b->err = 1;
+		return;
+	}
+	if (b->p != NULL && (size_t)n < b->cap - b->len) {
+		b->len += (size_t)n;
+		return;
+	}
+	cap = b->cap ? b->cap : 4096;
+	while (cap - b->len <= (size_t)n)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->err = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
+report_printf(struct report_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/* RFC 8259, section 7: quote, backslash and control characters escaped;
+ * other bytes above 0x7e also go out as \u00XX so the text is ASCII. */
+void
+report_json_str(struct report_buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	report_printf(b, "\"");
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			report_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p > 0x7e)
+			report_printf(b, "\\u%04x", *p);
+		else
+			report_printf(b, "%c", *p);
+	}
+	report_printf(b, "\"");
+}
+
+void
+report_buf_free(struct report_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
 }

@@ -2,12 +2,26 @@
 #ifndef CODNSD_REPORT_H
 #define CODNSD_REPORT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stats.h"
-
 #define REPORT_DEPTH_MAX 8
+
+/* A growing text buffer for the renderings; on out of memory err is set
+ * and the text stops growing. */
+struct report_buf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+void report_printf(struct report_buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_vprintf(struct report_buf *, const char *, va_list);
+/* s as a JSON string literal, quotes included. */
+void report_json_str(struct report_buf *, const char *s);
+void report_buf_free(struct report_buf *);
 
 /*
  * A report (codnsctl status, peers, stats, top...) is one function that
@@ -19,14 +33,14 @@
  * the same call as the other.
  */
 struct report {
-	struct stats_buf *b;
+	struct report_buf *b;
 	int json;
 	unsigned depth;
 	uint8_t more[REPORT_DEPTH_MAX]; /* a member was written at the depth */
 	char closer[REPORT_DEPTH_MAX];  /* '}' or ']' */
 };
 
-void report_init(struct report *, struct stats_buf *, int json);
+void report_init(struct report *, struct report_buf *, int json);
 /* A JSON object (list: a list), as the member key (NULL: a list element or
  * the whole report); report_close() ends the innermost one, and the line
  * after the outermost. Nothing in text. */

@@ -491,97 +491,24 @@ stats_hours(const struct stats *s, struct stats_hour out[STATS_HOURS])
 	}
 }
 
-/* --- text buffer --- */
-
-void
-stats_vprintf(struct stats_buf *b, const char *fmt, va_list ap)
-{
-	va_list ap2;
-	size_t cap;
-	char *p;
-	int n;
-
-	if (b->err)
-		return;
-	va_copy(ap2, ap);
-	n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0,
-	    fmt, ap2);
-	va_end(ap2);
-	if (n < 0) {
-		b->err = 1;
-		return;
-	}
-	if (b->p != NULL && (size_t)n < b->cap - b->len) {
-		b->len += (size_t)n;
-		return;
-	}
-	cap = b->cap ? b->cap : 4096;
-	while (cap - b->len <= (size_t)n)
-		cap *= 2;
-	if ((p = realloc(b->p, cap)) == NULL) {
-		b->err = 1;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	b->len += (size_t)n;
-}
-
-void
-stats_printf(struct stats_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	stats_vprintf(b, fmt, ap);
-	va_end(ap);
-}
-
-/* RFC 8259, section 7: quote, backslash and control characters escaped;
- * other bytes above 0x7e also go out as \u00XX so the text is ASCII. */
-void
-stats_json_str(struct stats_buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	stats_printf(b, "\"");
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			stats_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p > 0x7e)
-			stats_printf(b, "\\u%04x", *p);
-		else
-			stats_printf(b, "%c", *p);
-	}
-	stats_printf(b, "\"");
-}
-
-void
-stats_buf_free(struct stats_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
 /* --- renderings --- */
 
 /* Microseconds as seconds without trailing zeros: 50 -> 0.00005. */
 static void
-put_seconds(struct stats_buf *b, uint64_t us)
+put_seconds(struct report_buf *b, uint64_t us)
 {
 	char frac[8];
 	int n;
 
 	if (us % 1000000 == 0) {
-		stats_printf(b, "%llu", (unsigned long long)(us / 1000000));
+		report_printf(b, "%llu", (unsigned long long)(us / 1000000));
 		return;
 	}
 	snprintf(frac, sizeof(frac), "%06llu",
 	    (unsigned long long)(us % 1000000));
 	for (n = 6; n > 0 && frac[n - 1] == '0'; n--)
 		frac[n - 1] = '\0';
-	stats_printf(b, "%llu.%s", (unsigned long long)(us / 1000000), frac);
+	report_printf(b, "%llu.%s", (unsigned long long)(us / 1000000), frac);
 }
 
 static const double quantiles[] = { 0.5, 0.9, 0.99, 0.999 };
@@ -597,7 +524,7 @@ put_us(struct report *r, const char *key, uint32_t us)
 }
 
 void
-stats_render(const struct stats *s, struct stats_buf *b, int json)
+stats_render(const struct stats *s, struct report_buf *b, int json)
 {
 	const struct hist *h;
 	struct report r;
@@ -649,7 +576,7 @@ stats_render(const struct stats *s, struct stats_buf *b, int json)
 }
 
 void
-stats_render_top(const struct stats *s, struct stats_buf *b, int json,
+stats_render_top(const struct stats *s, struct report_buf *b, int json,
     size_t n)
 {
 	struct stats_top_entry *top;
@@ -703,15 +630,15 @@ stats_render_top(const struct stats *s, struct stats_buf *b, int json,
 }
 
 void
-stats_metric_head(struct stats_buf *b, const char *name, const char *type,
+stats_metric_head(struct report_buf *b, const char *name, const char *type,
     const char *help)
 {
-	stats_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
+	report_printf(b, "# HELP codns_%s %s\n# TYPE codns_%s %s\n", name, help,
 	    name, type);
 }
 
 static void
-metric_labelled(struct stats_buf *b, const char *name, const char *help,
+metric_labelled(struct report_buf *b, const char *name, const char *help,
     const char *label, const char *const *names, const uint64_t *v,
     size_t n)
 {
@@ -719,12 +646,12 @@ metric_labelled(struct stats_buf *b, const char *name, const char *help,
 
 	stats_metric_head(b, name, "counter", help);
 	for (i = 0; i < n; i++)
-		stats_printf(b, "codns_%s{%s=\"%s\"} %llu\n", name, label,
+		report_printf(b, "codns_%s{%s=\"%s\"} %llu\n", name, label,
 		    names[i], (unsigned long long)v[i]);
 }
 
 static void
-metric_hist(const struct stats *s, struct stats_buf *b)
+metric_hist(const struct stats *s, struct report_buf *b)
 {
 	const struct hist *h;
 	uint64_t cum;
@@ -738,36 +665,36 @@ metric_hist(const struct stats *s, struct stats_buf *b)
 		cum = 0;
 		for (j = 0; j < STATS_NBUCKETS; j++) {
 			cum += h->buckets[j];
-			stats_printf(b,
+			report_printf(b,
 			    "codns_lookup_duration_seconds_bucket"
 			    "{path=\"%s\",le=\"",
 			    hist_names[i]);
 			put_seconds(b, bounds[j]);
-			stats_printf(b, "\"} %llu\n", (unsigned long long)cum);
+			report_printf(b, "\"} %llu\n", (unsigned long long)cum);
 		}
-		stats_printf(b,
+		report_printf(b,
 		    "codns_lookup_duration_seconds_bucket"
 		    "{path=\"%s\",le=\"+Inf\"} %llu\n",
 		    hist_names[i], (unsigned long long)h->count);
-		stats_printf(b,
+		report_printf(b,
 		    "codns_lookup_duration_seconds_sum{path=\"%s\"} ",
 		    hist_names[i]);
 		put_seconds(b, h->sum_us);
-		stats_printf(b,
+		report_printf(b,
 		    "\ncodns_lookup_duration_seconds_count{path=\"%s\"} %llu\n",
 		    hist_names[i], (unsigned long long)h->count);
 	}
 }
 
 void
-stats_render_metrics(const struct stats *s, struct stats_buf *b)
+stats_render_metrics(const struct stats *s, struct report_buf *b)
 {
 	char name[64], help[96];
 	size_t i;
 
 	stats_metric_head(b, "lookups_total", "counter",
 	    "Lookups answered to clients.");
-	stats_printf(b, "codns_lookups_total %llu\n",
+	report_printf(b, "codns_lookups_total %llu\n",
 	    (unsigned long long)s->lookups);
 	metric_labelled(b, "lookups_by_type_total",
 	    "Lookups by query type (A, AAAA, ANY for both, PTR).", "type",
@@ -797,7 +724,7 @@ stats_render_metrics(const struct stats *s, struct stats_buf *b)
 		snprintf(help, sizeof(help), "Event counter %s.",
 		    stats_names[i]);
 		stats_metric_head(b, name, "counter", help);
-		stats_printf(b, "codns_%s %llu\n", name,
+		report_printf(b, "codns_%s %llu\n", name,
 		    (unsigned long long)s->counters[i]);
 	}
 	metric_hist(s, b);

@@ -79,6 +79,7 @@ enum stats_dns_transport { STATS_DNS_UDP, STATS_DNS_TCP, STATS_DNS_NTRANSPORTS }
 #define STATS_HOURS 24
 
 struct stats;
+struct report_buf; /* report.h */
 
 struct stats_top_entry {
 	char name[PROTO_NAME_MAX + 1];
@@ -145,28 +146,13 @@ size_t stats_top(const struct stats *, struct stats_top_entry *, size_t max);
 /* out[0] is the current hour, out[i] i hours ago. */
 void stats_hours(const struct stats *, struct stats_hour out[STATS_HOURS]);
 
-/* A growing text buffer for the renderings; on out of memory err is set
- * and the text stops growing. */
-struct stats_buf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-void stats_printf(struct stats_buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-void stats_vprintf(struct stats_buf *, const char *, va_list);
-/* s as a JSON string literal, quotes included. */
-void stats_json_str(struct stats_buf *, const char *s);
-void stats_buf_free(struct stats_buf *);
-
 /* codnsctl stats, top (at most n names) and metrics bodies. */
-void stats_render(const struct stats *, struct stats_buf *, int json);
-void stats_render_top(const struct stats *, struct stats_buf *, int json,
+void stats_render(const struct stats *, struct report_buf *, int json);
+void stats_render_top(const struct stats *, struct report_buf *, int json,
     size_t n);
-void stats_render_metrics(const struct stats *, struct stats_buf *);
+void stats_render_metrics(const struct stats *, struct report_buf *);
 /* The # HELP and # TYPE lines of Prometheus metric codns_NAME. */
-void stats_metric_head(struct stats_buf *, const char *name,
+void stats_metric_head(struct report_buf *, const char *name,
     const char *type, const char *help);
 
 #endif

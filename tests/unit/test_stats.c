@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "codns.h"
+#include "report.h"
 #include "stats.h"
 
 #define HOUR (3600 * 1000ULL)
@@ -340,22 +341,22 @@ test_hours_ring(void **state)
 static void
 test_json_string_and_buffer(void **state)
 {
-	struct stats_buf b;
+	struct report_buf b;
 	size_t i;
 
 	(void)state;
 	memset(&b, 0, sizeof(b));
-	stats_json_str(&b, "a\"b\\c\n\x01\xff");
+	report_json_str(&b, "a\"b\\c\n\x01\xff");
 	assert_false(b.err);
 	assert_string_equal(b.p, "\"a\\\"b\\\\c\\u000a\\u0001\\u00ff\"");
-	stats_buf_free(&b);
+	report_buf_free(&b);
 	for (i = 0; i < 2000; i++)
-		stats_printf(&b, "%05zu;", i);
+		report_printf(&b, "%05zu;", i);
 	assert_false(b.err);
 	assert_int_equal(b.len, 12000);
 	assert_int_equal(strlen(b.p), 12000);
 	assert_memory_equal(b.p + 11994, "01999;", 6);
-	stats_buf_free(&b);
+	report_buf_free(&b);
 }
 
 /* Find "NAME VALUE" in the exposition; the value or -1. */
@@ -377,7 +378,7 @@ static void
 test_prometheus_rendering(void **state)
 {
 	struct stats *s = new_stats();
-	struct stats_buf b;
+	struct report_buf b;
 	struct proto_request a = fwd("p.test", CODNS_AF_INET);
 	struct proto_request ptr = rev4(1);
 	char *line, *save = NULL, *copy, type[128], last_type[128] = "";
@@ -463,7 +464,7 @@ test_prometheus_rendering(void **state)
 	}
 	assert_true(samples > 3 * (STATS_NBUCKETS + 3));
 	free(copy);
-	stats_buf_free(&b);
+	report_buf_free(&b);
 	stats_free(s);
 }
 
@@ -471,7 +472,7 @@ static void
 test_renderings_text_and_json(void **state)
 {
 	struct stats *s = new_stats();
-	struct stats_buf b;
+	struct report_buf b;
 	struct proto_request r = fwd("quote\"d.test", CODNS_AF_INET);
 	unsigned long long v;
 	char *line;
@@ -483,17 +484,17 @@ test_renderings_text_and_json(void **state)
 	assert_false(b.err);
 	assert_non_null(
 	    strstr(b.p, "{\"name\":\"quote\\\"d.test\",\"count\":1"));
-	stats_buf_free(&b);
+	report_buf_free(&b);
 	stats_render(s, &b, 1);
 	assert_non_null(strstr(b.p, "\"by_type\":{\"A\":1,\"AAAA\":0,"));
 	assert_non_null(strstr(b.p, "\"end_to_end\":{\"count\":1,"));
-	stats_buf_free(&b);
+	report_buf_free(&b);
 	stats_render(s, &b, 0);
 	line = strstr(b.p, "\n  A ");
 	assert_non_null(line);
 	assert_int_equal(sscanf(line, " A %llu", &v), 1);
 	assert_int_equal(v, 1);
-	stats_buf_free(&b);
+	report_buf_free(&b);
 	stats_free(s);
 }
 
