@@ -21,120 +21,30 @@
 # Needs root (or user namespaces), dnsmasq, getent and the built codnsd.
 set -u
 
-top=${abs_top_builddir:-$(pwd)}
+ns_name=run_real
+. "$(dirname "$0")/ns_lib.sh"
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-module_dir=$top/.libs
-codnsd=$top/codnsd/codnsd
-bin=$top/tests/nss
-dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 
-if [ -z "${CODNS_IN_NS:-}" ]; then
-	for f in "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" \
-	    "$bin/libc_calls" "$bin/stress"; do
-		if [ ! -e "$f" ]; then
-			echo "run_real: SKIP: $f missing"
-			exit 77
-		fi
-	done
-	if ! command -v getent >/dev/null ||
-	    ! unshare -mn true 2>/dev/null; then
-		echo "run_real: SKIP: needs getent and unshare -mn"
-		exit 77
-	fi
-	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
-fi
-
-pass=0
-fail=0
-pids=
-tmp=$(mktemp -d /tmp/nss-real.XXXXXX)
-
-cleanup() {
-	local p
-	for p in $pids; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "PASS: $desc"
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
-
-# has TEXT PATTERN: TEXT contains a line matching the extended regex.
-has() {
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-}
-
-hasnt() {
-	! has "$@"
-}
-
-wait_tcp() {
-	local i
-	for i in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "run_real: nothing listens on $1:$2" >&2
-	return 1
-}
-
-ip link set lo up || exit 99
-# getent ahosts* ask with AI_ADDRCONFIG, which ignores loopback addresses:
-# give the namespace one address of each family (documentation ranges).
-ip addr add 192.0.2.200/32 dev lo || exit 99
-ip addr add 2001:db8::200/128 dev lo nodad || exit 99
-
+ns_require "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" \
+    "$bin/libc_calls" "$bin/stress" -- getent
+ns_enter "$@"
+ns_begin nss-real
+ns_loopback v6
 # The namespace's /etc: only codns and the loopback nameserver B.
-printf 'hosts: files codns [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
-printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
-    >"$tmp/resolv.conf"
-for f in nsswitch.conf hosts resolv.conf; do
-	mount --bind "$tmp/$f" "/etc/$f" || exit 99
-done
+ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
+    $'127.0.0.1 localhost\n::1 localhost\n' \
+    $'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 # codnsd's default socket directory, private to this namespace.
 rsd=${CODNS_RUNSTATEDIR:-/run}
 mount -t tmpfs -o mode=0755 tmpfs "$rsd" || exit 99
-# No nscd may answer in the module's place.
-if [ -d /var/run/nscd ]; then
-	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
-fi
-
-start_dnsmasq() {
-	local port=$1 name=$2
-	shift 2
-	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port="$port" \
-	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
-	    --pid-file= --log-queries --log-facility=- \
-	    --local=/codns.test/ --local=/2.0.192.in-addr.arpa/ \
-	    --local=/8.b.d.0.1.0.0.2.ip6.arpa/ "$@" \
-	    >"$tmp/$name.log" 2>&1 &
-	pids="$pids $!"
-	wait_tcp 127.0.0.1 "$port"
-}
-
-start_dnsmasq 5300 dnsmasq-a \
+zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/
+    --local=/8.b.d.0.1.0.0.2.ip6.arpa/)
+ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" \
     --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
     --cname=www.codns.test,web.codns.test \
     --host-record=v4.codns.test,192.0.2.52 \
     --host-record=v6.codns.test,2001:db8::53 || exit 99
-start_dnsmasq 53 dnsmasq-b \
+ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 \
     --host-record=onlydns.codns.test,192.0.2.152 || exit 99
 
@@ -146,14 +56,7 @@ control-socket $tmp/control.sock
 peers-file $tmp/no-peers
 EOF
 
-codnsd_pid=
-start_codnsd() {
-	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
-	codnsd_pid=$!
-	pids="$pids $codnsd_pid"
-	wait_tcp 127.0.0.1 7053
-}
-start_codnsd || exit 99
+ns_codnsd || exit 99
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS
@@ -329,11 +232,4 @@ out=$(CODNS_LOOKUP_SOCKET=$rsd/root/lookup.sock getent ahostsv4 web.codns.test)
 check "nobody's socket in root's directory is refused" from_dns "$out"
 stop_impostor
 
-echo "$pass passed, $fail failed"
-if [ "$fail" -ne 0 ]; then
-	for f in "$tmp"/*.log; do
-		echo "--- $f"
-		tail -n 20 "$f"
-	done
-fi
-[ "$fail" -eq 0 ]
+ns_finish "$tmp"/*.log

@@ -19,109 +19,30 @@
 # module reports its table hits; after codnsd stops, "dns" answers.
 set -u
 
-top=${abs_top_builddir:-$(pwd)}
-module_dir=$top/.libs
-codnsd=$top/codnsd/codnsd
+ns_name=run_shm
+. "$(dirname "$0")/ns_lib.sh"
 codnsctl=$top/codnsd/codnsctl
-bin=$top/tests/nss
-dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 
-if [ -z "${CODNS_IN_NS:-}" ]; then
-	for f in "$codnsd" "$codnsctl" "$dnsmasq" \
-	    "$module_dir/libnss_codns.so.2" "$bin/stress"; do
-		if [ ! -e "$f" ]; then
-			echo "run_shm: SKIP: $f missing"
-			exit 77
-		fi
-	done
-	if ! command -v getent >/dev/null || ! command -v python3 >/dev/null ||
-	    ! unshare -mn true 2>/dev/null; then
-		echo "run_shm: SKIP: needs getent, python3 and unshare -mn"
-		exit 77
-	fi
-	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
-fi
-
-pass=0
-fail=0
-pids=
-tmp=$(mktemp -d /tmp/nss-shm.XXXXXX)
+ns_require "$codnsd" "$codnsctl" "$dnsmasq" \
+    "$module_dir/libnss_codns.so.2" "$bin/stress" -- getent python3
+ns_enter "$@"
+ns_begin nss-shm
 chmod 755 "$tmp"
-
-cleanup() {
-	local p
-	for p in $pids; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "PASS: $desc"
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
-
-has() {
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-}
-
-wait_tcp() {
-	local i
-	for i in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "run_shm: nothing listens on $1:$2" >&2
-	return 1
-}
-
-ip link set lo up || exit 99
-ip addr add 192.0.2.200/32 dev lo || exit 99
-ip addr add 2001:db8::200/128 dev lo nodad || exit 99
-printf 'hosts: files codns [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
-printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
-    >"$tmp/resolv.conf"
-for f in nsswitch.conf hosts resolv.conf; do
-	mount --bind "$tmp/$f" "/etc/$f" || exit 99
-done
-if [ -d /var/run/nscd ]; then
-	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
-fi
-
-start_dnsmasq() {
-	local port=$1 name=$2
-	shift 2
-	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port="$port" \
-	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
-	    --pid-file= --log-queries --log-facility=- \
-	    --local=/codns.test/ --local=/2.0.192.in-addr.arpa/ "$@" \
-	    >"$tmp/$name.log" 2>&1 &
-	pids="$pids $!"
-	wait_tcp 127.0.0.1 "$port"
-}
+ns_loopback v6
+ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
+    $'127.0.0.1 localhost\n::1 localhost\n' \
+    $'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
+zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/)
 
 # flip.codns.test changes between two address sets during the test.
 printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
     >"$tmp/flip.hosts"
-start_dnsmasq 5300 dnsmasq-a --local-ttl=300 --addn-hosts="$tmp/flip.hosts" \
+ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" --local-ttl=300 \
+    --addn-hosts="$tmp/flip.hosts" \
     --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
     --host-record=v4.codns.test,192.0.2.52 || exit 99
-dnsmasq_a_pid=${pids##* }
-start_dnsmasq 53 dnsmasq-b \
+dnsmasq_a_pid=$ns_pid
+ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
 
 mkdir -m 755 "$tmp/run"
@@ -136,10 +57,7 @@ $1
 EOF
 }
 write_conf ""
-"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
-codnsd_pid=$!
-pids="$pids $codnsd_pid"
-wait_tcp 127.0.0.1 7053 || exit 99
+ns_codnsd || exit 99
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
@@ -392,11 +310,4 @@ check "codnsd stopped: answers come from dns, not the old table" \
 check "codnsd stopped: the table file is gone" \
     test ! -e "$tmp/run/answers.shm"
 
-echo "$pass passed, $fail failed"
-if [ "$fail" -ne 0 ]; then
-	for f in "$tmp"/*.log "$tmp"/*.out; do
-		echo "--- $f"
-		tail -n 20 "$f"
-	done
-fi
-[ "$fail" -eq 0 ]
+ns_finish "$tmp"/*.log "$tmp"/*.out

@@ -11,79 +11,16 @@
 # Outcomes are counted; nothing here asserts a duration.
 set -u
 
-top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
-module_dir=$top/.libs
-codnsd=$top/codnsd/codnsd
-dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+ns_name=test_availability
+. "$(dirname "$0")/ns_lib.sh"
 stop_s=${CODNS_STOP_S:-4}
 nlookups=3
 
-if [ -z "${CODNS_IN_NS:-}" ]; then
-	for f in "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2"; do
-		if [ ! -e "$f" ]; then
-			echo "test_availability: SKIP: $f missing"
-			exit 77
-		fi
-	done
-	if ! command -v getent >/dev/null || ! unshare -mn true 2>/dev/null; then
-		echo "test_availability: SKIP: needs getent and unshare -mn"
-		exit 77
-	fi
-	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
-fi
-
-pass=0
-fail=0
-pids=
-tmp=$(mktemp -d /tmp/nss-avail.XXXXXX)
-
-cleanup() {
-	local p
-	for p in $pids; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "PASS: $desc"
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
-
-wait_tcp() {
-	local i
-	for i in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
-
-ip link set lo up || exit 99
-# getent ahostsv4 asks with AI_ADDRCONFIG, which ignores loopback addresses.
-ip addr add 192.0.2.200/32 dev lo || exit 99
-printf '127.0.0.1 localhost\n' >"$tmp/hosts"
-printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
-printf 'nameserver 127.0.0.1\n' >"$tmp/resolv.conf"
-for f in nsswitch.conf hosts resolv.conf; do
-	mount --bind "$tmp/$f" "/etc/$f" || exit 99
-done
-if [ -d /var/run/nscd ]; then
-	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
-fi
+ns_require "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" -- getent
+ns_enter "$@"
+ns_begin nss-avail
+ns_loopback
+ns_etc $'hosts: dns\n' $'127.0.0.1 localhost\n' $'nameserver 127.0.0.1\n'
 
 zone=()
 for side in dns codns; do
@@ -91,12 +28,8 @@ for side in dns codns; do
 		zone+=(--host-record="$side$i.test,192.0.2.$i")
 	done
 done
-"$dnsmasq" --no-daemon --no-resolv --no-hosts --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --user=root --pid-file= \
-    --local=/#/ "${zone[@]}" >"$tmp/dnsmasq.log" 2>&1 &
-dnsmasq_pid=$!
-pids="$pids $dnsmasq_pid"
-wait_tcp 127.0.0.1 53 || exit 99
+ns_dnsmasq 53 dnsmasq --local=/#/ "${zone[@]}" || exit 99
+dnsmasq_pid=$ns_pid
 
 cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
@@ -104,9 +37,7 @@ lookup-socket $tmp/lookup.sock
 control-socket $tmp/control.sock
 peers-file $tmp/no-peers
 EOF
-"$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd.log" 2>&1 &
-pids="$pids $!"
-wait_tcp 127.0.0.1 7053 || exit 99
+ns_codnsd || exit 99
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The module finds codnsd (and its shared table) next to this socket.
@@ -142,5 +73,4 @@ codns=$(stalled codns)
 echo "hosts: codns answered $codns of $nlookups"
 check "codns answers every lookup glibc answered" test "$codns" -ge "$dns"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+ns_finish

@@ -13,83 +13,17 @@
 # DIFFERENCES FROM NSS_DNS) whose codns side must still be what we expect.
 set -u
 
-top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
+ns_name=test_differential
+. "$(dirname "$0")/ns_lib.sh"
 src=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-module_dir=$top/.libs
-codnsd=$top/codnsd/codnsd
-dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 probe=$src/tests/nss/diff_probe.py
 
-if [ -z "${CODNS_IN_NS:-}" ]; then
-	for f in "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" "$probe"; do
-		if [ ! -e "$f" ]; then
-			echo "test_differential: SKIP: $f missing"
-			exit 77
-		fi
-	done
-	if ! command -v getent >/dev/null || ! command -v python3 >/dev/null ||
-	    ! unshare -mn true 2>/dev/null; then
-		echo "test_differential: SKIP: needs getent, python3, unshare -mn"
-		exit 77
-	fi
-	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
-fi
-
-pass=0
-fail=0
-pids=
-tmp=$(mktemp -d /tmp/nss-diff.XXXXXX)
-
-cleanup() {
-	local p
-	for p in $pids; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "PASS: $desc"
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $desc"
-	fi
-}
-
-wait_tcp() {
-	local i
-	for i in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "test_differential: nothing listens on $1:$2" >&2
-	return 1
-}
-
-ip link set lo up || exit 99
-# getent ahosts* ask with AI_ADDRCONFIG, which ignores loopback addresses.
-ip addr add 192.0.2.200/32 dev lo || exit 99
-ip addr add 2001:db8::200/128 dev lo nodad || exit 99
-
-printf '127.0.0.1 localhost\n' >"$tmp/hosts"
-printf 'hosts: files dns\n' >"$tmp/nsswitch.conf"
-: >"$tmp/resolv.conf"
-for f in nsswitch.conf hosts resolv.conf; do
-	mount --bind "$tmp/$f" "/etc/$f" || exit 99
-done
-if [ -d /var/run/nscd ]; then
-	mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
-fi
+ns_require "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" "$probe" \
+    -- getent python3
+ns_enter "$@"
+ns_begin nss-diff
+ns_loopback v6
+ns_etc $'hosts: files dns\n' $'127.0.0.1 localhost\n' ''
 
 # --- the zone ---------------------------------------------------------------
 l63a=$(printf 'a%.0s' $(seq 63))
@@ -142,11 +76,7 @@ for k in $(seq 1 10); do
 	chains="$chains c$k-0.test"
 done
 
-"$dnsmasq" --no-daemon --no-resolv --no-hosts --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --user=root --pid-file= \
-    --log-queries --log-facility=- "${zone[@]}" >"$tmp/dnsmasq.log" 2>&1 &
-pids="$pids $!"
-wait_tcp 127.0.0.1 53 || exit 99
+ns_dnsmasq 53 dnsmasq "${zone[@]}" || exit 99
 
 cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
@@ -160,10 +90,7 @@ start_codnsd() {
 		kill -TERM "$codnsd_pid"
 		wait "$codnsd_pid" 2>/dev/null
 	fi
-	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
-	codnsd_pid=$!
-	pids="$pids $codnsd_pid"
-	wait_tcp 127.0.0.1 7053
+	ns_codnsd
 }
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -259,8 +186,4 @@ stats=$("$top/codnsd/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
 check "the cut answer is counted (answers_truncated)" \
     eval 'printf "%s\n" "$stats" | grep -Eq "answers_truncated[^0-9]*[1-9]"'
 
-echo "$pass passed, $fail failed"
-if [ "$fail" -ne 0 ]; then
-	tail -n 20 "$tmp/codnsd.log"
-fi
-[ "$fail" -eq 0 ]
+ns_finish "$tmp/codnsd.log"

@@ -1,0 +1,162 @@
+# tests/nss/ns_lib.sh: what the NSS scripts that run in their own mount and
+# network namespaces share (run_real.sh, run_shm.sh, test_differential.sh,
+# test_availability.sh). Sourced by bash; the script sets ns_name (its name
+# in messages) first, then typically:
+#
+#   ns_require FILE... [-- COMMAND...]  skip (exit 77) unless every file
+#                          and command is there and unshare -mn works
+#   ns_enter "$@"          run the script again in new mount and network
+#                          namespaces (no-op once inside)
+#   ns_begin PREFIX        counters, $tmp, the trap that stops every pid in
+#                          $pids (SIGCONT first, for a stopped one)
+#   ns_loopback [v6]       lo up, with 192.0.2.200 (and 2001:db8::200)
+#   ns_etc NSSWITCH HOSTS RESOLV  those three files' text, bind-mounted over
+#                          /etc (they stay in $tmp, to rewrite); nscd hidden
+#   ns_dnsmasq PORT NAME ARG...   a dnsmasq on 127.0.0.1:PORT, pid in ns_pid
+#   ns_codnsd              codnsd -c $tmp/codnsd.conf, pid in codnsd_pid,
+#                          once 127.0.0.1:7053 answers
+#   check, has, hasnt, wait_tcp
+#   ns_finish FILE...      the summary; the tails of FILEs on failure; the
+#                          exit status (last command of the script)
+
+top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
+module_dir=$top/.libs
+codnsd=$top/codnsd/codnsd
+bin=$top/tests/nss
+dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+
+ns_require() {
+	local f cmds=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		if [ ! -e "$1" ]; then
+			echo "$ns_name: SKIP: $1 missing"
+			exit 77
+		fi
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	for f in "$@"; do
+		cmds="$cmds$f, "
+		if ! command -v "$f" >/dev/null; then
+			echo "$ns_name: SKIP: needs $f"
+			exit 77
+		fi
+	done
+	if ! unshare -mn true 2>/dev/null; then
+		echo "$ns_name: SKIP: needs ${cmds}unshare -mn"
+		exit 77
+	fi
+}
+
+ns_enter() {
+	[ -n "${CODNS_IN_NS:-}" ] && return 0
+	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$@"
+}
+
+ns_cleanup() {
+	local p
+	for p in $pids; do
+		kill -CONT "$p" 2>/dev/null
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+
+ns_begin() {
+	pass=0
+	fail=0
+	pids=
+	tmp=$(mktemp -d "/tmp/$1.XXXXXX")
+	trap ns_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+		echo "PASS: $desc"
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $desc"
+	fi
+}
+
+# has TEXT PATTERN: TEXT contains a line matching the extended regex.
+has() {
+	printf '%s\n' "$1" | grep -Eq -- "$2"
+}
+
+hasnt() {
+	! has "$@"
+}
+
+wait_tcp() {
+	local i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "$ns_name: nothing listens on $1:$2" >&2
+	return 1
+}
+
+# getent ahosts* ask with AI_ADDRCONFIG, which ignores loopback addresses:
+# the namespace gets one address of each family (documentation ranges).
+ns_loopback() {
+	ip link set lo up || exit 99
+	ip addr add 192.0.2.200/32 dev lo || exit 99
+	if [ "${1:-}" = v6 ]; then
+		ip addr add 2001:db8::200/128 dev lo nodad || exit 99
+	fi
+}
+
+ns_etc() {
+	local f
+	printf '%s' "$1" >"$tmp/nsswitch.conf"
+	printf '%s' "$2" >"$tmp/hosts"
+	printf '%s' "$3" >"$tmp/resolv.conf"
+	for f in nsswitch.conf hosts resolv.conf; do
+		mount --bind "$tmp/$f" "/etc/$f" || exit 99
+	done
+	# No nscd may answer in the module's place.
+	if [ -d /var/run/nscd ]; then
+		mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
+	fi
+}
+
+ns_dnsmasq() {
+	local port=$1 name=$2
+	shift 2
+	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port="$port" \
+	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
+	    --pid-file= --log-queries --log-facility=- "$@" \
+	    >"$tmp/$name.log" 2>&1 &
+	ns_pid=$!
+	pids="$pids $ns_pid"
+	wait_tcp 127.0.0.1 "$port"
+}
+
+ns_codnsd() {
+	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
+	codnsd_pid=$!
+	pids="$pids $codnsd_pid"
+	wait_tcp 127.0.0.1 7053
+}
+
+ns_finish() {
+	local f
+	echo "$pass passed, $fail failed"
+	if [ "$fail" -ne 0 ]; then
+		for f in "$@"; do
+			[ -f "$f" ] || continue
+			echo "--- $f"
+			tail -n 20 "$f"
+		done
+	fi
+	[ "$fail" -eq 0 ]
+}
