@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "namehash.h"
 #include "shm.h"
@@ -17,7 +18,7 @@
  */
 struct cache_entry {
 	struct cache_entry *hnext;
-	struct cache_entry *lprev, *lnext;
+	TAILQ_ENTRY(cache_entry) lru;
 	uint64_t expire_ms;
 	uint64_t hash;
 	uint16_t bloblen;
@@ -40,7 +41,7 @@ struct cache {
 	size_t nbuckets; /* a power of two */
 	size_t count;
 	size_t max_entries;
-	struct cache_entry *lru_head, *lru_tail;
+	TAILQ_HEAD(cache_lru, cache_entry) lru; /* most recently used first */
 	struct cache_limits limits;
 	struct cache_stats stats;
 	/* Peers send us names, so chains must not be steerable. */
@@ -116,32 +117,6 @@ cache_slot(struct cache *c, const struct cache_key *k)
 	return pp;
 }
 
-static void
-cache_lru_unlink(struct cache *c, struct cache_entry *e)
-{
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void
-cache_lru_push(struct cache *c, struct cache_entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head != NULL)
-		c->lru_head->lprev = e;
-	else
-		c->lru_tail = e;
-	c->lru_head = e;
-}
-
 /* Unlink e from its chain and the LRU list and free it. */
 static void
 cache_drop(struct cache *c, struct cache_entry *e)
@@ -152,7 +127,7 @@ cache_drop(struct cache *c, struct cache_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	cache_lru_unlink(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
 	c->count--;
 	free(e);
 }
@@ -160,8 +135,8 @@ cache_drop(struct cache *c, struct cache_entry *e)
 static void
 cache_evict_to(struct cache *c, size_t limit)
 {
-	while (c->count > limit && c->lru_tail != NULL) {
-		cache_drop(c, c->lru_tail);
+	while (c->count > limit && !TAILQ_EMPTY(&c->lru)) {
+		cache_drop(c, TAILQ_LAST(&c->lru, cache_lru));
 		c->stats.evictions++;
 	}
 }
@@ -199,6 +174,7 @@ cache_new(size_t max_entries, const struct cache_limits *lim)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	TAILQ_INIT(&c->lru);
 	if (namehash_keygen(&c->hkey) == -1) {
 		free(c);
 		return NULL;
@@ -216,12 +192,12 @@ cache_new(size_t max_entries, const struct cache_limits *lim)
 void
 cache_free(struct cache *c)
 {
-	struct cache_entry *e, *next;
+	struct cache_entry *e;
 
 	if (c == NULL)
 		return;
-	for (e = c->lru_head; e != NULL; e = next) {
-		next = e->lnext;
+	while ((e = TAILQ_FIRST(&c->lru)) != NULL) {
+		TAILQ_REMOVE(&c->lru, e, lru);
 		free(e);
 	}
 	free(c->buckets);
@@ -247,7 +223,9 @@ cache_set_shm(struct cache *c, struct shm *s, uint64_t now_ms)
 	struct shmtab_key sk;
 
 	c->shm = s;
-	for (e = c->lru_tail; s != NULL && e != NULL; e = e->lprev) {
+	if (s == NULL)
+		return;
+	TAILQ_FOREACH_REVERSE(e, &c->lru, cache_lru, lru) {
 		if (e->expire_ms <= now_ms + 1000)
 			continue;
 		sk.kind = e->kind;
@@ -316,8 +294,8 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 	/* Floor: a client must never keep the answer past our own expiry. */
 	out->ttl = (uint32_t)((e->expire_ms - now_ms) / 1000);
 	out->source = CODNS_SRC_CACHE;
-	cache_lru_unlink(c, e);
-	cache_lru_push(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->stats.hits++;
 	return 1;
 miss:
@@ -396,7 +374,7 @@ cache_put(struct cache *c, const struct proto_request *r,
 	pp = &c->buckets[k.hash & (c->nbuckets - 1)];
 	e->hnext = *pp;
 	*pp = e;
-	cache_lru_push(c, e);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->count++;
 	c->stats.inserts++;
 }
@@ -406,8 +384,8 @@ cache_flush_all(struct cache *c)
 {
 	size_t n = c->count;
 
-	while (c->lru_head != NULL)
-		cache_drop(c, c->lru_head);
+	while (!TAILQ_EMPTY(&c->lru))
+		cache_drop(c, TAILQ_FIRST(&c->lru));
 	return n;
 }
 

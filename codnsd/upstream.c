@@ -1100,30 +1100,51 @@ upstream_probe(struct upstream *up)
 	upstream_chan_arm(chan);
 }
 
-struct upstream_query *
-upstream_resolve(struct upstream *up, const struct proto_request *req,
-    upstream_cb *cb, void *arg)
+/* A query on the current channel, started now; starting until
+ * upstream_query_sent(), so that c-ares calling back at once is deferred
+ * to the loop. */
+static struct upstream_query *
+upstream_query_new(struct upstream *up, void *arg)
 {
 	struct upstream_query *q;
-	struct upstream_chan *chan = up->cur;
-	char ptr[80];
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
-	q->chan = chan;
-	q->cb = cb;
+	q->chan = up->cur;
 	q->arg = arg;
-	q->req = *req;
 	q->start_ms = clock_loop_ms(up->loop);
 	q->start_us = clock_loop_us(up->loop);
 	q->starting = 1;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;
-	chan->pending++;
+	q->chan->pending++;
+	return q;
+}
+
+/* Handed to c-ares: callbacks may come directly from now on. */
+static struct upstream_query *
+upstream_query_sent(struct upstream_query *q)
+{
+	q->starting = 0;
+	upstream_chan_arm(q->chan);
+	return q;
+}
+
+struct upstream_query *
+upstream_resolve(struct upstream *up, const struct proto_request *req,
+    upstream_cb *cb, void *arg)
+{
+	struct upstream_query *q;
+	char ptr[80];
+
+	if ((q = upstream_query_new(up, arg)) == NULL)
+		return NULL;
+	q->cb = cb;
+	q->req = *req;
 	/* c-ares may call back at once (bad name): q must be complete. */
 	if (req->kind == PROTO_KIND_REVERSE) {
 		upstream_ptr_name(req, ptr, sizeof(ptr));
-		ares_query(chan->ch, ptr, 1 /* C_IN */, 12 /* T_PTR */,
+		ares_query(q->chan->ch, ptr, 1 /* C_IN */, 12 /* T_PTR */,
 		    upstream_ptr_cb, q);
 	} else {
 		q->first_status = -1;
@@ -1140,9 +1161,7 @@ upstream_resolve(struct upstream *up, const struct proto_request *req,
 			upstream_finish(q, &a, ARES_ENONAME);
 		}
 	}
-	q->starting = 0;
-	upstream_chan_arm(chan);
-	return q;
+	return upstream_query_sent(q);
 }
 
 static void
@@ -1170,23 +1189,12 @@ upstream_send_raw(struct upstream *up, const uint8_t *msg, size_t len,
     upstream_raw_cb *cb, void *arg)
 {
 	struct upstream_query *q;
-	struct upstream_chan *chan = up->cur;
 
-	if (len > INT32_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+	if (len > INT32_MAX || (q = upstream_query_new(up, arg)) == NULL)
 		return NULL;
-	q->chan = chan;
 	q->raw_cb = cb;
-	q->arg = arg;
-	q->start_ms = clock_loop_ms(up->loop);
-	q->start_us = clock_loop_us(up->loop);
-	q->starting = 1;
-	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
-	q->defer.data = q;
-	chan->pending++;
-	ares_send(chan->ch, msg, (int)len, upstream_raw_done, q);
-	q->starting = 0;
-	upstream_chan_arm(chan);
-	return q;
+	ares_send(q->chan->ch, msg, (int)len, upstream_raw_done, q);
+	return upstream_query_sent(q);
 }
 
 void
