@@ -25,6 +25,7 @@
 #include "peernet.h"
 #include "report.h"
 #include "stats.h"
+#include "stream.h"
 #include "upstream.h"
 #include "usock.h"
 
@@ -580,13 +581,10 @@ ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ctl_client *c = w->data;
 	ssize_t n;
 
-	n = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
-	    MSG_NOSIGNAL);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0)
-		c->outoff += (size_t)n;
-	if (n <= 0 || c->outoff == c->out.len)
+	/* Whole reply sent, or the client gone: done either way. */
+	if ((n = stream_write(c->fd, c->out.p + c->outoff,
+		 c->out.len - c->outoff)) == -1 ||
+	    (c->outoff += (size_t)n) == c->out.len)
 		ctl_client_free(c);
 }
 

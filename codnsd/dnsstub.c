@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,7 +52,7 @@ struct dnsstub_conn {
 	struct stream st;
 	uint8_t in[2 + DNSSTUB_QUERY_MAX];
 	struct dnsstub_query *pending;
-	struct dnsstub_conn *prev, *next;
+	LIST_ENTRY(dnsstub_conn) entry;
 };
 
 /*
@@ -75,7 +76,7 @@ struct dnsstub {
 	struct dnsstub_sock udp[CONF_LISTEN_MAX], tcp[CONF_LISTEN_MAX];
 	size_t nsocks;
 	struct dnsstub_query *udp_pending;
-	struct dnsstub_conn *conns;
+	LIST_HEAD(, dnsstub_conn) conns;
 	size_t nconns;
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 	/* Cache of forwarded answers: hash chains and one LRU list. */
@@ -807,12 +808,7 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 		free(q);
 	}
 	stream_stop(&c->st);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, entry);
 	s->nconns--;
 	free(c);
 }
@@ -899,10 +895,7 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->s = s;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	LIST_INSERT_HEAD(&s->conns, c, entry);
 	s->nconns++;
 	stream_start(&c->st, &dnsstub_limits, &dnsstub_ops, c, loop, fd,
 	    c->in, sizeof(c->in));
@@ -930,6 +923,7 @@ dnsstub_new(struct codnsd *d)
 	if (sodium_init() == -1 || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->d = d;
+	LIST_INIT(&s->conns);
 	crypto_shorthash_keygen(s->hkey);
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
@@ -970,8 +964,8 @@ dnsstub_free(struct dnsstub *s)
 
 	if (s == NULL)
 		return;
-	while (s->conns != NULL)
-		dnsstub_conn_free(s->conns);
+	while (!LIST_EMPTY(&s->conns))
+		dnsstub_conn_free(LIST_FIRST(&s->conns));
 	for (q = s->udp_pending; q != NULL; q = next) {
 		next = q->next;
 		lookup_cancel(q->w);

@@ -124,6 +124,67 @@ static const char *const source_names[STATS_NSOURCES] = { "none", "cache",
 static const char *const hist_names[STATS_NHISTS] = { "end_to_end",
 	"local", "peer" };
 
+/*
+ * The counts by label, described once for both renderings: codnsctl stats
+ * (JSON key, text title; dns: inside the "dns" object) and the metrics
+ * (name codns_<metric>, help, label). counts: the uint64_t array in
+ * struct stats, at off, with n members named by names.
+ */
+#define COUNTS(m) offsetof(struct stats, m), \
+	sizeof(((struct stats *)0)->m) / sizeof(uint64_t)
+static const struct stats_family {
+	const char *key, *title, *metric, *help, *label;
+	const char *const *names;
+	size_t off, n;
+	int dns;
+} families[] = {
+	{ "by_type", "by type", "lookups_by_type_total",
+	    "Lookups by query type (A, AAAA, ANY for both, PTR).", "type",
+	    qtype_names, COUNTS(by_qtype), 0 },
+	{ "by_result", "by result", "lookups_by_result_total",
+	    "Lookups by the result sent to the client.", "result",
+	    status_names, COUNTS(by_status), 0 },
+	{ "by_source", "by source", "lookups_by_source_total",
+	    "Lookups by what answered them.", "source", source_names,
+	    COUNTS(by_source), 0 },
+	{ "local_by_result", "local nameserver answers", "local_answers_total",
+	    "Local nameserver answers by result.", "result", status_names,
+	    COUNTS(local_by_status), 0 },
+	{ "peer_by_result", "peer answers", "peer_answers_total",
+	    "Peer answers by result.", "result", status_names,
+	    COUNTS(peer_by_status), 0 },
+	{ "by_transport", "dns stub queries by transport",
+	    "dns_queries_by_transport_total",
+	    "DNS stub listener queries by transport.", "transport",
+	    dns_transport_names, COUNTS(dns_by_transport), 1 },
+	{ "by_type", "dns stub queries by type", "dns_queries_by_type_total",
+	    "DNS stub listener queries by query type.", "type",
+	    dns_qtype_names, COUNTS(dns_by_qtype), 1 },
+	{ "by_rcode", "dns stub responses by rcode",
+	    "dns_responses_by_rcode_total",
+	    "DNS stub listener responses by rcode.", "rcode", dns_rcode_names,
+	    COUNTS(dns_by_rcode), 1 },
+};
+#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+
+static const uint64_t *
+family_counts(const struct stats *s, const struct stats_family *f)
+{
+	return (const uint64_t *)((const char *)s + f->off);
+}
+
+/* The families inside (dns 1) or outside (dns 0) the "dns" object. */
+static void
+report_families(struct report *r, const struct stats *s, int dns)
+{
+	const struct stats_family *f;
+
+	for (f = families; f < families + NFAMILIES; f++)
+		if (f->dns == dns)
+			report_counts(r, f->key, f->title, f->names,
+			    family_counts(s, f), f->n);
+}
+
 struct stats *
 stats_new(void)
 {
@@ -534,16 +595,7 @@ stats_render(const struct stats *s, struct report_buf *b, int json)
 	report_open(&r, NULL);
 	report_uint(&r, "lookups", "lookups %llu\n",
 	    (unsigned long long)s->lookups);
-	report_counts(&r, "by_type", "by type", qtype_names, s->by_qtype,
-	    STATS_NQTYPES);
-	report_counts(&r, "by_result", "by result", status_names,
-	    s->by_status, STATS_NSTATUS);
-	report_counts(&r, "by_source", "by source", source_names,
-	    s->by_source, STATS_NSOURCES);
-	report_counts(&r, "local_by_result", "local nameserver answers",
-	    status_names, s->local_by_status, STATS_NSTATUS);
-	report_counts(&r, "peer_by_result", "peer answers", status_names,
-	    s->peer_by_status, STATS_NSTATUS);
+	report_families(&r, s, 0);
 	report_open(&r, "latency");
 	report_text(&r, "latency      %10s %12s %12s %12s %12s %12s\n",
 	    "count", "p50", "p90", "p99", "p99.9", "max");
@@ -563,12 +615,7 @@ stats_render(const struct stats *s, struct report_buf *b, int json)
 	}
 	report_close(&r);
 	report_open(&r, "dns");
-	report_counts(&r, "by_transport", "dns stub queries by transport",
-	    dns_transport_names, s->dns_by_transport, STATS_DNS_NTRANSPORTS);
-	report_counts(&r, "by_type", "dns stub queries by type",
-	    dns_qtype_names, s->dns_by_qtype, STATS_DNS_NQTYPES);
-	report_counts(&r, "by_rcode", "dns stub responses by rcode",
-	    dns_rcode_names, s->dns_by_rcode, STATS_DNS_NRCODES);
+	report_families(&r, s, 1);
 	report_close(&r);
 	report_counts(&r, "counters", "counters", stats_names, s->counters,
 	    STATS_NCOUNTERS);
@@ -689,6 +736,7 @@ metric_hist(const struct stats *s, struct report_buf *b)
 void
 stats_render_metrics(const struct stats *s, struct report_buf *b)
 {
+	const struct stats_family *f;
 	char name[64], help[96];
 	size_t i;
 
@@ -696,29 +744,9 @@ stats_render_metrics(const struct stats *s, struct report_buf *b)
 	    "Lookups answered to clients.");
 	report_printf(b, "codns_lookups_total %llu\n",
 	    (unsigned long long)s->lookups);
-	metric_labelled(b, "lookups_by_type_total",
-	    "Lookups by query type (A, AAAA, ANY for both, PTR).", "type",
-	    qtype_names, s->by_qtype, STATS_NQTYPES);
-	metric_labelled(b, "lookups_by_result_total",
-	    "Lookups by the result sent to the client.", "result",
-	    status_names, s->by_status, STATS_NSTATUS);
-	metric_labelled(b, "lookups_by_source_total",
-	    "Lookups by what answered them.", "source", source_names,
-	    s->by_source, STATS_NSOURCES);
-	metric_labelled(b, "local_answers_total",
-	    "Local nameserver answers by result.", "result", status_names,
-	    s->local_by_status, STATS_NSTATUS);
-	metric_labelled(b, "peer_answers_total", "Peer answers by result.",
-	    "result", status_names, s->peer_by_status, STATS_NSTATUS);
-	metric_labelled(b, "dns_queries_by_transport_total",
-	    "DNS stub listener queries by transport.", "transport",
-	    dns_transport_names, s->dns_by_transport, STATS_DNS_NTRANSPORTS);
-	metric_labelled(b, "dns_queries_by_type_total",
-	    "DNS stub listener queries by query type.", "type",
-	    dns_qtype_names, s->dns_by_qtype, STATS_DNS_NQTYPES);
-	metric_labelled(b, "dns_responses_by_rcode_total",
-	    "DNS stub listener responses by rcode.", "rcode", dns_rcode_names,
-	    s->dns_by_rcode, STATS_DNS_NRCODES);
+	for (f = families; f < families + NFAMILIES; f++)
+		metric_labelled(b, f->metric, f->help, f->label, f->names,
+		    family_counts(s, f), f->n);
 	for (i = 0; i < STATS_NCOUNTERS; i++) {
 		snprintf(name, sizeof(name), "%s_total", stats_names[i]);
 		snprintf(help, sizeof(help), "Event counter %s.",

@@ -11,6 +11,17 @@
 #include "conf.h"
 #include "log.h"
 
+ssize_t
+stream_write(int fd, const void *p, size_t len)
+{
+	ssize_t n;
+
+	n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n;
+}
+
 int
 stream_accept(int lfd, const char *what)
 {
@@ -87,9 +98,9 @@ stream_send(struct stream *s)
 	ssize_t n;
 
 	if (s->outlen > s->outoff) {
-		n = send(s->fd, s->out + s->outoff, s->outlen - s->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno != EAGAIN && errno != EINTR)
+		n = stream_write(s->fd, s->out + s->outoff,
+		    s->outlen - s->outoff);
+		if (n == -1)
 			return -1;
 		if (n > 0) {
 			s->outoff += (size_t)n;
@@ -243,6 +254,6 @@ void
 stream_flush(struct stream *s)
 {
 	if (s->outlen > s->outoff)
-		(void)send(s->fd, s->out + s->outoff, s->outlen - s->outoff,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)stream_write(s->fd, s->out + s->outoff,
+		    s->outlen - s->outoff);
 }

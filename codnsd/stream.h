@@ -5,6 +5,7 @@
 #include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct conf_addr;
 
@@ -60,6 +61,9 @@ struct stream {
 	int closing;  /* flush what is queued, then close */
 };
 
+/* Send without blocking: the bytes sent (0 when the socket is full or
+ * the call interrupted), or -1 when the connection is broken. */
+ssize_t stream_write(int fd, const void *p, size_t len);
 /* Accept one connection on a listening socket (non-blocking,
  * close-on-exec); -1 when there is none or on error (logged as what,
  * unless a transient one). */
