@@ -13,6 +13,8 @@
 #   ns_etc NSSWITCH HOSTS RESOLV  those three files' text, bind-mounted over
 #                          /etc (they stay in $tmp, to rewrite); nscd hidden
 #   ns_dnsmasq PORT NAME ARG...   a dnsmasq on 127.0.0.1:PORT, pid in ns_pid
+#   ns_conf LINE...        $tmp/codnsd.conf: listen 127.0.0.1:7053, control
+#                          socket and (missing) peers file in $tmp, LINEs
 #   ns_codnsd              codnsd -c $tmp/codnsd.conf, pid in codnsd_pid,
 #                          once 127.0.0.1:7053 answers
 #   check, has, hasnt, wait_tcp
@@ -139,6 +141,18 @@ ns_dnsmasq() {
 	ns_pid=$!
 	pids="$pids $ns_pid"
 	wait_tcp 127.0.0.1 "$port"
+}
+
+ns_conf() {
+	local line
+	{
+		echo "listen 127.0.0.1:7053"
+		echo "control-socket $tmp/control.sock"
+		echo "peers-file $tmp/no-peers"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$tmp/codnsd.conf"
 }
 
 ns_codnsd() {

@@ -49,12 +49,7 @@ ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
     --host-record=onlydns.codns.test,192.0.2.152 || exit 99
 
 # No lookup-socket line: the default one, which the module uses.
-cat >"$tmp/codnsd.conf" <<EOF
-listen 127.0.0.1:7053
-upstream 127.0.0.1:5300
-control-socket $tmp/control.sock
-peers-file $tmp/no-peers
-EOF
+ns_conf "upstream 127.0.0.1:5300"
 
 ns_codnsd || exit 99
 

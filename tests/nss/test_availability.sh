@@ -31,12 +31,7 @@ done
 ns_dnsmasq 53 dnsmasq --local=/#/ "${zone[@]}" || exit 99
 dnsmasq_pid=$ns_pid
 
-cat >"$tmp/codnsd.conf" <<EOF
-listen 127.0.0.1:7053
-lookup-socket $tmp/lookup.sock
-control-socket $tmp/control.sock
-peers-file $tmp/no-peers
-EOF
+ns_conf "lookup-socket $tmp/lookup.sock"
 ns_codnsd || exit 99
 
 export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

@@ -78,12 +78,7 @@ done
 
 ns_dnsmasq 53 dnsmasq "${zone[@]}" || exit 99
 
-cat >"$tmp/codnsd.conf" <<EOF
-listen 127.0.0.1:7053
-lookup-socket $tmp/lookup.sock
-control-socket $tmp/control.sock
-peers-file $tmp/no-peers
-EOF
+ns_conf "lookup-socket $tmp/lookup.sock"
 codnsd_pid=
 start_codnsd() {
 	if [ -n "$codnsd_pid" ]; then
