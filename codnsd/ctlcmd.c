@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define CTLCMD_TIMEOUT_SEC 10
 #define CTLCMD_LINE_MAX 1024            /* the daemon's CTL_LINE_MAX */
 #define CTLCMD_REPLY_MAX (16 << 20)     /* a sane bound on any reply */
@@ -55,13 +57,8 @@ ctlcmd_connect(const char *path)
 	struct timeval tv = { CTLCMD_TIMEOUT_SEC, 0 };
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
-	    (int)sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (addr_unix(&sun, path) == -1)
 		return -1;
-	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	/* On Linux SO_SNDTIMEO also bounds a connect to a full backlog. */

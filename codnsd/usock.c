@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 
 /*
@@ -89,10 +90,7 @@ usock_listen(struct usock *u, const char *path, const char *user,
 
 	memset(u, 0, sizeof(*u));
 	u->fd = -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
-	    (int)sizeof(sun.sun_path)) {
+	if (addr_unix(&sun, path) == -1) {
 		log_warnx("%s socket path too long: %s", what, path);
 		return -1;
 	}

@@ -2,10 +2,12 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 static int
 addr_port_parse(const char *s, uint16_t *port)
@@ -120,6 +122,19 @@ addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 
 		return x->sin6_port == y->sin6_port &&
 		    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
+int
+addr_unix(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path) >=
+	    (int)sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
 	return 0;
 }

@@ -18,4 +18,9 @@ const char *addr_format(const struct sockaddr *, char *out, size_t);
 int addr_equal(const struct sockaddr *, const struct sockaddr *);
 uint16_t addr_port(const struct sockaddr *);
 
+struct sockaddr_un;
+/* The address of the UNIX socket at path: 0, or -1 with errno
+ * ENAMETOOLONG when path does not fit in sun_path. */
+int addr_unix(struct sockaddr_un *, const char *path);
+
 #endif

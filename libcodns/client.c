@@ -131,13 +131,8 @@ client_open_unix(struct codns_client *c, const char *path)
 {
 	struct sockaddr_un sun;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
-	    (int)sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (addr_unix(&sun, path) == -1)
 		return -1;
-	}
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1)
 		return -1;

@@ -1,4 +1,5 @@
 /* tests/unit/test_addr.c: unit tests for socket address parsing/printing. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include <cmocka.h>
 
@@ -153,6 +155,26 @@ test_equal(void **state)
 	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
 }
 
+/* The longest path that fits sun_path with its NUL, and one byte more. */
+static void
+test_unix(void **state)
+{
+	struct sockaddr_un sun;
+	char path[sizeof(sun.sun_path) + 1];
+
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[sizeof(sun.sun_path) - 1] = '\0';
+	assert_int_equal(addr_unix(&sun, path), 0);
+	assert_int_equal(sun.sun_family, AF_UNIX);
+	assert_string_equal(sun.sun_path, path);
+	path[sizeof(sun.sun_path) - 1] = 'a';
+	path[sizeof(sun.sun_path)] = '\0';
+	errno = 0;
+	assert_int_equal(addr_unix(&sun, path), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
 int
 main(void)
 {
@@ -161,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_unix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
