@@ -1100,6 +1100,12 @@ upstream_probe(struct upstream *up)
 	upstream_chan_arm(chan);
 }
 
+int
+upstream_searches(const struct upstream *up)
+{
+	return up->rc.nsearch > 0;
+}
+
 struct upstream_query *
 upstream_resolve(struct upstream *up, const struct proto_request *req,
     upstream_cb *cb, void *arg)

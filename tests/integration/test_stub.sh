@@ -28,6 +28,7 @@ PPORT=$(free_port $NS)
 	echo "mx-host=test.example,mail2.test.example,20"
 	echo "mx-host=coal.test.example,mail.test.example,5"
 	echo "host-record=short.test.example,192.0.2.12,100"
+	echo "host-record=dotshare.test.example,192.0.2.13"
 	echo "cname=long.test.example,short.test.example,200"
 	echo 'txt-record=txt.test.example,"hello world","second string"'
 	echo "srv-host=_ldap._tcp.test.example,ldap.test.example,389,0,100"
@@ -43,9 +44,12 @@ PPORT=$(free_port $NS)
 start_dnsmasq ns $NS "$NSPORT" || exit 1
 
 LISTEN_a=$NS:$LPORT
+# No search list (an empty search line: not even the host name's domain).
+printf 'search \n' >"$T_DIR/a.resolv.conf"
 cat >"$T_DIR/a.codnsd.conf" <<EOF
 listen $LISTEN_a
 upstream $NS:$NSPORT
+resolv-conf $T_DIR/a.resolv.conf
 dns-listen $NS:$DPORT
 peers-file $T_DIR/none
 control-socket $T_DIR/a.sock
@@ -122,9 +126,11 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 LISTEN_n=$AUTH:$LPORT
+echo "search test.example" >"$T_DIR/n.resolv.conf"
 cat >"$T_DIR/n.codnsd.conf" <<EOF
 listen $LISTEN_n
 upstream $AUTH:$NSPORT
+resolv-conf $T_DIR/n.resolv.conf
 dns-listen $AUTH:$DPORT
 negative-ttl 1h
 peers-file $T_DIR/none
@@ -154,6 +160,22 @@ for transport in +notcp +tcp; do
 done
 ok "negative TTL from the SOA, not negative-ttl (RFC 2308 section 5)" \
 	test "$(awk '$4 == "SOA" { print $2 }' "$T_DIR/c$((n - 1))")" -le 600
+
+# "name" (an NSS lookup) and "name." (a stub query, always absolute) are
+# one cache entry when the resolver has no search list (node a), and two
+# when a relative name may end on a search domain (node n).
+# source_is NODE NAME SOURCE: codnsctl lookup -4 NAME says SOURCE.
+source_is() {
+	local out
+	out=$(ctl "$1" lookup -4 "$2" 2>&1)
+	grep -q "source   $3" <<<"$out" || { echo "$out"; return 1; }
+}
+ask $NS "$DPORT" "$T_DIR/dot1" dotshare.test.example A
+ok "no search list: the stub's answer serves the NSS lookup from the cache" \
+	source_is a dotshare.test.example cache
+ask $AUTH "$DPORT" "$T_DIR/dot2" www.test.example A
+ok "a search list: kept apart, the NSS lookup asks the nameserver" \
+	source_is n www.test.example local
 
 # Records of different TTLs (CNAME 200 s, A 100 s): the lookup path keeps
 # one TTL per answer and sends the smallest for every record.
