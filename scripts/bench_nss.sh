@@ -23,14 +23,23 @@
 #               without glibc's getaddrinfo and nsswitch (which stat
 #               nsswitch.conf and resolv.conf on every call; nscd is asked
 #               before either, so its row has neither)
+#   floor       hosts: floor     tests/nss/nss_floor.c, a module that
+#                                answers at once with no work at all:
+#                                what glibc's getaddrinfo and nsswitch
+#                                cost around any NSS module, the least
+#                                an NSS module can cost per call
 #   files  hosts: files          an /etc/hosts line
 #   dns    hosts: dns            glibc's stub resolver -> dnsmasq on :53
 #   nscd   hosts: files dns      nscd's hosts cache (shared memory), warm
 # nscd is installed with apt-get when missing (before entering the
-# namespaces). Needs root.
+# namespaces). Needs root and a C compiler (for nss_floor.c). With strace
+# installed, a last column gives the system calls per lookup (the
+# difference of two traced runs of 1000 and 3000 calls, so start-up does
+# not count).
 set -u
 
 top=$(cd "${1:-.}" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
 n=${BENCH_N:-20000}
 codnsd=$top/codnsd/codnsd
 bench=$top/tests/nss/gai_bench
@@ -81,6 +90,11 @@ wait_tcp() {
 	exit 1
 }
 
+# The floor module, next to nothing else in its directory.
+mkdir "$tmp/floor"
+${CC:-cc} -O2 -shared -fPIC -o "$tmp/floor/libnss_floor.so.2" \
+    "$src/tests/nss/nss_floor.c" || echo "bench_nss: no floor module" >&2
+
 ip link set lo up
 ip addr add 192.0.2.200/32 dev lo
 mount -t tmpfs tmpfs /run
@@ -116,20 +130,39 @@ EOF
 pids="$pids $!"
 wait_tcp 127.0.0.1 7053
 
-declare -A p50 p99 rate
+declare -A p50 p99 rate sys
 
 # run LABEL NSSWITCH-HOSTS-LINE
 run() {
 	local out
 	printf 'hosts: %s\n' "$2" >"$tmp/nsswitch.conf"
-	if ! out=$(LD_LIBRARY_PATH=$module_dir "$bench" -n "$n" -w 100 \
-	    ${3:+-m "$3"} web.codns.test); then
+	if ! out=$(LD_LIBRARY_PATH=$module_dir:$tmp/floor "$bench" -n "$n" \
+	    -w 100 ${3:+-m "$3"} web.codns.test); then
 		echo "bench_nss: $1: lookups failed: $out" >&2
 	fi
+	syscalls "$1" ${3:+-m "$3"}
 	p50[$1]=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
 	p99[$1]=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
 	[ -n "${BENCH_VERBOSE:-}" ] && echo "$1: $out" >&2
 	rate[$1]=$(sed -n 's/.*per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+}
+
+# syscalls LABEL [-m MODULE]: system calls per lookup, from two traced
+# runs whose only difference is 2000 lookups.
+syscalls() {
+	local label=$1 c1 c3
+	shift
+	command -v strace >/dev/null || return 0
+	for k in 1000 3000; do
+		LD_LIBRARY_PATH=$module_dir:$tmp/floor strace -f -c \
+		    -o "$tmp/strace.$k" "$bench" -n $k -w 0 "$@" \
+		    web.codns.test >/dev/null 2>&1
+	done
+	c1=$(awk '$NF == "total" { print $(NF-2) }' "$tmp/strace.1000")
+	c3=$(awk '$NF == "total" { print $(NF-2) }' "$tmp/strace.3000")
+	[ -n "$c1" ] && [ -n "$c3" ] &&
+	    sys[$label]=$(awk -v a="$c1" -v b="$c3" \
+	    'BEGIN { printf "%.2f", (b - a) / 2000 }')
 }
 
 # queries PORT: how many queries the dnsmasq on PORT has seen.
@@ -142,6 +175,7 @@ run codns-shm 'codns'
 run codns-mod 'codns' "$module_dir/libnss_codns.so.2"
 CODNS_SHM_PATH= run codns-sock 'codns'
 q1=$(queries 5300)
+run floor 'floor'
 run files 'files'
 run dns 'dns'
 
@@ -174,17 +208,22 @@ fi
 # Per-call cost: the mean (1e6 / lookups per second) and the median, with
 # their ratios to nscd's and to dns's ("-" when that row is missing).
 printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), cache hit, %s calls each, one thread\n' "$n"
-printf '%-10s %8s %8s %8s %10s %9s %9s %9s %9s\n' source mean_us p50_us \
-    p99_us lookups/s mean/nscd mean/dns p50/nscd p50/dns
-for k in codns-shm codns-mod codns-sock files dns nscd; do
+printf '%-10s %8s %8s %8s %10s %9s %9s %9s %9s %9s\n' source mean_us \
+    p50_us p99_us lookups/s mean/nscd mean/dns p50/nscd p50/dns sys/call
+for k in codns-shm codns-mod codns-sock floor files dns nscd; do
 	[ -n "${p50[$k]:-}" ] || continue
 	awk -v k=$k -v a="${p50[$k]}" -v b="${p99[$k]}" -v c="${rate[$k]}" \
 	    -v N="${rate[nscd]:-}" -v D="${rate[dns]:-}" \
-	    -v PN="${p50[nscd]:-}" -v PD="${p50[dns]:-}" \
+	    -v PN="${p50[nscd]:-}" -v PD="${p50[dns]:-}" -v S="${sys[$k]:--}" \
 	    'function r(x, y) { return y == "" || y == 0 ? "-" : sprintf("%.2f", x / y) }
-	    BEGIN { printf "%-10s %8.2f %8.2f %8.2f %10.0f %9s %9s %9s %9s\n",
-	    k, 1e6 / c, a, b, c, r(N, c), r(D, c), r(a, PN), r(a, PD) }'
+	    BEGIN { printf "%-10s %8.2f %8.2f %8.2f %10.0f %9s %9s %9s %9s %9s\n",
+	    k, 1e6 / c, a, b, c, r(N, c), r(D, c), r(a, PN), r(a, PD), S }'
 done
+if [ -n "${p50[floor]:-}" ] && [ -n "${p50[codns-shm]:-}" ]; then
+	awk -v s="${p50[codns-shm]}" -v f="${p50[floor]}" 'BEGIN {
+	    printf "codns-shm above the NSS floor (p50): %.2f us; the floor" \
+	    " is %.0f%% of codns-shm\n", s - f, f > 0 ? 100 * f / s : 0 }'
+fi
 echo "queries codnsd sent upstream during its run: $((q1 - q0))" \
     "(0: every lookup was a cache hit)"
 if [ -n "${d1:-}" ]; then
