@@ -47,6 +47,7 @@ struct cache {
 	/* Peers send us names, so chains must not be steerable. */
 	struct namehash_key hkey;
 	struct shm *shm; /* the NSS module's shared copy, or NULL */
+	int dot_blind;   /* cache_set_dot_blind() */
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -76,6 +77,10 @@ cache_key_make(const struct cache *c, const struct proto_request *r,
 	switch (r->kind) {
 	case PROTO_KIND_FORWARD:
 		len = strnlen(r->name, sizeof(r->name));
+		/* The key of "name." is the one of "name" (also in the
+		 * shared table, where nss_codns looks names up as asked). */
+		if (c->dot_blind && len > 1 && r->name[len - 1] == '.')
+			len--;
 		if (len == 0 || len > PROTO_NAME_MAX)
 			return -1;
 		/* RFC 4343: DNS names compare case-insensitively (ASCII). */
@@ -387,6 +392,17 @@ cache_flush_all(struct cache *c)
 	while (!TAILQ_EMPTY(&c->lru))
 		cache_drop(c, TAILQ_FIRST(&c->lru));
 	return n;
+}
+
+void
+cache_set_dot_blind(struct cache *c, int on)
+{
+	if (c->dot_blind == (on != 0))
+		return;
+	/* Entries were filed under the other rule. */
+	shm_flush(c->shm, NULL);
+	cache_flush_all(c);
+	c->dot_blind = on != 0;
 }
 
 size_t

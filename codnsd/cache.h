@@ -62,6 +62,15 @@ int cache_get_stale(struct cache *, const struct proto_request *key,
 void cache_put(struct cache *, const struct proto_request *key,
     const struct proto_answer *, uint64_t now_ms);
 
+/*
+ * on: the resolver has no search list, so a relative name means the same
+ * as that name with the root's dot (glibc tries it alone either way), and
+ * "name" and "name." are one key: an NSS lookup and a DNS stub query of
+ * one name share an entry. off (the default): they are kept apart, as a
+ * relative name may end on a search domain. A change drops every entry.
+ */
+void cache_set_dot_blind(struct cache *, int on);
+
 /* Drop every entry (name == NULL) or the forward entries of one name, any
  * family. Returns how many were dropped. */
 size_t cache_flush(struct cache *, const char *name);

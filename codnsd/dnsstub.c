@@ -26,6 +26,7 @@
 #define DNSSTUB_OUT_HIGH (128 * 1024) /* stop reading above this backlog */
 #define DNSSTUB_FLAT_MAX (128 * 1024) /* a flattened response */
 #define DNSSTUB_RAW_BUCKETS 4096
+#define DNSSTUB_FWD_BUCKETS 256 /* forwarded questions in flight */
 #define DNSSTUB_STALE_TTL 30 /* RFC 8767 section 4 */
 
 struct dnsstub_sock {
@@ -43,8 +44,29 @@ struct dnsstub_query {
 	socklen_t fromlen;
 	struct dnsmsg_query m;
 	struct lookup_waiter *w;
-	struct upstream_query *uq;
+	struct dnsstub_fwd *fwd; /* the forwarded question it waits for */
+	struct dnsstub_query *fprev, *fnext; /* fwd->waiters */
+	/* A negative answer of the lookup path waiting for the nameserver's
+	 * whole response (its SOA, its CNAMEs): the rcode to send without
+	 * them if that fails; -1 for a forwarded question. */
+	int neg_rcode;
 	struct dnsstub_query *prev, *next; /* conn->pending or s->udp */
+};
+
+/*
+ * A question forwarded to the nameservers and not answered yet. Identical
+ * questions (name case-insensitively, type) that come meanwhile wait for
+ * the same answer instead of being sent again; each gets its own id and
+ * question case back.
+ */
+struct dnsstub_fwd {
+	struct dnsstub *s;
+	struct dnsstub_fwd *hnext;
+	uint64_t hash;
+	struct dnsmsg_query m; /* the first query's, for the cache */
+	struct dnsmsg_name key; /* lowercased name */
+	struct upstream_query *uq;
+	struct dnsstub_query *waiters;
 };
 
 struct dnsstub_conn {
@@ -83,12 +105,14 @@ struct dnsstub {
 	struct dnsstub_raw *raw[DNSSTUB_RAW_BUCKETS];
 	struct dnsstub_raw *lru_head, *lru_tail;
 	size_t nraw, rawbytes;
+	struct dnsstub_fwd *fwd[DNSSTUB_FWD_BUCKETS];
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 	uint8_t in[DNSMSG_MSG_MAX];   /* one datagram */
 	uint8_t out[DNSMSG_MSG_MAX];  /* one response */
 	uint8_t flat[DNSSTUB_FLAT_MAX];
 };
 
+static void dnsstub_forward(struct dnsstub_query *);
 
 /* --- cache of forwarded answers ------------------------------------------ */
 
@@ -587,6 +611,32 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 		rcode = DNSMSG_SERVFAIL;
 		break;
 	}
+	/*
+	 * A negative answer is sent with what the nameserver said around
+	 * it: the SOA (RFC 2308 section 3) and the CNAMEs that led there.
+	 * c-ares' getaddrinfo keeps only the status, so the whole response
+	 * comes from the forwarding path: from its cache, or asked once
+	 * right after the local nameserver answered. An answer from a peer
+	 * (the peer protocol carries no SOA), a stale one, or a cached one
+	 * whose response is gone is sent bare rather than wait for a
+	 * nameserver that may be down.
+	 */
+	if ((a->status == CODNS_NOTFOUND || a->status == CODNS_NODATA) &&
+	    (a->source == CODNS_SRC_LOCAL || a->source == CODNS_SRC_CACHE)) {
+		struct dnsstub_raw *e = dnsstub_raw_get(q->s, &q->m, 0);
+
+		if (e != NULL) {
+			dnsstub_answer_raw(q, e, 0);
+			dnsstub_query_free(q);
+			return;
+		}
+		if (a->source == CODNS_SRC_LOCAL) {
+			stats_count(q->s->d->stats, STATS_DNS_NEGATIVE_SOA);
+			q->neg_rcode = rcode;
+			dnsstub_forward(q);
+			return;
+		}
+	}
 	dnsstub_begin(q, &w, 0);
 	if (a->status == CODNS_FOUND && dnsstub_put_answer(q, &w, a) == -1)
 		dnsstub_truncated(q, &w, rcode);
@@ -644,46 +694,98 @@ dnsstub_request(const struct dnsmsg_query *m, struct proto_request *req)
 
 /* --- other query types: forwarded ----------------------------------------- */
 
+/* q stops waiting for its forwarded question (its connection closed). */
+static void
+dnsstub_fwd_leave(struct dnsstub_query *q)
+{
+	if (q->fwd == NULL)
+		return;
+	if (q->fprev != NULL)
+		q->fprev->fnext = q->fnext;
+	else
+		q->fwd->waiters = q->fnext;
+	if (q->fnext != NULL)
+		q->fnext->fprev = q->fprev;
+	q->fwd = NULL;
+	q->fprev = q->fnext = NULL;
+}
+
+static void
+dnsstub_fwd_unlink(struct dnsstub *s, struct dnsstub_fwd *f)
+{
+	struct dnsstub_fwd **pp = &s->fwd[f->hash % DNSSTUB_FWD_BUCKETS];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+}
+
+/* No response came: a negative lookup answer goes out bare; forwarded
+ * questions get stale data if there is, else SERVFAIL. */
+static void
+dnsstub_fwd_failed(struct dnsstub_query *q)
+{
+	struct dnsstub *s = q->s;
+	struct dnsstub_raw *e;
+
+	if (q->neg_rcode >= 0)
+		dnsstub_reply_rcode(q, (uint16_t)q->neg_rcode);
+	else if ((e = dnsstub_raw_get(s, &q->m, 1)) != NULL) {
+		stats_count(s->d->stats, STATS_DNS_STALE);
+		dnsstub_answer_raw(q, e, 1);
+	} else
+		dnsstub_reply_rcode(q, DNSMSG_SERVFAIL);
+	dnsstub_query_free(q);
+}
+
 static void
 dnsstub_raw_cb(void *arg, const uint8_t *msg, size_t len)
 {
-	struct dnsstub_query *q = arg;
-	struct dnsstub *s = q->s;
-	struct dnsstub_raw *e;
+	struct dnsstub_fwd *f = arg;
+	struct dnsstub *s = f->s;
+	struct dnsstub_query *q;
 	struct buf flat;
 	uint16_t flags;
 	uint32_t ttl;
 	uint8_t rcode;
+	int ok;
 
-	q->uq = NULL;
+	f->uq = NULL;
+	dnsstub_fwd_unlink(s, f);
 	buf_init_write(&flat, s->flat, sizeof(s->flat));
-	if (msg == NULL || dnsmsg_response_flatten(msg, len, &flat, &flags,
-			       &rcode) == -1) {
-		/* Every nameserver failed: stale data if there is. */
-		if ((e = dnsstub_raw_get(s, &q->m, 1)) != NULL) {
-			stats_count(s->d->stats, STATS_DNS_STALE);
-			dnsstub_answer_raw(q, e, 1);
-		} else
-			dnsstub_reply_rcode(q, DNSMSG_SERVFAIL);
-		dnsstub_query_free(q);
-		return;
-	}
-	if ((ttl = dnsstub_raw_put(s, &q->m, rcode, s->flat, flat.pos)) == 0)
+	ok = msg != NULL &&
+	    dnsmsg_response_flatten(msg, len, &flat, &flags, &rcode) != -1;
+	if (ok && (ttl = dnsstub_raw_put(s, &f->m, rcode, s->flat,
+		       flat.pos)) == 0)
 		ttl = s->d->conf.cache_max_ttl_s;
-	dnsstub_answer_flat(q, rcode, s->flat, flat.pos, 0, ttl, 0);
-	dnsstub_query_free(q);
+	/* Take each waiter off the list before answering it. */
+	while ((q = f->waiters) != NULL) {
+		dnsstub_fwd_leave(q);
+		if (!ok) {
+			dnsstub_fwd_failed(q);
+			continue;
+		}
+		dnsstub_answer_flat(q, rcode, s->flat, flat.pos, 0, ttl, 0);
+		dnsstub_query_free(q);
+	}
+	free(f);
 }
 
-/* From the cache, else the question (lowercased, no EDNS: c-ares goes to
- * TCP when the answer is truncated) to the local nameservers, no peers. */
+/*
+ * From the cache; else join the same question already sent; else send the
+ * question (lowercased, no EDNS: c-ares goes to TCP when the answer is
+ * truncated) to the local nameservers, no peers.
+ */
 static void
 dnsstub_forward(struct dnsstub_query *q)
 {
 	struct dnsstub *s = q->s;
 	struct dnsstub_raw *e;
+	struct dnsstub_fwd *f;
 	struct dnsmsg_writer w;
 	struct dnsmsg_name lc;
 	uint8_t msg[DNSMSG_UDP_MIN];
+	uint64_t hash;
 	size_t len;
 
 	if ((e = dnsstub_raw_get(s, &q->m, 0)) != NULL) {
@@ -693,16 +795,43 @@ dnsstub_forward(struct dnsstub_query *q)
 		return;
 	}
 	dnsstub_lower(&q->m.qname, &lc);
+	hash = dnsstub_raw_hash(s, &lc, q->m.qtype);
+	for (f = s->fwd[hash % DNSSTUB_FWD_BUCKETS]; f != NULL; f = f->hnext)
+		if (f->hash == hash && f->m.qtype == q->m.qtype &&
+		    dnsmsg_name_equal(&f->key, &lc))
+			break;
+	if (f != NULL) {
+		stats_count(s->d->stats, STATS_DNS_COALESCED);
+		goto wait;
+	}
 	dnsmsg_writer_init(&w, msg, sizeof(msg), sizeof(msg), 0);
 	dnsmsg_put_header(&w, 0, DNSMSG_F_RD);
 	dnsmsg_put_question(&w, &lc, q->m.qtype, q->m.qclass);
 	len = dnsmsg_finish(&w, 0);
 	stats_count(s->d->stats, STATS_DNS_FORWARDED);
-	if (len == 0 || (q->uq = upstream_send_raw(s->d->upstream, msg, len,
-			     dnsstub_raw_cb, q)) == NULL) {
-		dnsstub_reply_rcode(q, DNSMSG_SERVFAIL);
-		dnsstub_query_free(q);
+	if (len == 0 || (f = calloc(1, sizeof(*f))) == NULL) {
+		dnsstub_fwd_failed(q);
+		return;
 	}
+	f->s = s;
+	f->hash = hash;
+	f->m = q->m;
+	f->key = lc;
+	if ((f->uq = upstream_send_raw(s->d->upstream, msg, len,
+		 dnsstub_raw_cb, f)) == NULL) {
+		free(f);
+		dnsstub_fwd_failed(q);
+		return;
+	}
+	f->hnext = s->fwd[hash % DNSSTUB_FWD_BUCKETS];
+	s->fwd[hash % DNSSTUB_FWD_BUCKETS] = f;
+wait:
+	q->fwd = f;
+	q->fprev = NULL;
+	q->fnext = f->waiters;
+	if (f->waiters != NULL)
+		f->waiters->fprev = q;
+	f->waiters = q;
 }
 
 /* --- one query ------------------------------------------------------------ */
@@ -735,6 +864,7 @@ dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
 	q->s = s;
 	q->conn = c;
 	q->fd = fd;
+	q->neg_rcode = -1;
 	if (from != NULL) {
 		memcpy(&q->from, from, fromlen);
 		q->fromlen = fromlen;
@@ -804,7 +934,7 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 	for (q = c->pending; q != NULL; q = next) {
 		next = q->next;
 		lookup_cancel(q->w);
-		upstream_cancel(q->uq);
+		dnsstub_fwd_leave(q);
 		free(q);
 	}
 	stream_stop(&c->st);
@@ -960,6 +1090,7 @@ void
 dnsstub_free(struct dnsstub *s)
 {
 	struct dnsstub_query *q, *next;
+	struct dnsstub_fwd *f;
 	size_t i;
 
 	if (s == NULL)
@@ -969,7 +1100,7 @@ dnsstub_free(struct dnsstub *s)
 	for (q = s->udp_pending; q != NULL; q = next) {
 		next = q->next;
 		lookup_cancel(q->w);
-		upstream_cancel(q->uq);
+		dnsstub_fwd_leave(q);
 		free(q);
 	}
 	for (i = 0; i < s->nsocks; i++) {
@@ -978,6 +1109,12 @@ dnsstub_free(struct dnsstub *s)
 		ev_io_stop(s->d->loop, &s->tcp[i].io);
 		close(s->tcp[i].fd);
 	}
+	for (i = 0; i < DNSSTUB_FWD_BUCKETS; i++)
+		while ((f = s->fwd[i]) != NULL) {
+			s->fwd[i] = f->hnext;
+			upstream_cancel(f->uq);
+			free(f);
+		}
 	while (s->lru_head != NULL)
 		dnsstub_raw_drop(s, s->lru_head);
 	free(s);

@@ -164,6 +164,7 @@ codnsd_resolver_changed(void *arg)
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
+	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
 }
 
 /*
@@ -394,6 +395,7 @@ setup(struct codnsd *d)
 		fatalx("cannot set up the upstream resolver");
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
+	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if ((d->dnsstub = dnsstub_new(d)) == NULL)

@@ -103,6 +103,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_DNS_RAW_HITS] = "dns_forwarded_cache_hits",
 	[STATS_DNS_STALE] = "dns_forwarded_stale",
 	[STATS_DNS_CLIENTS_REFUSED] = "dns_tcp_refused",
+	[STATS_DNS_COALESCED] = "dns_forwarded_coalesced",
+	[STATS_DNS_NEGATIVE_SOA] = "dns_negative_soa_asked",
 };
 
 static const char *const dns_transport_names[STATS_DNS_NTRANSPORTS] = {

@@ -43,6 +43,8 @@ enum stats_counter {
 	STATS_DNS_RAW_HITS,    /* stub: other qtypes answered from cache */
 	STATS_DNS_STALE,       /* stub: other qtypes answered stale */
 	STATS_DNS_CLIENTS_REFUSED, /* stub: TCP over the connection cap */
+	STATS_DNS_COALESCED,   /* stub: forwarded, joined one in flight */
+	STATS_DNS_NEGATIVE_SOA, /* stub: negative lookup, response asked */
 	STATS_NCOUNTERS
 };
 

@@ -1100,6 +1100,12 @@ upstream_probe(struct upstream *up)
 	upstream_chan_arm(chan);
 }
 
+int
+upstream_searches(const struct upstream *up)
+{
+	return up->rc.nsearch > 0;
+}
+
 /* A query on the current channel, started now; starting until
  * upstream_query_sent(), so that c-ares calling back at once is deferred
  * to the loop. */

@@ -52,6 +52,9 @@ void upstream_discard(struct upstream_staged *);
 /* Called from the loop when resolv.conf changed the resolver by itself. */
 typedef void upstream_change_cb(void *arg);
 void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* Whether a relative name may be tried with a search domain (resolv.conf
+ * has a search list or a domain): then "name" and "name." may differ. */
+int upstream_searches(const struct upstream *);
 /* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
  * with resolv.conf's timeout and attempts over the nameservers in use. */
 uint32_t upstream_lookup_timeout_ms(const struct upstream *);

@@ -19,10 +19,17 @@ PPORT=$(free_port $NS)
 	echo "host-record=other.test.example,192.0.2.11"
 	echo "cname=alias.test.example,www.test.example"
 	echo "cname=alias2.test.example,alias.test.example"
+	echo "cname=dangling.test.example,gone.test.example"
+	echo "cname=dangling2.test.example,alias3.test.example"
+	echo "cname=alias3.test.example,other.test.example"
 	echo "ptr-record=10.2.0.192.in-addr.arpa,www.test.example"
 	echo "ptr-record=0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa,v6.test.example"
 	echo "mx-host=test.example,mail.test.example,10"
 	echo "mx-host=test.example,mail2.test.example,20"
+	echo "mx-host=coal.test.example,mail.test.example,5"
+	echo "host-record=short.test.example,192.0.2.12,100"
+	echo "host-record=dotshare.test.example,192.0.2.13"
+	echo "cname=long.test.example,short.test.example,200"
 	echo 'txt-record=txt.test.example,"hello world","second string"'
 	echo "srv-host=_ldap._tcp.test.example,ldap.test.example,389,0,100"
 	for i in $(seq 101 130); do
@@ -37,9 +44,12 @@ PPORT=$(free_port $NS)
 start_dnsmasq ns $NS "$NSPORT" || exit 1
 
 LISTEN_a=$NS:$LPORT
+# No search list (an empty search line: not even the host name's domain).
+printf 'search \n' >"$T_DIR/a.resolv.conf"
 cat >"$T_DIR/a.codnsd.conf" <<EOF
 listen $LISTEN_a
 upstream $NS:$NSPORT
+resolv-conf $T_DIR/a.resolv.conf
 dns-listen $NS:$DPORT
 peers-file $T_DIR/none
 control-socket $T_DIR/a.sock
@@ -78,11 +88,128 @@ for transport in +notcp +tcp; do
 		ok "NXDOMAIN MX ($how)" same_as_dnsmasq $transport $edns nx.test.example MX
 		ok "NODATA AAAA ($how)" same_as_dnsmasq $transport $edns other.test.example AAAA
 		ok "NODATA MX ($how)" same_as_dnsmasq $transport $edns www.test.example MX
+		ok "CNAME to nothing, A ($how)" same_as_dnsmasq $transport $edns dangling.test.example A
+		ok "CNAME chain to NODATA, AAAA ($how)" same_as_dnsmasq $transport $edns dangling2.test.example AAAA
 	done
 done
 # Twice: the second answers come from the caches.
 ok "A again, from the cache" same_as_dnsmasq www.test.example A
 ok "MX again, from the cache" same_as_dnsmasq test.example MX
+
+# Negative answers with the SOA (RFC 2308): dnsmasq in authoritative mode
+# (the resolving dnsmasq above sends none for its local names) sends the
+# zone's SOA with NXDOMAIN and NODATA; the stub keeps it in the authority
+# section, from the nameserver and from the cache, with a TTL no longer
+# than the SOA's.
+AUTH=127.0.0.75
+{
+	echo "no-resolv"
+	echo "no-hosts"
+	echo "port=$NSPORT"
+	echo "listen-address=$AUTH"
+	echo "bind-dynamic"
+	echo "auth-server=ns.test.example,$AUTH"
+	echo "auth-zone=test.example"
+	echo "auth-ttl=600"
+	echo "auth-soa=1,hostmaster.test.example,1200,120,604800"
+	echo "log-queries"
+	echo "log-facility=$T_DIR/auth.log"
+	grep -E '^(host-record|cname|mx-host)=' "$T_DIR/ns.zone"
+} >"$T_DIR/auth.conf"
+"$DNSMASQ" --keep-in-foreground -C "$T_DIR/auth.conf" --pid-file= \
+	>"$T_DIR/auth.out" 2>&1 &
+DNSMASQ_PID_auth=$!
+T_PIDS="$T_PIDS $DNSMASQ_PID_auth"
+for _ in $(seq 50); do
+	dig +time=1 +tries=1 @$AUTH -p "$NSPORT" www.test.example \
+		>/dev/null 2>&1 && break
+	sleep 0.1
+done
+LISTEN_n=$AUTH:$LPORT
+echo "search test.example" >"$T_DIR/n.resolv.conf"
+cat >"$T_DIR/n.codnsd.conf" <<EOF
+listen $LISTEN_n
+upstream $AUTH:$NSPORT
+resolv-conf $T_DIR/n.resolv.conf
+dns-listen $AUTH:$DPORT
+negative-ttl 1h
+peers-file $T_DIR/none
+control-socket $T_DIR/n.sock
+EOF
+start_codnsd n || exit 1
+# same_as_auth TRANSPORT DIG-ARGS...: codnsd's stub on node n and dnsmasq
+# agree, and the answer has the SOA. dnsmasq is asked over UDP: its
+# authoritative mode closes TCP connections from loopback.
+same_as_auth() {
+	local transport=$1
+	shift
+	n=$((n + 1))
+	ask $AUTH "$DPORT" "$T_DIR/c$n" "$transport" "$@" &&
+		ask $AUTH "$NSPORT" "$T_DIR/d$n" "$@" &&
+		$CMP same "$T_DIR/c$n" "$T_DIR/d$n" &&
+		grep -q "SOA.*hostmaster" "$T_DIR/c$n" ||
+		{ cat "$T_DIR/c$n" "$T_DIR/d$n"; return 1; }
+}
+for transport in +notcp +tcp; do
+	ok "NXDOMAIN A: the SOA in the authority section ($transport)" \
+		same_as_auth $transport nx.test.example A
+	ok "NXDOMAIN AAAA: the SOA ($transport)" same_as_auth $transport nx.test.example AAAA
+	ok "NODATA AAAA: the SOA ($transport)" same_as_auth $transport other.test.example AAAA
+	ok "NODATA MX (forwarded): the SOA ($transport)" \
+		same_as_auth $transport www.test.example MX
+done
+ok "negative TTL from the SOA, not negative-ttl (RFC 2308 section 5)" \
+	test "$(awk '$4 == "SOA" { print $2 }' "$T_DIR/c$((n - 1))")" -le 600
+
+# "name" (an NSS lookup) and "name." (a stub query, always absolute) are
+# one cache entry when the resolver has no search list (node a), and two
+# when a relative name may end on a search domain (node n).
+# source_is NODE NAME SOURCE: codnsctl lookup -4 NAME says SOURCE.
+source_is() {
+	local out
+	out=$(ctl "$1" lookup -4 "$2" 2>&1)
+	grep -q "source   $3" <<<"$out" || { echo "$out"; return 1; }
+}
+ask $NS "$DPORT" "$T_DIR/dot1" dotshare.test.example A
+ok "no search list: the stub's answer serves the NSS lookup from the cache" \
+	source_is a dotshare.test.example cache
+ask $AUTH "$DPORT" "$T_DIR/dot2" www.test.example A
+ok "a search list: kept apart, the NSS lookup asks the nameserver" \
+	source_is n www.test.example local
+
+# Records of different TTLs (CNAME 200 s, A 100 s): the lookup path keeps
+# one TTL per answer and sends the smallest for every record.
+ok "CNAME 200 s to A 100 s: no record longer than dnsmasq's" \
+	same_as_dnsmasq long.test.example A
+ok "... both records with the smallest TTL" \
+	test "$(awk '$4 == "CNAME" || $4 == "A" { print $2 }' "$T_DIR/c$n" | sort -u)" = 100
+
+# Identical forwarded questions while one is in flight: one query to the
+# nameserver, every client answered with its own id and question case.
+kill -STOP "$DNSMASQ_PID_ns"
+coal_pids=
+for i in 1 2 3 4 5; do
+	name=coal.test.example
+	[ $i = 3 ] && name=CoAl.TeSt.ExAmPlE
+	ask $NS "$DPORT" "$T_DIR/coal$i" +time=5 $name MX &
+	coal_pids="$coal_pids $!"
+done
+sleep 1
+kill -CONT "$DNSMASQ_PID_ns"
+wait $coal_pids
+coal_all() {
+	for i in 1 2 3 4 5; do
+		[ "$($CMP field "$T_DIR/coal$i" answer)" = "5 mail.test.example." ] ||
+			{ cat "$T_DIR/coal$i"; return 1; }
+	done
+}
+ok "five identical MX queries in flight: all answered" coal_all
+ok "... each with its own question case" \
+	test "$($CMP field "$T_DIR/coal3" names)" = "CoAl.TeSt.ExAmPlE."
+ok "... the nameserver asked once" \
+	test "$(grep -ci 'query\[MX\] coal.test.example from' "$T_DIR/ns.log")" = 1
+ok "... four counted as coalesced" \
+	test "$(ctl a --json stats | python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['dns_forwarded_coalesced'])")" = 4
 
 # 30 A records need 526 bytes: TC over plain UDP, whole over TCP.
 ask $NS "$DPORT" "$T_DIR/tc" +noedns +ignore big.test.example A

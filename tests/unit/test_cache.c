@@ -360,6 +360,40 @@ test_case_insensitive(void **state)
 	cache_free(c);
 }
 
+/* Without a search list, "name" and "name." are one entry (an NSS lookup
+ * and a stub query share it); switching the rule drops every entry. */
+static void
+test_dot_blind(void **state)
+{
+	struct cache *c = cache_new(10, &lim_default);
+	struct proto_request rel = fwd("www.example.org", CODNS_AF_INET);
+	struct proto_request abs = fwd("WWW.example.org.", CODNS_AF_INET);
+	struct proto_request root = fwd(".", CODNS_AF_INET);
+	struct proto_answer a = found(300, 6);
+
+	(void)state;
+	cache_set_dot_blind(c, 1);
+	cache_put(c, &abs, &a, 0);
+	assert_int_equal(get_tag(c, &rel, 0), 6);
+	assert_int_equal(get_tag(c, &abs, 0), 6);
+	a = found(300, 7);
+	cache_put(c, &rel, &a, 0);
+	assert_int_equal(cache_count(c), 1);
+	assert_int_equal(get_tag(c, &abs, 0), 7);
+	assert_int_equal(cache_flush(c, "www.example.org"), 1);
+	assert_int_equal(get_tag(c, &abs, 0), -1);
+	cache_put(c, &root, &a, 0); /* the root stays "." */
+	assert_int_equal(get_tag(c, &root, 0), 7);
+	cache_put(c, &abs, &a, 0);
+	cache_set_dot_blind(c, 1); /* no change: kept */
+	assert_int_equal(cache_count(c), 2);
+	cache_set_dot_blind(c, 0);
+	assert_int_equal(cache_count(c), 0);
+	cache_put(c, &abs, &a, 0);
+	assert_int_equal(get_tag(c, &rel, 0), -1);
+	cache_free(c);
+}
+
 static void
 test_distinct_keys(void **state)
 {
@@ -654,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_lru_order),
 		cmocka_unit_test(test_replace_same_key),
 		cmocka_unit_test(test_case_insensitive),
+		cmocka_unit_test(test_dot_blind),
 		cmocka_unit_test(test_distinct_keys),
 		cmocka_unit_test(test_reverse_keys),
 		cmocka_unit_test(test_flush),

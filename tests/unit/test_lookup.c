@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cache.h"
 #include "lookup.h"
 #include "peers.h"
 
@@ -67,6 +68,7 @@ static struct world {
 	uint64_t peer_outcomes[3];
 	uint64_t counters[STATS_NCOUNTERS];
 	uint64_t stat_lookups, stat_locals, stat_peers;
+	uint64_t by_source[8]; /* client answers by source */
 	struct fanswer answers[MAXQ];
 } W;
 
@@ -238,9 +240,10 @@ f_stat_lookup(void *stats, const struct proto_request *req,
 {
 	(void)stats;
 	(void)req;
-	(void)a;
 	(void)latency_us;
 	W.stat_lookups++;
+	if (a->source < 8)
+		W.by_source[a->source]++;
 }
 
 static void
@@ -842,6 +845,219 @@ test_no_race_without_peers(void **state)
 	world_free(lk);
 }
 
+/* --- serve-stale, with the real cache ------------------------------------ */
+
+static int
+r_cache_get(void *cache, const struct proto_request *key, uint64_t now_ms,
+    struct proto_answer *out)
+{
+	return cache_get(cache, key, now_ms, out);
+}
+
+static void
+r_cache_put(void *cache, const struct proto_request *key,
+    const struct proto_answer *a, uint64_t now_ms)
+{
+	W.cache_puts++;
+	cache_put(cache, key, a, now_ms);
+}
+
+static int
+r_cache_get_stale(void *cache, const struct proto_request *key,
+    uint64_t now_ms, struct proto_answer *out)
+{
+	return cache_get_stale(cache, key, now_ms, out);
+}
+
+static struct lookup_env stale_env;
+static struct cache *stale_cache;
+
+/* A world whose cache keeps expired entries for an hour (serve-stale 1h)
+ * and whose stale answers may come after stale_timeout_ms (0: only when
+ * every source failed). */
+static struct lookup *
+stale_world_new(size_t npeers, uint32_t stale_timeout_ms)
+{
+	struct cache_limits cl = {
+		.min_ttl_s = 0,
+		.max_ttl_s = 86400,
+		.negative_ttl_s = 30,
+		.stale_s = 3600,
+	};
+	struct lookup_conf lc = {
+		.lookup_timeout_ms = 5000,
+		.negative_ttl_s = 30,
+		.initial_delay_max_ms = 200,
+		.peers_per_lookup = 3,
+		.stale_answer_timeout_ms = stale_timeout_ms,
+	};
+
+	memset(&W, 0, sizeof(W));
+	W.now = 1000000;
+	W.peers_active = npeers > 0;
+	W.npeers = npeers;
+	stale_cache = cache_new(64, &cl);
+	assert_non_null(stale_cache);
+	stale_env = fake_env;
+	stale_env.cache = stale_cache;
+	stale_env.cache_get = r_cache_get;
+	stale_env.cache_put = r_cache_put;
+	stale_env.cache_get_stale = r_cache_get_stale;
+	return lookup_new(&stale_env, &lc);
+}
+
+static void
+stale_world_free(struct lookup *lk)
+{
+	world_free(lk);
+	cache_free(stale_cache);
+}
+
+/* "st.example" answered by the local nameserver (TTL 300) and then left
+ * to expire by s seconds; the next local query is W.local[W.nlocal]. */
+static void
+cached_then_expired(struct lookup *lk, uint64_t s)
+{
+	struct fanswer f = { 0 };
+
+	start(lk, "st.example", 0, &f);
+	local_reply(W.nlocal - 1, CODNS_FOUND);
+	assert_true(f.got);
+	assert_int_equal(f.a.source, CODNS_SRC_LOCAL);
+	advance((300 + s) * 1000);
+}
+
+/* Local fails and there is no peer: the expired entry is served with TTL
+ * 30, counted as stale, and a background lookup refreshes the cache. */
+static void
+test_stale_when_local_fails(void **state)
+{
+	struct lookup *lk = stale_world_new(0, 0);
+	struct proto_request r = req_of("st.example");
+	struct proto_answer now;
+	struct fanswer f = { 0 }, p = { 0 };
+
+	(void)state;
+	cached_then_expired(lk, 10);
+	start(lk, "st.example", 0, &f);
+	start(lk, "st.example", LOOKUP_F_PEER, &p);
+	assert_int_equal(W.nlocal, 2);
+	local_reply(1, CODNS_TRYAGAIN);
+	assert_true(f.got);
+	assert_int_equal(f.a.status, CODNS_FOUND);
+	assert_int_equal(f.a.source, CODNS_SRC_STALE);
+	assert_int_equal(f.a.ttl, 30);
+	assert_int_equal(f.a.naddrs, 1);
+	assert_int_equal(W.by_source[CODNS_SRC_STALE], 1);
+	/* A peer is only told what we could resolve. */
+	assert_true(p.got);
+	assert_int_equal(p.a.status, CODNS_TRYAGAIN);
+	/* The refresh: one more local query, nobody waiting on it. */
+	assert_int_equal(W.nlocal, 3);
+	assert_int_equal(lookup_inflight(lk), 1);
+	advance(10);
+	local_reply(2, CODNS_FOUND);
+	assert_int_equal(lookup_inflight(lk), 0);
+	assert_null(lookup_start(lk, &r, 0, client_cb, &f, &now));
+	assert_int_equal(now.source, CODNS_SRC_CACHE);
+	assert_int_equal(now.ttl, 300);
+	stale_world_free(lk);
+}
+
+/* With peers that never answer, the stale answer comes at lookup-timeout,
+ * not before. */
+static void
+test_stale_at_deadline(void **state)
+{
+	struct lookup *lk = stale_world_new(3, 0);
+	struct fanswer f = { 0 };
+	uint64_t t0;
+
+	(void)state;
+	cached_then_expired(lk, 60);
+	t0 = W.now;
+	start(lk, "st.example", 0, &f);
+	advance(4999);
+	assert_false(f.got);
+	assert_int_equal(W.npeerq, 3);
+	advance(1);
+	assert_true(f.got);
+	assert_int_equal(f.at_us - t0, 5000000);
+	assert_int_equal(f.a.status, CODNS_FOUND);
+	assert_int_equal(f.a.source, CODNS_SRC_STALE);
+	assert_int_equal(f.a.ttl, 30);
+	assert_int_equal(W.counters[STATS_LOOKUPS_TIMEOUT], 1);
+	assert_int_equal(W.by_source[CODNS_SRC_STALE], 1);
+	assert_int_equal(lookup_inflight(lk), 1); /* the refresh */
+	stale_world_free(lk);
+}
+
+/* stale-answer-timeout: the client gets the stale answer after 1800 ms
+ * while the lookup goes on; its late answer refreshes the cache. */
+static void
+test_stale_answer_timeout(void **state)
+{
+	struct lookup *lk = stale_world_new(0, 1800);
+	struct proto_request r = req_of("st.example");
+	struct proto_answer now;
+	struct fanswer f = { 0 }, g = { 0 };
+	uint64_t t0;
+
+	(void)state;
+	cached_then_expired(lk, 1);
+	t0 = W.now;
+	start(lk, "st.example", 0, &f);
+	advance(1799);
+	assert_false(f.got);
+	advance(1);
+	assert_true(f.got);
+	assert_int_equal(f.at_us - t0, 1800000);
+	assert_int_equal(f.a.source, CODNS_SRC_STALE);
+	assert_int_equal(f.a.ttl, 30);
+	assert_false(W.local[1].cancelled);
+	assert_int_equal(lookup_inflight(lk), 1);
+	advance(500);
+	local_reply(1, CODNS_FOUND);
+	assert_int_equal(lookup_inflight(lk), 0);
+	assert_int_equal(W.nlocal, 2); /* no second refresh */
+	assert_null(lookup_start(lk, &r, 0, client_cb, &g, &now));
+	assert_int_equal(now.source, CODNS_SRC_CACHE);
+	assert_false(g.got);
+	assert_int_equal(W.by_source[CODNS_SRC_STALE], 1);
+	stale_world_free(lk);
+}
+
+/* Beyond the serve-stale window (an hour past expiry) nothing is served:
+ * try-again, no refresh, nothing counted as stale; within it, it is. */
+static void
+test_stale_window(void **state)
+{
+	struct lookup *lk = stale_world_new(0, 1800);
+	struct fanswer f = { 0 };
+
+	(void)state;
+	cached_then_expired(lk, 3600);
+	start(lk, "st.example", 0, &f);
+	advance(1800);
+	assert_false(f.got); /* no stale entry: no early answer */
+	local_reply(1, CODNS_TRYAGAIN);
+	assert_true(f.got);
+	assert_int_equal(f.a.status, CODNS_TRYAGAIN);
+	assert_int_equal(W.by_source[CODNS_SRC_STALE], 0);
+	assert_int_equal(W.nlocal, 2);
+	assert_int_equal(lookup_inflight(lk), 0);
+	stale_world_free(lk);
+
+	/* The same a second inside the window. */
+	lk = stale_world_new(0, 0);
+	memset(&f, 0, sizeof(f));
+	cached_then_expired(lk, 3599);
+	start(lk, "st.example", 0, &f);
+	local_reply(1, CODNS_TRYAGAIN);
+	assert_int_equal(f.a.source, CODNS_SRC_STALE);
+	stale_world_free(lk);
+}
+
 int
 main(void)
 {
@@ -861,6 +1077,10 @@ main(void)
 		cmocka_unit_test(test_adaptive_delay),
 		cmocka_unit_test(test_hedge),
 		cmocka_unit_test(test_no_race_without_peers),
+		cmocka_unit_test(test_stale_when_local_fails),
+		cmocka_unit_test(test_stale_at_deadline),
+		cmocka_unit_test(test_stale_answer_timeout),
+		cmocka_unit_test(test_stale_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
