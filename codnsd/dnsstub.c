@@ -45,13 +45,15 @@ struct dnsstub_query {
 	struct dnsmsg_query m;
 	struct lookup_waiter *w;
 	struct dnsstub_fwd *fwd; /* the forwarded question it waits for */
-	struct dnsstub_query *fprev, *fnext; /* fwd->waiters */
+	LIST_ENTRY(dnsstub_query) fentry; /* fwd->waiters */
 	/* A negative answer of the lookup path waiting for the nameserver's
 	 * whole response (its SOA, its CNAMEs): the rcode to send without
 	 * them if that fails; -1 for a forwarded question. */
 	int neg_rcode;
-	struct dnsstub_query *prev, *next; /* conn->pending or s->udp */
+	LIST_ENTRY(dnsstub_query) entry; /* conn->pending or s->udp_pending */
 };
+
+LIST_HEAD(dnsstub_queries, dnsstub_query);
 
 /*
  * A question forwarded to the nameservers and not answered yet. Identical
@@ -61,19 +63,19 @@ struct dnsstub_query {
  */
 struct dnsstub_fwd {
 	struct dnsstub *s;
-	struct dnsstub_fwd *hnext;
+	LIST_ENTRY(dnsstub_fwd) hentry;
 	uint64_t hash;
 	struct dnsmsg_query m; /* the first query's, for the cache */
 	struct dnsmsg_name key; /* lowercased name */
 	struct upstream_query *uq;
-	struct dnsstub_query *waiters;
+	struct dnsstub_queries waiters;
 };
 
 struct dnsstub_conn {
 	struct dnsstub *s;
 	struct stream st;
 	uint8_t in[2 + DNSSTUB_QUERY_MAX];
-	struct dnsstub_query *pending;
+	struct dnsstub_queries pending;
 	LIST_ENTRY(dnsstub_conn) entry;
 };
 
@@ -83,7 +85,8 @@ struct dnsstub_conn {
  * their age is taken off when the entry is served.
  */
 struct dnsstub_raw {
-	struct dnsstub_raw *hnext, *lprev, *lnext;
+	LIST_ENTRY(dnsstub_raw) hentry;
+	TAILQ_ENTRY(dnsstub_raw) lru;
 	uint64_t hash;
 	uint64_t stored_ms, expire_ms;
 	uint16_t qtype;
@@ -97,15 +100,15 @@ struct dnsstub {
 	struct codnsd *d;
 	struct dnsstub_sock udp[CONF_LISTEN_MAX], tcp[CONF_LISTEN_MAX];
 	size_t nsocks;
-	struct dnsstub_query *udp_pending;
+	struct dnsstub_queries udp_pending;
 	LIST_HEAD(, dnsstub_conn) conns;
 	size_t nconns;
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 	/* Cache of forwarded answers: hash chains and one LRU list. */
-	struct dnsstub_raw *raw[DNSSTUB_RAW_BUCKETS];
-	struct dnsstub_raw *lru_head, *lru_tail;
+	LIST_HEAD(, dnsstub_raw) raw[DNSSTUB_RAW_BUCKETS];
+	TAILQ_HEAD(dnsstub_lru, dnsstub_raw) lru; /* most recently used first */
 	size_t nraw, rawbytes;
-	struct dnsstub_fwd *fwd[DNSSTUB_FWD_BUCKETS];
+	LIST_HEAD(, dnsstub_fwd) fwd[DNSSTUB_FWD_BUCKETS];
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 	uint8_t in[DNSMSG_MSG_MAX];   /* one datagram */
 	uint8_t out[DNSMSG_MSG_MAX];  /* one response */
@@ -145,51 +148,28 @@ dnsstub_lower(const struct dnsmsg_name *n, struct dnsmsg_name *lc)
 		    n->b[i];
 }
 
-static struct dnsstub_raw **
-dnsstub_raw_slot(struct dnsstub *s, const struct dnsmsg_name *key,
+static struct dnsstub_raw *
+dnsstub_raw_find(struct dnsstub *s, const struct dnsmsg_name *key,
     uint16_t qtype, uint64_t hash)
 {
-	struct dnsstub_raw **pp = &s->raw[hash % DNSSTUB_RAW_BUCKETS];
+	struct dnsstub_raw *e;
 
-	for (; *pp != NULL; pp = &(*pp)->hnext)
-		if ((*pp)->hash == hash && (*pp)->qtype == qtype &&
-		    (*pp)->keylen == key->len &&
-		    memcmp((*pp)->data, key->b, key->len) == 0)
+	LIST_FOREACH(e, &s->raw[hash % DNSSTUB_RAW_BUCKETS], hentry)
+		if (e->hash == hash && e->qtype == qtype &&
+		    e->keylen == key->len &&
+		    memcmp(e->data, key->b, key->len) == 0)
 			break;
-	return pp;
+	return e;
 }
 
 static void
 dnsstub_raw_drop(struct dnsstub *s, struct dnsstub_raw *e)
 {
-	struct dnsstub_raw **pp = &s->raw[e->hash % DNSSTUB_RAW_BUCKETS];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		s->lru_head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		s->lru_tail = e->lprev;
+	LIST_REMOVE(e, hentry);
+	TAILQ_REMOVE(&s->lru, e, lru);
 	s->nraw--;
 	s->rawbytes -= e->bloblen;
 	free(e);
-}
-
-static void
-dnsstub_raw_push(struct dnsstub *s, struct dnsstub_raw *e)
-{
-	e->lprev = NULL;
-	e->lnext = s->lru_head;
-	if (s->lru_head != NULL)
-		s->lru_head->lprev = e;
-	else
-		s->lru_tail = e;
-	s->lru_head = e;
 }
 
 /* An entry fresh (stale == 0) or expired less than serve-stale ago. */
@@ -202,7 +182,7 @@ dnsstub_raw_get(struct dnsstub *s, const struct dnsmsg_query *m, int stale)
 	uint64_t window = (uint64_t)s->d->conf.serve_stale_s * 1000;
 
 	dnsstub_lower(&m->qname, &key);
-	e = *dnsstub_raw_slot(s, &key, m->qtype,
+	e = dnsstub_raw_find(s, &key, m->qtype,
 	    dnsstub_raw_hash(s, &key, m->qtype));
 	if (e == NULL)
 		return NULL;
@@ -212,13 +192,9 @@ dnsstub_raw_get(struct dnsstub *s, const struct dnsmsg_query *m, int stale)
 	}
 	if ((now < e->expire_ms) == (stale != 0))
 		return NULL;
-	if (e->lprev != NULL) {
-		e->lprev->lnext = e->lnext;
-		if (e->lnext != NULL)
-			e->lnext->lprev = e->lprev;
-		else
-			s->lru_tail = e->lprev;
-		dnsstub_raw_push(s, e);
+	if (e != TAILQ_FIRST(&s->lru)) {
+		TAILQ_REMOVE(&s->lru, e, lru);
+		TAILQ_INSERT_HEAD(&s->lru, e, lru);
 	}
 	return e;
 }
@@ -277,7 +253,7 @@ dnsstub_raw_put(struct dnsstub *s, const struct dnsmsg_query *m,
 {
 	const struct conf *c = &s->d->conf;
 	struct dnsmsg_name key;
-	struct dnsstub_raw *e, **pp;
+	struct dnsstub_raw *e;
 	uint64_t hash, now = clock_loop_ms(s->d->loop);
 	uint32_t ttl;
 
@@ -286,13 +262,13 @@ dnsstub_raw_put(struct dnsstub *s, const struct dnsmsg_query *m,
 		return 0;
 	dnsstub_lower(&m->qname, &key);
 	hash = dnsstub_raw_hash(s, &key, m->qtype);
-	if ((e = *dnsstub_raw_slot(s, &key, m->qtype, hash)) != NULL)
+	if ((e = dnsstub_raw_find(s, &key, m->qtype, hash)) != NULL)
 		dnsstub_raw_drop(s, e);
 	if ((ttl = dnsstub_raw_ttl(c, rcode, flat, len)) == 0)
 		return 0;
-	while (s->lru_tail != NULL && (s->nraw >= c->cache_size ||
+	while (!TAILQ_EMPTY(&s->lru) && (s->nraw >= c->cache_size ||
 	    s->rawbytes + len > DNSSTUB_RAW_BYTES_MAX))
-		dnsstub_raw_drop(s, s->lru_tail);
+		dnsstub_raw_drop(s, TAILQ_LAST(&s->lru, dnsstub_lru));
 	if ((e = malloc(sizeof(*e) + key.len + len)) == NULL)
 		return 0;
 	memset(e, 0, sizeof(*e));
@@ -305,10 +281,8 @@ dnsstub_raw_put(struct dnsstub *s, const struct dnsmsg_query *m,
 	e->bloblen = len;
 	memcpy(e->data, key.b, key.len);
 	memcpy(e->data + key.len, flat, len);
-	pp = &s->raw[hash % DNSSTUB_RAW_BUCKETS];
-	e->hnext = *pp;
-	*pp = e;
-	dnsstub_raw_push(s, e);
+	LIST_INSERT_HEAD(&s->raw[hash % DNSSTUB_RAW_BUCKETS], e, hentry);
+	TAILQ_INSERT_HEAD(&s->lru, e, lru);
 	s->nraw++;
 	s->rawbytes += len;
 	return ttl;
@@ -333,8 +307,8 @@ dnsstub_flush(struct dnsstub *s, const char *name)
 		return 0;
 	if (name != NULL)
 		dnsstub_lower(&lc, &key);
-	for (e = s->lru_head; e != NULL; e = next) {
-		next = e->lnext;
+	for (e = TAILQ_FIRST(&s->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
 		if (name == NULL || (e->keylen == key.len &&
 		    memcmp(e->data, key.b, key.len) == 0)) {
 			dnsstub_raw_drop(s, e);
@@ -446,14 +420,7 @@ dnsstub_query_free(struct dnsstub_query *q)
 {
 	struct dnsstub_conn *c = q->conn;
 
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else if (c != NULL)
-		c->pending = q->next;
-	else
-		q->s->udp_pending = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
+	LIST_REMOVE(q, entry);
 	if (c != NULL) {
 		c->st.npending--;
 		stream_update(&c->st);
@@ -700,24 +667,8 @@ dnsstub_fwd_leave(struct dnsstub_query *q)
 {
 	if (q->fwd == NULL)
 		return;
-	if (q->fprev != NULL)
-		q->fprev->fnext = q->fnext;
-	else
-		q->fwd->waiters = q->fnext;
-	if (q->fnext != NULL)
-		q->fnext->fprev = q->fprev;
+	LIST_REMOVE(q, fentry);
 	q->fwd = NULL;
-	q->fprev = q->fnext = NULL;
-}
-
-static void
-dnsstub_fwd_unlink(struct dnsstub *s, struct dnsstub_fwd *f)
-{
-	struct dnsstub_fwd **pp = &s->fwd[f->hash % DNSSTUB_FWD_BUCKETS];
-
-	while (*pp != f)
-		pp = &(*pp)->hnext;
-	*pp = f->hnext;
 }
 
 /* No response came: a negative lookup answer goes out bare; forwarded
@@ -751,7 +702,7 @@ dnsstub_raw_cb(void *arg, const uint8_t *msg, size_t len)
 	int ok;
 
 	f->uq = NULL;
-	dnsstub_fwd_unlink(s, f);
+	LIST_REMOVE(f, hentry);
 	buf_init_write(&flat, s->flat, sizeof(s->flat));
 	ok = msg != NULL &&
 	    dnsmsg_response_flatten(msg, len, &flat, &flags, &rcode) != -1;
@@ -759,7 +710,7 @@ dnsstub_raw_cb(void *arg, const uint8_t *msg, size_t len)
 		       flat.pos)) == 0)
 		ttl = s->d->conf.cache_max_ttl_s;
 	/* Take each waiter off the list before answering it. */
-	while ((q = f->waiters) != NULL) {
+	while ((q = LIST_FIRST(&f->waiters)) != NULL) {
 		dnsstub_fwd_leave(q);
 		if (!ok) {
 			dnsstub_fwd_failed(q);
@@ -796,7 +747,7 @@ dnsstub_forward(struct dnsstub_query *q)
 	}
 	dnsstub_lower(&q->m.qname, &lc);
 	hash = dnsstub_raw_hash(s, &lc, q->m.qtype);
-	for (f = s->fwd[hash % DNSSTUB_FWD_BUCKETS]; f != NULL; f = f->hnext)
+	LIST_FOREACH(f, &s->fwd[hash % DNSSTUB_FWD_BUCKETS], hentry)
 		if (f->hash == hash && f->m.qtype == q->m.qtype &&
 		    dnsmsg_name_equal(&f->key, &lc))
 			break;
@@ -823,15 +774,10 @@ dnsstub_forward(struct dnsstub_query *q)
 		dnsstub_fwd_failed(q);
 		return;
 	}
-	f->hnext = s->fwd[hash % DNSSTUB_FWD_BUCKETS];
-	s->fwd[hash % DNSSTUB_FWD_BUCKETS] = f;
+	LIST_INSERT_HEAD(&s->fwd[hash % DNSSTUB_FWD_BUCKETS], f, hentry);
 wait:
 	q->fwd = f;
-	q->fprev = NULL;
-	q->fnext = f->waiters;
-	if (f->waiters != NULL)
-		f->waiters->fprev = q;
-	f->waiters = q;
+	LIST_INSERT_HEAD(&f->waiters, q, fentry);
 }
 
 /* --- one query ------------------------------------------------------------ */
@@ -871,15 +817,10 @@ dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
 	}
 	/* Linked first: a cache hit answers and frees it at once. */
 	if (c != NULL) {
-		q->next = c->pending;
-		c->pending = q;
+		LIST_INSERT_HEAD(&c->pending, q, entry);
 		c->st.npending++;
-	} else {
-		q->next = s->udp_pending;
-		s->udp_pending = q;
-	}
-	if (q->next != NULL)
-		q->next->prev = q;
+	} else
+		LIST_INSERT_HEAD(&s->udp_pending, q, entry);
 	if ((rc = dnsmsg_query_decode(msg, len, &q->m)) == -1) {
 		stats_count(s->d->stats, STATS_DNS_DROPPED);
 		dnsstub_query_free(q);
@@ -929,10 +870,10 @@ static void
 dnsstub_conn_free(struct dnsstub_conn *c)
 {
 	struct dnsstub *s = c->s;
-	struct dnsstub_query *q, *next;
+	struct dnsstub_query *q;
 
-	for (q = c->pending; q != NULL; q = next) {
-		next = q->next;
+	while ((q = LIST_FIRST(&c->pending)) != NULL) {
+		LIST_REMOVE(q, entry);
 		lookup_cancel(q->w);
 		dnsstub_fwd_leave(q);
 		free(q);
@@ -1054,6 +995,7 @@ dnsstub_new(struct codnsd *d)
 		return NULL;
 	s->d = d;
 	LIST_INIT(&s->conns);
+	TAILQ_INIT(&s->lru);
 	crypto_shorthash_keygen(s->hkey);
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
@@ -1089,7 +1031,7 @@ dnsstub_addresses(const struct dnsstub *s)
 void
 dnsstub_free(struct dnsstub *s)
 {
-	struct dnsstub_query *q, *next;
+	struct dnsstub_query *q;
 	struct dnsstub_fwd *f;
 	size_t i;
 
@@ -1097,8 +1039,8 @@ dnsstub_free(struct dnsstub *s)
 		return;
 	while (!LIST_EMPTY(&s->conns))
 		dnsstub_conn_free(LIST_FIRST(&s->conns));
-	for (q = s->udp_pending; q != NULL; q = next) {
-		next = q->next;
+	while ((q = LIST_FIRST(&s->udp_pending)) != NULL) {
+		LIST_REMOVE(q, entry);
 		lookup_cancel(q->w);
 		dnsstub_fwd_leave(q);
 		free(q);
@@ -1110,12 +1052,12 @@ dnsstub_free(struct dnsstub *s)
 		close(s->tcp[i].fd);
 	}
 	for (i = 0; i < DNSSTUB_FWD_BUCKETS; i++)
-		while ((f = s->fwd[i]) != NULL) {
-			s->fwd[i] = f->hnext;
+		while ((f = LIST_FIRST(&s->fwd[i])) != NULL) {
+			LIST_REMOVE(f, hentry);
 			upstream_cancel(f->uq);
 			free(f);
 		}
-	while (s->lru_head != NULL)
-		dnsstub_raw_drop(s, s->lru_head);
+	while (!TAILQ_EMPTY(&s->lru))
+		dnsstub_raw_drop(s, TAILQ_FIRST(&s->lru));
 	free(s);
 }
