@@ -23,6 +23,7 @@
 #include "upstream.h"
 
 #define DNSSTUB_UDP_BURST 64 /* datagrams read per wake-up */
+#define DNSSTUB_UDP_VLEN 32  /* datagrams per recvmmsg()/sendmmsg() */
 #define DNSSTUB_OUT_HIGH (128 * 1024) /* stop reading above this backlog */
 #define DNSSTUB_FLAT_MAX (128 * 1024) /* a flattened response */
 #define DNSSTUB_RAW_BUCKETS 4096
@@ -110,7 +111,17 @@ struct dnsstub {
 	size_t nraw, rawbytes;
 	LIST_HEAD(, dnsstub_fwd) fwd[DNSSTUB_FWD_BUCKETS];
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
-	uint8_t in[DNSMSG_MSG_MAX];   /* one datagram */
+	/* One batch of datagrams in, and the answers given while it is
+	 * read, sent together: on a virtual machine a system call costs
+	 * more than answering from the cache. */
+	uint8_t in[DNSSTUB_UDP_VLEN][DNSSTUB_QUERY_MAX];
+	struct sockaddr_storage in_from[DNSSTUB_UDP_VLEN];
+	uint8_t ob[DNSSTUB_UDP_VLEN][DNSSTUB_EDNS_SIZE];
+	struct sockaddr_storage ob_to[DNSSTUB_UDP_VLEN];
+	struct mmsghdr ob_msg[DNSSTUB_UDP_VLEN];
+	struct iovec ob_iov[DNSSTUB_UDP_VLEN];
+	int ob_fd;   /* the socket of the batch being read; -1: none */
+	size_t nob;
 	uint8_t out[DNSMSG_MSG_MAX];  /* one response */
 	uint8_t flat[DNSSTUB_FLAT_MAX];
 };
@@ -352,12 +363,47 @@ dnsstub_begin(const struct dnsstub_query *q, struct dnsmsg_writer *w,
 		dnsmsg_put_question(w, &m->qname, m->qtype, m->qclass);
 }
 
+/* Send the UDP answers kept while a batch was read; what the socket
+ * does not take now is dropped, as sendto() would drop it. */
+static void
+dnsstub_udp_flush(struct dnsstub *s)
+{
+	size_t done = 0;
+	int n;
+
+	while (done < s->nob) {
+		n = sendmmsg(s->ob_fd, s->ob_msg + done,
+		    (unsigned int)(s->nob - done), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	s->nob = 0;
+}
+
 static void
 dnsstub_send(struct dnsstub_query *q, const uint8_t *msg, size_t len)
 {
+	struct dnsstub *s = q->s;
 	struct stream *st;
 	struct buf b;
+	size_t i;
 
+	if (q->conn == NULL && q->fd == s->ob_fd && len <= sizeof(s->ob[0])) {
+		if (s->nob == DNSSTUB_UDP_VLEN)
+			dnsstub_udp_flush(s);
+		i = s->nob++;
+		memcpy(s->ob[i], msg, len);
+		memcpy(&s->ob_to[i], &q->from, q->fromlen);
+		s->ob_iov[i].iov_base = s->ob[i];
+		s->ob_iov[i].iov_len = len;
+		memset(&s->ob_msg[i], 0, sizeof(s->ob_msg[i]));
+		s->ob_msg[i].msg_hdr.msg_name = &s->ob_to[i];
+		s->ob_msg[i].msg_hdr.msg_namelen = q->fromlen;
+		s->ob_msg[i].msg_hdr.msg_iov = &s->ob_iov[i];
+		s->ob_msg[i].msg_hdr.msg_iovlen = 1;
+		return;
+	}
 	if (q->conn == NULL) {
 		(void)sendto(q->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL,
 		    (struct sockaddr *)&q->from, q->fromlen);
@@ -848,20 +894,44 @@ dnsstub_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dnsstub_sock *sk = w->data;
 	struct dnsstub *s = sk->s;
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	ssize_t n;
-	int i;
+	struct mmsghdr msg[DNSSTUB_UDP_VLEN];
+	struct iovec iov[DNSSTUB_UDP_VLEN];
+	int i, n, got = 0;
 
-	for (i = 0; i < DNSSTUB_UDP_BURST; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(sk->fd, s->in, sizeof(s->in), MSG_DONTWAIT,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n < 0)
-			return;
-		dnsstub_query(s, NULL, sk->fd, &from, fromlen, s->in,
-		    (size_t)n);
+	(void)loop;
+	(void)revents;
+	/* Answers given while the batch is read (cache hits) go out with
+	 * one sendmmsg(); later ones, one by one. */
+	s->ob_fd = sk->fd;
+	while (got < DNSSTUB_UDP_BURST) {
+		memset(msg, 0, sizeof(msg));
+		for (i = 0; i < DNSSTUB_UDP_VLEN; i++) {
+			iov[i].iov_base = s->in[i];
+			iov[i].iov_len = sizeof(s->in[i]);
+			msg[i].msg_hdr.msg_name = &s->in_from[i];
+			msg[i].msg_hdr.msg_namelen = sizeof(s->in_from[i]);
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(sk->fd, msg, DNSSTUB_UDP_VLEN, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			/* Longer than any query we take over TCP either. */
+			if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				stats_count(s->d->stats, STATS_DNS_DROPPED);
+				continue;
+			}
+			dnsstub_query(s, NULL, sk->fd, &s->in_from[i],
+			    msg[i].msg_hdr.msg_namelen, s->in[i],
+			    msg[i].msg_len);
+		}
+		got += n;
+		if (n < DNSSTUB_UDP_VLEN)
+			break;
 	}
+	dnsstub_udp_flush(s);
+	s->ob_fd = -1;
 }
 
 /* --- TCP (RFC 7766) ------------------------------------------------------- */
@@ -996,6 +1066,7 @@ dnsstub_new(struct codnsd *d)
 	s->d = d;
 	LIST_INIT(&s->conns);
 	TAILQ_INIT(&s->lru);
+	s->ob_fd = -1;
 	crypto_shorthash_keygen(s->hkey);
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,

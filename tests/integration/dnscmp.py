@@ -11,6 +11,9 @@
                                   of the reply or "none"
   dnscmp.py tcpbig HOST PORT      send a 64 KiB frame; print "closed" or
                                   "open"
+  dnscmp.py burst HOST PORT N     N queries from each of 4 sockets sent at
+                                  once, then read; print how many came back
+                                  to the socket and id that asked
 """
 import socket
 import struct
@@ -131,6 +134,9 @@ def crafted(kind):
     if kind == "truncname":
         return struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + \
             b"\x3fabc"
+    if kind == "huge":  # a query padded past the longest one taken (4096)
+        return struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + q + \
+            b"\0" * 5000
     if kind == "notify":  # opcode 4
         return struct.pack(">HHHHHH", 0x1234, 0x2000, 1, 0, 0, 0) + q
     raise SystemExit("unknown kind " + kind)
@@ -151,6 +157,30 @@ def udp(host, port, kind):
         return "badid"
     return ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
             "REFUSED"][flags & 0xf] if (flags & 0xf) < 6 else str(flags & 0xf)
+
+
+def burst(host, port, n):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+    q = name("www.test.example") + struct.pack(">HH", 1, 1)
+    for k, s in enumerate(socks):
+        for i in range(n):
+            s.sendto(struct.pack(">HHHHHH", k * 1000 + i, 0x0100, 1, 0, 0, 0)
+                     + q, (host, int(port)))
+    good = 0
+    for k, s in enumerate(socks):
+        seen = set()
+        s.settimeout(2.0)
+        for _ in range(n):
+            try:
+                r = s.recv(65535)
+            except socket.timeout:
+                break
+            idv = struct.unpack(">H", r[:2])[0]
+            if k * 1000 <= idv < k * 1000 + n and idv not in seen:
+                seen.add(idv)
+                good += 1
+        s.close()
+    return good
 
 
 def tcpbig(host, port):
@@ -176,6 +206,9 @@ def main():
     if a and a[0] == "udp" and len(a) == 4:
         print(udp(a[1], a[2], a[3]))
         return
+    if a and a[0] == "burst" and len(a) == 4:
+        print(burst(a[1], a[2], int(a[3])))
+        sys.exit(0)
     if a and a[0] == "tcpbig" and len(a) == 3:
         print(tcpbig(a[1], a[2]))
         return

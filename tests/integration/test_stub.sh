@@ -253,8 +253,13 @@ ok "name pointing at itself: FORMERR" test "$($CMP udp $NS "$DPORT" loop)" = FOR
 ok "pointer loop through a label: FORMERR" test "$($CMP udp $NS "$DPORT" loop2)" = FORMERR
 ok "pointer past the end: FORMERR" test "$($CMP udp $NS "$DPORT" forward)" = FORMERR
 ok "name cut short: FORMERR" test "$($CMP udp $NS "$DPORT" truncname)" = FORMERR
+ok "a 5 KB datagram (over 4096): dropped" test "$($CMP udp $NS "$DPORT" huge)" = none
 ok "64 KiB TCP frame: connection closed" test "$($CMP tcpbig $NS "$DPORT")" = closed
 ok "still serving UDP after all that" same_as_dnsmasq www.test.example A
+# Answers read and sent in batches (recvmmsg/sendmmsg): each goes back to
+# the socket and id that asked.
+ok "200 queries from 4 sockets at once: 200 answers, each to its asker" \
+	test "$($CMP burst $NS "$DPORT" 50)" = 200
 ok "still serving TCP after all that" same_as_dnsmasq +tcp test.example MX
 ok "codnsd is still running" kill -0 "$CODNSD_PID_a"
 
@@ -273,7 +278,7 @@ ok "stats: MX and SRV counted by type" \
 ok "stats: FORMERR, NXDOMAIN, REFUSED, NOTIMP counted" \
 	test "$(jget a "all(j['dns']['by_rcode'][k] > 0 for k in ('FORMERR', 'NXDOMAIN', 'REFUSED', 'NOTIMP'))")" = True
 ok "stats: dropped datagrams and the bad frame counted" \
-	test "$(jget a "(j['counters']['dns_dropped'], j['counters']['dns_tcp_bad_frame'])")" = "(2, 1)"
+	test "$(jget a "(j['counters']['dns_dropped'], j['counters']['dns_tcp_bad_frame'])")" = "(3, 1)"
 ok "stats: truncated answers counted" \
 	test "$(jget a "j['counters']['dns_truncated'] >= 2")" = True
 ok "metrics: the stub's series are there" \
