@@ -900,19 +900,21 @@ dnsstub_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	memset(msg, 0, sizeof(msg));
+	for (i = 0; i < DNSSTUB_UDP_VLEN; i++) {
+		iov[i].iov_base = s->in[i];
+		iov[i].iov_len = sizeof(s->in[i]);
+		msg[i].msg_hdr.msg_name = &s->in_from[i];
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
 	/* Answers given while the batch is read (cache hits) go out with
 	 * one sendmmsg(); later ones, one by one. */
 	s->ob_fd = sk->fd;
 	while (got < DNSSTUB_UDP_BURST) {
-		memset(msg, 0, sizeof(msg));
-		for (i = 0; i < DNSSTUB_UDP_VLEN; i++) {
-			iov[i].iov_base = s->in[i];
-			iov[i].iov_len = sizeof(s->in[i]);
-			msg[i].msg_hdr.msg_name = &s->in_from[i];
+		/* recvmmsg() overwrites the address lengths. */
+		for (i = 0; i < DNSSTUB_UDP_VLEN; i++)
 			msg[i].msg_hdr.msg_namelen = sizeof(s->in_from[i]);
-			msg[i].msg_hdr.msg_iov = &iov[i];
-			msg[i].msg_hdr.msg_iovlen = 1;
-		}
 		n = recvmmsg(sk->fd, msg, DNSSTUB_UDP_VLEN, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;

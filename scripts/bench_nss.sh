@@ -150,7 +150,7 @@ run() {
 # syscalls LABEL [-m MODULE]: system calls per lookup, from two traced
 # runs whose only difference is 2000 lookups.
 syscalls() {
-	local label=$1 c1 c3
+	local label=$1 c1 c3 k
 	shift
 	command -v strace >/dev/null || return 0
 	for k in 1000 3000; do
