@@ -1,0 +1,428 @@
+#!/bin/bash
+# tests/nss/run_nscd.sh: glibc programs take codnsd's answers from the
+# nscd-format hosts table it hands out on glibc's nscd socket, with no
+# request to the daemon.
+#
+# glibc asks nscd, on /var/run/nscd/socket only, before it reads
+# nsswitch.conf. This script runs itself again inside new mount and network
+# namespaces (unshare -mn), mounts a tmpfs over the run directory there (the
+# machine's /run is never touched) and gives codnsd that socket
+# (nscd-socket), with its own nsswitch.conf ("hosts: files codns
+# [!UNAVAIL=return] dns"), hosts and resolv.conf, and starts
+#   dnsmasq A on 127.0.0.1:5300  the zone codnsd resolves through,
+#   dnsmasq B on 127.0.0.1:53    the "dns" fallback, other addresses,
+#   codnsd                       nscd socket, lookup and control sockets.
+# Requests on the nscd socket are counted with codnsd's nscd request
+# counter: a lookup served from the table leaves it unchanged. Checks: a
+# second lookup (getent ahosts/hosts, Python getaddrinfo, AF_INET-only
+# getaddrinfo, gethostbyname, gethostbyaddr; forward, reverse, negative,
+# no data) makes no request and gives the same answer; flush by name and
+# flush all, TTL expiry send lookups back to the socket; /etc/hosts wins
+# over the zone and an edit of it takes effect; passwd and services still
+# answer (codnsd refuses them, glibc falls back to files); 8 threads
+# resolve while the table is flushed and its entries expire every second,
+# every answer whole; with strace, the second lookup of a process makes no
+# connect(); a temporary failure is not published; after codnsd stops,
+# "dns" answers, also in a process that had the table mapped.
+set -u
+
+ns_name=run_nscd
+. "$(dirname "$0")/ns_lib.sh"
+codnsctl=$top/codnsd/codnsctl
+# The counter of requests on the nscd socket (codnsd/stats.c).
+nscd_counter=nscd_requests
+
+ns_require "$codnsd" "$codnsctl" "$dnsmasq" \
+    "$module_dir/libnss_codns.so.2" "$bin/stress" -- getent python3
+ns_enter "$@"
+ns_begin nss-nscd
+chmod 755 "$tmp"
+ns_loopback v6
+
+# glibc's socket path is fixed: a private tmpfs over the run directory of
+# this mount namespace (/var/run is usually a link to /run). ns_etc's
+# hiding of nscd's directory has nothing to hide on the new tmpfs.
+run_dir=$(readlink -f /var/run)
+mount -t tmpfs -o mode=755 tmpfs "$run_dir" || exit 99
+nscd_socket=/var/run/nscd/socket
+
+ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
+    $'127.0.0.1 localhost\n::1 localhost\n192.0.2.99 both.codns.test\n' \
+    $'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
+zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/
+    --local=/8.b.d.0.1.0.0.2.ip6.arpa/)
+
+# flip.codns.test changes between two address sets during the test.
+printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
+    >"$tmp/flip.hosts"
+ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" --local-ttl=300 \
+    --addn-hosts="$tmp/flip.hosts" \
+    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
+    --host-record=v4.codns.test,192.0.2.52 \
+    --host-record=both.codns.test,192.0.2.53 || exit 99
+dnsmasq_a_pid=$ns_pid
+ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
+    --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
+
+mkdir -m 755 "$tmp/run"
+write_conf() {
+	cat >"$tmp/codnsd.conf" <<EOF
+listen 127.0.0.1:7053
+lookup-socket $tmp/run/lookup.sock
+upstream 127.0.0.1:5300
+control-socket $tmp/run/control.sock
+peers-file $tmp/no-peers
+nscd-socket $nscd_socket
+$1
+EOF
+}
+write_conf ""
+ns_codnsd || exit 99
+for _ in $(seq 1 100); do
+	[ -S "$nscd_socket" ] && break
+	sleep 0.05
+done
+
+export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
+unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
+
+ctl() {
+	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
+}
+
+# counter NAME: a counter of codnsctl stats.
+counter() {
+	ctl stats | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+reqs() {
+	counter "$nscd_counter"
+}
+
+check "codnsd listens on $nscd_socket" test -S "$nscd_socket"
+check "the nscd socket is mode 0666" \
+    test "$(stat -c %a "$nscd_socket" 2>/dev/null)" = 666
+check "the nscd directory is mode 0755" \
+    test "$(stat -c %a "$(dirname "$nscd_socket")" 2>/dev/null)" = 755
+check "stats has the $nscd_counter counter" has "$(reqs)" '^[0-9]+$'
+a0=$(counter clients_accepted)
+
+# twice WHAT COMMAND...: runs COMMAND twice; out1/out2 and rc1/rc2 hold its
+# outputs and exit statuses, r0/r1/r2 the request counter before, between
+# and after.
+twice() {
+	local what=$1
+	shift
+	r0=$(reqs)
+	out1=$("$@" 2>&1)
+	rc1=$?
+	r1=$(reqs)
+	out2=$("$@" 2>&1)
+	rc2=$?
+	r2=$(reqs)
+	check "$what: the first lookup asks the nscd socket ($r0 -> $r1)" \
+	    test "$r1" -gt "$r0"
+	check "$what: the second one does not ($r1 -> $r2)" test "$r2" -eq "$r1"
+	check "$what: the same answer twice" same
+}
+
+same() {
+	[ "$out1" = "$out2" ] && [ "$rc1" = "$rc2" ]
+}
+
+# --- getent: forward, reverse, negative ---------------------------------------
+twice "getent ahosts web" getent ahosts web.codns.test
+check "getent ahosts web: the zone's addresses" \
+    has "$out2" '^192\.0\.2\.51 +STREAM web\.codns\.test$'
+check "getent ahosts web: IPv6 too" has "$out2" '^2001:db8::51 +STREAM'
+check "getent ahosts web: not the fallback's" hasnt "$out2" '151'
+
+twice "getent hosts web (v6 first)" getent hosts web.codns.test
+check "getent hosts web: the IPv6 address" \
+    has "$out2" '^2001:db8::51 +web\.codns\.test$'
+
+# No AAAA: GETHOSTBYNAMEv6 gets "no data", then GETHOSTBYNAME the A.
+twice "getent hosts v4 (no data for v6)" getent hosts v4.codns.test
+check "getent hosts v4: the A record" \
+    has "$out2" '^192\.0\.2\.52 +v4\.codns\.test$'
+
+twice "reverse 192.0.2.51" getent hosts 192.0.2.51
+check "reverse 192.0.2.51: the zone's name" \
+    has "$out2" '^192\.0\.2\.51 +web\.codns\.test$'
+twice "reverse 2001:db8::51" getent hosts 2001:db8::51
+check "reverse 2001:db8::51: the zone's name" \
+    has "$out2" '^2001:db8::51 +web\.codns\.test$'
+
+twice "getent hosts nx" getent hosts nx.codns.test
+check "getent hosts nx: exit 2" test "$rc2" -eq 2
+twice "getent ahosts nx" getent ahosts nx2.codns.test
+check "getent ahosts nx: exit 2" test "$rc2" -eq 2
+twice "reverse, no name" getent hosts 192.0.2.77
+check "reverse, no name: exit 2" test "$rc2" -eq 2
+
+a1=$(counter clients_accepted)
+check "the module was never asked ($a0 -> $a1)" test "$a1" -eq "$a0"
+
+# --- Python: getaddrinfo (both, AF_INET), gethostbyname, gethostbyaddr --------
+py() {
+	python3 - <<'EOF'
+import socket
+ai = socket.getaddrinfo("web.codns.test", 80, 0, socket.SOCK_STREAM)
+print("addrs", " ".join(sorted(set(x[4][0] for x in ai))))
+print("v4", socket.gethostbyname("v4.codns.test"))
+print("ex", socket.gethostbyname_ex("web.codns.test"))
+print("ptr", socket.gethostbyaddr("192.0.2.51")[0])
+try:
+    socket.getaddrinfo("nx3.codns.test", 80)
+    print("nx found")
+except socket.gaierror as e:
+    print("nx", e.errno == socket.EAI_NONAME)
+EOF
+}
+twice "python" py
+check "python: answers" has "$out2" '^addrs 192\.0\.2\.51 2001:db8::51$'
+check "python: gethostbyname" has "$out2" '^v4 192\.0\.2\.52$'
+check "python: gethostbyname_ex" \
+    has "$out2" "^ex \('web\.codns\.test', \[\], \['192\.0\.2\.51'\]\)$"
+check "python: gethostbyaddr" has "$out2" '^ptr web\.codns\.test$'
+check "python: negative, EAI_NONAME" has "$out2" '^nx True$'
+
+# AF_INET alone: glibc asks with GETHOSTBYNAME, not GETAI.
+py4() {
+	python3 -c 'import socket
+print(sorted(set(x[4][0] for x in socket.getaddrinfo("web.codns.test", 80,
+      socket.AF_INET, socket.SOCK_STREAM))))'
+}
+ctl flush >/dev/null
+twice "AF_INET getaddrinfo" py4
+check "AF_INET getaddrinfo: the A record only" \
+    test "$out2" = "['192.0.2.51']"
+
+# --- strace: the second lookup in one process makes no connect() ------------
+if command -v strace >/dev/null; then
+	ctl flush >/dev/null
+	strace -f -e trace=connect,write -o "$tmp/strace.out" python3 -c '
+import os, socket
+socket.getaddrinfo("web.codns.test", 80)
+os.write(1, b"MARK\n")
+socket.getaddrinfo("web.codns.test", 80)' >/dev/null 2>&1
+	before=$(sed '/MARK/q' "$tmp/strace.out" | grep -c 'nscd/socket')
+	after=$(sed '1,/MARK/d' "$tmp/strace.out" | grep -c 'connect(')
+	check "strace: the first lookup connects to the nscd socket ($before)" \
+	    test "$before" -ge 1
+	check "strace: the second lookup makes no connect() ($after)" \
+	    test "$after" -eq 0
+else
+	echo "SKIP: strace not installed: no connect() count"
+fi
+
+# --- passwd and services: refused by codnsd, answered by files ----------------
+out=$(getent passwd root)
+check "getent passwd root: files answers" has "$out" '^root:x?:0:0:'
+out=$(getent group root)
+check "getent group root: files answers" has "$out" '^root:x?:0:'
+out=$(python3 -c 'import pwd; print(pwd.getpwuid(0).pw_name)')
+check "python getpwuid(0)" test "$out" = root
+check "codnsd survived the refused requests" kill -0 "$codnsd_pid"
+out=$(getent ahosts web.codns.test)
+check "hosts still answered after the refused requests" \
+    has "$out" '^192\.0\.2\.51 '
+
+# --- flush by name and flush all -------------------------------------------
+getent ahosts web.codns.test >/dev/null
+ctl flush web.codns.test >/dev/null
+r1=$(reqs)
+out=$(getent ahosts web.codns.test)
+r2=$(reqs)
+check "after flush NAME: answered" has "$out" '^192\.0\.2\.51 '
+check "after flush NAME: the nscd socket asked ($r1 -> $r2)" \
+    test "$r2" -gt "$r1"
+py >/dev/null
+ctl flush >/dev/null
+r1=$(reqs)
+out=$(py)
+r2=$(reqs)
+check "after flush: answered" has "$out" '^addrs 192\.0\.2\.51 2001:db8::51$'
+check "after flush: python asks the nscd socket ($r1 -> $r2)" \
+    test "$r2" -gt "$r1"
+
+# --- /etc/hosts wins over the zone; an edit takes effect ----------------------
+out=$(getent ahosts both.codns.test)
+check "/etc/hosts wins: its address" has "$out" '^192\.0\.2\.99 '
+check "/etc/hosts wins: not the zone's" hasnt "$out" '192\.0\.2\.53'
+out=$(getent hosts both.codns.test)
+check "/etc/hosts wins for getent hosts too" \
+    has "$out" '^192\.0\.2\.99 +both\.codns\.test$'
+
+# until_answer N PATTERN COMMAND...: COMMAND until its output matches
+# PATTERN, at most N times, 0.2 s apart.
+until_answer() {
+	local n=$1 pat=$2 i
+	shift 2
+	for i in $(seq 1 "$n"); do
+		has "$("$@" 2>&1)" "$pat" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# Rewritten in place: the bind mount over /etc/hosts follows the inode.
+printf '127.0.0.1 localhost\n::1 localhost\n192.0.2.98 both.codns.test\n' \
+    >"$tmp/hosts"
+check "/etc/hosts edited: the new address within 10 s" \
+    until_answer 50 '^192\.0\.2\.98 ' getent ahosts both.codns.test
+out=$(getent ahosts both.codns.test)
+check "/etc/hosts edited: the old address is gone" hasnt "$out" '192\.0\.2\.99'
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
+check "/etc/hosts line removed: the zone answers within 10 s" \
+    until_answer 50 '^192\.0\.2\.53 ' getent ahosts both.codns.test
+
+# --- TTL expiry: answers live 1 s (cache-max-ttl) ------------------------------
+write_conf "cache-max-ttl 1s"
+ctl reload >/dev/null
+ctl flush >/dev/null
+getent ahosts web.codns.test >/dev/null
+r1=$(reqs)
+# asked_again N: a lookup every 0.25 s, at most N, until one asks the socket.
+asked_again() {
+	local i r
+	for i in $(seq 1 "$1"); do
+		sleep 0.25
+		out=$(getent ahosts web.codns.test)
+		r=$(reqs)
+		[ "$r" -gt "$r1" ] && return 0
+	done
+	return 1
+}
+check "a 1 s answer is asked for again within 10 s" asked_again 40
+check "after the TTL: answered" has "$out" '^192\.0\.2\.51 '
+
+# --- 8 threads resolve while the table is flushed, entries live 1 s --------
+(
+	for _ in $(seq 1 40); do
+		ctl flush >/dev/null 2>&1
+		sleep 0.05
+	done
+) &
+flusher=$!
+check "stress: 8 threads x 2000 getaddrinfo while flushing" \
+    "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
+wait "$flusher"
+
+# --- 8 Python threads resolve while the answer changes under them ----------
+# dnsmasq flips flip.codns.test between set A (2 addresses) and set B (3),
+# codnsd is flushed (or its 1 s entries expire) and re-resolves: every
+# answer a thread gets must be exactly A or exactly B, never a mix.
+(
+	for i in $(seq 1 30); do
+		if [ $((i % 2)) -eq 1 ]; then
+			printf '%s flip.codns.test\n' 192.0.2.62 2001:db8::62 \
+			    192.0.2.63 >"$tmp/flip.hosts.new"
+		else
+			printf '%s flip.codns.test\n' 192.0.2.61 \
+			    2001:db8::61 >"$tmp/flip.hosts.new"
+		fi
+		mv "$tmp/flip.hosts.new" "$tmp/flip.hosts"
+		kill -HUP "$dnsmasq_a_pid"
+		sleep 0.05
+		[ $((i % 3)) -ne 0 ] && ctl flush >/dev/null 2>&1
+		sleep 0.1
+	done
+) &
+flipper=$!
+out=$(python3 - "$flipper" <<'EOF'
+import os, socket, sys, threading
+A = {"192.0.2.61", "2001:db8::61"}
+B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
+flipper = int(sys.argv[1])
+seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
+lock = threading.Lock()
+def alive():
+    try:
+        os.kill(flipper, 0)
+        return True
+    except OSError:
+        return False
+def run():
+    n = 0
+    while n < 200000 and (n < 100 or alive()):
+        n += 1
+        try:
+            got = {x[4][0] for x in socket.getaddrinfo(
+                "flip.codns.test", 80, 0, socket.SOCK_STREAM)}
+        except socket.gaierror as e:
+            k = "err"
+            print("error", e, flush=True)
+        else:
+            k = "A" if got == A else "B" if got == B else "bad"
+            if k == "bad":
+                print("mixed", sorted(got), flush=True)
+        with lock:
+            seen[k] += 1
+ts = [threading.Thread(target=run) for _ in range(8)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],
+                                        seen["err"]))
+EOF
+)
+wait "$flipper"
+echo "$out" | sort | uniq -c | sort -rn | head -n 5
+check "8 threads while the answer flips: only whole answers" \
+    has "$out" '^seen A=[1-9][0-9]* B=[1-9][0-9]* bad=0 err=0$'
+check "codnsd survived the threads" kill -0 "$codnsd_pid"
+write_conf ""
+ctl reload >/dev/null
+
+# --- a temporary failure is not published ----------------------------------
+# The zone's nameserver stops: the lookup fails (or the fallback answers);
+# once it is back, the name is answered, not a remembered failure.
+ctl flush >/dev/null
+kill -STOP "$dnsmasq_a_pid"
+out=$(timeout 30 getent ahosts web.codns.test)
+kill -CONT "$dnsmasq_a_pid"
+check "nameserver stopped: no answer from the zone" hasnt "$out" '192\.0\.2\.51'
+out=$(getent ahosts web.codns.test)
+check "nameserver back: the zone answers (no failure was published)" \
+    has "$out" '^192\.0\.2\.51 '
+
+# --- codnsd stops: the table is dead, "dns" answers ----------------------
+# One process keeps the table mapped across the stop.
+getent ahosts web.codns.test >/dev/null
+python3 -u - "$tmp" >"$tmp/py-stop.out" 2>&1 <<'EOF' &
+import os, socket, sys, time
+def look():
+    return sorted(set(x[4][0] for x in socket.getaddrinfo(
+        "web.codns.test", 80, socket.AF_UNSPEC, socket.SOCK_STREAM)))
+print("a", look(), flush=True)
+for _ in range(200):
+    if os.path.exists(sys.argv[1] + "/stopped"):
+        break
+    time.sleep(0.05)
+print("b", look(), flush=True)
+EOF
+pyp=$!
+pids="$pids $pyp"
+for _ in $(seq 1 100); do
+	grep -q '^a ' "$tmp/py-stop.out" 2>/dev/null && break
+	sleep 0.05
+done
+kill -TERM "$codnsd_pid"
+wait "$codnsd_pid" 2>/dev/null
+: >"$tmp/stopped"
+wait "$pyp"
+out=$(getent ahosts web.codns.test)
+check "codnsd stopped: a new process gets dns's answer" \
+    has "$out" '^192\.0\.2\.151 '
+check "codnsd stopped: not the old table's" hasnt "$out" '192\.0\.2\.51 '
+out=$(cat "$tmp/py-stop.out")
+check "running process: the table's answer before the stop" \
+    has "$out" "^a \['192\.0\.2\.51', '2001:db8::51'\]$"
+check "running process: dns's answer after the stop" \
+    has "$out" "^b \['192\.0\.2\.151', '2001:db8::151'\]$"
+out=$(getent passwd root)
+check "codnsd stopped: passwd still answers" has "$out" '^root:'
+
+ns_finish "$tmp"/*.log "$tmp"/*.out
