@@ -1,6 +1,6 @@
 #!/bin/bash
 # scripts/bench_nss.sh: getaddrinfo() latency and rate of a cache hit: codns
-# (shared table and socket), files, dns, nscd.
+# (shared table, socket, nscd protocol), files, dns, nscd.
 #
 # A benchmark, not a test: it prints figures and asserts nothing.
 # usage: scripts/bench_nss.sh [BUILDDIR]   (default: the current directory)
@@ -30,7 +30,14 @@
 #                                an NSS module can cost per call
 #   files  hosts: files          an /etc/hosts line
 #   dns    hosts: dns            glibc's stub resolver -> dnsmasq on :53
-#   nscd   hosts: files dns      nscd's hosts cache (shared memory), warm
+#   nscd   hosts: dns            nscd's hosts cache (shared memory), warm
+#   codns-nscd  hosts: files codns [!UNAVAIL=return] dns
+#                                codnsd serving glibc's nscd protocol on
+#                                /run/nscd/socket (nscd-socket), its
+#                                nscd-format table warm; started after
+#                                nscd has stopped, never beside it, with
+#                                web.codns.test out of the hosts file so
+#                                that the zone answers, as for nscd
 # nscd is installed with apt-get when missing (before entering the
 # namespaces). Needs root and a C compiler (for nss_floor.c). With strace
 # installed, a last column gives the system calls per lookup (the
@@ -121,14 +128,26 @@ done
 
 # The default run directory (/run/codnsd, on the private tmpfs): the
 # module finds the shared table where it looks by default.
-cat >"$tmp/codnsd.conf" <<EOF
+# start_codnsd [LINE]: codnsd with the configuration plus LINE.
+start_codnsd() {
+	cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
 upstream 127.0.0.1:5300
 peers-file $tmp/no-peers
+${1:-}
 EOF
-"$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd.log" 2>&1 &
-pids="$pids $!"
-wait_tcp 127.0.0.1 7053
+	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
+	codnsd_pid=$!
+	pids="$pids $codnsd_pid"
+	wait_tcp 127.0.0.1 7053
+}
+
+# stop PID: stop a process this script started, and wait for its end.
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+start_codnsd
 
 declare -A p50 p99 rate sys
 
@@ -195,7 +214,8 @@ EOF
 	# nscd resolves through the dns module; the client asks nscd first.
 	printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
 	"$nscd" -F -f "$tmp/nscd.conf" >"$tmp/nscd.log" 2>&1 &
-	pids="$pids $!"
+	nscd_pid=$!
+	pids="$pids $nscd_pid"
 	for _ in $(seq 1 100); do
 		[ -S /run/nscd/socket ] && break
 		sleep 0.05
@@ -203,6 +223,27 @@ EOF
 	d0=$(queries 53)
 	run nscd 'dns'
 	d1=$(queries 53)
+	# Only one server on glibc's socket: nscd goes before codnsd takes it.
+	stop "$nscd_pid"
+fi
+rm -f /run/nscd/socket
+
+# codns-nscd: codnsd again, now also on glibc's nscd socket. The name
+# leaves the hosts file, which codnsd reads before its cache, so that
+# codnsd answers from the zone as nscd did.
+stop "$codnsd_pid"
+printf '127.0.0.1 localhost\n' >"$tmp/hosts"
+start_codnsd 'nscd-socket /run/nscd/socket'
+for _ in $(seq 1 100); do
+	[ -S /run/nscd/socket ] && break
+	sleep 0.05
+done
+if [ -S /run/nscd/socket ]; then
+	q2=$(queries 5300)
+	run codns-nscd 'files codns [!UNAVAIL=return] dns'
+	q3=$(queries 5300)
+else
+	echo "bench_nss: codnsd does not serve /run/nscd/socket" >&2
 fi
 
 # Per-call cost: the mean (1e6 / lookups per second) and the median, with
@@ -210,7 +251,7 @@ fi
 printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), cache hit, %s calls each, one thread\n' "$n"
 printf '%-10s %8s %8s %8s %10s %9s %9s %9s %9s %9s\n' source mean_us \
     p50_us p99_us lookups/s mean/nscd mean/dns p50/nscd p50/dns sys/call
-for k in codns-shm codns-mod codns-sock floor files dns nscd; do
+for k in codns-shm codns-mod codns-sock codns-nscd floor files dns nscd; do
 	[ -n "${p50[$k]:-}" ] || continue
 	awk -v k=$k -v a="${p50[$k]}" -v b="${p99[$k]}" -v c="${rate[$k]}" \
 	    -v N="${rate[nscd]:-}" -v D="${rate[dns]:-}" \
@@ -228,4 +269,13 @@ echo "queries codnsd sent upstream during its run: $((q1 - q0))" \
     "(0: every lookup was a cache hit)"
 if [ -n "${d1:-}" ]; then
 	echo "queries nscd sent to dns during its run: $((d1 - d0))"
+fi
+if [ -n "${q3:-}" ]; then
+	echo "queries codnsd (nscd protocol) sent upstream during its run:" \
+	    "$((q3 - q2))"
+fi
+if [ -n "${p50[codns-nscd]:-}" ] && [ -n "${p50[nscd]:-}" ]; then
+	awk -v c="${p50[codns-nscd]}" -v n="${p50[nscd]}" 'BEGIN {
+	    printf "codns-nscd p50 / nscd p50: %s\n",
+	    n > 0 ? sprintf("%.2f", c / n) : "-" }'
 fi
