@@ -94,7 +94,7 @@ wait_tcp() {
 		sleep 0.05
 	done
 	echo "bench_nss: nothing listens on $1:$2" >&2
-	exit 1
+	return 1
 }
 
 # The floor module, next to nothing else in its directory.
@@ -123,12 +123,13 @@ for port in 53 5300; do
 	    --host-record=web.codns.test,192.0.2.51 \
 	    >"$tmp/dnsmasq-$port.log" 2>&1 &
 	pids="$pids $!"
-	wait_tcp 127.0.0.1 $port
+	wait_tcp 127.0.0.1 $port || exit 1
 done
 
 # The default run directory (/run/codnsd, on the private tmpfs): the
 # module finds the shared table where it looks by default.
-# start_codnsd [LINE]: codnsd with the configuration plus LINE.
+# start_codnsd [LINE]: codnsd with the configuration plus LINE; fails
+# when it does not answer.
 start_codnsd() {
 	cat >"$tmp/codnsd.conf" <<EOF
 listen 127.0.0.1:7053
@@ -147,7 +148,7 @@ stop() {
 	kill -TERM "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
-start_codnsd
+start_codnsd || exit 1
 
 declare -A p50 p99 rate sys
 
@@ -233,11 +234,12 @@ rm -f /run/nscd/socket
 # codnsd answers from the zone as nscd did.
 stop "$codnsd_pid"
 printf '127.0.0.1 localhost\n' >"$tmp/hosts"
-start_codnsd 'nscd-socket /run/nscd/socket'
-for _ in $(seq 1 100); do
-	[ -S /run/nscd/socket ] && break
-	sleep 0.05
-done
+if start_codnsd 'nscd-socket /run/nscd/socket'; then
+	for _ in $(seq 1 100); do
+		[ -S /run/nscd/socket ] && break
+		sleep 0.05
+	done
+fi
 if [ -S /run/nscd/socket ]; then
 	q2=$(queries 5300)
 	run codns-nscd 'files codns [!UNAVAIL=return] dns'
