@@ -12,6 +12,7 @@ struct ctl;
 struct dnsstub;
 struct listen;
 struct lookup;
+struct nscd;
 struct peernet;
 struct shm;
 struct stats;
@@ -31,6 +32,7 @@ struct codnsd {
 	struct ctl *ctl;
 	struct stats *stats;
 	struct shm *shm; /* shared answer table, NULL when off */
+	struct nscd *nscd; /* nscd protocol (nscd-socket), NULL when off */
 	ev_signal sigterm;
 	ev_signal sigint;
 	ev_signal sighup;

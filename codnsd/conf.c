@@ -81,6 +81,8 @@ static const struct key keys[] = {
 	    SUN_PATH_SIZE, 0, 0 },
 	{ "lookup-socket", K_PATH, offsetof(struct conf, lookup_socket),
 	    SUN_PATH_SIZE, 0, 0 },
+	{ "nscd-socket", K_PATH, offsetof(struct conf, nscd_socket),
+	    SUN_PATH_SIZE, 0, 0 },
 	{ "max-clients", K_COUNT, F(max_clients), 16, 65536 },
 	{ "max-clients-per-user", K_COUNT, F(max_clients_per_user), 1, 65536 },
 	{ "control-group", K_STR, F(control_group), 0, 0 },
@@ -470,7 +472,10 @@ set_none(struct parse *p, unsigned line, const struct key *k)
 		p->none_listen = line;
 		return 0;
 	}
-	p->c->lookup_socket[0] = '\0';
+	if (k->off == offsetof(struct conf, nscd_socket))
+		p->c->nscd_socket[0] = '\0';
+	else
+		p->c->lookup_socket[0] = '\0';
 	return 0;
 }
 
@@ -485,7 +490,8 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 		return add_addr(p, line, k, w[1], 1);
 	if (nw == 2 && strcmp(w[1], "none") == 0 &&
 	    (k->type == K_LISTEN ||
-		k->off == offsetof(struct conf, lookup_socket)))
+		k->off == offsetof(struct conf, lookup_socket) ||
+		k->off == offsetof(struct conf, nscd_socket)))
 		return set_none(p, line, k);
 	if (nw > 2) {
 		errs_add(p->e, line, "%s: unexpected '%s' after the value",

@@ -65,6 +65,7 @@ struct conf {
 	uint32_t negative_ttl_s;
 	char control_socket[PATH_MAX];
 	char lookup_socket[PATH_MAX]; /* "" for "none" */
+	char nscd_socket[PATH_MAX];   /* "" (the default): no nscd service */
 	uint32_t max_clients;          /* lookup connections, all clients */
 	uint32_t max_clients_per_user; /* per uid (UNIX), per address (TCP) */
 	char control_group[64];        /* "" when unset */

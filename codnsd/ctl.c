@@ -22,6 +22,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
+#include "nscd.h"
 #include "peernet.h"
 #include "report.h"
 #include "stats.h"
@@ -468,6 +469,7 @@ cmd_flush(struct ctl_client *c, const struct ctl_req *r,
 		return -1;
 	}
 	n = cache_flush(c->ctl->d->cache, r->argc == 2 ? r->argv[1] : NULL);
+	nscd_flush(c->ctl->d->nscd, r->argc == 2 ? r->argv[1] : NULL);
 	n += dnsstub_flush(c->ctl->d->dnsstub, r->argc == 2 ? r->argv[1] : NULL);
 	log_info("control: flushed %zu cache entries%s%s", n,
 	    r->argc == 2 ? " of " : "", r->argc == 2 ? r->argv[1] : "");

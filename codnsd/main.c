@@ -21,6 +21,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "lookupio.h"
+#include "nscd.h"
 #include "peernet.h"
 #include "shm.h"
 #include "stats.h"
@@ -164,6 +165,7 @@ codnsd_resolver_changed(void *arg)
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
+	nscd_flush(d->nscd, NULL);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
 }
 
@@ -245,6 +247,7 @@ reload_commit(struct codnsd *d, struct reload *r, char *err, size_t errlen)
 	lookupio_conf(&d->conf, &lc);
 	lookup_configure(d->lookup, &lc);
 	codnsd_shm_apply(d); /* a failure leaves lookups on the socket */
+	nscd_configure(d->nscd);
 	if (r->peernet != NULL) {
 		d->peernet = r->peernet;
 		peers_wired(d);
@@ -400,6 +403,8 @@ setup(struct codnsd *d)
 		fatalx("cannot listen for lookups");
 	if ((d->dnsstub = dnsstub_new(d)) == NULL)
 		fatalx("cannot listen for DNS queries");
+	if (d->conf.nscd_socket[0] != '\0' && (d->nscd = nscd_new(d)) == NULL)
+		fatalx("cannot serve the nscd protocol");
 	if (peers_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	peers_wired(d);
@@ -424,6 +429,8 @@ teardown(struct codnsd *d)
 	/* First: readers must stop trusting answers nobody will flush. */
 	cache_set_shm(d->cache, NULL, 0);
 	shm_free(d->shm);
+	nscd_free(d->nscd); /* its clients fall back to NSS */
+	d->nscd = NULL;
 	ctl_free(d->ctl); /* unlinks the control socket */
 	listen_free(d->listen);
 	dnsstub_free(d->dnsstub);

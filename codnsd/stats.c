@@ -105,6 +105,13 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_DNS_CLIENTS_REFUSED] = "dns_tcp_refused",
 	[STATS_DNS_COALESCED] = "dns_forwarded_coalesced",
 	[STATS_DNS_NEGATIVE_SOA] = "dns_negative_soa_asked",
+	[STATS_NSCD_REQUESTS] = "nscd_requests",
+	[STATS_NSCD_MAPS] = "nscd_tables_handed",
+	[STATS_NSCD_HOSTS_FILE] = "nscd_hosts_file_answers",
+	[STATS_NSCD_PUBLISHED] = "nscd_published",
+	[STATS_NSCD_REFUSED] = "nscd_refused",
+	[STATS_NSCD_FAILED] = "nscd_failed",
+	[STATS_NSCD_BAD] = "nscd_bad_requests",
 };
 
 static const char *const dns_transport_names[STATS_DNS_NTRANSPORTS] = {

@@ -45,6 +45,13 @@ enum stats_counter {
 	STATS_DNS_CLIENTS_REFUSED, /* stub: TCP over the connection cap */
 	STATS_DNS_COALESCED,   /* stub: forwarded, joined one in flight */
 	STATS_DNS_NEGATIVE_SOA, /* stub: negative lookup, response asked */
+	STATS_NSCD_REQUESTS,   /* nscd protocol: whole requests */
+	STATS_NSCD_MAPS,       /* nscd: tables handed out (GETFDHST) */
+	STATS_NSCD_HOSTS_FILE, /* nscd: answered from the hosts file */
+	STATS_NSCD_PUBLISHED,  /* nscd: answers put in the table */
+	STATS_NSCD_REFUSED,    /* nscd: other databases, odd keys, over caps */
+	STATS_NSCD_FAILED,     /* nscd: lookups that failed */
+	STATS_NSCD_BAD,        /* nscd: malformed requests */
 	STATS_NCOUNTERS
 };
 
