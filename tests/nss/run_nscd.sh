@@ -12,8 +12,9 @@
 #   dnsmasq A on 127.0.0.1:5300  the zone codnsd resolves through,
 #   dnsmasq B on 127.0.0.1:53    the "dns" fallback, other addresses,
 #   codnsd                       nscd socket, lookup and control sockets.
-# Requests on the nscd socket are counted with codnsd's nscd request
-# counter: a lookup served from the table leaves it unchanged. Checks: a
+# Lookups on the nscd socket are counted with codnsd's counters
+# (nscd_requests less nscd_tables_handed: each new process asks for the
+# table once): a lookup served from the table leaves the count unchanged. Checks: a
 # second lookup (getent ahosts/hosts, Python getaddrinfo, AF_INET-only
 # getaddrinfo, gethostbyname, gethostbyaddr; forward, reverse, negative,
 # no data) makes no request and gives the same answer; flush by name and
@@ -29,8 +30,6 @@ set -u
 ns_name=run_nscd
 . "$(dirname "$0")/ns_lib.sh"
 codnsctl=$top/codnsd/codnsctl
-# The counter of requests on the nscd socket (codnsd/stats.c).
-nscd_counter=nscd_requests
 
 ns_require "$codnsd" "$codnsctl" "$dnsmasq" \
     "$module_dir/libnss_codns.so.2" "$bin/stress" -- getent python3
@@ -59,6 +58,8 @@ ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" --local-ttl=300 \
     --addn-hosts="$tmp/flip.hosts" \
     --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
     --host-record=v4.codns.test,192.0.2.52 \
+    --host-record=once.codns.test,192.0.2.54 \
+    --host-record=ttl1.codns.test,192.0.2.55,2001:db8::55,1 \
     --host-record=both.codns.test,192.0.2.53 || exit 99
 dnsmasq_a_pid=$ns_pid
 ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
@@ -96,8 +97,12 @@ counter() {
 	ctl stats | awk -v k="$1" '$1 == k { print $2 }'
 }
 
+# reqs: the lookups asked on the nscd socket, not counting the requests
+# for the table (GETFDHST), which every new process makes once.
 reqs() {
-	counter "$nscd_counter"
+	ctl stats | awk '$1 == "nscd_requests" { r = $2 }
+	    $1 == "nscd_tables_handed" { t = $2 }
+	    END { if (r != "" && t != "") print r - t }'
 }
 
 check "codnsd listens on $nscd_socket" test -S "$nscd_socket"
@@ -105,7 +110,7 @@ check "the nscd socket is mode 0666" \
     test "$(stat -c %a "$nscd_socket" 2>/dev/null)" = 666
 check "the nscd directory is mode 0755" \
     test "$(stat -c %a "$(dirname "$nscd_socket")" 2>/dev/null)" = 755
-check "stats has the $nscd_counter counter" has "$(reqs)" '^[0-9]+$'
+check "stats has the nscd counters" has "$(reqs)" '^[0-9]+$'
 a0=$(counter clients_accepted)
 
 # twice WHAT COMMAND...: runs COMMAND twice; out1/out2 and rc1/rc2 hold its
@@ -187,6 +192,27 @@ check "python: gethostbyname_ex" \
     has "$out2" "^ex \('web\.codns\.test', \[\], \['192\.0\.2\.51'\]\)$"
 check "python: gethostbyaddr" has "$out2" '^ptr web\.codns\.test$'
 check "python: negative, EAI_NONAME" has "$out2" '^nx True$'
+
+# Within one process, the raw request counter (the table included) does
+# not move on the second lookup.
+out=$(python3 - "$codnsctl" "$tmp/codnsd.conf" <<'EOF'
+import socket, subprocess, sys
+def raw():
+    out = subprocess.run([sys.argv[1], "-c", sys.argv[2], "stats"],
+                         capture_output=True, text=True).stdout
+    return int([l.split()[1] for l in out.splitlines()
+                if l.split()[:1] == ["nscd_requests"]][0])
+r0 = raw()
+socket.getaddrinfo("once.codns.test", 80)
+r1 = raw()
+socket.getaddrinfo("once.codns.test", 80)
+r2 = raw()
+print("first", r1 - r0, "second", r2 - r1)
+EOF
+)
+check "one process: the first lookup makes requests ($out)" \
+    has "$out" '^first [1-9]'
+check "one process: the second makes none ($out)" has "$out" ' second 0$'
 
 # AF_INET alone: glibc asks with GETHOSTBYNAME, not GETAI.
 py4() {
@@ -278,27 +304,36 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
 check "/etc/hosts line removed: the zone answers within 10 s" \
     until_answer 50 '^192\.0\.2\.53 ' getent ahosts both.codns.test
 
-# --- TTL expiry: answers live 1 s (cache-max-ttl) ------------------------------
-write_conf "cache-max-ttl 1s"
-ctl reload >/dev/null
-ctl flush >/dev/null
-getent ahosts web.codns.test >/dev/null
-r1=$(reqs)
-# asked_again N: a lookup every 0.25 s, at most N, until one asks the socket.
+# --- TTL expiry: the zone's TTL, cache-max-ttl, negative-ttl -----------------
+# asked_again N COMMAND...: COMMAND once, then every 0.25 s, at most N
+# times, until it asks the nscd socket again; its last output in out.
 asked_again() {
-	local i r
-	for i in $(seq 1 "$1"); do
+	local n=$1 i r1
+	shift
+	"$@" >/dev/null 2>&1
+	r1=$(reqs)
+	for i in $(seq 1 "$n"); do
 		sleep 0.25
-		out=$(getent ahosts web.codns.test)
-		r=$(reqs)
-		[ "$r" -gt "$r1" ] && return 0
+		out=$("$@" 2>&1)
+		[ "$(reqs)" -gt "$r1" ] && return 0
 	done
 	return 1
 }
-check "a 1 s answer is asked for again within 10 s" asked_again 40
-check "after the TTL: answered" has "$out" '^192\.0\.2\.51 '
+check "a 1 s record (zone TTL) is asked for again within 10 s" \
+    asked_again 40 getent ahosts ttl1.codns.test
+check "after the zone's TTL: answered" has "$out" '^192\.0\.2\.55 '
+
+write_conf $'cache-max-ttl 1s\nnegative-ttl 1s'
+ctl reload >/dev/null
+ctl flush >/dev/null
+check "a 300 s record under cache-max-ttl 1s is asked for again within 10 s" \
+    asked_again 40 getent ahosts web.codns.test
+check "after cache-max-ttl: answered" has "$out" '^192\.0\.2\.51 '
+check "a negative answer under negative-ttl 1s is asked for again within 10 s" \
+    asked_again 40 getent hosts nxttl.codns.test
 
 # --- 8 threads resolve while the table is flushed, entries live 1 s --------
+# ttl1's entry expires every second by the zone's TTL, and is flushed.
 (
 	for _ in $(seq 1 40); do
 		ctl flush >/dev/null 2>&1
@@ -306,9 +341,13 @@ check "after the TTL: answered" has "$out" '^192\.0\.2\.51 '
 	done
 ) &
 flusher=$!
+r1=$(reqs)
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
-    "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
+    "$bin/stress" -t 8 -n 2000 -g ttl1.codns.test 192.0.2.55 2001:db8::55
 wait "$flusher"
+r2=$(reqs)
+check "stress: the table refilled over and over ($r1 -> $r2)" \
+    test "$r2" -gt $((r1 + 1))
 
 # --- 8 Python threads resolve while the answer changes under them ----------
 # dnsmasq flips flip.codns.test between set A (2 addresses) and set B (3),
