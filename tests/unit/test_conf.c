@@ -149,6 +149,19 @@ test_transport_keys(void **state)
 	assert_int_equal(load("lookup-socket none\nlisten none\n", &c), 0);
 	assert_string_equal(c.lookup_socket, "");
 	assert_int_equal(c.nlisten, 0);
+	/* nscd-socket: off by default, a path, or none. */
+	conf_defaults(&c);
+	assert_string_equal(c.nscd_socket, "");
+	assert_int_equal(load("nscd-socket /var/run/nscd/socket
+", &c), 0);
+	assert_string_equal(c.nscd_socket, "/var/run/nscd/socket");
+	assert_int_equal(load("nscd-socket none
+", &c), 0);
+	assert_string_equal(c.nscd_socket, "");
+	assert_string_equal(c.lookup_socket, "/run/codnsd/lookup.sock" + 0 ?
+	    c.lookup_socket : "");
+	assert_int_equal(load("nscd-socket relative/path
+", &c), -1);
 }
 
 static void
