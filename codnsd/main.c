@@ -185,8 +185,9 @@ struct reload {
 	struct peernet *peernet;	  /* peer side opened by this reload */
 };
 
-/* Sockets stay as bound at start: listen, lookup-socket, dns-listen,
- * peer-listen, control-socket and user need a restart (codnsd.8). */
+/* Sockets stay as bound at start: listen, lookup-socket, nscd-socket,
+ * dns-listen, peer-listen, control-socket and user need a restart
+ * (codnsd.8). */
 static void
 reload_keep_bound(const struct conf *old, struct conf *c)
 {
@@ -197,6 +198,7 @@ reload_keep_bound(const struct conf *old, struct conf *c)
 	    sizeof(c->control_socket));
 	memcpy(c->lookup_socket, old->lookup_socket,
 	    sizeof(c->lookup_socket));
+	memcpy(c->nscd_socket, old->nscd_socket, sizeof(c->nscd_socket));
 	memcpy(c->dns_listen, old->dns_listen, sizeof(c->dns_listen));
 	c->ndns_listen = old->ndns_listen;
 	memcpy(c->user, old->user, sizeof(c->user));

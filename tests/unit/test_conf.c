@@ -149,6 +149,15 @@ test_transport_keys(void **state)
 	assert_int_equal(load("lookup-socket none\nlisten none\n", &c), 0);
 	assert_string_equal(c.lookup_socket, "");
 	assert_int_equal(c.nlisten, 0);
+	/* nscd-socket: off by default, a path, or none. */
+	conf_defaults(&c);
+	assert_string_equal(c.nscd_socket, "");
+	assert_int_equal(load("nscd-socket /var/run/nscd/socket\n", &c), 0);
+	assert_string_equal(c.nscd_socket, "/var/run/nscd/socket");
+	assert_int_equal(load("nscd-socket none\n", &c), 0);
+	assert_string_equal(c.nscd_socket, "");
+	/* "none" here does not touch the lookup socket. */
+	assert_true(c.lookup_socket[0] != '\0');
 }
 
 static void
