@@ -204,7 +204,10 @@ nscd_answer_cb(void *arg, const struct proto_answer *a)
 
 	c->w = NULL;
 	c->st.npending--;
-	nscd_reply(c, a, a->ttl, 1);
+	/* A fresh answer carries the TTL received: no longer than the cache
+	 * keeps it (cache-max-ttl), as the DNS stub listener does. */
+	nscd_reply(c, a, a->ttl < c->n->d->conf.cache_max_ttl_s ? a->ttl :
+	    c->n->d->conf.cache_max_ttl_s, 1);
 	stream_update(&c->st);
 }
 
