@@ -265,7 +265,7 @@ done
 if [ -n "${p50[floor]:-}" ] && [ -n "${p50[codns-shm]:-}" ]; then
 	awk -v s="${p50[codns-shm]}" -v f="${p50[floor]}" 'BEGIN {
 	    printf "codns-shm above the NSS floor (p50): %.2f us; the floor" \
-	    " is %.0f%% of codns-shm\n", s - f, f > 0 ? 100 * f / s : 0 }'
+	    " is %.0f%% of codns-shm\n", s - f, (f > 0 ? 100 * f / s : 0) }'
 fi
 echo "queries codnsd sent upstream during its run: $((q1 - q0))" \
     "(0: every lookup was a cache hit)"
@@ -277,7 +277,9 @@ if [ -n "${q3:-}" ]; then
 	    "$((q3 - q2))"
 fi
 if [ -n "${p50[codns-nscd]:-}" ] && [ -n "${p50[nscd]:-}" ]; then
-	awk -v c="${p50[codns-nscd]}" -v n="${p50[nscd]}" 'BEGIN {
-	    printf "codns-nscd p50 / nscd p50: %s\n",
-	    n > 0 ? sprintf("%.2f", c / n) : "-" }'
+	awk -v c="${p50[codns-nscd]}" -v n="${p50[nscd]}" \
+	    -v rc="${rate[codns-nscd]}" -v rn="${rate[nscd]}" 'BEGIN {
+	    printf "codns-nscd / nscd: p50 %s, mean %s\n",
+	    (n > 0 ? sprintf("%.2f", c / n) : "-"),
+	    (rc > 0 ? sprintf("%.2f", rn / rc) : "-") }'
 fi
