@@ -420,10 +420,41 @@ ctl reload >/dev/null
 # The zone's nameserver stops: the lookup fails (or the fallback answers);
 # once it is back, the name is answered, not a remembered failure.
 ctl flush >/dev/null
+f0=$(counter nscd_failed)
 kill -STOP "$dnsmasq_a_pid"
+SECONDS=0
 out=$(timeout 30 getent ahosts web.codns.test)
+echo "getaddrinfo, nameserver stopped: ${SECONDS}s: $out"
+# GETHOSTBYNAME and GETHOSTBYADDR are answered TRY_AGAIN (h_errno).
+SECONDS=0
+out2=$(timeout 30 python3 - <<'EOF'
+import ctypes, socket
+libc = ctypes.CDLL("libc.so.6")
+libc.gethostbyname.restype = ctypes.c_void_p
+libc.gethostbyname.argtypes = [ctypes.c_char_p]
+libc.__h_errno_location.restype = ctypes.POINTER(ctypes.c_int)
+p = libc.gethostbyname(b"v4.codns.test")
+print("byname", "found" if p else "null", libc.__h_errno_location()[0])
+try:
+    print("byaddr", socket.gethostbyaddr("192.0.2.52"))
+except socket.herror as e:
+    print("byaddr herror", e.errno)
+try:
+    socket.getaddrinfo("v4.codns.test", 80, socket.AF_INET)
+except socket.gaierror as e:
+    print("getaddrinfo AF_INET:", e)
+EOF
+)
+echo "nameserver stopped: ${SECONDS}s: $out2"
 kill -CONT "$dnsmasq_a_pid"
+f1=$(counter nscd_failed)
 check "nameserver stopped: no answer from the zone" hasnt "$out" '192\.0\.2\.51'
+check "nameserver stopped: codnsd counted failed lookups ($f0 -> $f1)" \
+    test "$f1" -gt "$f0"
+check "gethostbyname, nameserver stopped: TRY_AGAIN" \
+    has "$out2" '^byname null 2$'
+check "gethostbyaddr, nameserver stopped: TRY_AGAIN" \
+    has "$out2" '^byaddr herror 2$'
 out=$(getent ahosts web.codns.test)
 check "nameserver back: the zone answers (no failure was published)" \
     has "$out" '^192\.0\.2\.51 '
