@@ -568,6 +568,7 @@ nscd_netlink_open(struct nscd *n)
 	}
 	stream_watch_read(&n->nl_io, n->d->loop, n->nl_fd, nscd_netlink_cb,
 	    n);
+	nscdtab_bump_interfaces(n->tab);
 }
 
 /*
@@ -679,6 +680,8 @@ nscd_configure(struct nscd *n)
 		return;
 	}
 	nscdtab_touch(t, time(NULL));
+	if (n->nl_fd != -1)
+		nscdtab_bump_interfaces(t);
 	nscdtab_free(n->tab); /* its clients remap */
 	n->tab = t;
 	n->tab_entries = n->d->conf.cache_size;

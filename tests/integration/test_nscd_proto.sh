@@ -200,8 +200,10 @@ kill -CONT "$dpid"
 out=$(nc ai f4.test.example)
 ok "nameserver back: answered" has "$out" '^found 1 '
 
-# --- a stopped codnsd marks its table dead ----------------------------------
-"$PYN" - "$NSOCK" "$srcdir/tests/integration" >"$T_DIR/dead.out" 2>&1 <<'PY' &
+# watch_dead OUT: map the table now, in the background, and write "dead"
+# to OUT when it is marked dead (not running, stale, odd cycle) within 10 s.
+watch_dead() {
+	"$PYN" - "$NSOCK" "$srcdir/tests/integration" >"$1" 2>&1 <<'PY' &
 import sys, time
 sys.path.insert(0, sys.argv[2])
 import nscd_client as n
@@ -216,12 +218,33 @@ for _ in range(100):
 else:
     print("alive", h[2], h[3], h[4])
 PY
-watcher=$!
-T_PIDS="$T_PIDS $watcher"
-for _ in $(seq 1 50); do
-	grep -q mapped "$T_DIR/dead.out" && break
-	sleep 0.1
-done
+	watcher=$!
+	T_PIDS="$T_PIDS $watcher"
+	for _ in $(seq 1 50); do
+		grep -q mapped "$1" && break
+		sleep 0.1
+	done
+}
+
+# --- a reload with a new cache-size replaces the table ----------------------
+nc ai www.test.example >/dev/null
+m0=$(field "$(nc table)" module)
+watch_dead "$T_DIR/reload.out"
+sed -i 's/^max-clients 64$/max-clients 64\ncache-size 500/' \
+    "$T_DIR/a.codnsd.conf"
+ctl a reload >/dev/null
+wait "$watcher"
+ok "reload, new cache-size: the old table is marked dead" \
+    grep -q '^dead$' "$T_DIR/reload.out"
+out=$(nc table)
+ok "reload: a new, smaller table is handed out ($m0 -> $(field "$out" module) buckets)" \
+    test "$(field "$out" module)" -lt "$m0"
+nc ai www.test.example >/dev/null
+ok "reload: answers published in the new table" \
+    has "$(nc find ai www.test.example)" '^found 1 '
+
+# --- a stopped codnsd marks its table dead ----------------------------------
+watch_dead "$T_DIR/dead.out"
 eval "cpid=\$CODNSD_PID_a"
 stop_pid "$cpid"
 wait "$watcher"
