@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "codnsd.h"
+#include "conf.h"
 #include "log.h"
 #include "lookup.h"
 #include "nscdtab.h"
@@ -189,12 +190,28 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 		    a->status == CODNS_FOUND ? NO_DATA : nscd_herr(a->status));
 	}
 	nscd_queue(c, rec, len);
-	if (ttl == 0 || a->source == CODNS_SRC_STALE ||
-	    n->d->conf.cache_size == 0)
+	if (ttl == 0 || a->source == CODNS_SRC_STALE)
 		return;
 	if (nscdtab_put(n->tab, c->type, nscd_key(c), c->keylen, rec, len,
 		!found, ttl, time(NULL)) == 0)
 		nscd_count(n, STATS_NSCD_PUBLISHED);
+}
+
+/* How long the cache keeps a, so that the table never holds an answer
+ * longer (cache-min-ttl, cache-max-ttl, negative-ttl; 0 with caching off). */
+static uint32_t
+nscd_ttl(const struct nscd *n, const struct proto_answer *a)
+{
+	const struct conf *c = &n->d->conf;
+	uint32_t t = a->ttl, hi = c->cache_max_ttl_s;
+
+	if (c->cache_size == 0)
+		return 0;
+	if (a->status != CODNS_FOUND && c->negative_ttl_s < hi)
+		hi = c->negative_ttl_s;
+	if (t < c->cache_min_ttl_s)
+		t = c->cache_min_ttl_s;
+	return t > hi ? hi : t;
 }
 
 static void
@@ -204,10 +221,7 @@ nscd_answer_cb(void *arg, const struct proto_answer *a)
 
 	c->w = NULL;
 	c->st.npending--;
-	/* A fresh answer carries the TTL received: no longer than the cache
-	 * keeps it (cache-max-ttl), as the DNS stub listener does. */
-	nscd_reply(c, a, a->ttl < c->n->d->conf.cache_max_ttl_s ? a->ttl :
-	    c->n->d->conf.cache_max_ttl_s, 1);
+	nscd_reply(c, a, nscd_ttl(c->n, a), 1);
 	stream_update(&c->st);
 }
 
@@ -406,7 +420,7 @@ nscd_request(void *arg, const uint8_t *frame, size_t framelen)
 	c->w = lookup_start(n->d->lookup, &req, 0, nscd_answer_cb, c, &now);
 	if (c->w == NULL) {
 		c->st.npending--;
-		nscd_reply(c, &now, now.ttl, 1);
+		nscd_reply(c, &now, nscd_ttl(n, &now), 1);
 	}
 	return 0;
 refuse:
@@ -554,6 +568,7 @@ nscd_netlink_open(struct nscd *n)
 	}
 	stream_watch_read(&n->nl_io, n->d->loop, n->nl_fd, nscd_netlink_cb,
 	    n);
+	nscdtab_bump_interfaces(n->tab);
 }
 
 /*
@@ -665,6 +680,8 @@ nscd_configure(struct nscd *n)
 		return;
 	}
 	nscdtab_touch(t, time(NULL));
+	if (n->nl_fd != -1)
+		nscdtab_bump_interfaces(t);
 	nscdtab_free(n->tab); /* its clients remap */
 	n->tab = t;
 	n->tab_entries = n->d->conf.cache_size;

@@ -123,7 +123,9 @@ nscdtab_new(size_t entries)
 	t->head->header_size = sizeof(struct nscd_head);
 	t->head->module = (int32_t)module;
 	t->head->data_size = (int32_t)(2 * half);
-	t->head->extra_data[0] = 1;
+	/* 0 until the owner watches interface changes: clients then ask the
+	 * kernel on every AI_ADDRCONFIG lookup, as they do without nscd. */
+	t->head->extra_data[0] = 0;
 	memset(t->head->array, 0xff, module * sizeof(uint32_t));
 	t->pos = t->base = 0;
 	return t;

@@ -66,7 +66,8 @@ struct nscd_head {
 	int32_t gc_cycle; /* odd while the table is rebuilt */
 	int32_t nscd_certainly_running;
 	uint64_t timestamp; /* refreshed; a stale one makes clients remap */
-	uint32_t extra_data[4]; /* [0]: the interface-change counter */
+	uint32_t extra_data[4]; /* [0]: the interface-change counter, 0
+				 * when nobody counts */
 	int32_t module; /* hash buckets */
 	int32_t data_size;
 	int32_t first_free;
@@ -138,7 +139,8 @@ void nscdtab_drop_name(struct nscdtab *, const char *name);
 void nscdtab_clear(struct nscdtab *);
 /* Keep the timestamp fresh (clients remap a table silent for 5 min). */
 void nscdtab_touch(struct nscdtab *, time_t now);
-/* A change of network interfaces: clients drop their cached list. */
+/* A change of network interfaces: clients drop their cached list. The
+ * first call says changes are counted at all. */
 void nscdtab_bump_interfaces(struct nscdtab *);
 size_t nscdtab_entries(const struct nscdtab *);
 const struct nscdtab_stats *nscdtab_stats(const struct nscdtab *);

@@ -303,6 +303,29 @@ test_retire(void **state)
 	close(fd);
 }
 
+/* extra_data[0]: 0 while nobody counts interface changes, then never 0. */
+static void
+test_interfaces(void **state)
+{
+	struct nscdtab *t = nscdtab_new(16);
+	struct view v;
+	int i;
+
+	(void)state;
+	view_open(t, &v);
+	assert_int_equal(v.head->extra_data[0], 0);
+	nscdtab_bump_interfaces(t);
+	assert_int_equal(v.head->extra_data[0], 1);
+	nscdtab_bump_interfaces(t);
+	assert_int_equal(v.head->extra_data[0], 2);
+	((struct nscd_head *)nscdtab_base(t))->extra_data[0] = UINT32_MAX - 1;
+	for (i = 0; i < 2; i++)
+		nscdtab_bump_interfaces(t);
+	assert_int_equal(v.head->extra_data[0], 1);
+	view_close(&v);
+	nscdtab_free(t);
+}
+
 static void
 test_records(void **state)
 {
@@ -382,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_retire),
+		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_records),
 	};
 
