@@ -113,6 +113,16 @@ nc find ai www.test.example >/dev/null
 ok "a table lookup asks no one" \
     test "$(queries ns www.test.example)" -eq "$q0"
 
+out=$(ctl a status)
+ok "codnsctl status: the nscd line" has "$out" \
+    "^nscd +$NSOCK, table [1-9][0-9]* entries in [0-9]+ bytes, [1-9][0-9]* published"
+ok "codnsctl --json status: the nscd object" "$PYN" -c '
+import json, sys
+n = json.load(sys.stdin)["nscd"]
+sys.exit(not (n["socket"] == sys.argv[1] and n["entries"] > 0 and
+              n["published"] > 0 and n["bytes"] > 0))' "$NSOCK" \
+    < <(ctl a --json status)
+
 # --- the hosts file first ---------------------------------------------------
 h0=$(counter nscd_hosts_file_answers)
 out=$(nc ai localhost)
