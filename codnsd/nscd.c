@@ -573,8 +573,9 @@ nscd_netlink_open(struct nscd *n)
  * (dropping privileges, control-group checks) would wait 5 s for an
  * answer only this loop can give. glibc skips nscd for a database whose
  * sources were set with __nss_configure_lookup(), so every database
- * codnsd uses is set to what nsswitch.conf says, and hosts to "files":
- * the hosts file is the only source nscd_from_hosts() may consult.
+ * codnsd uses is set to what nsswitch.conf says now, and hosts to
+ * "files": the hosts file is the only source nscd_from_hosts() may
+ * consult. (glibc then stops re-reading nsswitch.conf in this process.)
  */
 static void
 nscd_no_self(void)
@@ -595,10 +596,12 @@ nscd_no_self(void)
 				continue;
 			*v++ = '\0';
 			v += strspn(v, " \t");
+			p = line + strspn(line, " \t");
+			p[strcspn(p, " \t")] = '\0';
 			l = strcspn(v, "\r\n");
 			v[l] = '\0';
 			for (i = 0; i < 2; i++)
-				if (strcmp(line, dbs[i]) == 0 && *v != '\0' &&
+				if (strcmp(p, dbs[i]) == 0 && *v != '\0' &&
 				    __nss_configure_lookup(dbs[i], v) == 0)
 					set[i] = 1;
 		}
