@@ -203,6 +203,26 @@ status_race(struct report *r, const struct codnsd *d)
 	status_membership(r, d);
 }
 
+/* The nscd protocol's table (codnsd.8, NSCD PROTOCOL), when served. */
+static void
+status_nscd(struct report *r, const struct codnsd *d)
+{
+	size_t entries, bytes;
+	uint64_t published, cleared;
+
+	if (d->nscd == NULL)
+		return;
+	nscd_table_info(d->nscd, &entries, &bytes, &published, &cleared);
+	report_open(r, "nscd");
+	report_text(r, "%-14s ", "nscd");
+	report_str(r, "socket", "%s, ", d->conf.nscd_socket);
+	report_uint(r, "entries", "table %llu entries", entries);
+	report_uint(r, "bytes", " in %llu bytes", bytes);
+	report_uint(r, "published", ", %llu published", published);
+	report_uint(r, "rebuilt", ", %llu rebuilt\n", cleared);
+	report_close(r);
+}
+
 static void
 status_render(struct ctl *ctl, struct report_buf *b, int json)
 {
@@ -243,6 +263,7 @@ status_render(struct ctl *ctl, struct report_buf *b, int json)
 	report_uint(&r, "lookup", "%llu lookup", listen_clients(d->listen));
 	report_uint(&r, "control", ", %llu control\n", ctl->nclients);
 	report_close(&r);
+	status_nscd(&r, d);
 	report_close(&r);
 }
 

@@ -95,23 +95,26 @@ nscd_count(struct nscd *n, int counter)
 	stats_count(n->d->stats, counter);
 }
 
-/* The canonical name to give: codnsd's, in the case it was asked when it
- * is the asked name (as nss_codns gives it), without the root's dot. */
+/*
+ * A name as nss_codns gives it: when it is the asked name, or the asked
+ * name with a search domain after it, the asked part keeps the case it
+ * was asked in (as glibc's dns module does); the root's dot goes.
+ */
 static void
-nscd_canon(const char *asked, const struct proto_answer *a, char *out,
-    size_t len)
+nscd_asked_case(const char *name, const char *asked, char *out, size_t len)
 {
-	const char *src = a->cname[0] != '\0' ? a->cname : asked;
-	size_t la = strlen(asked), ls;
+	size_t la = strlen(asked), ln;
 
+	snprintf(out, len, "%s", name);
+	ln = strlen(out);
+	if (ln > 0 && out[ln - 1] == '.')
+		out[--ln] = '\0';
 	if (la > 0 && asked[la - 1] == '.')
 		la--;
-	snprintf(out, len, "%s", src);
-	ls = strlen(out);
-	if (ls > 0 && out[ls - 1] == '.')
-		out[--ls] = '\0';
-	if (ls == la && strncasecmp(out, asked, la) == 0)
-		memcpy(out, asked, la);
+	if (la == 0 || ln < la || strncasecmp(out, asked, la) != 0 ||
+	    (out[la] != '\0' && out[la] != '.'))
+		return;
+	memcpy(out, asked, la);
 }
 
 /* Queue a response; the connection closes once it is sent. */
@@ -124,19 +127,6 @@ nscd_queue(struct nscd_conn *c, const uint8_t *rec, size_t len)
 	c->st.outlen += len;
 }
 
-static int
-nscd_herr(uint8_t status)
-{
-	switch (status) {
-	case CODNS_NOTFOUND:
-		return HOST_NOT_FOUND;
-	case CODNS_NODATA:
-		return NO_DATA;
-	default:
-		return TRY_AGAIN;
-	}
-}
-
 static const void *
 nscd_key(const struct nscd_conn *c)
 {
@@ -146,48 +136,55 @@ nscd_key(const struct nscd_conn *c)
 }
 
 /*
- * Answer the request from a: queue the response and publish it for
- * ttl seconds (0: not published). A failure is answered TRY_AGAIN, except
- * to GETAI, where glibc would turn any negative into EAI_NONAME: that
- * connection closes unanswered and glibc asks NSS instead.
+ * Answer the request from a, and publish the answer for ttl seconds (0:
+ * not published). Only what glibc's nscd client passes on as NSS would
+ * is answered: addresses, and "no such name" to GETAI. Anything else
+ * closes the connection unanswered, and glibc asks NSS (nss_codns) for
+ * it: its client turns every negative GETAI into EAI_NONAME (NO_DATA is
+ * EAI_NODATA through NSS), and leaves the thread's h_errno alone on a
+ * negative GETHOSTBY* (Python reads h_errno), and a failure must stay a
+ * try-again.
  */
 static void
 nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
     int asked_case)
 {
 	struct nscd *n = c->n;
-	uint8_t rec[NSCD_REC_MAX];
-	char name[PROTO_NAME_MAX + 2];
-	size_t len = 0;
-	int found = a->status == CODNS_FOUND;
+	static struct proto_answer named;
+	static uint8_t rec[NSCD_REC_MAX];
+	const struct proto_answer *src = a;
+	const char *asked = c->name;
+	size_t i, len = 0;
+	int found = 0;
 
 	if (a->status != CODNS_FOUND && a->status != CODNS_NOTFOUND &&
 	    a->status != CODNS_NODATA) {
 		nscd_count(n, STATS_NSCD_FAILED);
-		if (c->type != NSCD_GETAI)
-			nscd_queue(c, rec,
-			    nscdrec_neg(rec, sizeof(rec), c->type, TRY_AGAIN));
 		return;
 	}
-	if (found) {
+	if (a->status == CODNS_FOUND) {
+		/* Static: a proto_answer is 16 KB, and this never recurses. */
+		named = *a;
 		if (c->type == NSCD_GETHOSTBYADDR ||
-		    c->type == NSCD_GETHOSTBYADDRv6)
-			snprintf(name, sizeof(name), "%s", a->cname);
-		else if (asked_case)
-			nscd_canon(c->name, a, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "%s",
-			    a->cname[0] != '\0' ? a->cname : c->name);
+		    c->type == NSCD_GETHOSTBYADDRv6 || !asked_case)
+			asked = "";
+		nscd_asked_case(a->cname[0] != '\0' ? a->cname : c->name, asked,
+		    named.cname, sizeof(named.cname));
+		for (i = 0; i < named.naliases; i++)
+			nscd_asked_case(a->aliases[i], asked, named.aliases[i],
+			    sizeof(named.aliases[i]));
+		src = &named;
 		if (c->type == NSCD_GETAI)
-			len = nscdrec_ai(rec, sizeof(rec), a, name);
+			len = nscdrec_ai(rec, sizeof(rec), src, src->cname);
 		else
-			len = nscdrec_hst(rec, sizeof(rec), c->type, a, name,
-			    c->addr);
-	}
+			len = nscdrec_hst(rec, sizeof(rec), c->type, src,
+			    src->cname, c->addr);
+		found = len > 0;
+	} else if (a->status == CODNS_NOTFOUND && c->type == NSCD_GETAI)
+		len = nscdrec_neg(rec, sizeof(rec), c->type, HOST_NOT_FOUND);
 	if (len == 0) {
-		found = 0;
-		len = nscdrec_neg(rec, sizeof(rec), c->type,
-		    a->status == CODNS_FOUND ? NO_DATA : nscd_herr(a->status));
+		nscd_count(n, STATS_NSCD_TO_NSS);
+		return;
 	}
 	nscd_queue(c, rec, len);
 	if (ttl == 0 || a->source == CODNS_SRC_STALE)
@@ -576,8 +573,9 @@ nscd_netlink_open(struct nscd *n)
  * (dropping privileges, control-group checks) would wait 5 s for an
  * answer only this loop can give. glibc skips nscd for a database whose
  * sources were set with __nss_configure_lookup(), so every database
- * codnsd uses is set to what nsswitch.conf says, and hosts to "files":
- * the hosts file is the only source nscd_from_hosts() may consult.
+ * codnsd uses is set to what nsswitch.conf says now, and hosts to
+ * "files": the hosts file is the only source nscd_from_hosts() may
+ * consult. (glibc then stops re-reading nsswitch.conf in this process.)
  */
 static void
 nscd_no_self(void)
@@ -598,10 +596,12 @@ nscd_no_self(void)
 				continue;
 			*v++ = '\0';
 			v += strspn(v, " \t");
+			p = line + strspn(line, " \t");
+			p[strcspn(p, " \t")] = '\0';
 			l = strcspn(v, "\r\n");
 			v[l] = '\0';
 			for (i = 0; i < 2; i++)
-				if (strcmp(line, dbs[i]) == 0 && *v != '\0' &&
+				if (strcmp(p, dbs[i]) == 0 && *v != '\0' &&
 				    __nss_configure_lookup(dbs[i], v) == 0)
 					set[i] = 1;
 		}
