@@ -14,17 +14,20 @@
 #   codnsd                       nscd socket, lookup and control sockets.
 # Lookups on the nscd socket are counted with codnsd's counters
 # (nscd_requests less nscd_tables_handed: each new process asks for the
-# table once): a lookup served from the table leaves the count unchanged. Checks: a
-# second lookup (getent ahosts/hosts, Python getaddrinfo, AF_INET-only
-# getaddrinfo, gethostbyname, gethostbyaddr; forward, reverse, negative,
-# no data) makes no request and gives the same answer; flush by name and
-# flush all, TTL expiry send lookups back to the socket; /etc/hosts wins
-# over the zone and an edit of it takes effect; passwd and services still
-# answer (codnsd refuses them, glibc falls back to files); 8 threads
-# resolve while the table is flushed and its entries expire every second,
-# every answer whole; with strace, the second lookup of a process makes no
-# connect(); a temporary failure is not published; after codnsd stops,
-# "dns" answers, also in a process that had the table mapped.
+# table once): a lookup served from the table leaves the count unchanged.
+# Checks: a second lookup (getent ahosts/hosts, Python getaddrinfo,
+# AF_INET-only getaddrinfo, gethostbyname, gethostbyaddr; forward,
+# reverse, GETAI's "no such name") makes no request and gives the same
+# answer; no-data and other negative gethostby* answers are left to NSS
+# every time (nscd_left_to_nss), with equal answers; flush by name and
+# flush all, TTL expiry (the zone's, cache-max-ttl, negative-ttl) send
+# lookups back to the socket; /etc/hosts wins over the zone and an edit of
+# it takes effect; passwd and group still answer (codnsd refuses them,
+# glibc falls back to files); 8 threads resolve while the table is flushed
+# and its entries expire every second, every answer whole; with strace,
+# the second lookup of a process makes no connect() to the socket; a
+# temporary failure is not published and stays try-again; after codnsd
+# stops, "dns" answers, also in a process that had the table mapped.
 set -u
 
 ns_name=run_nscd
@@ -147,11 +150,6 @@ twice "getent hosts web (v6 first)" getent hosts web.codns.test
 check "getent hosts web: the IPv6 address" \
     has "$out2" '^2001:db8::51 +web\.codns\.test$'
 
-# No AAAA: GETHOSTBYNAMEv6 gets "no data", then GETHOSTBYNAME the A.
-twice "getent hosts v4 (no data for v6)" getent hosts v4.codns.test
-check "getent hosts v4: the A record" \
-    has "$out2" '^192\.0\.2\.52 +v4\.codns\.test$'
-
 twice "reverse 192.0.2.51" getent hosts 192.0.2.51
 check "reverse 192.0.2.51: the zone's name" \
     has "$out2" '^192\.0\.2\.51 +web\.codns\.test$'
@@ -159,15 +157,45 @@ twice "reverse 2001:db8::51" getent hosts 2001:db8::51
 check "reverse 2001:db8::51: the zone's name" \
     has "$out2" '^2001:db8::51 +web\.codns\.test$'
 
-twice "getent hosts nx" getent hosts nx.codns.test
-check "getent hosts nx: exit 2" test "$rc2" -eq 2
+# GETAI's "no such name" is published.
 twice "getent ahosts nx" getent ahosts nx2.codns.test
 check "getent ahosts nx: exit 2" test "$rc2" -eq 2
-twice "reverse, no name" getent hosts 192.0.2.77
-check "reverse, no name: exit 2" test "$rc2" -eq 2
 
 a1=$(counter clients_accepted)
-check "the module was never asked ($a0 -> $a1)" test "$a1" -eq "$a0"
+check "the module was never asked so far ($a0 -> $a1)" test "$a1" -eq "$a0"
+
+# to_nss WHAT COMMAND...: COMMAND twice; codnsd leaves the lookup to NSS
+# (closes unanswered) both times, so each run asks the socket and NSS
+# answers (nss_codns, over its socket or from its own shared table); the
+# answers are equal. out1/out2, rc1/rc2 as twice.
+to_nss() {
+	local what=$1 r0 r1 r2 n0 n2
+	shift
+	r0=$(reqs)
+	n0=$(counter nscd_left_to_nss)
+	out1=$("$@" 2>&1)
+	rc1=$?
+	r1=$(reqs)
+	out2=$("$@" 2>&1)
+	rc2=$?
+	r2=$(reqs)
+	n2=$(counter nscd_left_to_nss)
+	check "$what: asked on the nscd socket each time ($r0 -> $r1 -> $r2)" \
+	    test "$r1" -gt "$r0" -a "$r2" -gt "$r1"
+	check "$what: left to NSS, not published ($n0 -> $n2)" \
+	    test "$n2" -ge $((n0 + 2))
+	check "$what: the same answer twice" same
+}
+
+# No AAAA: GETHOSTBYNAMEv6's "no data" goes to NSS (and the process skips
+# nscd for its next lookups: GETHOSTBYNAME's A comes from NSS too).
+to_nss "getent hosts v4 (no data for v6)" getent hosts v4.codns.test
+check "getent hosts v4: the A record" \
+    has "$out2" '^192\.0\.2\.52 +v4\.codns\.test$'
+to_nss "getent hosts nx" getent hosts nx.codns.test
+check "getent hosts nx: exit 2" test "$rc2" -eq 2
+to_nss "reverse, no name" getent hosts 192.0.2.77
+check "reverse, no name: exit 2" test "$rc2" -eq 2
 
 # --- Python: getaddrinfo (both, AF_INET), gethostbyname, gethostbyaddr --------
 py() {
@@ -244,7 +272,7 @@ else
 	echo "SKIP: strace not installed: no connect() count"
 fi
 
-# --- passwd and services: refused by codnsd, answered by files ----------------
+# --- passwd and group: refused by codnsd, answered by files ---------------
 out=$(getent passwd root)
 check "getent passwd root: files answers" has "$out" '^root:x?:0:0:'
 out=$(getent group root)
@@ -330,7 +358,7 @@ check "a 300 s record under cache-max-ttl 1s is asked for again within 10 s" \
     asked_again 40 getent ahosts web.codns.test
 check "after cache-max-ttl: answered" has "$out" '^192\.0\.2\.51 '
 check "a negative answer under negative-ttl 1s is asked for again within 10 s" \
-    asked_again 40 getent hosts nxttl.codns.test
+    asked_again 40 getent ahosts nxttl.codns.test
 
 # --- 8 threads resolve while the table is flushed, entries live 1 s --------
 # ttl1's entry expires every second by the zone's TTL, and is flushed.
@@ -425,7 +453,8 @@ kill -STOP "$dnsmasq_a_pid"
 SECONDS=0
 out=$(timeout 30 getent ahosts web.codns.test)
 echo "getaddrinfo, nameserver stopped: ${SECONDS}s: $out"
-# GETHOSTBYNAME and GETHOSTBYADDR are answered TRY_AGAIN (h_errno).
+# GETHOSTBYNAME and GETHOSTBYADDR failures are left to NSS, which says
+# TRY_AGAIN (h_errno), and EAI_AGAIN to getaddrinfo for IPv4 alone.
 SECONDS=0
 out2=$(timeout 30 python3 - <<'EOF'
 import ctypes, socket
@@ -455,6 +484,8 @@ check "gethostbyname, nameserver stopped: TRY_AGAIN" \
     has "$out2" '^byname null 2$'
 check "gethostbyaddr, nameserver stopped: TRY_AGAIN" \
     has "$out2" '^byaddr herror 2$'
+check "AF_INET getaddrinfo, nameserver stopped: EAI_AGAIN" \
+    has "$out2" '^getaddrinfo AF_INET: \[Errno -3\]'
 out=$(getent ahosts web.codns.test)
 check "nameserver back: the zone answers (no failure was published)" \
     has "$out" '^192\.0\.2\.51 '
