@@ -253,7 +253,8 @@ fi
 printf '\ngetaddrinfo("web.codns.test", AF_UNSPEC), cache hit, %s calls each, one thread\n' "$n"
 printf '%-10s %8s %8s %8s %10s %9s %9s %9s %9s %9s\n' source mean_us \
     p50_us p99_us lookups/s mean/nscd mean/dns p50/nscd p50/dns sys/call
-for k in codns-shm codns-mod codns-sock codns-nscd floor files dns nscd; do
+for k in codns-shm codns-mod codns-sock codns-nscd floor files dns \
+    nscd; do
 	[ -n "${p50[$k]:-}" ] || continue
 	awk -v k=$k -v a="${p50[$k]}" -v b="${p99[$k]}" -v c="${rate[$k]}" \
 	    -v N="${rate[nscd]:-}" -v D="${rate[dns]:-}" \
