@@ -26,7 +26,8 @@
 # glibc falls back to files); 8 threads resolve while the table is flushed
 # and its entries expire every second, every answer whole; with strace,
 # the second lookup of a process makes no connect() to the socket; a
-# temporary failure is not published and stays try-again; after codnsd
+# temporary failure is not published and stays try-again; a reload with a
+# new cache-size makes a running process map the new table; after codnsd
 # stops, "dns" answers, also in a process that had the table mapped.
 set -u
 
@@ -489,6 +490,45 @@ check "AF_INET getaddrinfo, nameserver stopped: EAI_AGAIN" \
 out=$(getent ahosts web.codns.test)
 check "nameserver back: the zone answers (no failure was published)" \
     has "$out" '^192\.0\.2\.51 '
+
+# --- a reload with a new cache-size: a running process maps the new table ---
+python3 -u - "$tmp" >"$tmp/py-remap.out" 2>&1 <<'EOF' &
+import os, socket, sys, time
+def look():
+    return sorted(set(x[4][0] for x in socket.getaddrinfo(
+        "web.codns.test", 80, socket.AF_UNSPEC, socket.SOCK_STREAM)))
+print("a", look(), flush=True)
+for _ in range(200):
+    if os.path.exists(sys.argv[1] + "/reloaded"):
+        break
+    time.sleep(0.05)
+print("b", look(), flush=True)
+print("c", look(), flush=True)
+EOF
+pyp=$!
+pids="$pids $pyp"
+for _ in $(seq 1 100); do
+	grep -q '^a ' "$tmp/py-remap.out" 2>/dev/null && break
+	sleep 0.05
+done
+m0=$(counter nscd_tables_handed)
+write_conf "cache-size 5000"
+ctl reload >/dev/null
+r1=$(reqs)
+: >"$tmp/reloaded"
+wait "$pyp"
+m1=$(counter nscd_tables_handed)
+r2=$(reqs)
+out=$(cat "$tmp/py-remap.out")
+check "reload with a new cache-size: the process asked for the new table" \
+    test "$m1" -eq $((m0 + 1))
+check "reload: the process answers from the new table" \
+    has "$out" "^c \['192\.0\.2\.51', '2001:db8::51'\]$"
+# b: a miss if the new table starts empty; c: a hit in it.
+check "reload: at most one lookup asked for two ($r1 -> $r2)" \
+    test "$r2" -le $((r1 + 1))
+write_conf ""
+ctl reload >/dev/null
 
 # --- codnsd stops: the table is dead, "dns" answers ----------------------
 # One process keeps the table mapped across the stop.
