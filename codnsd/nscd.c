@@ -492,6 +492,10 @@ nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		close(fd);
 		return;
 	}
+	/* nscd_no_self() keeps this at 0: a request from ourselves waited
+	 * 5 s for this loop before it could be accepted. */
+	if (cred.pid == getpid())
+		nscd_count(n, STATS_NSCD_SELF);
 	c->n = n;
 	c->uid = cred.uid;
 	LIST_INSERT_HEAD(&n->conns, c, entry);

@@ -112,6 +112,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_NSCD_REFUSED] = "nscd_refused",
 	[STATS_NSCD_FAILED] = "nscd_failed",
 	[STATS_NSCD_TO_NSS] = "nscd_left_to_nss",
+	[STATS_NSCD_SELF] = "nscd_self_requests",
 	[STATS_NSCD_BAD] = "nscd_bad_requests",
 };
 

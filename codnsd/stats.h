@@ -52,6 +52,7 @@ enum stats_counter {
 	STATS_NSCD_REFUSED,    /* nscd: other databases, odd keys, over caps */
 	STATS_NSCD_FAILED,     /* nscd: lookups that failed */
 	STATS_NSCD_TO_NSS,     /* nscd: negatives left to NSS, unanswered */
+	STATS_NSCD_SELF,       /* nscd: connections from codnsd itself (a bug) */
 	STATS_NSCD_BAD,        /* nscd: malformed requests */
 	STATS_NCOUNTERS
 };

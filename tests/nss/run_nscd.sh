@@ -567,4 +567,28 @@ check "running process: dns's answer after the stop" \
 out=$(getent passwd root)
 check "codnsd stopped: passwd still answers" has "$out" '^root:'
 
+# --- codnsd never asks itself ----------------------------------------------
+# Its own passwd and group lookups (dropping to "user" at start, the
+# control-group check of a "top" from another user) would go to the nscd
+# socket, which only its own loop answers: a 5 s stall each, then the
+# request is accepted and counted in nscd_self_requests. codnsd sets them
+# to nsswitch.conf's sources (__nss_configure_lookup), so none is made.
+write_conf $'user nobody\ncontrol-group root'
+ns_codnsd || exit 99
+for _ in $(seq 1 100); do
+	[ -S "$nscd_socket" ] && break
+	sleep 0.05
+done
+check "user nobody: codnsd dropped privileges" \
+    test "$(stat -c %u "/proc/$codnsd_pid")" != 0
+out=$(setpriv --reuid=1 --regid=1 --clear-groups \
+    "$codnsctl" -s "$tmp/run/control.sock" top 2>&1)
+check "top from uid 1: refused after the control-group lookup ($out)" \
+    hasnt "$out" '^top names'
+n=$(counter nscd_self_requests)
+check "codnsd's own passwd and group lookups never reached its socket ($n)" \
+    test "$n" = 0
+out=$(getent ahosts web.codns.test)
+check "and it answers through the nscd socket" has "$out" '^192\.0\.2\.51 '
+
 ns_finish "$tmp"/*.log "$tmp"/*.out
