@@ -18,10 +18,14 @@
 #   ns_codnsd              codnsd -c $tmp/codnsd.conf, pid in codnsd_pid,
 #                          once 127.0.0.1:7053 answers
 #   check, has, hasnt, wait_tcp
+#   $ns_src                tests/nss in the source tree (flip_check.py,
+#                          look_across.py)
 #   ns_finish FILE...      the summary; the tails of FILEs on failure; the
 #                          exit status (last command of the script)
 
 top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
+# This directory in the source tree: the Python helpers the scripts share.
+ns_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 module_dir=$top/.libs
 codnsd=$top/codnsd/codnsd
 bin=$top/tests/nss

@@ -399,44 +399,7 @@ check "stress: the table refilled over and over ($r1 -> $r2)" \
 	done
 ) &
 flipper=$!
-out=$(python3 - "$flipper" <<'EOF'
-import os, socket, sys, threading
-A = {"192.0.2.61", "2001:db8::61"}
-B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
-flipper = int(sys.argv[1])
-seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
-lock = threading.Lock()
-def alive():
-    try:
-        os.kill(flipper, 0)
-        return True
-    except OSError:
-        return False
-def run():
-    n = 0
-    while n < 200000 and (n < 100 or alive()):
-        n += 1
-        try:
-            got = {x[4][0] for x in socket.getaddrinfo(
-                "flip.codns.test", 80, 0, socket.SOCK_STREAM)}
-        except socket.gaierror as e:
-            k = "err"
-            print("error", e, flush=True)
-        else:
-            k = "A" if got == A else "B" if got == B else "bad"
-            if k == "bad":
-                print("mixed", sorted(got), flush=True)
-        with lock:
-            seen[k] += 1
-ts = [threading.Thread(target=run) for _ in range(8)]
-for t in ts:
-    t.start()
-for t in ts:
-    t.join()
-print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],
-                                        seen["err"]))
-EOF
-)
+out=$(python3 "$ns_src/flip_check.py" "$flipper")
 wait "$flipper"
 echo "$out" | sort | uniq -c | sort -rn | head -n 5
 check "8 threads while the answer flips: only whole answers" \
@@ -492,19 +455,8 @@ check "nameserver back: the zone answers (no failure was published)" \
     has "$out" '^192\.0\.2\.51 '
 
 # --- a reload with a new cache-size: a running process maps the new table ---
-python3 -u - "$tmp" >"$tmp/py-remap.out" 2>&1 <<'EOF' &
-import os, socket, sys, time
-def look():
-    return sorted(set(x[4][0] for x in socket.getaddrinfo(
-        "web.codns.test", 80, socket.AF_UNSPEC, socket.SOCK_STREAM)))
-print("a", look(), flush=True)
-for _ in range(200):
-    if os.path.exists(sys.argv[1] + "/reloaded"):
-        break
-    time.sleep(0.05)
-print("b", look(), flush=True)
-print("c", look(), flush=True)
-EOF
+python3 -u "$ns_src/look_across.py" "$tmp" reloaded web.codns.test a bc \
+    >"$tmp/py-remap.out" 2>&1 &
 pyp=$!
 pids="$pids $pyp"
 for _ in $(seq 1 100); do
@@ -533,18 +485,8 @@ ctl reload >/dev/null
 # --- codnsd stops: the table is dead, "dns" answers ----------------------
 # One process keeps the table mapped across the stop.
 getent ahosts web.codns.test >/dev/null
-python3 -u - "$tmp" >"$tmp/py-stop.out" 2>&1 <<'EOF' &
-import os, socket, sys, time
-def look():
-    return sorted(set(x[4][0] for x in socket.getaddrinfo(
-        "web.codns.test", 80, socket.AF_UNSPEC, socket.SOCK_STREAM)))
-print("a", look(), flush=True)
-for _ in range(200):
-    if os.path.exists(sys.argv[1] + "/stopped"):
-        break
-    time.sleep(0.05)
-print("b", look(), flush=True)
-EOF
+python3 -u "$ns_src/look_across.py" "$tmp" stopped web.codns.test a b \
+    >"$tmp/py-stop.out" 2>&1 &
 pyp=$!
 pids="$pids $pyp"
 for _ in $(seq 1 100); do

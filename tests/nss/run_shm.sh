@@ -200,65 +200,15 @@ wait "$flusher"
 	done
 ) &
 flipper=$!
-out=$(python3 - "$flipper" <<'EOF'
-import os, socket, sys, threading
-A = {"192.0.2.61", "2001:db8::61"}
-B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
-flipper = int(sys.argv[1])
-seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
-lock = threading.Lock()
-def alive():
-    try:
-        os.kill(flipper, 0)
-        return True
-    except OSError:
-        return False
-def run():
-    n = 0
-    while n < 200000 and (n < 100 or alive()):
-        n += 1
-        try:
-            got = {x[4][0] for x in socket.getaddrinfo(
-                "flip.codns.test", 80, 0, socket.SOCK_STREAM)}
-        except socket.gaierror:
-            k = "err"
-        else:
-            k = "A" if got == A else "B" if got == B else "bad"
-            if k == "bad":
-                print("mixed", sorted(got), flush=True)
-        with lock:
-            seen[k] += 1
-ts = [threading.Thread(target=run) for _ in range(8)]
-for t in ts:
-    t.start()
-for t in ts:
-    t.join()
-print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],
-                                        seen["err"]))
-EOF
-)
+out=$(python3 "$ns_src/flip_check.py" "$flipper")
 wait "$flipper"
 echo "$out" | tail -n 1
 check "8 threads while the answer flips: only whole answers" \
     has "$out" '^seen A=[1-9][0-9]* B=[1-9][0-9]* bad=0 err=0$'
 
 # --- a reload with a new cache-size: a running process remaps -------------------
-python3 -u - "$tmp" >"$tmp/py-remap.out" 2>&1 <<'EOF' &
-import socket, sys, time, os
-def look():
-    return sorted(set(x[4][0] for x in
-                      socket.getaddrinfo("web.codns.test", 80, 0,
-                                         socket.SOCK_STREAM)))
-print("a", look(), flush=True)
-print("b", look(), flush=True)
-# Wait for the go-ahead file (bounded).
-for _ in range(200):
-    if os.path.exists(sys.argv[1] + "/go"):
-        break
-    time.sleep(0.05)
-print("c", look(), flush=True)
-print("d", look(), flush=True)
-EOF
+python3 -u "$ns_src/look_across.py" "$tmp" go web.codns.test ab cd \
+    >"$tmp/py-remap.out" 2>&1 &
 pyp=$!
 pids="$pids $pyp"
 for _ in $(seq 1 100); do
