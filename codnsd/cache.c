@@ -270,6 +270,15 @@ cache_ttl_clamp(const struct cache_limits *l, const struct proto_answer *a)
 	return t;
 }
 
+uint32_t
+cache_ttl(const struct cache *c, const struct proto_answer *a)
+{
+	if (c->max_entries == 0 || (a->status != CODNS_FOUND &&
+	    a->status != CODNS_NOTFOUND && a->status != CODNS_NODATA))
+		return 0;
+	return cache_ttl_clamp(&c->limits, a);
+}
+
 int
 cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
     struct proto_answer *out)

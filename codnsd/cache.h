@@ -61,6 +61,9 @@ int cache_get_stale(struct cache *, const struct proto_request *key,
  */
 void cache_put(struct cache *, const struct proto_request *key,
     const struct proto_answer *, uint64_t now_ms);
+/* How long cache_put() would keep the answer: its clamped TTL, or 0 when
+ * it would not be stored (caching off, not a definite answer, TTL 0). */
+uint32_t cache_ttl(const struct cache *, const struct proto_answer *);
 
 /*
  * on: the resolver has no search list, so a relative name means the same

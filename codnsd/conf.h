@@ -81,6 +81,10 @@ struct conf {
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */
 void conf_defaults(struct conf *);
+/* Whether a file watched by stat(2) changed between two looks: device,
+ * inode, size, modification or change time. */
+struct stat;
+int conf_file_changed(const struct stat *now, const struct stat *before);
 
 /*
  * Read path over the defaults already in *c. With missing_ok, a file that

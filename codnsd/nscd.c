@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "codnsd.h"
 #include "conf.h"
 #include "log.h"
@@ -95,26 +96,18 @@ nscd_count(struct nscd *n, int counter)
 	stats_count(n->d->stats, counter);
 }
 
-/*
- * A name as nss_codns gives it: when it is the asked name, or the asked
- * name with a search domain after it, the asked part keeps the case it
- * was asked in (as glibc's dns module does); the root's dot goes.
- */
+/* A name as nss_codns gives it (proto_asked_case()), without the root's
+ * dot in any case; asked "" keeps the name's own spelling. */
 static void
-nscd_asked_case(const char *name, const char *asked, char *out, size_t len)
+nscd_name(const char *name, const char *asked, char *out, size_t len)
 {
-	size_t la = strlen(asked), ln;
+	char buf[PROTO_QNAME_MAX + 1];
+	size_t l;
 
-	snprintf(out, len, "%s", name);
-	ln = strlen(out);
-	if (ln > 0 && out[ln - 1] == '.')
-		out[--ln] = '\0';
-	if (la > 0 && asked[la - 1] == '.')
-		la--;
-	if (la == 0 || ln < la || strncasecmp(out, asked, la) != 0 ||
-	    (out[la] != '\0' && out[la] != '.'))
-		return;
-	memcpy(out, asked, la);
+	snprintf(out, len, "%s", proto_asked_case(name, asked, buf,
+	    sizeof(buf)));
+	if ((l = strlen(out)) > 0 && out[l - 1] == '.')
+		out[l - 1] = '\0';
 }
 
 /* Queue a response; the connection closes once it is sent. */
@@ -168,10 +161,10 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 		if (c->type == NSCD_GETHOSTBYADDR ||
 		    c->type == NSCD_GETHOSTBYADDRv6 || !asked_case)
 			asked = "";
-		nscd_asked_case(a->cname[0] != '\0' ? a->cname : c->name, asked,
+		nscd_name(a->cname[0] != '\0' ? a->cname : c->name, asked,
 		    named.cname, sizeof(named.cname));
 		for (i = 0; i < named.naliases; i++)
-			nscd_asked_case(a->aliases[i], asked, named.aliases[i],
+			nscd_name(a->aliases[i], asked, named.aliases[i],
 			    sizeof(named.aliases[i]));
 		src = &named;
 		if (c->type == NSCD_GETAI)
@@ -194,23 +187,6 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 		nscd_count(n, STATS_NSCD_PUBLISHED);
 }
 
-/* How long the cache keeps a, so that the table never holds an answer
- * longer (cache-min-ttl, cache-max-ttl, negative-ttl; 0 with caching off). */
-static uint32_t
-nscd_ttl(const struct nscd *n, const struct proto_answer *a)
-{
-	const struct conf *c = &n->d->conf;
-	uint32_t t = a->ttl, hi = c->cache_max_ttl_s;
-
-	if (c->cache_size == 0)
-		return 0;
-	if (a->status != CODNS_FOUND && c->negative_ttl_s < hi)
-		hi = c->negative_ttl_s;
-	if (t < c->cache_min_ttl_s)
-		t = c->cache_min_ttl_s;
-	return t > hi ? hi : t;
-}
-
 static void
 nscd_answer_cb(void *arg, const struct proto_answer *a)
 {
@@ -218,7 +194,7 @@ nscd_answer_cb(void *arg, const struct proto_answer *a)
 
 	c->w = NULL;
 	c->st.npending--;
-	nscd_reply(c, a, nscd_ttl(c->n, a), 1);
+	nscd_reply(c, a, cache_ttl(c->n->d->cache, a), 1);
 	stream_update(&c->st);
 }
 
@@ -417,7 +393,7 @@ nscd_request(void *arg, const uint8_t *frame, size_t framelen)
 	c->w = lookup_start(n->d->lookup, &req, 0, nscd_answer_cb, c, &now);
 	if (c->w == NULL) {
 		c->st.npending--;
-		nscd_reply(c, &now, nscd_ttl(n, &now), 1);
+		nscd_reply(c, &now, cache_ttl(n->d->cache, &now), 1);
 	}
 	return 0;
 refuse:
@@ -504,16 +480,6 @@ nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    sizeof(c->in));
 }
 
-static int
-nscd_same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /* Each second: expiry, the timestamp clients check, the hosts file. */
 static void
 nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -524,7 +490,7 @@ nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	if (stat(nscd_hosts_path, &st) == -1)
 		memset(&st, 0, sizeof(st));
-	if (!nscd_same_file(&st, &n->hosts)) {
+	if (conf_file_changed(&st, &n->hosts)) {
 		log_debug("nscd: %s changed, table cleared", nscd_hosts_path);
 		nscdtab_clear(n->tab);
 		n->hosts = st;

@@ -275,11 +275,8 @@ nscdtab_put(struct nscdtab *t, int type, const void *key, size_t keylen,
 		t->ents = ne;
 		t->entcap = cap;
 	}
-	if (t->pos + need > t->base + t->half) {
-		nscdtab_rebuild(t);
-		if (t->nents == t->entcap)
-			return -1; /* cannot happen: the rebuild emptied it */
-	}
+	if (t->pos + need > t->base + t->half)
+		nscdtab_rebuild(t); /* empties ents too */
 	off = t->pos;
 	he = nscdtab_he(t, off);
 	dh = (struct nscd_datahead *)(t->data + off + dhoff);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "namehash.h"
+#include "conf.h"
 #include "resolvconf.h"
 #include "stats.h"
 
@@ -435,17 +436,6 @@ upstream_swap(struct upstream *up, const struct conf *c)
 	return 0;
 }
 
-static int
-upstream_stat_changed(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev != b->st_dev || a->st_ino != b->st_ino ||
-	    a->st_size != b->st_size ||
-	    a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
-	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
-	    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
-	    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
-}
-
 /* Equal in what this resolver uses: with "upstream" lines, resolv.conf's
  * nameservers do not count. */
 static int
@@ -477,7 +467,7 @@ upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	memset(&st, 0, sizeof(st));
 	if (stat(up->rc_path, &st) == -1)
 		memset(&st, 0, sizeof(st));
-	if (!upstream_stat_changed(&st, &up->rc_st))
+	if (!conf_file_changed(&st, &up->rc_st))
 		return;
 	upstream_rc_read(up->rc_path, &rc, &up->rc_st);
 	if (upstream_rc_same(up, &rc, &up->rc))

@@ -2,6 +2,7 @@
 #include "proto.h"
 
 #include <string.h>
+#include <strings.h>
 
 size_t
 proto_addr_len(uint8_t family)
@@ -283,4 +284,22 @@ proto_response_decode(const void *p, size_t len, uint32_t *id,
 	    buf_get_u32(&b, id) == -1 || proto_answer_get(&b, a) == -1)
 		return -1;
 	return buf_remaining(&b) == 0 ? 0 : -1;
+}
+
+const char *
+proto_asked_case(const char *name, const char *asked, char *buf, size_t len)
+{
+	size_t la = strlen(asked), ln = strlen(name);
+
+	if (la > 0 && asked[la - 1] == '.')
+		la--;
+	if (la == 0 || ln < la || ln >= len ||
+	    strncasecmp(name, asked, la) != 0 ||
+	    (name[la] != '\0' && name[la] != '.'))
+		return name;
+	memcpy(buf, asked, la);
+	memcpy(buf + la, name + la, ln - la + 1);
+	if (ln > 0 && buf[ln - 1] == '.')
+		buf[ln - 1] = '\0';
+	return buf;
 }

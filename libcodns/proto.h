@@ -98,6 +98,18 @@ size_t proto_addr_len(uint8_t family);
 int proto_name_valid(const char *);
 
 /*
+ * codnsd asks its nameservers in lower case (the case-blind cache key),
+ * while glibc's dns module sends the name as typed and the nameserver
+ * echoes the question's case back. So a name that is the asked one, or the
+ * asked one with a search domain after it, takes the asked spelling, and
+ * never the final dot, which glibc drops too: written into buf[len] and
+ * returned. Any other name is returned as it is. Only case changes here.
+ * Shared by nss_codns and codnsd's nscd protocol.
+ */
+const char *proto_asked_case(const char *name, const char *asked, char *buf,
+    size_t len);
+
+/*
  * A client result holding a copy of a, for code that has an answer from
  * elsewhere than a connection (the NSS module's fuzz harness); NULL when
  * out of memory. Free it with codns_result_free(). Internal, not exported.

@@ -363,31 +363,6 @@ nss_add_alias(struct nss_hosts *h, const char *alias)
 }
 
 /*
- * codnsd asks its nameservers in lower case (the case-blind cache key),
- * while glibc's dns module sends the name as typed and the nameserver
- * echoes the question's case back. So a name that is the asked one, or the
- * asked one with a search domain after it, takes the asked spelling, and
- * never the final dot, which glibc drops too. Only case changes here.
- */
-static const char *
-nss_asked_case(const char *name, const char *asked, char *buf, size_t len)
-{
-	size_t la = strlen(asked), ln = strlen(name);
-
-	if (la > 0 && asked[la - 1] == '.')
-		la--;
-	if (la == 0 || ln < la || ln >= len ||
-	    strncasecmp(name, asked, la) != 0 ||
-	    (name[la] != '\0' && name[la] != '.'))
-		return name;
-	memcpy(buf, asked, la);
-	memcpy(buf + la, name + la, ln - la + 1);
-	if (ln > 0 && buf[ln - 1] == '.')
-		buf[ln - 1] = '\0';
-	return buf;
-}
-
-/*
  * Names and aliases of an answer, as glibc's dns module gives them: the
  * name the last CNAME led to (or the name that matched, search domain
  * included), and the owners of the CNAME chain as aliases.
@@ -404,13 +379,13 @@ nss_gather_names(struct nss_hosts *h, const struct codns_result *r,
 	if (*h->name == '\0' && asked != NULL)
 		h->name = asked;
 	if (asked != NULL)
-		h->name = nss_asked_case(h->name, asked, h->name_buf,
+		h->name = proto_asked_case(h->name, asked, h->name_buf,
 		    sizeof(h->name_buf));
 	h->naliases = 0;
 	for (i = 0; i < n; i++) {
 		a = codns_result_alias(r, i);
 		if (asked != NULL && !buf_used) {
-			a = nss_asked_case(a, asked, h->alias_buf,
+			a = proto_asked_case(a, asked, h->alias_buf,
 			    sizeof(h->alias_buf));
 			buf_used = a == h->alias_buf;
 		}

@@ -20,6 +20,9 @@
 #   check, has, hasnt, wait_tcp
 #   $ns_src                tests/nss in the source tree (flip_check.py,
 #                          look_across.py)
+#   ns_look_across OUT MARKER BEFORE AFTER
+#                          one process looking web.codns.test up across an
+#                          event (look_across.py), pid in look_pid
 #   ns_finish FILE...      the summary; the tails of FILEs on failure; the
 #                          exit status (last command of the script)
 
@@ -164,6 +167,22 @@ ns_codnsd() {
 	codnsd_pid=$!
 	pids="$pids $codnsd_pid"
 	wait_tcp 127.0.0.1 7053
+}
+
+# ns_look_across OUT MARKER BEFORE AFTER: look_across.py resolving
+# web.codns.test in the background (pid in look_pid, lines in OUT); returns
+# once its BEFORE lookups are done (at most 5 s). The caller causes the
+# event, creates $tmp/MARKER and waits for look_pid.
+ns_look_across() {
+	local last=${3: -1}
+	python3 -u "$ns_src/look_across.py" "$tmp" "$2" web.codns.test "$3" \
+	    "$4" >"$1" 2>&1 &
+	look_pid=$!
+	pids="$pids $look_pid"
+	for _ in $(seq 1 100); do
+		grep -q "^$last " "$1" 2>/dev/null && break
+		sleep 0.05
+	done
 }
 
 ns_finish() {

@@ -455,20 +455,13 @@ check "nameserver back: the zone answers (no failure was published)" \
     has "$out" '^192\.0\.2\.51 '
 
 # --- a reload with a new cache-size: a running process maps the new table ---
-python3 -u "$ns_src/look_across.py" "$tmp" reloaded web.codns.test a bc \
-    >"$tmp/py-remap.out" 2>&1 &
-pyp=$!
-pids="$pids $pyp"
-for _ in $(seq 1 100); do
-	grep -q '^a ' "$tmp/py-remap.out" 2>/dev/null && break
-	sleep 0.05
-done
+ns_look_across "$tmp/py-remap.out" reloaded a bc
 m0=$(counter nscd_tables_handed)
 write_conf "cache-size 5000"
 ctl reload >/dev/null
 r1=$(reqs)
 : >"$tmp/reloaded"
-wait "$pyp"
+wait "$look_pid"
 m1=$(counter nscd_tables_handed)
 r2=$(reqs)
 out=$(cat "$tmp/py-remap.out")
@@ -485,18 +478,11 @@ ctl reload >/dev/null
 # --- codnsd stops: the table is dead, "dns" answers ----------------------
 # One process keeps the table mapped across the stop.
 getent ahosts web.codns.test >/dev/null
-python3 -u "$ns_src/look_across.py" "$tmp" stopped web.codns.test a b \
-    >"$tmp/py-stop.out" 2>&1 &
-pyp=$!
-pids="$pids $pyp"
-for _ in $(seq 1 100); do
-	grep -q '^a ' "$tmp/py-stop.out" 2>/dev/null && break
-	sleep 0.05
-done
+ns_look_across "$tmp/py-stop.out" stopped a b
 kill -TERM "$codnsd_pid"
 wait "$codnsd_pid" 2>/dev/null
 : >"$tmp/stopped"
-wait "$pyp"
+wait "$look_pid"
 out=$(getent ahosts web.codns.test)
 check "codnsd stopped: a new process gets dns's answer" \
     has "$out" '^192\.0\.2\.151 '

@@ -207,14 +207,7 @@ check "8 threads while the answer flips: only whole answers" \
     has "$out" '^seen A=[1-9][0-9]* B=[1-9][0-9]* bad=0 err=0$'
 
 # --- a reload with a new cache-size: a running process remaps -------------------
-python3 -u "$ns_src/look_across.py" "$tmp" go web.codns.test ab cd \
-    >"$tmp/py-remap.out" 2>&1 &
-pyp=$!
-pids="$pids $pyp"
-for _ in $(seq 1 100); do
-	grep -q '^b ' "$tmp/py-remap.out" 2>/dev/null && break
-	sleep 0.05
-done
+ns_look_across "$tmp/py-remap.out" go ab cd
 ino0=$(stat -c %i "$tmp/run/answers.shm")
 write_conf "cache-size 5000"
 ctl reload >/dev/null
@@ -226,7 +219,7 @@ check "reload with a new cache-size: a new table ($ino0 -> $ino1)" \
 ctl flush web.codns.test >/dev/null
 c1=$(conns)
 : >"$tmp/go"
-wait "$pyp"
+wait "$look_pid"
 c2=$(conns)
 out=$(cat "$tmp/py-remap.out")
 check "remapped process: answers after the reload" \

@@ -675,6 +675,31 @@ test_stress_bound(void **state)
 	cache_free(NULL);
 }
 
+/* cache_ttl(): what cache_put() would keep, for the nscd table. */
+static void
+test_ttl_of(void **state)
+{
+	struct cache_limits lim = { 60, 600, 30, 0 };
+	struct cache *c = cache_new(10, &lim), *off = cache_new(0, &lim);
+	struct proto_answer a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.status = CODNS_FOUND;
+	a.ttl = 5;
+	assert_int_equal(cache_ttl(c, &a), 60);
+	a.ttl = 7200;
+	assert_int_equal(cache_ttl(c, &a), 600);
+	a.status = CODNS_NOTFOUND;
+	assert_int_equal(cache_ttl(c, &a), 30);
+	a.status = CODNS_TRYAGAIN;
+	assert_int_equal(cache_ttl(c, &a), 0);
+	a.status = CODNS_FOUND;
+	assert_int_equal(cache_ttl(off, &a), 0);
+	cache_free(c);
+	cache_free(off);
+}
+
 int
 main(void)
 {
@@ -697,6 +722,7 @@ main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_serve_stale),
 		cmocka_unit_test(test_stress_bound),
+		cmocka_unit_test(test_ttl_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -572,6 +572,26 @@ test_addr_len(void **state)
 	assert_int_equal(proto_addr_len(5), 0);
 }
 
+static void
+test_asked_case(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(proto_asked_case("short.sub.test.", "Short", buf,
+	    sizeof(buf)), "Short.sub.test");
+	assert_string_equal(proto_asked_case("web.test", "WEB.test.", buf,
+	    sizeof(buf)), "WEB.test");
+	/* Not the asked name: as it is. */
+	assert_string_equal(proto_asked_case("shorter.test", "short", buf,
+	    sizeof(buf)), "shorter.test");
+	assert_string_equal(proto_asked_case("other.test.", "web", buf,
+	    sizeof(buf)), "other.test.");
+	/* No room: as it is. */
+	assert_string_equal(proto_asked_case("web.test", "WEB", buf, 8),
+	    "web.test");
+}
+
 int
 main(void)
 {
@@ -588,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_answer_caps),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_addr_len),
+		cmocka_unit_test(test_asked_case),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
