@@ -66,6 +66,9 @@ count_results() {
 		fi
 		if [ "$res" != PASS ] && [ "$res" != SKIP ]; then
 			echo "--- $log"
+			# The failed checks first: the tail may not hold them.
+			grep -E '^(FAIL|not ok)' "$log" | head -n 20
+			echo "--- (last 40 lines)"
 			tail -n 40 "$log"
 		fi
 		passed=$((passed + p))

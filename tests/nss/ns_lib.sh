@@ -16,7 +16,8 @@
 #   ns_conf LINE...        $tmp/codnsd.conf: listen 127.0.0.1:7053, control
 #                          socket and (missing) peers file in $tmp, LINEs
 #   ns_codnsd              codnsd -c $tmp/codnsd.conf, pid in codnsd_pid,
-#                          once 127.0.0.1:7053 answers
+#                          once 127.0.0.1:7053 answers and it logged
+#                          "ready on" (privileges dropped)
 #   check, has, hasnt, wait_tcp
 #   $ns_src                tests/nss in the source tree (flip_check.py,
 #                          look_across.py)
@@ -163,10 +164,22 @@ ns_conf() {
 }
 
 ns_codnsd() {
+	local ready i
+	ready=$(grep -c ' ready on ' "$tmp/codnsd.log" 2>/dev/null)
 	"$codnsd" -f -c "$tmp/codnsd.conf" >>"$tmp/codnsd.log" 2>&1 &
 	codnsd_pid=$!
 	pids="$pids $codnsd_pid"
-	wait_tcp 127.0.0.1 7053
+	wait_tcp 127.0.0.1 7053 || return 1
+	# Listening is not ready: the privileges are dropped after every
+	# socket is bound, then "ready on" is logged (at most 5 s more).
+	for i in $(seq 1 100); do
+		[ "$(grep -c ' ready on ' "$tmp/codnsd.log")" -gt "${ready:-0}" ] &&
+		    return 0
+		kill -0 "$codnsd_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$ns_name: codnsd did not log that it is ready" >&2
+	return 1
 }
 
 # ns_look_across OUT MARKER BEFORE AFTER: look_across.py resolving
