@@ -216,6 +216,8 @@ status_nscd(struct report *r, const struct codnsd *d)
 	report_open(r, "nscd");
 	report_text(r, "%-14s ", "nscd");
 	report_str(r, "socket", "%s, ", d->conf.nscd_socket);
+	report_uint(r, "clients", "%llu clients, ",
+	    (unsigned long long)nscd_clients(d->nscd));
 	report_uint(r, "entries", "table %llu entries", entries);
 	report_uint(r, "bytes", " in %llu bytes", bytes);
 	report_uint(r, "published", ", %llu published", published);

@@ -283,33 +283,25 @@ listen_who_eq(const struct listen_who *a, const struct listen_who *b)
 }
 
 /*
- * Admission: nobody holds more than max-clients-per-user connections (a
- * uid on the UNIX socket, a source address on TCP), and the last
- * max-clients / LISTEN_RESERVE_DIV slots go only to whoever holds fewer
- * than LISTEN_RESERVE_PER_USER, so that local users cannot take every
- * lookup slot from the others (issue 8). That is "no connection yet" give
- * or take the one a client just closed and the loop has not reaped. Root, whose processes are many and who could stop codnsd
- * anyway, is bound only by max-clients. A linear count: at most
- * max-clients entries, walked once per accept.
+ * Admission (stream_admit): a client is a uid on the UNIX socket, a
+ * source address on TCP; root on the UNIX socket is bound only by
+ * max-clients. "Holds" is "has open", give or take the one a client just
+ * closed and the loop has not reaped. A linear count: at most max-clients
+ * entries, walked once per accept.
  */
 static int
 listen_admit(const struct listen *ls, const struct listen_who *who)
 {
-	const struct conf *conf = &ls->d->conf;
 	const struct listen_conn *c;
-	size_t same = 0, reserve = conf->max_clients / LISTEN_RESERVE_DIV;
+	size_t same = 0;
 
-	if (ls->nconns >= conf->max_clients)
+	if (ls->nconns >= ls->d->conf.max_clients)
 		return 0;
-	if (who->is_unix && who->uid == 0)
-		return 1;
 	LIST_FOREACH(c, &ls->conns, entry)
 		if (listen_who_eq(&c->who, who))
 			same++;
-	if (same >= conf->max_clients_per_user)
-		return 0;
-	return ls->nconns + reserve < conf->max_clients ||
-	    same < LISTEN_RESERVE_PER_USER;
+	return stream_admit(&ls->d->conf, ls->nconns, same,
+	    who->is_unix && who->uid == 0);
 }
 
 static void

@@ -10,8 +10,6 @@ struct listen;
 #define LISTEN_PIPELINE_MAX 64 /* requests in flight per connection */
 #define LISTEN_IDLE_SEC 10.0
 #define LISTEN_FRAME_SEC 2.0   /* from a frame's first byte to its last */
-#define LISTEN_RESERVE_DIV 16  /* max-clients / this: reserved slots */
-#define LISTEN_RESERVE_PER_USER 2 /* what a user may hold of them */
 
 /* Bind the lookup-socket and every `listen` address of the config; NULL
  * (logged) on failure. Caps come from max-clients and

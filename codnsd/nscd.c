@@ -434,8 +434,8 @@ static const struct stream_ops nscd_ops = {
 	.end = nscd_end,
 };
 
-/* Admission as on the lookup socket: max-clients in all, and
- * max-clients-per-user for each uid but root. */
+/* Admission as on the lookup socket (stream_admit), by uid; root is
+ * bound only by max-clients. */
 static int
 nscd_admit(const struct nscd *n, uid_t uid)
 {
@@ -444,11 +444,9 @@ nscd_admit(const struct nscd *n, uid_t uid)
 
 	if (n->nconns >= n->d->conf.max_clients)
 		return 0;
-	if (uid == 0)
-		return 1;
 	LIST_FOREACH(c, &n->conns, entry)
 		same += c->uid == uid;
-	return same < n->d->conf.max_clients_per_user;
+	return stream_admit(&n->d->conf, n->nconns, same, uid == 0);
 }
 
 static void
@@ -672,4 +670,10 @@ nscd_table_info(const struct nscd *n, size_t *entries, size_t *bytes,
 	*bytes = nscdtab_size(n->tab);
 	*published = nscdtab_stats(n->tab)->published;
 	*cleared = nscdtab_stats(n->tab)->cleared;
+}
+
+size_t
+nscd_clients(const struct nscd *n)
+{
+	return n->nconns;
 }

@@ -27,5 +27,7 @@ void nscd_flush(struct nscd *, const char *name);
 /* Entries in the table now, its size in bytes, answers published. */
 void nscd_table_info(const struct nscd *, size_t *entries, size_t *bytes,
     uint64_t *published, uint64_t *cleared);
+/* Open connections on the nscd socket. */
+size_t nscd_clients(const struct nscd *);
 
 #endif

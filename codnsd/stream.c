@@ -35,6 +35,22 @@ stream_accept(int lfd, const char *what)
 }
 
 int
+stream_admit(const struct conf *conf, size_t nconns, size_t same,
+    int unbounded)
+{
+	size_t reserve = conf->max_clients / STREAM_RESERVE_DIV;
+
+	if (nconns >= conf->max_clients)
+		return 0;
+	if (unbounded)
+		return 1;
+	if (same >= conf->max_clients_per_user)
+		return 0;
+	return nconns + reserve < conf->max_clients ||
+	    same < STREAM_RESERVE_PER_USER;
+}
+
+int
 stream_bind(const struct conf_addr *a, int type)
 {
 	int fd, one = 1;

@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct conf;
 struct conf_addr;
+
+#define STREAM_RESERVE_DIV 16     /* max-clients / this: reserved slots */
+#define STREAM_RESERVE_PER_USER 2 /* what a user may hold of them */
 
 /*
  * What differs between the stream listeners: the lookup listener
@@ -68,6 +72,17 @@ ssize_t stream_write(int fd, const void *p, size_t len);
  * close-on-exec); -1 when there is none or on error (logged as what,
  * unless a transient one). */
 int stream_accept(int lfd, const char *what);
+/*
+ * Whether a listener holding nconns connections takes one more from a
+ * client that already holds same of them (issue 8). Nobody holds more
+ * than max-clients-per-user, and the last max-clients /
+ * STREAM_RESERVE_DIV slots go only to whoever holds fewer than
+ * STREAM_RESERVE_PER_USER, so that local users cannot take every slot
+ * from the others. unbounded (root, whose processes are many and who
+ * could stop codnsd anyway) is bound only by max-clients.
+ */
+int stream_admit(const struct conf *, size_t nconns, size_t same,
+    int unbounded);
 /* A socket of type SOCK_STREAM (listening) or SOCK_DGRAM bound to a,
  * non-blocking, IPv6 only on IPv6; -1 with errno. */
 int stream_bind(const struct conf_addr *a, int type);

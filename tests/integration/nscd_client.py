@@ -11,6 +11,9 @@ usage: nscd_client.py SOCKET COMMAND [ARGS]
   raw HEX                   sends bytes; prints "closed" or the reply's hex
   hold N SECONDS            opens N connections that send nothing, waits,
                             prints how many the daemon closed
+  hold-as N SECONDS UID...  as root: N silent connections with each UID
+                            in turn as the effective uid (what
+                            SO_PEERCRED reports), prints "ready", waits
 """
 import array
 import ipaddress
@@ -200,6 +203,18 @@ def main():
             except OSError:
                 closed += 1
         print("held %d closed %d" % (len(socks), closed))
+    elif cmd == "hold-as":
+        n, secs = int(sys.argv[3]), float(sys.argv[4])
+        socks = []
+        for uid in sys.argv[5:]:
+            os.seteuid(int(uid))
+            try:
+                for _ in range(n):
+                    socks.append(connect(path))
+            finally:
+                os.seteuid(0)
+        print("ready", flush=True)
+        time.sleep(secs)
     else:
         raise SystemExit(__doc__)
 

@@ -4,9 +4,10 @@
 # (nscd_client.py): the table handed out and searched as glibc searches it,
 # answers over the socket equal to what is published, expiry, flush, the
 # hosts file first, failures, malformed and refused requests, per-user
-# caps, and a table marked dead when codnsd stops. The socket is in this
-# test's directory, so glibc's own programs never see it (tests/nss/
-# run_nscd.sh covers those, in a private namespace).
+# caps and the reserve of the last slots, and a table marked dead when
+# codnsd stops. The socket is in this test's directory, so glibc's own
+# programs never see it (tests/nss/run_nscd.sh covers those, in a private
+# namespace).
 . "$(dirname "$0")/lib.sh"
 
 PYN=/usr/bin/python3
@@ -55,6 +56,10 @@ counter() {
 }
 has() {
 	grep -Eq -- "$2" <<<"$1"
+}
+# status_clients: the open connections on the nscd socket.
+status_clients() {
+	ctl a status | sed -n 's/^nscd .*, \([0-9][0-9]*\) clients, .*/\1/p'
 }
 # field TEXT KEY: the word after KEY in TEXT.
 field() {
@@ -126,11 +131,12 @@ ok "a table lookup asks no one" \
 
 out=$(ctl a status)
 ok "codnsctl status: the nscd line" has "$out" \
-    "^nscd +$NSOCK, table [1-9][0-9]* entries in [0-9]+ bytes, [1-9][0-9]* published"
+    "^nscd +$NSOCK, [0-9]+ clients, table [1-9][0-9]* entries in [0-9]+ bytes, [1-9][0-9]* published"
 ok "codnsctl --json status: the nscd object" "$PYN" -c '
 import json, sys
 n = json.load(sys.stdin)["nscd"]
 sys.exit(not (n["socket"] == sys.argv[1] and n["entries"] > 0 and
+              n["clients"] >= 0 and
               n["published"] > 0 and n["bytes"] > 0))' "$NSOCK" \
     < <(ctl a --json status)
 
@@ -204,6 +210,38 @@ if command -v setpriv >/dev/null; then
 else
 	skip "per-user cap (no setpriv)"
 fi
+
+# --- the reserve: the last 64/16 slots go to uids holding fewer than 2 -----
+# Eight uids take 8 connections each, one after the other (64 =
+# max-clients): the eighth gets 4, the reserve stays free, and a ninth uid
+# holding none is answered meanwhile.
+$NC "$NSOCK" hold-as 8 4 $(seq 60001 60008) >"$T_DIR/hold-as.out" 2>&1 &
+hold_pid=$!
+T_PIDS="$T_PIDS $hold_pid"
+for _ in $(seq 50); do
+	grep -q ready "$T_DIR/hold-as.out" && break
+	sleep 0.1
+done
+held=0
+for _ in $(seq 20); do
+	held=$(status_clients)
+	[ "$held" -ge 60 ] && break
+	sleep 0.1
+done
+sleep 0.2
+held=$(status_clients)
+ok "eight uids hold 60 of 64, the reserve stays free ($held)" \
+    test "$held" -eq 60
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=60009 --regid=60009 --clear-groups \
+	    $NC "$NSOCK" ai www.test.example)
+	ok "a ninth uid is answered meanwhile ($out)" has "$out" '^found 1 '
+else
+	skip "a ninth uid (no setpriv)"
+fi
+out=$(nc ai www.test.example)
+ok "and root ($out)" has "$out" '^found 1 '
+wait "$hold_pid"
 
 # --- failures ---------------------------------------------------------------
 eval "dpid=\$DNSMASQ_PID_ns"
