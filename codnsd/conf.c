@@ -860,9 +860,33 @@ conf_load(struct conf *c, const char *path, int missing_ok, char *err,
 struct parse_peers {
 	struct errs *e;
 	struct conf_addr *list;
-	size_t n;
+	size_t n, cap;
 	unsigned *lines; /* the line of each entry of list */
 };
+
+/* Room for one more peer: the arrays double, up to CONF_PEERS_MAX (a
+ * small file costs a small allocation, also to the fuzzer). */
+static int
+peers_grow(struct parse_peers *pp)
+{
+	struct conf_addr *list;
+	unsigned *lines;
+	size_t cap;
+
+	if (pp->n < pp->cap)
+		return 0;
+	cap = pp->cap == 0 ? 16 : pp->cap * 2;
+	if (cap > CONF_PEERS_MAX)
+		cap = CONF_PEERS_MAX;
+	if ((list = realloc(pp->list, cap * sizeof(*list))) == NULL)
+		return -1;
+	pp->list = list;
+	if ((lines = realloc(pp->lines, cap * sizeof(*lines))) == NULL)
+		return -1;
+	pp->lines = lines;
+	pp->cap = cap;
+	return 0;
+}
 
 static void
 parse_peer(void *arg, unsigned line, char *s)
@@ -903,6 +927,10 @@ parse_peer(void *arg, unsigned line, char *s)
 		    CONF_PEERS_MAX);
 		return;
 	}
+	if (peers_grow(pp) == -1) {
+		errs_add(e, line, "%s", strerror(errno));
+		return;
+	}
 	pp->lines[pp->n] = line;
 	pp->list[pp->n++] = a;
 }
@@ -918,12 +946,6 @@ conf_parse_peers(const char *name, const char *text, size_t len,
 	errs_init(&e, name, err, errlen);
 	memset(&pp, 0, sizeof(pp));
 	pp.e = &e;
-	pp.list = calloc(CONF_PEERS_MAX, sizeof(*pp.list));
-	pp.lines = calloc(CONF_PEERS_MAX, sizeof(*pp.lines));
-	if (pp.list == NULL || pp.lines == NULL) {
-		errs_add(&e, 0, "%s", strerror(errno));
-		goto fail;
-	}
 	parse_lines(&e, text, len, CONF_PEERS_LINES_MAX, parse_peer, &pp);
 	if (e.count > 0)
 		goto fail;
