@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "codnsd.h"
+#include "conf.h"
 #include "hrw.h"
 #include "log.h"
 #include "peerproto.h"
@@ -775,9 +776,7 @@ pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char err[1024] = "out of memory";
 
 	if (stat(pn->d->conf.peers_file, &st) == -1 ||
-	    (st.st_mtim.tv_sec == pn->file_st.st_mtim.tv_sec &&
-		st.st_mtim.tv_nsec == pn->file_st.st_mtim.tv_nsec &&
-		st.st_size == pn->file_st.st_size && st.st_ino == pn->file_st.st_ino))
+	    !conf_file_changed(&st, &pn->file_st))
 		return;
 	if (pn_stage(pn, &pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
 	    pn_commit_list(pn, s) == -1) {

@@ -2,11 +2,13 @@
 """tests/nss/flip_check.py: 8 threads resolve flip.codns.test while its
 answer flips between two address sets; every answer must be one whole set.
 
-usage: flip_check.py FLIPPER_PID
+usage: flip_check.py FLIPPER_PID STARTED
 Runs while the process FLIPPER_PID (the script's loop that flips the zone
 and flushes codnsd) lives, and at least 100 and at most 200000 lookups a
-thread. Prints each mixed answer or error, then
-"seen A=n B=n bad=n err=n". Used by run_shm.sh and run_nscd.sh.
+thread. Creates the file STARTED once its threads are running: the
+flipper waits for it, so that a slow start cannot miss the flips. Prints
+each mixed answer or error, then "seen A=n B=n bad=n err=n". Used by
+run_shm.sh and run_nscd.sh (ns_flip_wait).
 """
 import os
 import socket
@@ -16,6 +18,7 @@ import threading
 A = {"192.0.2.61", "2001:db8::61"}
 B = {"192.0.2.62", "2001:db8::62", "192.0.2.63"}
 flipper = int(sys.argv[1])
+started = sys.argv[2]
 seen = {"A": 0, "B": 0, "bad": 0, "err": 0}
 lock = threading.Lock()
 
@@ -49,6 +52,7 @@ def run():
 ts = [threading.Thread(target=run) for _ in range(8)]
 for t in ts:
     t.start()
+open(started, "w").close()
 for t in ts:
     t.join()
 print("seen A=%d B=%d bad=%d err=%d" % (seen["A"], seen["B"], seen["bad"],

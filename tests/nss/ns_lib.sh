@@ -24,6 +24,7 @@
 #   ns_look_across OUT MARKER BEFORE AFTER
 #                          one process looking web.codns.test up across an
 #                          event (look_across.py), pid in look_pid
+#   ns_flip_wait           the flipper's wait for flip_check.py's threads
 #   ns_finish FILE...      the summary; the tails of FILEs on failure; the
 #                          exit status (last command of the script)
 
@@ -184,7 +185,7 @@ ns_codnsd() {
 
 # ns_look_across OUT MARKER BEFORE AFTER: look_across.py resolving
 # web.codns.test in the background (pid in look_pid, lines in OUT); returns
-# once its BEFORE lookups are done (at most 5 s). The caller causes the
+# once its BEFORE lookups are done (at most 10 s). The caller causes the
 # event, creates $tmp/MARKER and waits for look_pid.
 ns_look_across() {
 	local last=${3: -1}
@@ -192,8 +193,18 @@ ns_look_across() {
 	    "$4" >"$1" 2>&1 &
 	look_pid=$!
 	pids="$pids $look_pid"
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 200); do
 		grep -q "^$last " "$1" 2>/dev/null && break
+		sleep 0.05
+	done
+}
+
+# ns_flip_wait: in the flipper loop, before its first flip: waits (at most
+# 10 s) for flip_check.py's threads to run (the file $tmp/flip.started).
+ns_flip_wait() {
+	local i
+	for i in $(seq 1 200); do
+		[ -e "$tmp/flip.started" ] && return 0
 		sleep 0.05
 	done
 }

@@ -383,6 +383,7 @@ check "stress: the table refilled over and over ($r1 -> $r2)" \
 # codnsd is flushed (or its 1 s entries expire) and re-resolves: every
 # answer a thread gets must be exactly A or exactly B, never a mix.
 (
+	ns_flip_wait
 	for i in $(seq 1 30); do
 		if [ $((i % 2)) -eq 1 ]; then
 			printf '%s flip.codns.test\n' 192.0.2.62 2001:db8::62 \
@@ -399,7 +400,7 @@ check "stress: the table refilled over and over ($r1 -> $r2)" \
 	done
 ) &
 flipper=$!
-out=$(python3 "$ns_src/flip_check.py" "$flipper")
+out=$(python3 "$ns_src/flip_check.py" "$flipper" "$tmp/flip.started")
 wait "$flipper"
 echo "$out" | sort | uniq -c | sort -rn | head -n 5
 check "8 threads while the answer flips: only whole answers" \

@@ -183,6 +183,7 @@ wait "$flusher"
 # codnsd is flushed and re-resolves, republishing the entry each time: every
 # answer a thread gets must be exactly A or exactly B, never a mix.
 (
+	ns_flip_wait
 	for i in $(seq 1 30); do
 		if [ $((i % 2)) -eq 1 ]; then
 			printf '%s flip.codns.test\n' 192.0.2.62 2001:db8::62 \
@@ -200,7 +201,7 @@ wait "$flusher"
 	done
 ) &
 flipper=$!
-out=$(python3 "$ns_src/flip_check.py" "$flipper")
+out=$(python3 "$ns_src/flip_check.py" "$flipper" "$tmp/flip.started")
 wait "$flipper"
 echo "$out" | tail -n 1
 check "8 threads while the answer flips: only whole answers" \
