@@ -295,8 +295,6 @@ listen_admit(const struct listen *ls, const struct listen_who *who)
 	const struct listen_conn *c;
 	size_t same = 0;
 
-	if (ls->nconns >= ls->d->conf.max_clients)
-		return 0;
 	LIST_FOREACH(c, &ls->conns, entry)
 		if (listen_who_eq(&c->who, who))
 			same++;

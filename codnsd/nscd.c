@@ -442,8 +442,6 @@ nscd_admit(const struct nscd *n, uid_t uid)
 	const struct nscd_conn *c;
 	size_t same = 0;
 
-	if (n->nconns >= n->d->conf.max_clients)
-		return 0;
 	LIST_FOREACH(c, &n->conns, entry)
 		same += c->uid == uid;
 	return stream_admit(&n->d->conf, n->nconns, same, uid == 0);

@@ -8,7 +8,7 @@ and flushes codnsd) lives, and at least 100 and at most 200000 lookups a
 thread. Creates the file STARTED once its threads are running: the
 flipper waits for it, so that a slow start cannot miss the flips. Prints
 each mixed answer or error, then "seen A=n B=n bad=n err=n". Used by
-run_shm.sh and run_nscd.sh (ns_flip_wait).
+run_shm.sh and run_nscd.sh (ns_flip in ns_lib.sh).
 """
 import os
 import socket

@@ -24,7 +24,11 @@
 #   ns_look_across OUT MARKER BEFORE AFTER
 #                          one process looking web.codns.test up across an
 #                          event (look_across.py), pid in look_pid
-#   ns_flip_wait           the flipper's wait for flip_check.py's threads
+#   ctl ARG..., counter NAME
+#                          codnsctl -c $tmp/codnsd.conf; one stats counter
+#   ns_flip STEP           flip_check.py's 8 threads while flip.codns.test
+#                          flips 30 times (STEP I after each flip); the
+#                          checker's output in ns_flip_out
 #   ns_finish FILE...      the summary; the tails of FILEs on failure; the
 #                          exit status (last command of the script)
 
@@ -33,6 +37,7 @@ top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
 ns_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 module_dir=$top/.libs
 codnsd=$top/codnsd/codnsd
+codnsctl=$top/codnsd/codnsctl
 bin=$top/tests/nss
 dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 
@@ -199,14 +204,47 @@ ns_look_across() {
 	done
 }
 
-# ns_flip_wait: in the flipper loop, before its first flip: waits (at most
-# 10 s) for flip_check.py's threads to run (the file $tmp/flip.started).
-ns_flip_wait() {
-	local i
-	for i in $(seq 1 200); do
-		[ -e "$tmp/flip.started" ] && return 0
-		sleep 0.05
-	done
+ctl() {
+	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
+}
+
+# counter NAME: a counter of codnsctl stats.
+counter() {
+	ctl stats | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# ns_flip STEP: dnsmasq A ($dnsmasq_a_pid, --addn-hosts=$tmp/flip.hosts)
+# flips flip.codns.test 30 times between set A (2 addresses) and set B
+# (3), and the command STEP runs with the flip's number after each; all
+# the while flip_check.py's 8 threads resolve the name. The flips start
+# once the threads run (at most 10 s): a slow start cannot miss them. The
+# checker's output is in ns_flip_out.
+ns_flip() {
+	local step=$1 flipper i
+	(
+		for i in $(seq 1 200); do
+			[ -e "$tmp/flip.started" ] && break
+			sleep 0.05
+		done
+		for i in $(seq 1 30); do
+			if [ $((i % 2)) -eq 1 ]; then
+				printf '%s flip.codns.test\n' 192.0.2.62 \
+				    2001:db8::62 192.0.2.63 >"$tmp/flip.hosts.new"
+			else
+				printf '%s flip.codns.test\n' 192.0.2.61 \
+				    2001:db8::61 >"$tmp/flip.hosts.new"
+			fi
+			mv "$tmp/flip.hosts.new" "$tmp/flip.hosts"
+			kill -HUP "$dnsmasq_a_pid"
+			sleep 0.05
+			"$step" "$i"
+		done
+	) &
+	flipper=$!
+	pids="$pids $flipper"
+	ns_flip_out=$(python3 "$ns_src/flip_check.py" "$flipper" \
+	    "$tmp/flip.started")
+	wait "$flipper"
 }
 
 ns_finish() {
