@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/clock.h: the daemon's one notion of time. */
 #ifndef CODNSD_CLOCK_H
 #define CODNSD_CLOCK_H

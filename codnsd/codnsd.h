@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/codnsd.h: the daemon's shared state, owned by main.c. */
 #ifndef CODNSD_CODNSD_H
 #define CODNSD_CODNSD_H

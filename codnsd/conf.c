@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/conf.c: codnsd.conf and peers file parsing, with built-in defaults. */
 #include "conf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/conf.h: codnsd.conf and peers file parsing, with built-in defaults. */
 #ifndef CODNSD_CONF_H
 #define CODNSD_CONF_H
@@ -6,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "addr.h"
 
 #define CONF_LISTEN_MAX 8
 #define CONF_UPSTREAM_MAX 8
@@ -33,13 +36,8 @@
 #define CONF_DEFAULT_CONTROL RUNSTATEDIR "/codnsd/control.sock"
 #define CONF_DEFAULT_LOOKUP RUNSTATEDIR "/codnsd/lookup.sock"
 #define CONF_DEFAULT_PORT 7053
-#define CONF_DEFAULT_RESOLV "/etc/resolv.conf"
+#define CONF_DEFAULT_RESOLV "/etc/resolv.conf" /* = RESOLVCONF_PATH */
 #define CONF_DNS_PORT 53
-
-struct conf_addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-};
 
 struct conf {
 	struct conf_addr listen[CONF_LISTEN_MAX];

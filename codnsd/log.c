@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/log.c: logging to stderr (foreground) or syslog. */
 #include "log.h"
 

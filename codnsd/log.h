@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/log.h: logging to stderr (foreground) or syslog. */
 #ifndef CODNSD_LOG_H
 #define CODNSD_LOG_H

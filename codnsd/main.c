@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* codnsd/main.c: codnsd start-up, signals, reload and shutdown. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # debian/nsswitch-edit.sh: add codns to, or take it out of, the hosts: line
 # of an nsswitch.conf. POSIX sh functions, no other state.
 #

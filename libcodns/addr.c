@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/addr.c: parsing and printing of socket addresses with ports. */
 #include "addr.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/addr.h: parsing and printing of socket addresses with ports. */
 #ifndef CODNS_ADDR_H
 #define CODNS_ADDR_H
@@ -6,6 +7,12 @@
 #include <sys/socket.h>
 
 #define ADDR_STRLEN 64 /* "[ipv6%scope]:port" and a NUL */
+
+/* A socket address and its length, as configs and resolv.conf give them. */
+struct conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
 
 /*
  * Parse "IPv4", "IPv4:PORT", "IPv6", "[IPv6]" or "[IPv6]:PORT" (numeric

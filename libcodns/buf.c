@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/buf.c: bounds-checked reader and writer over a byte buffer. */
 #include "buf.h"
 

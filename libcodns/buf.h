@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/buf.h: bounds-checked reader and writer over a byte buffer. */
 #ifndef CODNS_BUF_H
 #define CODNS_BUF_H

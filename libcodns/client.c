@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/client.c: blocking client for the codnsd lookup protocol. */
 #include <errno.h>
 #include <fcntl.h>

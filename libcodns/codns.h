@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/codns.h: client API for the codnsd lookup protocol. */
 #ifndef CODNS_H
 #define CODNS_H

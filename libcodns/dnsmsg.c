@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/dnsmsg.c: DNS message codec (RFC 1035, RFC 6891) for the stub. */
 #include "dnsmsg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/dnsmsg.h: DNS message codec (RFC 1035, RFC 6891) for the stub. */
 #ifndef CODNS_DNSMSG_H
 #define CODNS_DNSMSG_H

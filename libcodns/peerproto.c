@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/peerproto.c: codec for the peer protocol (UDP between codnsd). */
 #include "peerproto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/peerproto.h: codec for the peer protocol (UDP between codnsd). */
 #ifndef CODNS_PEERPROTO_H
 #define CODNS_PEERPROTO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/proto.c: codec for the codnsd lookup protocol. */
 #include "proto.h"
 

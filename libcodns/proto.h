@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/proto.h: codec for the codnsd lookup protocol (TCP, loopback). */
 #ifndef CODNS_PROTO_H
 #define CODNS_PROTO_H

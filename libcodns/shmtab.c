@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/shmtab.c: layout checks, hash and lock-free reader of the shared
  * answer table (see shmtab.h for the layout and the consistency rule). */
 #include "shmtab.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libcodns/shmtab.h: layout and lock-free reader of the shared answer table. */
 #ifndef CODNS_SHMTAB_H
 #define CODNS_SHMTAB_H
@@ -8,7 +9,7 @@
 #include "proto.h"
 
 /*
- * codnsd (codnsd/shm.c, the only writer) publishes the answers it caches in
+ * codnsd (codnsd/core/shm.c, the only writer) publishes the answers it caches in
  * one file, mapped read-only by every process that resolves through
  * nss_codns (nss_codns/nss_shm.c). The layout, all in host byte order (the
  * file never leaves the node):

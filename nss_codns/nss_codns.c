@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nss_codns/nss_codns.c: glibc NSS hosts module asking the local codnsd. */
 #include <errno.h>
 #include <netdb.h>
@@ -109,7 +110,7 @@ nss_timeout_glibc_ms(void)
 	uint64_t memo;
 	uint32_t key = 0, wait;
 
-	if (stat(CONF_DEFAULT_RESOLV, &st) == 0) {
+	if (stat(RESOLVCONF_PATH, &st) == 0) {
 		key = (uint32_t)((uint64_t)st.st_ino * 2654435761u ^
 			      (uint64_t)st.st_size ^
 			      (uint64_t)st.st_mtim.tv_sec ^
@@ -121,7 +122,7 @@ nss_timeout_glibc_ms(void)
 		if ((uint32_t)(memo >> 32) == key)
 			return (int)(uint32_t)memo;
 	}
-	resolvconf_load(CONF_DEFAULT_RESOLV, &rc);
+	resolvconf_load(RESOLVCONF_PATH, &rc);
 	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
 	if (key != 0)
 		atomic_store_explicit(&nss_wait_memo,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nss_codns/nss_fuzz.h: the module's reply handling, for the fuzz harness. */
 #ifndef NSS_CODNS_NSS_FUZZ_H
 #define NSS_CODNS_NSS_FUZZ_H

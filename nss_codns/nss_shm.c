@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nss_codns/nss_shm.c: the NSS module's reader of codnsd's shared answer
  * table: a cache hit with no system call.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/delay.c: the adaptive initial delay and peer backoff of CoDNS. */
 #include "delay.h"
 

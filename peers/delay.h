@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/delay.h: the adaptive initial delay and peer backoff of CoDNS. */
 #ifndef CODNS_DELAY_H
 #define CODNS_DELAY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/hrw.c: Highest Random Weight (rendezvous) hashing of names to peers. */
 #include "hrw.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/hrw.h: Highest Random Weight (rendezvous) hashing of names to peers. */
 #ifndef CODNS_HRW_H
 #define CODNS_HRW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/namehash.c: the one hash of names (and other short keys) in codns. */
 #include "namehash.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/namehash.h: the one hash of names (and other short keys) in codns. */
 #ifndef CODNS_NAMEHASH_H
 #define CODNS_NAMEHASH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/peers.c: the peer table: heartbeats, liveness, neighbour ranking. */
 #include "peers.h"
 

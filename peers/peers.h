@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers/peers.h: the peer table: heartbeats, liveness, neighbour ranking. */
 #ifndef CODNS_PEERS_H
 #define CODNS_PEERS_H

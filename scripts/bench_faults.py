@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # scripts/bench_faults.py: helpers of bench_faults.sh: the failure
 # schedule, the open-loop getaddrinfo() client, the table and the plots.
 # Loopback only; every mode is bounded in count and time.

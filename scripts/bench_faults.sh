@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_faults.sh: the CoDNS evaluation on this machine: lookups
 # through glibc while the local nameserver fails, glibc's dns module alone
 # against codns without and with peers, side by side, with pictures.
@@ -59,7 +60,7 @@ awk -v r="$RATE" -v s="$SCALE" 'BEGIN { exit !(r > 0 && r <= 100 &&
 
 if [ -z "${CODNS_FAULTS_IN_NS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench_faults.sh: run as root" >&2; exit 1; }
-	make -C "$BUILDDIR" -s codnsd/codnsd codnsd/codnsctl libnss_codns.la \
+	make -C "$BUILDDIR" -s codnsd/codnsd codnsctl/codnsctl libnss_codns.la \
 		>/dev/null || exit 1
 	if ! command -v gnuplot >/dev/null; then
 		echo "bench_faults.sh: installing gnuplot" >&2

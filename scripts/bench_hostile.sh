@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_hostile.sh: what one hostile local user costs everyone else.
 #
 # A benchmark, not a test: it measures and prints, it never judges. Run it
@@ -34,7 +35,7 @@ if [ "${1:-}" != "--inside" ]; then
 		echo "bench_hostile.sh: needs root (unshare -n -m)" >&2
 		exit 1
 	fi
-	make -C "$BUILDDIR" -s codnsd/codnsd codnsd/codnsctl libnss_codns.la ||
+	make -C "$BUILDDIR" -s codnsd/codnsd codnsctl/codnsctl libnss_codns.la ||
 		exit 1
 	# An older build may not know the helper: compile it on the side.
 	make -C "$BUILDDIR" -s tests/nss/hung_calls 2>/dev/null ||

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_local.sh: cache-hit lookup rate and latency of codnsd's
 # UNIX lookup socket and TCP listener against a glibc getaddrinfo() loop on
 # a local dnsmasq; prints the UNIX/TCP cost ratio per lookup.

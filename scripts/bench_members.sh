@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_members.sh: the cost and speed of membership at cluster
 # scale (issue 15). Starts N codnsd nodes on loopback addresses
 # (127.77.x.y), all listing each other, with one shared dnsmasq as their

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_nss.sh: getaddrinfo() latency and rate of a cache hit: codns
 # (shared table, socket, nscd protocol), files, dns, nscd.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # scripts/bench_peers.py: helpers of bench_peers.sh: a lossy UDP proxy,
 # the steady fresh-name load with the periodic nameserver stop, and the
 # table. Loopback only; every mode is bounded in time.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_peers.sh: lookup latency and availability of one codnsd
 # node whose local nameserver fails briefly and often, without peers and
 # with three cooperating peers, side by side in one run.
@@ -57,9 +58,9 @@ if [ "$STOP_MS" -ge "$PERIOD_MS" ]; then
 	exit 1
 fi
 
-if [ ! -x "$BUILDDIR/codnsd/codnsd" ] || [ ! -x "$BUILDDIR/codnsd/codnsctl" ]
+if [ ! -x "$BUILDDIR/codnsd/codnsd" ] || [ ! -x "$BUILDDIR/codnsctl/codnsctl" ]
 then
-	make -C "$BUILDDIR" -s codnsd/codnsd codnsd/codnsctl || exit 1
+	make -C "$BUILDDIR" -s codnsd/codnsd codnsctl/codnsctl || exit 1
 fi
 
 # lib.sh's trap stops (SIGCONT, then SIGTERM) every process recorded in

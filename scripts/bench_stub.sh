@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/bench_stub.sh: dnsperf against codnsd's DNS stub listener,
 # unbound and a caching dnsmasq, all on loopback and all answering from
 # their caches (one warm-up pass first), in one run. Prints queries per

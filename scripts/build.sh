@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/build.sh: configure and build codns out of tree in ./build
 # (warnings are errors). Run from the top of the source tree.
 set -e

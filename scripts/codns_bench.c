@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scripts/codns_bench.c: lookup load generator for bench_local.sh. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +33,7 @@
  */
 
 #define BENCH_COUNT_MAX 1000000
-#define BENCH_DEPTH_MAX 64 /* codnsd/listen.h LISTEN_PIPELINE_MAX */
+#define BENCH_DEPTH_MAX 64 /* codnsd/front/listen.h LISTEN_PIPELINE_MAX */
 #define BENCH_RBUF (64 * 1024)
 
 struct bench {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/demo.sh: build codns and run a demo cluster on loopback: three
 # codnsd nodes (127.0.0.1-3), each with its own dnsmasq, normal lookups,
 # then an outage of node 1's nameserver that its peers cover. Everything
@@ -61,7 +62,7 @@ ctl n1 lookup -4 back.demo.test.example | grep -E "source|latency"
 say "node 1: codnsctl stats"
 ctl n1 stats
 if [ "${DEMO_STAY:-}" = 1 ]; then
-	say "cluster running; lookups: $BUILDDIR/codnsd/codnsctl -c $T_DIR/n1.codnsd.conf lookup NAME; Ctrl-C stops"
+	say "cluster running; lookups: $BUILDDIR/codnsctl/codnsctl -c $T_DIR/n1.codnsd.conf lookup NAME; Ctrl-C stops"
 	while sleep 3600; do :; done
 fi
 say "demo done; stopping the cluster"

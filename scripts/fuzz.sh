@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/fuzz.sh [SECONDS]: build every fuzz target with libFuzzer (clang,
 # ASan + UBSan) and run each for SECONDS (default 60) on a copy of its seed
 # corpus; print the executions and findings per target. Findings (crash,
@@ -26,10 +27,10 @@ sources() {
 	case $1 in
 	proto) echo "tests/fuzz/fuzz_proto.c $codns" ;;
 	peerproto) echo "tests/fuzz/fuzz_peerproto.c libcodns/peerproto.c $codns" ;;
-	ctl) echo "tests/fuzz/fuzz_ctl.c codnsd/ctlparse.c" ;;
+	ctl) echo "tests/fuzz/fuzz_ctl.c codnsd/control/ctlparse.c" ;;
 	conf) echo "tests/fuzz/fuzz_conf.c codnsd/conf.c $codns" ;;
 	nss) echo "tests/fuzz/fuzz_nss.c nss_codns/nss_codns.c" \
-		"nss_codns/nss_shm.c libcodns/shmtab.c codnsd/resolvconf.c" \
+		"nss_codns/nss_shm.c libcodns/shmtab.c libcodns/resolvconf.c" \
 		"libcodns/client.c $codns" ;;
 	esac
 }

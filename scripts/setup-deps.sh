@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/setup-deps.sh: install what codns needs to build, test, package
 # and run on Debian 12 (run as root; idempotent). One package per line,
 # in alphabetical order, so that additions merge cleanly.

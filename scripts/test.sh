@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # scripts/test.sh: install dependencies, build, run every test (unit,
 # fuzz replay, NSS, integration, valgrind), then the unit and integration
 # tests again in a second build under ASan+UBSan (build-asan), and print

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_conf.c: fuzz target for the codnsd.conf and peers parsers. */
 #include <stdint.h>
 #include <stdlib.h>

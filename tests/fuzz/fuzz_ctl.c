@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_ctl.c: fuzz target for the control request parser. */
 #include <stdint.h>
 #include <stdlib.h>

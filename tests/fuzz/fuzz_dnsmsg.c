@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_dnsmsg.c: fuzz target for the DNS message codec. */
 #include <stddef.h>
 #include <stdint.h>

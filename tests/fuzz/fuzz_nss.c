@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_nss.c: fuzz target for the NSS module's reply handling. */
 #include <errno.h>
 #include <netdb.h>

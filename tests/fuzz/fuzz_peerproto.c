@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_peerproto.c: fuzz target for the peer protocol decoder. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_peerproto.h: the fixed key and clock of the peer fuzzer. */
 #ifndef FUZZ_PEERPROTO_H
 #define FUZZ_PEERPROTO_H

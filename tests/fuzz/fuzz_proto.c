@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_proto.c: fuzz target for the lookup protocol decoders. */
 #include <stddef.h>
 #include <stdint.h>

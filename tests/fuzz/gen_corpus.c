@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/gen_corpus.c: write the seed corpus for fuzz_proto. */
 #include <stdio.h>
 #include <stdlib.h>

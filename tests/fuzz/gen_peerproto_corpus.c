@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/gen_peerproto_corpus.c: writes the peer protocol seed corpus. */
 #include <stdio.h>
 #include <stdlib.h>

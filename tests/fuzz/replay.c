@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/replay.c: run a fuzz target over a corpus and its mutations. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/fuzz/run_ctl.sh: replay the control request parser fuzz corpus and its
 # deterministic mutations under ASan+UBSan (run by make check from the build
 # directory).

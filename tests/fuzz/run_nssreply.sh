@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/fuzz/run_nssreply.sh: replay the fuzz corpus of the NSS module's
 # reply handling and its deterministic mutations under ASan+UBSan (run by
 # make check from the build directory).

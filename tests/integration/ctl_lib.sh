@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/integration/ctl_lib.sh: what the test_ctl_*.sh scripts share: a
 # dnsmasq with a small zone, codnsd "a" with its control socket in
 # $T_DIR/run, and L, which makes one lookup and tallies what the daemon

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tests/integration/dnscmp.py: compare dig outputs section by section, and
 # send hand-made (also malformed) DNS messages for test_stub.sh.
 """Usage:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tests/integration/hostile.py: a local user trying to hold codnsd's slots.
 # usage: hostile.py MODE WHERE COUNT SECONDS [SOURCE]
 #   MODE silent: open COUNT connections and send nothing;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tests/integration/impostor.py: a fake codnsd that answers every lookup
 # with one address, as a hostile local user would while codnsd is down.
 # usage: impostor.py ADDRESS|PATH IPV4 SECONDS

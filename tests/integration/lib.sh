@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/integration/lib.sh: shared helpers for the integration tests.
 # Sourced by each test; every process started here is stopped on exit.
 # Traffic goes only to 127.0.0.0/8.
@@ -6,7 +7,7 @@ set -u
 : "${BUILDDIR:=$(pwd)}"
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 CODNSD=${CODNSD:-$BUILDDIR/codnsd/codnsd}
-CODNSCTL=${CODNSCTL:-$BUILDDIR/codnsd/codnsctl}
+CODNSCTL=${CODNSCTL:-$BUILDDIR/codnsctl/codnsctl}
 DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
 LOOKUP_PY="$srcdir/tests/integration/lookup.py"
 export PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"

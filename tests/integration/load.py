@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tests/integration/load.py: bounded lookup load for tests. Sends COUNT
 # lookups over CONNS pipelined connections, cycling through NAMES, and
 # prints "answered=N found=N other=N errors=N" (errors: lost lookups).

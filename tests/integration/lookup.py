@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # tests/integration/lookup.py: a raw lookup-protocol client for tests
 # (pipelining, garbage frames) that codnsctl cannot send.
 import socket

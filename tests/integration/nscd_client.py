@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/integration/nscd_client.py: glibc's nscd client protocol, by hand.
 
 usage: nscd_client.py SOCKET COMMAND [ARGS]

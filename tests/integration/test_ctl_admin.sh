@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_ctl_admin.sh: codnsctl flush and reload, who may
 # use them, and codnsctl's exit statuses.
 . "$(dirname "$0")/ctl_lib.sh"

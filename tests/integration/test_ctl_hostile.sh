@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_ctl_hostile.sh: garbage, oversized, half-sent,
 # silent and excess control clients; the daemon counts them and serves on.
 . "$(dirname "$0")/ctl_lib.sh"

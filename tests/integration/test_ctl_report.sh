@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_ctl_report.sh: codnsctl status, stats, top, peers
 # and metrics, as text and JSON, count exactly the lookups made.
 . "$(dirname "$0")/ctl_lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_ctl_socket.sh: the control socket's life cycle: a
 # second daemon is refused, a stale socket replaced, shutdown removes it.
 . "$(dirname "$0")/ctl_lib.sh"

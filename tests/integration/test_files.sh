@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_files.sh: files that never end, block or are huge
 # (a peers file that is a symlink to /dev/zero, a FIFO, 50 MB, a FIFO key
 # file) are refused with a clear error while lookups go on, and

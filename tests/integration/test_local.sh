@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_local.sh: codnsd's local path against a real
 # dnsmasq on loopback: forward, reverse, negatives, cache, coalescing,
 # a stopped upstream, bad frames, SIGHUP under load, shutdown.

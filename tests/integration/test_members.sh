@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_members.sh: membership at default heartbeat
 # settings (issue 15) on a nine-node loopback cluster: a node started
 # 10 s after the others is adopted as a neighbour within 3 s; an idle node

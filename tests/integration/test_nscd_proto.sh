@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_nscd_proto.sh: codnsd's nscd protocol (nscd-socket,
 # issue 11) byte by byte, with a client written from glibc's nscd client
 # (nscd_client.py): the table handed out and searched as glibc searches it,

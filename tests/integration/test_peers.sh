@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_peers.sh: a four-node codnsd cluster on loopback,
 # each node with its own dnsmasq: no peer traffic while healthy, peers
 # rescue a node whose nameserver is stopped, the delay falls to 0 and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_privdrop.sh: codnsd with `user nobody` binds a
 # privileged port as root, then runs as nobody (real, effective and saved
 # ids, no supplementary groups, no capabilities), still serves lookups,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_reload.sh: a reload applies whole or not at all.
 # A SIGHUP whose peers file or key file is bad leaves the running config,
 # the upstreams, the cache capacity and the key untouched, and a keyed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_resolvconf.sh: codnsd without "upstream" lines
 # follows resolv.conf as it changes, by itself and on SIGHUP, and no lookup
 # in flight is lost across the switch.

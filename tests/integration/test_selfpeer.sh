@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_selfpeer.sh: with the default peer-listen
 # (0.0.0.0:7053) and a peers file that lists the node's own addresses, as
 # one peers file for the whole cluster does, the node recognises itself by

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_stub.sh: the DNS stub listener (dns-listen) with
 # dig against a real dnsmasq: the same answers as asking dnsmasq directly
 # over UDP and TCP, with and without EDNS, TC and the retry over TCP,

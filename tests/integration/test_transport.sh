@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_transport.sh: the lookup socket and the control
 # socket against hostile local users (issue 8): lookups over the UNIX
 # socket, answers owed before a bad frame, frame deadlines, per-user caps

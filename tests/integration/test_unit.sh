@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_unit.sh: scripts/codnsd.service has the sandboxing
 # options that fit codnsd, and systemd-analyze (which works without a
 # running systemd) finds the unit valid and rates its exposure low.

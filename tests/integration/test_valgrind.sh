@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/integration/test_valgrind.sh: codnsd under valgrind --leak-check=full
 # through the local-path integration test, then shut down by SIGTERM in
 # the middle of a race: client lookups waiting, its own local queries out,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/nss/diff_probe.py: every resolver call of a name, one line each.
 #
 # usage: diff_probe.py name NAME... | diff_probe.py addr ADDRESS...

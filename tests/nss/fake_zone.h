@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/fake_zone.h: the canned answers fakesrv gives, for both sides. */
 #ifndef FAKE_ZONE_H
 #define FAKE_ZONE_H

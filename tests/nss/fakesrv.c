@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/fakesrv.c: a canned codnsd stand-in for the NSS module tests. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/nss/flip_check.py: 8 threads resolve flip.codns.test while its
 answer flips between two address sets; every answer must be one whole set.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/gai_bench.c: getaddrinfo() latency percentiles and rate. */
 #include <dlfcn.h>
 #include <errno.h>

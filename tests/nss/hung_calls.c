@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/hung_calls.c: counts resolver calls that waited for codnsd. */
 #include <netdb.h>
 #include <stdio.h>

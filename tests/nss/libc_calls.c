@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/libc_calls.c: prints what each libc resolver call answers. */
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/nss/look_across.py: one process resolves a name before and after
 an event the calling script signals with a file.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/nss/ns_lib.sh: what the NSS scripts that run in their own mount and
 # network namespaces share (run_real.sh, run_shm.sh, test_differential.sh,
 # test_availability.sh). Sourced by bash; the script sets ns_name (its name
@@ -37,7 +38,7 @@ top=${abs_top_builddir:-${BUILDDIR:-$(pwd)}}
 ns_src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 module_dir=$top/.libs
 codnsd=$top/codnsd/codnsd
-codnsctl=$top/codnsd/codnsctl
+codnsctl=$top/codnsctl/codnsctl
 bin=$top/tests/nss
 dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
 

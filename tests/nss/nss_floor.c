@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/nss_floor.c: the cheapest possible hosts module, for
  * scripts/bench_nss.sh.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/nss/run_nscd.sh: glibc programs take codnsd's answers from the
 # nscd-format hosts table it hands out on glibc's nscd socket, with no
 # request to the daemon.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/nss/run_nss.sh: test_nss and the threaded stress test against fakesrv.
 #
 # Starts two fakesrv on loopback (one answering, one hung), points the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/nss/run_real.sh: real programs resolve through nss_codns and codnsd.
 #
 # Runs itself again inside new mount and network namespaces (unshare -mn),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/nss/run_shm.sh: real programs take cache hits from codnsd's shared
 # answer table, without a connection to the daemon.
 #

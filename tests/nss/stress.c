@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/stress.c: many threads resolving through nss_codns at once. */
 #include <arpa/inet.h>
 #include <dlfcn.h>

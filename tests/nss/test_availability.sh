@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/nss/test_availability.sh: codns alone answers what glibc's dns module
 # alone answers while the nameserver stalls.
 #

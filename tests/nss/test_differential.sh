@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/nss/test_differential.sh: codns answers what glibc's dns module does.
 #
 # Runs itself again inside new mount and network namespaces (unshare -mn),
@@ -223,12 +224,12 @@ nscd_side on
 n_codns=$(getent ahostsv4 huge.test | awk '{print $1}' | sort -u | wc -l)
 check "300 addresses: dns gives $n_dns, codns its cap ($n_codns)" \
     test "$n_dns" = 300 -a "$n_codns" = 255
-stats=$("$top/codnsd/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
+stats=$("$top/codnsctl/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
 check "the cut answer is counted (answers_truncated)" \
     eval 'printf "%s\n" "$stats" | grep -Eq "answers_truncated[^0-9]*[1-9]"'
 
 if [ -n "$nscd_mode" ]; then
-	stats=$("$top/codnsd/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
+	stats=$("$top/codnsctl/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
 	nreq=$(awk '$1 == "nscd_requests" { print $2 }' <<<"$stats")
 	check "the codns side went through the nscd protocol ($nreq requests)" \
 	    test "${nreq:-0}" -ge 20

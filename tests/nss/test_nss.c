@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/nss/test_nss.c: dlopen()s libnss_codns.so.2 and calls every entry. */
 #include <arpa/inet.h>
 #include <dlfcn.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/pkg/test_deb.sh: build the Debian packages from a copy of the
 # source tree (dpkg-buildpackage -us -uc -b, without the package's own
 # test run), run lintian on them (no errors allowed), check what each

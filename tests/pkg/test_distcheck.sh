@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/pkg/test_distcheck.sh: the release tarball.
 #
 # "make distcheck" from a scratch configure of $srcdir: the tarball must

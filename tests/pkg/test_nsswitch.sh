@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/pkg/test_nsswitch.sh: the nsswitch.conf editing of the libnss-codns
 # maintainer scripts (debian/nsswitch-edit.sh), on copies of real-world
 # files in tests/pkg/nsswitch/. For each FILE.conf: "add" gives exactly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_addr.c: unit tests for socket address parsing/printing. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_buf.c: unit tests for the bounds-checked buffer. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_cache.c: unit tests for the TTL and LRU answer cache. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_conf.c: codnsd.conf and peers file parsing. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_delay.c: adaptive initial delay and backoff schedule. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_hrw.c: HRW hashing: determinism, stability, balance. */
 #include <setjmp.h>
 #include <stdarg.h>

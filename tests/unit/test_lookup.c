@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_lookup.c: the lookup race against a fake clock, fake
  * timers, a fake cache, nameserver and peer transport: no sockets, no
  * sleeps, no libev. */

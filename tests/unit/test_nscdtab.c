@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_nscdtab.c: the nscd-format hosts table, read the way
  * glibc's client reads it (nscd_helper.c __nscd_cache_search). */
 #include <setjmp.h>

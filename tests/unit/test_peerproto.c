@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_peerproto.c: peer protocol codec, replay guard, key files. */
 #include <sys/stat.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_peers.c: peer table, heartbeats and ranking, fake clock. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_proto.c: unit tests for the lookup protocol codec. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_resolvconf.c: resolv.conf parsing, search list, waits. */
 #include <setjmp.h>
 #include <stdarg.h>

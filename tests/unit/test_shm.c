@@ -1,4 +1,5 @@
-/* tests/unit/test_shm.c: the shared answer table: writer (codnsd/shm.c),
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test_shm.c: the shared answer table: writer (codnsd/core/shm.c),
  * reader (libcodns/shmtab.c) and the NSS module's mapping (nss_shm.c). */
 #include <sys/mman.h>
 #include <sys/stat.h>

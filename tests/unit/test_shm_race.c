@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_shm_race.c: codnsd's writer (shm.c) rewrites the shared
  * answer table at full speed while 8 threads look names up in it, half
  * through their own mapping (shmtab_find), half through the NSS module's

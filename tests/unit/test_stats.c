@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test_stats.c: unit tests for counters, histograms, top names. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* codnsd/core/upstream.h: local resolution through c-ares driven by libev. */
+#ifndef CODNSD_UPSTREAM_H
+#define CODNSD_UPSTREAM_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "proto.h"
+
+struct upstream;
+struct upstream_query;
+
+/* Called once per query that was not cancelled, with status FOUND,
+ * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). */
+typedef void upstream_cb(void *arg, const struct proto_answer *);
+
+struct upstream_health {
+	uint32_t mean_ms;       /* smoothed response time of answered queries */
+	uint32_t fail_permille; /* smoothed share of failed queries */
+	uint64_t nsset_id;      /* identity of the nameserver set */
+	uint64_t queries;
+	uint64_t failures;
+	uint64_t last_ms; /* monotonic ms of the last completed query */
+	char servers[256]; /* "1.2.3.4:53,..." */
+};
+
+struct stats;
+
+struct upstream *upstream_new(struct ev_loop *, const struct conf *);
+/* Where answers cut to the protocol's caps are counted. */
+void upstream_set_stats(struct upstream *, struct stats *);
+void upstream_free(struct upstream *);
+/* Apply a new configuration and re-read resolv.conf; queries in flight
+ * finish on the old channel. 1 when the resolver changed (other
+ * nameservers or search list: cached answers may be stale), 0 when not,
+ * -1 on failure. */
+int upstream_configure(struct upstream *, const struct conf *);
+/*
+ * The same in two steps, for a reload that must apply whole or not at
+ * all: prepare re-reads resolv.conf and builds what c needs without
+ * touching the running resolver (-1 when it cannot be built), commit puts
+ * it in place and cannot fail (1 when the resolver changed, as
+ * upstream_configure), discard frees one not committed. Both NULL-safe.
+ */
+struct upstream_staged;
+int upstream_prepare(struct upstream *, const struct conf *c,
+    struct upstream_staged **out);
+int upstream_commit(struct upstream *, struct upstream_staged *,
+    const struct conf *c);
+void upstream_discard(struct upstream_staged *);
+/* Called from the loop when resolv.conf changed the resolver by itself. */
+typedef void upstream_change_cb(void *arg);
+void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* Whether a relative name may be tried with a search domain (resolv.conf
+ * has a search list or a domain): then "name" and "name." may differ. */
+int upstream_searches(const struct upstream *);
+/* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
+ * with resolv.conf's timeout and attempts over the nameservers in use. */
+uint32_t upstream_lookup_timeout_ms(const struct upstream *);
+
+struct upstream_query *upstream_resolve(struct upstream *,
+    const struct proto_request *, upstream_cb *, void *arg);
+/*
+ * Send a whole DNS query message (the stub listener's other query types)
+ * to the nameservers with ares_send(); c-ares retries over TCP when the
+ * answer is truncated. The callback gets the response message, or NULL
+ * when none came (timeout, SERVFAIL, REFUSED from every server). Never
+ * called before this returns.
+ */
+typedef void upstream_raw_cb(void *arg, const uint8_t *msg, size_t len);
+struct upstream_query *upstream_send_raw(struct upstream *, const uint8_t *,
+    size_t, upstream_raw_cb *, void *arg);
+/* The callback will not be called; c-ares finishes the query unseen. */
+void upstream_cancel(struct upstream_query *);
+const struct upstream_health *upstream_health(const struct upstream *);
+/* Ask the nameservers something cheap ("codns-probe.invalid. A", a name no
+ * server serves) so the health figures stay true when there is no
+ * traffic; any DNS reply, REFUSED and NXDOMAIN included, counts as
+ * alive; only silence or an unreachable port as failing. */
+void upstream_probe(struct upstream *);
+/* Probe on its own after a quiet spell (on while peers use the health
+ * figures, that is while a peers file is loaded). */
+void upstream_probe_idle(struct upstream *, int on);
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* codnsd/front/dnsstub.h: the DNS stub listener, for programs that speak DNS. */
+#ifndef CODNSD_DNSSTUB_H
+#define CODNSD_DNSSTUB_H
+
+#include <stddef.h>
+
+struct codnsd;
+struct dnsstub;
+
+#define DNSSTUB_EDNS_SIZE 1232   /* our UDP payload size (DNS flag day 2020) */
+#define DNSSTUB_CONNS_MAX 256    /* TCP connections */
+#define DNSSTUB_PIPELINE_MAX 32  /* queries in flight per TCP connection */
+#define DNSSTUB_IDLE_SEC 10.0    /* RFC 7766 section 6.2.3 */
+#define DNSSTUB_QUERY_MAX 4096   /* longest query taken over TCP */
+#define DNSSTUB_RAW_BYTES_MAX (8u << 20) /* cache of other query types */
+
+/* Bind UDP and TCP on every dns-listen address; a config without one
+ * gives an idle object. NULL (logged) when an address cannot be bound. */
+struct dnsstub *dnsstub_new(struct codnsd *);
+void dnsstub_free(struct dnsstub *);
+/* "127.0.0.53:53,..." or "" */
+const char *dnsstub_addresses(const struct dnsstub *);
+/* Entries of the cache of forwarded (non A/AAAA/PTR) answers. */
+size_t dnsstub_cache_count(const struct dnsstub *);
+/* Drop cached forwarded answers (codnsctl flush): all, or one name's. */
+size_t dnsstub_flush(struct dnsstub *, const char *name);
+
+#endif

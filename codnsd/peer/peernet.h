@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* codnsd/peer/peernet.h: the peer transport: socket, heartbeats, peer queries. */
+#ifndef CODNSD_PEERNET_H
+#define CODNSD_PEERNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peers.h"
+#include "proto.h"
+
+struct codnsd;
+struct peernet;
+struct peernet_query;
+struct peernet_staged;
+struct conf;
+
+/*
+ * The UDP peer socket, the peers file, heartbeats, and the queries this
+ * node sends to peers and serves for them. The neighbour policy (states,
+ * ranking, HRW) lives in peers/; the race (when to ask which neighbour,
+ * the adaptive delay, outcomes) in lookup.c.
+ */
+
+/* Open the peer socket when the peers file of c exists: 0 with *out set
+ * (NULL when there is no peers file), or -1 with a message in err. c is
+ * d->conf, or at a reload the config about to become d->conf. */
+int peernet_open(struct codnsd *, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen);
+void peernet_free(struct peernet *);
+/*
+ * A reload in two steps (SIGHUP): prepare reads the peers file and key
+ * file of c and builds the new settings without touching the running
+ * peer side (-1 with a message in err); commit puts them in place and
+ * frees s. Commit fails (-1, out of memory) only before it changed
+ * anything, and then s is still the caller's to free.
+ */
+int peernet_prepare(struct peernet *, const struct conf *c,
+    struct peernet_staged **s, char *err, size_t errlen);
+int peernet_commit(struct peernet *, struct peernet_staged *s);
+void peernet_staged_free(struct peernet_staged *);
+
+/*
+ * Incoming peer queries are resolved by a server that main registers (the
+ * lookup module, with LOOKUP_F_PEER): serve returns a handle and answers
+ * later through cb, or returns NULL with the answer in *now. unserve
+ * forgets a handle whose answer is no longer wanted.
+ */
+typedef void peernet_answer_cb(void *arg, const struct proto_answer *);
+typedef void *peernet_serve_fn(void *ctx, const struct proto_request *,
+    peernet_answer_cb *, void *arg, struct proto_answer *now);
+typedef void peernet_unserve_fn(void *handle);
+void peernet_set_server(struct peernet *, peernet_serve_fn *,
+    peernet_unserve_fn *, void *ctx);
+
+/* How a query to a peer ended; latency from sending to the reply. The
+ * callback comes from the loop; GONE from peernet_free(). */
+enum peernet_result {
+	PEERNET_ANSWER, /* a: status FOUND, NOTFOUND or NODATA */
+	PEERNET_CANNOT, /* "cannot resolve", a == NULL */
+	PEERNET_GONE,	/* the transport is freed, a == NULL */
+};
+typedef void peernet_cb(void *arg, int result, const struct proto_answer *a,
+    uint32_t latency_us);
+
+/* The usable neighbours for req, in HRW order (at most max). */
+size_t peernet_select(struct peernet *, const struct proto_request *,
+    uint64_t *ids, size_t max);
+/* Ask peer id; NULL if it cannot be sent (the caller moves on). */
+struct peernet_query *peernet_query(struct peernet *, uint64_t id,
+    const struct proto_request *, peernet_cb *, void *arg);
+/* Forget a query: its answer will be dropped quietly. */
+void peernet_query_cancel(struct peernet_query *);
+/* Count a query outcome for a peer (codnsctl peers). */
+void peernet_record(struct peernet *, uint64_t id, enum peers_outcome);
+
+/* One listed peer, for codnsctl peers. */
+struct peernet_row {
+	char addr[64];
+	const char *state; /* probing, candidate, neighbour, down */
+	uint32_t rtt_ms;
+	uint32_t ns_ms;
+	uint32_t ns_fail_permille;
+	uint64_t ns_set_id; /* its nameserver set, 0 unknown */
+	int tracked;	    /* heartbeated on its own schedule, not swept */
+	unsigned query_misses;
+	double last_heartbeat_ago_s; /* -1 never */
+	uint64_t sent, won, failed;
+	int rank; /* -1 none */
+};
+
+/* Fill up to max rows; returns how many were written. */
+size_t peernet_rows(const struct peernet *, struct peernet_row *out,
+    size_t max);
+/* The neighbour set against our nameserver set, for codnsctl status. */
+struct peernet_nbr {
+	const char *mode; /* discovery, steady */
+	uint64_t self_nsid;
+	size_t neighbours;
+	size_t shared;	   /* neighbours on our nameserver set */
+	size_t other_sets; /* live peers (neighbours, candidates) on another */
+	size_t tracked, swept;
+	uint64_t sweep_period_ms;
+	double full_after_s; /* first full neighbour set after start; -1 not yet */
+};
+void peernet_neighbours(const struct peernet *, struct peernet_nbr *);
+
+#endif
