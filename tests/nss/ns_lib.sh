@@ -14,6 +14,8 @@
 #   ns_etc NSSWITCH HOSTS RESOLV  those three files' text, bind-mounted over
 #                          /etc (they stay in $tmp, to rewrite); nscd hidden
 #   ns_dnsmasq PORT NAME ARG...   a dnsmasq on 127.0.0.1:PORT, pid in ns_pid
+#   ns_rundir DIR          a private tmpfs on DIR (mode 0755), even where
+#                          DIR does not exist (make distcheck's prefix)
 #   ns_conf LINE...        $tmp/codnsd.conf: listen 127.0.0.1:7053, control
 #                          socket and (missing) peers file in $tmp, LINEs
 #   ns_codnsd              codnsd -c $tmp/codnsd.conf, pid in codnsd_pid,
@@ -144,6 +146,28 @@ ns_etc() {
 	if [ -d /var/run/nscd ]; then
 		mkdir "$tmp/nscd" && mount --bind "$tmp/nscd" /var/run/nscd
 	fi
+}
+
+# A missing DIR (the run-state directory under make distcheck's prefix, or
+# a plain ./configure's /usr/local/var/run) is made on a tmpfs over its
+# deepest existing parent, so that nothing of it outlives the namespace;
+# unless that parent holds the build tree, the sources or $tmp, which the
+# tmpfs would hide: then DIR is created for real.
+ns_rundir() {
+	local up=$1 p
+	while [ ! -d "$up" ]; do
+		up=$(dirname "$up")
+	done
+	if [ "$up" != "$1" ]; then
+		for p in "$top" "$ns_src" "$tmp"; do
+			case "$p/" in "${up%/}/"*) up= ;; esac
+		done
+		if [ -n "$up" ]; then
+			mount -t tmpfs -o mode=0755 tmpfs "$up" || exit 99
+		fi
+		mkdir -p "$1" || exit 99
+	fi
+	mount -t tmpfs -o mode=0755 tmpfs "$1" || exit 99
 }
 
 ns_dnsmasq() {

@@ -37,7 +37,7 @@ ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
     $'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 # codnsd's default socket directory, private to this namespace.
 rsd=${CODNS_RUNSTATEDIR:-/run}
-mount -t tmpfs -o mode=0755 tmpfs "$rsd" || exit 99
+ns_rundir "$rsd"
 zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/
     --local=/8.b.d.0.1.0.0.2.ip6.arpa/)
 ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" \
