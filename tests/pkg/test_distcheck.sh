@@ -35,6 +35,8 @@ if [ "$(git -C "$srcdir" rev-parse --show-toplevel 2>/dev/null)" != \
 fi
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
+# run_real.sh runs an impostor as nobody from the unpacked sources.
+chmod 0755 "$T_DIR"
 b="$T_DIR/build"
 mkdir "$b"
 cd "$b" || exit 1
@@ -59,7 +61,8 @@ make -s print-tests | tr ' ' '\n' | sed '/^$/d' | sort -u >all-tests
 make -s print-distcheck-tests | tr ' ' '\n' | sed '/^$/d' | sort -u \
 	>dc-tests
 paths=$(while read -r t; do
-	[ -f "$srcdir/$t" ] && grep -q 'CODNS_RUNSTATEDIR' "$srcdir/$t" &&
+	[ -f "$srcdir/$t" ] && [ "$t" != tests/pkg/test_distcheck.sh ] &&
+		grep -q 'CODNS_RUNSTATEDIR' "$srcdir/$t" &&
 		echo "$t"
 done <all-tests | tr '\n' ' ')
 echo "# tests reading the configured paths: $paths"
@@ -78,8 +81,16 @@ make -j2 distcheck TESTS="$(tr '\n' ' ' <dc-tests)" >distcheck.log 2>&1
 rc=$?
 echo "# make distcheck with $(wc -l <dc-tests) tests took" \
 	"$(($(date +%s) - start)) s"
-[ "$rc" -eq 0 ] || grep -E -B3 -A3 'Error|error:|ERROR|^FAIL' distcheck.log |
-	head -n 60
+if [ "$rc" -ne 0 ]; then
+	grep -E -B3 -A3 'Error|error:|ERROR|^FAIL' distcheck.log | head -n 60
+	# The logs of the tests that failed, kept by distcheck on failure.
+	find . -path '*/_build/*' -name '*.log' ! -name test-suite.log \
+		-exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null |
+		while read -r l; do
+			echo "--- $l"
+			tail -n 20 "$l"
+		done
+fi
 ok "make distcheck" test "$rc" -eq 0
 # Run as root with namespaces, as the suite is: a skip would hide a failure.
 for t in $paths; do
