@@ -1169,8 +1169,8 @@ upstream_raw_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct upstream *up = q->chan->up;
 	int ok = status == ARES_SUCCESS && abuf != NULL && alen > 0;
 
-	if (status != ARES_EDESTRUCTION)
-		upstream_account(up, q->start_ms, ok);
+	upstream_account(up, q->start_ms,
+	    upstream_verdict(status, !q->starting, 0));
 	if (q->starting) {
 		/* Only failures come this early; report from the loop. */
 		ev_timer_start(up->loop, &q->defer);
