@@ -312,22 +312,27 @@ flat_rdata(const uint8_t *msg, size_t len, const struct dnsmsg_rr *rr,
 	case DNSMSG_T_NS:
 	case DNSMSG_T_CNAME:
 	case DNSMSG_T_PTR:
-		flat_name(msg, len, &rd, out);
+		if (flat_name(msg, len, &rd, out) == -1)
+			return -1;
 		break;
 	case DNSMSG_T_MX:
-		buf_get_u16(&rd, &pref);
-		buf_put_u16(out, pref);
-		flat_name(msg, len, &rd, out);
+		if (buf_get_u16(&rd, &pref) == -1 ||
+		    buf_put_u16(out, pref) == -1 ||
+		    flat_name(msg, len, &rd, out) == -1)
+			return -1;
 		break;
 	case DNSMSG_T_SOA:
-		flat_name(msg, len, &rd, out);
-		flat_name(msg, len, &rd, out);
-		return buf_ok(&rd) && buf_remaining(&rd) == 20 ?
+		if (flat_name(msg, len, &rd, out) == -1 ||
+		    flat_name(msg, len, &rd, out) == -1)
+			return -1;
+		return buf_remaining(&rd) == 20 ?
 		    buf_put_bytes(out, rr->rdata + rr->rdlen - 20, 20) :
 		    -1;
 	default:
 		return buf_put_bytes(out, rr->rdata, rr->rdlen);
 	}
+	/* A name that fails (a bad pointer, a name running past its record)
+	 * fails the whole message: a record cut short is never kept. */
 	return buf_ok(&rd) && buf_ok(out) && buf_remaining(&rd) == 0 ? 0 : -1;
 }
 
