@@ -18,6 +18,7 @@
 #include "log.h"
 #include "namehash.h"
 #include "conf.h"
+#include "dnsmsg.h"
 #include "resolvconf.h"
 #include "stats.h"
 
@@ -945,73 +946,58 @@ upstream_ask_name(struct upstream_query *q)
 	    &hints, upstream_ai_cb, q);
 }
 
-/* Skip a possibly compressed domain name (RFC 1035 section 4.1.4). */
-static int
-upstream_skip_name(struct buf *b)
+/* in-addr.arpa / ip6.arpa name of an address (RFC 1035 3.5, RFC 3596 2.5) */
+static void
+upstream_ptr_name(const struct proto_request *r, char *out, size_t len)
 {
-	uint8_t len;
-	int labels;
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *a = r->addr;
+	size_t off = 0;
+	int i;
 
-	for (labels = 0; labels < 128; labels++) {
-		if (buf_get_u8(b, &len) == -1)
-			return -1;
-		if ((len & 0xc0) == 0xc0)
-			return buf_skip(b, 1);
-		if (len == 0)
-			return 0;
-		if (buf_skip(b, len) == -1)
-			return -1;
+	if (r->family == CODNS_AF_INET) {
+		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1],
+		    a[0]);
+		return;
 	}
-	return -1;
+	for (i = 15; i >= 0 && off + 4 < len; i--) {
+		out[off++] = hex[a[i] & 0xf];
+		out[off++] = '.';
+		out[off++] = hex[a[i] >> 4];
+		out[off++] = '.';
+	}
+	snprintf(out + off, len - off, "ip6.arpa");
 }
 
 /*
- * The first PTR record of an answer is the name, and the others are left
- * out, as glibc's dns module does (c-ares' parser would name the last one
- * and make the others aliases). Returns the CODNS status.
+ * The PTR answer through dnsmsg, as glibc's dns module reads it: the
+ * first PTR record owned by the reverse name asked (or by the target of a
+ * CNAME on the way, RFC 2317), and only a name glibc would give
+ * (res_hnok). Others are left out, as glibc does (c-ares' parser would
+ * name the last one and make the others aliases). Returns the CODNS
+ * status: a name refused is no data, a malformed answer try-again.
  */
 static uint8_t
 upstream_ptr_parse(struct upstream_query *q, const unsigned char *abuf,
     int alen, struct proto_answer *a)
 {
-	struct buf b;
-	uint16_t qd, an, type, klass, rdlen, i;
-	uint32_t ttl;
-	char *name;
-	long enclen;
-	size_t at;
+	struct dnsmsg_name qname;
+	char ptr[80];
 
-	buf_init_read(&b, abuf, alen > 0 ? (size_t)alen : 0);
-	if (buf_skip(&b, 4) == -1 || buf_get_u16(&b, &qd) == -1 ||
-	    buf_get_u16(&b, &an) == -1 || buf_skip(&b, 4) == -1)
+	upstream_ptr_name(&q->req, ptr, sizeof(ptr));
+	if (abuf == NULL || alen <= 0 ||
+	    dnsmsg_name_from_text(ptr, &qname) == -1)
 		return CODNS_TRYAGAIN;
-	for (i = 0; i < qd; i++)
-		if (upstream_skip_name(&b) == -1 || buf_skip(&b, 4) == -1)
-			return CODNS_TRYAGAIN;
-	for (i = 0; i < an; i++) {
-		if (upstream_skip_name(&b) == -1 ||
-		    buf_get_u16(&b, &type) == -1 ||
-		    buf_get_u16(&b, &klass) == -1 ||
-		    buf_get_u32(&b, &ttl) == -1 ||
-		    buf_get_u16(&b, &rdlen) == -1)
-			return CODNS_TRYAGAIN;
-		at = b.pos;
-		if (buf_skip(&b, rdlen) == -1)
-			return CODNS_TRYAGAIN;
-		if (type != 12 /* T_PTR */ || klass != 1 /* C_IN */)
-			continue;
-		if (ares_expand_name(abuf + at, abuf, alen, &name, &enclen) !=
-		    ARES_SUCCESS)
-			return CODNS_TRYAGAIN;
-		if (strlen(name) <= PROTO_NAME_MAX && proto_name_valid(name)) {
-			strcpy(a->cname, name);
-			a->ttl = ttl;
-		}
-		ares_free_string(name);
-		if (a->cname[0] != '\0')
-			break;
+	switch (dnsmsg_ptr_answer(abuf, (size_t)alen, &qname, a->cname,
+	    sizeof(a->cname), &a->ttl)) {
+	case 1:
+		return CODNS_FOUND;
+	case 0:
+		return CODNS_NODATA;
+	default:
+		log_debug("PTR answer for %s refused", ptr);
+		return CODNS_NODATA;
 	}
-	return a->cname[0] != '\0' ? CODNS_FOUND : CODNS_NODATA;
 }
 
 static void
@@ -1036,29 +1022,6 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 		a.naliases = 0;
 	}
 	upstream_finish(q, &a, status);
-}
-
-/* in-addr.arpa / ip6.arpa name of an address (RFC 1035 3.5, RFC 3596 2.5) */
-static void
-upstream_ptr_name(const struct proto_request *r, char *out, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *a = r->addr;
-	size_t off = 0;
-	int i;
-
-	if (r->family == CODNS_AF_INET) {
-		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1],
-		    a[0]);
-		return;
-	}
-	for (i = 15; i >= 0 && off + 4 < len; i--) {
-		out[off++] = hex[a[i] & 0xf];
-		out[off++] = '.';
-		out[off++] = hex[a[i] >> 4];
-		out[off++] = '.';
-	}
-	snprintf(out + off, len - off, "ip6.arpa");
 }
 
 static void

@@ -136,6 +136,180 @@ test_flatten_good(void **state)
 	assert_int_equal(flatten(m, len), 1);
 }
 
+static struct dnsmsg_name
+wire(const char *text)
+{
+	struct dnsmsg_name n;
+
+	assert_int_equal(dnsmsg_name_from_text(text, &n), 0);
+	return n;
+}
+
+/* glibc's res_hnok, on wire names. */
+static void
+test_name_hostok(void **state)
+{
+	static const char *good[] = { "host.example", "a-b.c_d.test", "_srv.x",
+		"x.-y.test", "9.test", "A" };
+	static const char *bad[] = { "-x.test", "x;id.test", "x|sh.test",
+		"a$(reboot).test", "x`w`.test", "<y>.evil", "a*.test", "a/b" };
+	struct dnsmsg_name n;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		n = wire(good[i]);
+		assert_true(dnsmsg_name_hostok(&n));
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = wire(bad[i]);
+		assert_false(dnsmsg_name_hostok(&n));
+	}
+	/* Bytes text cannot spell: a dot, a blank, a NUL, high bytes. */
+	memcpy(n.b, "\3a.b\4test\0", 10);
+	n.len = 10;
+	assert_false(dnsmsg_name_hostok(&n));
+	memcpy(n.b, "\3a\0b\0", 5);
+	n.len = 5;
+	assert_false(dnsmsg_name_hostok(&n));
+	memcpy(n.b, "\2\xc3\xa9\0", 4);
+	n.len = 4;
+	assert_false(dnsmsg_name_hostok(&n));
+}
+
+#define Q4 "5.2.0.192.in-addr.arpa"
+
+/* A response to Q4 PTR with the records given (owner, type, rdata). */
+struct rec {
+	const char *owner;
+	uint16_t type;
+	uint32_t ttl;
+	struct dnsmsg_name target;
+};
+
+static size_t
+ptr_msg(uint8_t *m, size_t cap, const struct rec *r, size_t n)
+{
+	struct dnsmsg_writer w;
+	struct dnsmsg_name q = wire(Q4);
+	struct dnsmsg_rr rr;
+	size_t i;
+
+	dnsmsg_writer_init(&w, m, cap, cap, 0);
+	dnsmsg_put_header(&w, 7, DNSMSG_F_QR | DNSMSG_F_RD | DNSMSG_F_RA);
+	dnsmsg_put_question(&w, &q, DNSMSG_T_PTR, DNSMSG_C_IN);
+	for (i = 0; i < n; i++) {
+		memset(&rr, 0, sizeof(rr));
+		rr.section = DNSMSG_AN;
+		rr.name = wire(r[i].owner);
+		rr.type = r[i].type;
+		rr.rclass = DNSMSG_C_IN;
+		rr.ttl = r[i].ttl;
+		rr.rdlen = r[i].target.len;
+		rr.rdata = r[i].target.b;
+		assert_int_equal(dnsmsg_put_rr(&w, &rr), 0);
+	}
+	return dnsmsg_finish(&w, 0);
+}
+
+static int
+ptr_of(const uint8_t *m, size_t len, char *out, uint32_t *ttl)
+{
+	struct dnsmsg_name q = wire(Q4);
+
+	return dnsmsg_ptr_answer(m, len, &q, out, 254, ttl);
+}
+
+static void
+test_ptr_answer(void **state)
+{
+	uint8_t m[1024];
+	char out[254];
+	uint32_t ttl;
+	size_t len;
+	struct rec r[3];
+
+	(void)state;
+	/* The plain answer, the owner in another case. */
+	r[0] = (struct rec){ "5.2.0.192.IN-ADDR.arpa", DNSMSG_T_PTR, 60,
+		wire("Good.test") };
+	len = ptr_msg(m, sizeof(m), r, 1);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
+	assert_string_equal(out, "Good.test");
+	assert_int_equal(ttl, 60);
+	/* Another name's PTR is not the answer (issue 20 item 6)... */
+	r[0] = (struct rec){ "6.2.0.192.in-addr.arpa", DNSMSG_T_PTR, 60,
+		wire("other.test") };
+	len = ptr_msg(m, sizeof(m), r, 1);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+	/* ...and the first owned by the name asked is. */
+	r[1] = (struct rec){ Q4, DNSMSG_T_PTR, 30, wire("mine.test") };
+	r[2] = (struct rec){ Q4, DNSMSG_T_PTR, 30, wire("second.test") };
+	len = ptr_msg(m, sizeof(m), r, 3);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
+	assert_string_equal(out, "mine.test");
+	/* RFC 2317: a CNAME into the delegated zone, whose PTR counts. */
+	r[0] = (struct rec){ Q4, DNSMSG_T_CNAME, 100,
+		wire("5.0-25.2.0.192.in-addr.arpa") };
+	r[1] = (struct rec){ "5.0-25.2.0.192.in-addr.arpa", DNSMSG_T_PTR, 40,
+		wire("classless.test") };
+	len = ptr_msg(m, sizeof(m), r, 2);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
+	assert_string_equal(out, "classless.test");
+	assert_int_equal(ttl, 40);
+	/* The PTR of the question name after the CNAME is not the answer. */
+	r[1].owner = Q4;
+	len = ptr_msg(m, sizeof(m), r, 2);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+	/* No answer records. */
+	len = ptr_msg(m, sizeof(m), r, 0);
+	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+}
+
+/* Names glibc refuses are refused, and so are names cut or pointing
+ * astray: never a part of a name. */
+static void
+test_ptr_answer_refused(void **state)
+{
+	static const char *hostile[] = { "x\\;id|sh`w`$(reboot)<y>.evil.test",
+		"-rf.test", "a b.test" };
+	uint8_t m[1024];
+	char out[254];
+	uint32_t ttl;
+	size_t len, i;
+	struct rec r[1];
+	struct dnsmsg_name n;
+
+	(void)state;
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, wire(hostile[i]) };
+		len = ptr_msg(m, sizeof(m), r, 1);
+		assert_int_equal(ptr_of(m, len, out, &ttl), -1);
+	}
+	/* An escaped dot inside a label. */
+	memcpy(n.b, "\3a.b\4test\0", 10);
+	n.len = 10;
+	r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, n };
+	len = ptr_msg(m, sizeof(m), r, 1);
+	assert_int_equal(ptr_of(m, len, out, &ttl), -1);
+	/* The name runs past the record: rdlength one short. */
+	r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, wire("good.test") };
+	len = ptr_msg(m, sizeof(m), r, 1);
+	m[len - 11 - 1] = 10; /* rdlength's low byte, before the 11 bytes */
+	assert_int_equal(ptr_of(m, len, out, &ttl), -1);
+	/* A compression pointer to itself. */
+	r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, wire("good.test") };
+	len = ptr_msg(m, sizeof(m), r, 1);
+	m[len - 12] = 2;
+	m[len - 11] = 0xc0;
+	m[len - 10] = (uint8_t)(len - 11);
+	assert_int_equal(ptr_of(m, len - 9, out, &ttl), -1);
+	/* Cut anywhere: never found. */
+	len = ptr_msg(m, sizeof(m), r, 1);
+	for (i = 0; i < len; i++)
+		assert_int_not_equal(ptr_of(m, i, out, &ttl), 1);
+}
+
 int
 main(void)
 {
@@ -143,6 +317,9 @@ main(void)
 		cmocka_unit_test(test_flatten_bad_pointer),
 		cmocka_unit_test(test_flatten_name_past_rdata),
 		cmocka_unit_test(test_flatten_good),
+		cmocka_unit_test(test_name_hostok),
+		cmocka_unit_test(test_ptr_answer),
+		cmocka_unit_test(test_ptr_answer_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
