@@ -591,12 +591,14 @@ upstream_set_stats(struct upstream *up, struct stats *stats)
 }
 
 uint32_t
-upstream_lookup_timeout_ms(const struct upstream *up)
+upstream_lookup_timeout_ms(const struct upstream *up,
+    const struct proto_request *req)
 {
 	if (up->lookup_timeout_ms != 0)
 		return up->lookup_timeout_ms;
-	return resolvconf_wait_ms(&up->rc, up->timeout_ms,
-	    up->nservers ? up->nservers : up->rc.nservers);
+	return resolvconf_walk_wait_ms(&up->rc, up->timeout_ms,
+	    up->nservers ? up->nservers : up->rc.nservers,
+	    req != NULL && req->kind == PROTO_KIND_FORWARD ? req->name : NULL);
 }
 
 void
