@@ -67,14 +67,9 @@ server:
 	directory: "$T_DIR"
 	pidfile: ""
 	do-ip6: no
-	local-zone: "2.0.192.in-addr.arpa." static
-	local-data: "7.2.0.192.in-addr.arpa. 300 IN PTR x\;id|sh\`w\`\\\$\(reboot\)<y>.evil.test."
-	local-data: "8.2.0.192.in-addr.arpa. 300 IN PTR good.test."
-	local-data: "9.2.0.192.in-addr.arpa. 300 IN PTR a\.b.test."
-	local-data: "10.2.0.192.in-addr.arpa. 300 IN PTR a\\\\000b.test."
-remote-control:
-	control-enable: no
 CONF
+cat "$srcdir/tests/integration/hostile_ptr.unbound" >>"$T_DIR/unbound.conf"
+printf 'remote-control:\n\tcontrol-enable: no\n' >>"$T_DIR/unbound.conf"
 /usr/sbin/unbound -d -c "$T_DIR/unbound.conf" >"$T_DIR/unbound.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 for _ in $(seq 50); do
@@ -147,5 +142,7 @@ ok "unbound: control" ptr_is ub 192.0.2.8 good.test
 ok "unbound: shell metacharacters refused" ptr_is ub 192.0.2.7 -
 ok "unbound: a dot inside a label refused" ptr_is ub 192.0.2.9 -
 ok "unbound: a NUL inside a label refused" ptr_is ub 192.0.2.10 -
+ok "unbound: a leading dash refused" ptr_is ub 192.0.2.11 -
+ok "unbound: an underscore passes, as in glibc" ptr_is ub 192.0.2.12 under_score.test
 
 finish

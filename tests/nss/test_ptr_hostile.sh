@@ -39,16 +39,9 @@ server:
 	directory: "$tmp"
 	pidfile: ""
 	do-ip6: no
-	local-zone: "2.0.192.in-addr.arpa." static
-	local-data: "7.2.0.192.in-addr.arpa. 300 IN PTR x\;id|sh\`w\`\\\$\(reboot\)<y>.evil.test."
-	local-data: "8.2.0.192.in-addr.arpa. 300 IN PTR good.test."
-	local-data: "9.2.0.192.in-addr.arpa. 300 IN PTR a\.b.test."
-	local-data: "10.2.0.192.in-addr.arpa. 300 IN PTR a\\\\000b.test."
-	local-data: "11.2.0.192.in-addr.arpa. 300 IN PTR -rf.test."
-	local-data: "12.2.0.192.in-addr.arpa. 300 IN PTR under_score.test."
-remote-control:
-	control-enable: no
 CONF
+cat "$src/tests/integration/hostile_ptr.unbound" >>"$tmp/unbound.conf"
+printf 'remote-control:\n\tcontrol-enable: no\n' >>"$tmp/unbound.conf"
 "$unbound" -d -c "$tmp/unbound.conf" >"$tmp/unbound.out" 2>&1 &
 pids="$pids $!"
 wait_tcp 127.0.0.1 53 || exit 99

@@ -220,50 +220,51 @@ ptr_of(const uint8_t *m, size_t len, char *out, uint32_t *ttl)
 	return dnsmsg_ptr_answer(m, len, &q, out, 254, ttl);
 }
 
-static void
-test_ptr_answer(void **state)
+/* The answer made of r[0..n): ptr_of() gives want, and name when found;
+ * returns the TTL. */
+static uint32_t
+expect_ptr(const struct rec *r, size_t n, int want, const char *name)
 {
 	uint8_t m[1024];
 	char out[254];
 	uint32_t ttl;
-	size_t len;
+	size_t len = ptr_msg(m, sizeof(m), r, n);
+
+	assert_int_equal(ptr_of(m, len, out, &ttl), want);
+	if (name != NULL)
+		assert_string_equal(out, name);
+	return ttl;
+}
+
+static void
+test_ptr_answer(void **state)
+{
 	struct rec r[3];
 
 	(void)state;
 	/* The plain answer, the owner in another case. */
 	r[0] = (struct rec){ "5.2.0.192.IN-ADDR.arpa", DNSMSG_T_PTR, 60,
 		wire("Good.test") };
-	len = ptr_msg(m, sizeof(m), r, 1);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
-	assert_string_equal(out, "Good.test");
-	assert_int_equal(ttl, 60);
+	assert_int_equal(expect_ptr(r, 1, 1, "Good.test"), 60);
 	/* Another name's PTR is not the answer (issue 20 item 6)... */
 	r[0] = (struct rec){ "6.2.0.192.in-addr.arpa", DNSMSG_T_PTR, 60,
 		wire("other.test") };
-	len = ptr_msg(m, sizeof(m), r, 1);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+	expect_ptr(r, 1, 0, NULL);
 	/* ...and the first owned by the name asked is. */
 	r[1] = (struct rec){ Q4, DNSMSG_T_PTR, 30, wire("mine.test") };
 	r[2] = (struct rec){ Q4, DNSMSG_T_PTR, 30, wire("second.test") };
-	len = ptr_msg(m, sizeof(m), r, 3);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
-	assert_string_equal(out, "mine.test");
+	expect_ptr(r, 3, 1, "mine.test");
 	/* RFC 2317: a CNAME into the delegated zone, whose PTR counts. */
 	r[0] = (struct rec){ Q4, DNSMSG_T_CNAME, 100,
 		wire("5.0-25.2.0.192.in-addr.arpa") };
 	r[1] = (struct rec){ "5.0-25.2.0.192.in-addr.arpa", DNSMSG_T_PTR, 40,
 		wire("classless.test") };
-	len = ptr_msg(m, sizeof(m), r, 2);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 1);
-	assert_string_equal(out, "classless.test");
-	assert_int_equal(ttl, 40);
+	assert_int_equal(expect_ptr(r, 2, 1, "classless.test"), 40);
 	/* The PTR of the question name after the CNAME is not the answer. */
 	r[1].owner = Q4;
-	len = ptr_msg(m, sizeof(m), r, 2);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+	expect_ptr(r, 2, 0, NULL);
 	/* No answer records. */
-	len = ptr_msg(m, sizeof(m), r, 0);
-	assert_int_equal(ptr_of(m, len, out, &ttl), 0);
+	expect_ptr(r, 0, 0, NULL);
 }
 
 /* Names glibc refuses are refused, and so are names cut or pointing
@@ -283,15 +284,13 @@ test_ptr_answer_refused(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, wire(hostile[i]) };
-		len = ptr_msg(m, sizeof(m), r, 1);
-		assert_int_equal(ptr_of(m, len, out, &ttl), -1);
+		expect_ptr(r, 1, -1, NULL);
 	}
 	/* An escaped dot inside a label. */
 	memcpy(n.b, "\3a.b\4test\0", 10);
 	n.len = 10;
 	r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, n };
-	len = ptr_msg(m, sizeof(m), r, 1);
-	assert_int_equal(ptr_of(m, len, out, &ttl), -1);
+	expect_ptr(r, 1, -1, NULL);
 	/* The name runs past the record: rdlength one short. */
 	r[0] = (struct rec){ Q4, DNSMSG_T_PTR, 60, wire("good.test") };
 	len = ptr_msg(m, sizeof(m), r, 1);
