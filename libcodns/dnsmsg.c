@@ -225,6 +225,101 @@ rr_get(const uint8_t *msg, size_t len, struct buf *b, struct dnsmsg_rr *rr)
 	return 0;
 }
 
+int
+dnsmsg_name_hostok(const struct dnsmsg_name *n)
+{
+	size_t i = 0, j;
+	uint8_t l, c;
+
+	while (i < n->len && (l = n->b[i]) != 0) {
+		if (i == 0 && n->b[1] == '-')
+			return 0;
+		if (i + 1 + l > n->len)
+			return 0;
+		for (j = i + 1; j <= i + l; j++) {
+			c = n->b[j];
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+				(c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+				return 0;
+		}
+		i += 1 + (size_t)l;
+	}
+	return i < n->len;
+}
+
+/* The name in a record's rdata, which must end where the rdata does. */
+static int
+rdata_name(const uint8_t *msg, size_t len, const struct dnsmsg_rr *rr,
+    struct dnsmsg_name *n)
+{
+	struct buf rd;
+	size_t at = (size_t)(rr->rdata - msg);
+
+	buf_init_read(&rd, msg, at + rr->rdlen);
+	buf_skip(&rd, at);
+	if (dnsmsg_name_get(msg, len, &rd, n) == -1 || !buf_ok(&rd) ||
+	    buf_remaining(&rd) != 0)
+		return -1;
+	return 0;
+}
+
+/* Past the header and the question: the answer count. */
+static int
+skip_question(const uint8_t *p, size_t len, struct buf *b, uint16_t *an)
+{
+	struct dnsmsg_name qn;
+	uint16_t qd, i;
+
+	buf_skip(b, 4);
+	buf_get_u16(b, &qd);
+	buf_get_u16(b, an);
+	buf_skip(b, 4);
+	if (!buf_ok(b))
+		return -1;
+	for (i = 0; i < qd; i++)
+		if (dnsmsg_name_get(p, len, b, &qn) == -1 || buf_skip(b, 4) == -1)
+			return -1;
+	return 0;
+}
+
+int
+dnsmsg_ptr_answer(const void *p, size_t len, const struct dnsmsg_name *qname,
+    char *out, size_t outlen, uint32_t *ttl)
+{
+	struct dnsmsg_name expect = *qname, target;
+	struct dnsmsg_rr rr;
+	struct buf b;
+	uint16_t an, i;
+
+	*ttl = UINT32_MAX;
+	buf_init_read(&b, p, len);
+	if (skip_question(p, len, &b, &an) == -1)
+		return -1;
+	for (i = 0; i < an; i++) {
+		if (rr_get(p, len, &b, &rr) == -1)
+			return -1;
+		if (rr.rclass != DNSMSG_C_IN ||
+		    (rr.type != DNSMSG_T_CNAME && rr.type != DNSMSG_T_PTR))
+			continue;
+		if (rr.ttl < *ttl)
+			*ttl = rr.ttl;
+		/* glibc follows a CNAME whoever owns it. */
+		if (rr.type == DNSMSG_T_CNAME) {
+			if (rdata_name(p, len, &rr, &expect) == -1)
+				return -1;
+			continue;
+		}
+		if (!dnsmsg_name_equal(&rr.name, &expect))
+			continue;
+		if (rdata_name(p, len, &rr, &target) == -1 ||
+		    !dnsmsg_name_hostok(&target) ||
+		    dnsmsg_name_text(&target, out, outlen) == -1)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
 /* The EDNS OPT record (RFC 6891 section 6.1): options are checked for
  * their framing only; none is acted on. */
 static int
@@ -312,22 +407,27 @@ flat_rdata(const uint8_t *msg, size_t len, const struct dnsmsg_rr *rr,
 	case DNSMSG_T_NS:
 	case DNSMSG_T_CNAME:
 	case DNSMSG_T_PTR:
-		flat_name(msg, len, &rd, out);
+		if (flat_name(msg, len, &rd, out) == -1)
+			return -1;
 		break;
 	case DNSMSG_T_MX:
-		buf_get_u16(&rd, &pref);
-		buf_put_u16(out, pref);
-		flat_name(msg, len, &rd, out);
+		if (buf_get_u16(&rd, &pref) == -1 ||
+		    buf_put_u16(out, pref) == -1 ||
+		    flat_name(msg, len, &rd, out) == -1)
+			return -1;
 		break;
 	case DNSMSG_T_SOA:
-		flat_name(msg, len, &rd, out);
-		flat_name(msg, len, &rd, out);
-		return buf_ok(&rd) && buf_remaining(&rd) == 20 ?
+		if (flat_name(msg, len, &rd, out) == -1 ||
+		    flat_name(msg, len, &rd, out) == -1)
+			return -1;
+		return buf_remaining(&rd) == 20 ?
 		    buf_put_bytes(out, rr->rdata + rr->rdlen - 20, 20) :
 		    -1;
 	default:
 		return buf_put_bytes(out, rr->rdata, rr->rdlen);
 	}
+	/* A name that fails (a bad pointer, a name running past its record)
+	 * fails the whole message: a record cut short is never kept. */
 	return buf_ok(&rd) && buf_ok(out) && buf_remaining(&rd) == 0 ? 0 : -1;
 }
 

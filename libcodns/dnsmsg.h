@@ -104,6 +104,27 @@ int dnsmsg_name_equal(const struct dnsmsg_name *, const struct dnsmsg_name *);
  * returned, 0 when the name is not a whole address's reverse name. */
 size_t dnsmsg_name_reverse(const struct dnsmsg_name *, uint8_t out[16]);
 
+/*
+ * glibc's host-name rule (res_hnok, resolv/res-name-checking.c): every
+ * label holds only letters, digits, '-' and '_', and the first label does
+ * not start with '-' (it would read as a program's option). 1 when n
+ * passes. Programs put reverse names into logs and shell commands.
+ */
+int dnsmsg_name_hostok(const struct dnsmsg_name *);
+
+/*
+ * The host name a PTR answer gives for the reverse name qname, as glibc's
+ * dns module reads it (getanswer_ptr): answer records of class IN in
+ * order; a CNAME makes its target the name expected next (RFC 2317
+ * delegation); the first PTR owned by the expected name (ASCII case
+ * ignored, RFC 4343) is the answer, and it must end inside its record and
+ * pass dnsmsg_name_hostok(). 1 with its text in out (no final dot) and
+ * *ttl the least TTL of the records followed; 0 when no PTR record is the
+ * expected name's; -1 when the message is malformed or the name refused.
+ */
+int dnsmsg_ptr_answer(const void *, size_t, const struct dnsmsg_name *qname,
+    char *out, size_t outlen, uint32_t *ttl);
+
 /* One resource record; rdata points into the buffer it was read from. */
 struct dnsmsg_rr {
 	uint8_t section;

@@ -238,6 +238,26 @@ resolvconf_wait_ms(const struct resolvconf *rc, uint32_t per_try_ms,
 	return total > 3600000 ? 3600000 : (uint32_t)total;
 }
 
+size_t
+resolvconf_walk_max(size_t nsearch, const char *name)
+{
+	size_t len;
+
+	if (name == NULL || (len = strlen(name)) == 0 || name[len - 1] == '.')
+		return 1;
+	return nsearch + 1;
+}
+
+uint32_t
+resolvconf_walk_wait_ms(const struct resolvconf *rc, uint32_t per_try_ms,
+    size_t nservers, const char *name)
+{
+	uint64_t total = (uint64_t)resolvconf_wait_ms(rc, per_try_ms, nservers) *
+	    resolvconf_walk_max(rc->nsearch, name);
+
+	return total > 3600000 ? 3600000 : (uint32_t)total;
+}
+
 static size_t
 resolvconf_dots(const char *name, int *trailing)
 {

@@ -42,6 +42,20 @@ int resolvconf_equal(const struct resolvconf *, const struct resolvconf *);
  */
 uint32_t resolvconf_wait_ms(const struct resolvconf *, uint32_t per_try_ms,
     size_t nservers);
+/*
+ * How many names res_search() may ask for name, at most: one when it is
+ * absolute (a final dot) or NULL (a reverse lookup), else the name as
+ * given and one per search domain.
+ */
+size_t resolvconf_walk_max(size_t nsearch, const char *name);
+/*
+ * What glibc may wait in all for name: resolvconf_wait_ms() for each name
+ * of its search walk. A timeout ends the walk, but a live nameserver after
+ * a dead one lets it go on, and every name pays the dead one's timeout
+ * again (issue 25).
+ */
+uint32_t resolvconf_walk_wait_ms(const struct resolvconf *,
+    uint32_t per_try_ms, size_t nservers, const char *name);
 
 /*
  * The names glibc's res_search() tries for name, in its order (ndots,

@@ -89,11 +89,13 @@ struct nss_bump {
 };
 
 /*
- * The last wait worked out, in the low half, under a digest of
- * resolv.conf's stat in the high half (never 0): one atomic word, so
- * threads and a child after fork() need no lock, and reading the file
- * (some 20 us) happens only when it changed.
+ * The last wait worked out for one query, in the low 24 bits, and the
+ * number of search domains in the next 8, under a digest of resolv.conf's
+ * stat in the high half (never 0): one atomic word, so threads and a child
+ * after fork() need no lock, and reading the file (some 20 us) happens
+ * only when it changed.
  */
+#define NSS_MEMO_WAIT 0xffffffu /* resolvconf_wait_ms() is at most 1 h */
 static _Atomic uint64_t nss_wait_memo;
 
 /*
@@ -103,12 +105,12 @@ static _Atomic uint64_t nss_wait_memo;
  * is ignored by both: nss_codns(8)).
  */
 static int
-nss_timeout_glibc_ms(void)
+nss_timeout_glibc_ms(const char *name)
 {
 	struct resolvconf rc;
 	struct stat st;
-	uint64_t memo;
-	uint32_t key = 0, wait;
+	uint64_t memo, walk;
+	uint32_t key = 0, wait, nsearch;
 
 	if (stat(RESOLVCONF_PATH, &st) == 0) {
 		key = (uint32_t)((uint64_t)st.st_ino * 2654435761u ^
@@ -119,19 +121,28 @@ nss_timeout_glibc_ms(void)
 		    1;
 		memo = atomic_load_explicit(&nss_wait_memo,
 		    memory_order_relaxed);
-		if ((uint32_t)(memo >> 32) == key)
-			return (int)(uint32_t)memo;
+		if ((uint32_t)(memo >> 32) == key) {
+			wait = (uint32_t)memo & NSS_MEMO_WAIT;
+			nsearch = (uint32_t)memo >> 24;
+			goto walk;
+		}
 	}
 	resolvconf_load(RESOLVCONF_PATH, &rc);
 	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
+	nsearch = (uint32_t)rc.nsearch;
 	if (key != 0)
 		atomic_store_explicit(&nss_wait_memo,
-		    (uint64_t)key << 32 | wait, memory_order_relaxed);
-	return (int)wait;
+		    (uint64_t)key << 32 | nsearch << 24 | wait,
+		    memory_order_relaxed);
+walk:
+	/* The daemon's deadline covers the whole search walk, as glibc's
+	 * wait does (resolvconf_walk_wait_ms()). */
+	walk = (uint64_t)wait * resolvconf_walk_max(nsearch, name);
+	return walk > 3600000 ? 3600000 : (int)walk;
 }
 
 static int
-nss_timeout_ms(void)
+nss_timeout_ms(const char *name)
 {
 	const char *s = secure_getenv(NSS_TIMEOUT_ENV);
 	char *end;
@@ -144,7 +155,7 @@ nss_timeout_ms(void)
 			return v > NSS_TIMEOUT_MAX_MS ? NSS_TIMEOUT_MAX_MS :
 							(int)v;
 	}
-	return nss_timeout_glibc_ms() + NSS_TIMEOUT_MARGIN_MS;
+	return nss_timeout_glibc_ms(name) + NSS_TIMEOUT_MARGIN_MS;
 }
 
 static int
@@ -264,14 +275,14 @@ nss_hung_mark(const char *target)
  * ETIMEDOUT at once. *target names the daemon for nss_hung_mark().
  */
 static int
-nss_connect(struct codns_client **c, const char **target)
+nss_connect(struct codns_client **c, const char **target, const char *name)
 {
 	*target = codns_client_default();
 	if (nss_hung_now(*target)) {
 		errno = ETIMEDOUT;
 		return -1;
 	}
-	if (codns_client_open(c, *target, nss_timeout_ms()) == -1) {
+	if (codns_client_open(c, *target, nss_timeout_ms(name)) == -1) {
 		if (errno == ETIMEDOUT)
 			nss_hung_mark(*target);
 		return -1;
@@ -296,7 +307,7 @@ nss_ask(const char *name, int cfamily, const void *addr,
 	/* A cache hit from codnsd's shared table costs no system call. */
 	if (nss_shm_ask(name, cfamily, addr, out))
 		goto answered;
-	if (nss_connect(&c, &target) == -1) {
+	if (nss_connect(&c, &target, name) == -1) {
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		return;
 	}

@@ -32,11 +32,13 @@ sources() {
 	nss) echo "tests/fuzz/fuzz_nss.c nss_codns/nss_codns.c" \
 		"nss_codns/nss_shm.c libcodns/shmtab.c libcodns/resolvconf.c" \
 		"libcodns/client.c $codns" ;;
+	dnsmsg) echo "tests/fuzz/fuzz_dnsmsg.c libcodns/dnsmsg.c $codns" ;;
+	stubresp) echo "tests/fuzz/fuzz_stubresp.c libcodns/dnsmsg.c $codns" ;;
 	esac
 }
 
 total=0
-for t in proto peerproto ctl conf nss; do
+for t in proto peerproto ctl conf nss dnsmsg stubresp; do
 	dir=$out/$t
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus"

@@ -472,10 +472,10 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 /* The whole lookup's deadline: the local resolver's when it has one
  * (lookup-timeout, or glibc's from resolv.conf), else the configured one. */
 static uint32_t
-lookup_timeout_ms(const struct lookup *lk)
+lookup_timeout_ms(const struct lookup *lk, const struct proto_request *req)
 {
 	if (lk->env.local_timeout_ms != NULL)
-		return lk->env.local_timeout_ms(lk->env.local);
+		return lk->env.local_timeout_ms(lk->env.local, req);
 	return lk->conf.lookup_timeout_ms;
 }
 
@@ -492,7 +492,8 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	job->req = *key;
 	job->hash = hash;
 	job->start_us = lookup_now_us(lk);
-	job->deadline_us = job->start_us + (uint64_t)lookup_timeout_ms(lk) * 1000;
+	job->deadline_us = job->start_us + (uint64_t)lookup_timeout_ms(lk, key) *
+	    1000;
 	job->stale_us = UINT64_MAX;
 	if (lk->conf.stale_answer_timeout_ms > 0 &&
 	    lk->env.cache_get_stale != NULL &&

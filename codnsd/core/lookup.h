@@ -65,9 +65,11 @@ struct lookup_env {
 	void *(*local_resolve)(void *local, const struct proto_request *,
 	    lookup_cb *, void *arg);
 	void (*local_cancel)(void *query);
-	/* The lookup deadline (ms) the local resolver implies; may be NULL
-	 * (then lookup_conf.lookup_timeout_ms). */
-	uint32_t (*local_timeout_ms)(void *local);
+	/* The lookup deadline (ms) the local resolver implies for a request
+	 * (its search walk included); may be NULL (then
+	 * lookup_conf.lookup_timeout_ms). */
+	uint32_t (*local_timeout_ms)(void *local,
+	    const struct proto_request *);
 
 	/* The peer transport (peernet.h). active: 0 without a peers file. */
 	void *peers;

@@ -213,11 +213,12 @@ lookupio_stat_peer(void *ctx, uint8_t status, uint32_t latency_us)
 }
 
 static uint32_t
-lookupio_local_timeout_ms(void *ctx)
+lookupio_local_timeout_ms(void *ctx, const struct proto_request *req)
 {
 	struct codnsd *d = ctx;
 
-	return d->upstream != NULL ? upstream_lookup_timeout_ms(d->upstream) :
+	return d->upstream != NULL ?
+	    upstream_lookup_timeout_ms(d->upstream, req) :
 				     d->conf.lookup_timeout_ms;
 }
 

@@ -56,9 +56,11 @@ void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
 /* Whether a relative name may be tried with a search domain (resolv.conf
  * has a search list or a domain): then "name" and "name." may differ. */
 int upstream_searches(const struct upstream *);
-/* The whole-lookup deadline: lookup-timeout, or else what glibc would wait
- * with resolv.conf's timeout and attempts over the nameservers in use. */
-uint32_t upstream_lookup_timeout_ms(const struct upstream *);
+/* The whole-lookup deadline for req (NULL: one query): lookup-timeout, or
+ * else what glibc would wait with resolv.conf's timeout and attempts over
+ * the nameservers in use, for each name of its search walk. */
+uint32_t upstream_lookup_timeout_ms(const struct upstream *,
+    const struct proto_request *req);
 
 struct upstream_query *upstream_resolve(struct upstream *,
     const struct proto_request *, upstream_cb *, void *arg);

@@ -128,6 +128,32 @@ test_wait(void **state)
 	assert_int_equal(resolvconf_wait_ms(&rc, 0, 1), 1000);
 }
 
+/* The search walk pays a dead first nameserver once per name (issue 25):
+ * "nameserver DEAD, nameserver LIVE, search sub.test test, timeout:1
+ * attempts:1" costs glibc 3 s for "v4only.test", and at worst (both
+ * servers silent for 1 s each but answering) 3 x 2 s. */
+static void
+test_walk_wait(void **state)
+{
+	struct resolvconf rc;
+
+	(void)state;
+	assert_int_equal(resolvconf_load("/nonexistent/resolv.conf", &rc), 0);
+	rc.nsearch = 2;
+	rc.timeout_s = 1;
+	rc.attempts = 1;
+	assert_int_equal(resolvconf_walk_max(2, "v4only.test"), 3);
+	assert_int_equal(resolvconf_walk_max(2, "v4only.test."), 1);
+	assert_int_equal(resolvconf_walk_max(2, NULL), 1);
+	assert_int_equal(resolvconf_walk_max(0, "host"), 1);
+	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, "v4only.test"),
+	    3 * 2000);
+	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, NULL), 2000);
+	rc.timeout_s = 2;
+	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, "v4only.test"),
+	    3 * (2000 + 4000 / 2));
+}
+
 static void
 check_cands(const struct resolvconf *rc, const char *name, int first,
     const char *const *want, size_t n)
@@ -193,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_wait),
+		cmocka_unit_test(test_walk_wait),
 		cmocka_unit_test(test_candidates),
 	};
 
