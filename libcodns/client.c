@@ -44,28 +44,38 @@ client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on fd until the absolute deadline; 0, or -1 + errno. */
+/* Set by the NSS module (client_set_alive() in shmtab.h). */
+static int (*client_alive)(void);
+#define CLIENT_ALIVE_SLICE_MS 500
+
+void
+client_set_alive(int (*alive)(void))
+{
+	__atomic_store_n(&client_alive, alive, __ATOMIC_RELAXED);
+}
+
+/* Wait for events on fd until the absolute deadline; 0, or -1 + errno.
+ * With an alive check, a daemon that stops beating ends the wait early. */
 static int
 client_wait(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
+	int (*alive)(void) = __atomic_load_n(&client_alive, __ATOMIC_RELAXED);
 	int64_t left;
 	int n;
 
 	for (;;) {
 		left = deadline - client_now_ms();
-		if (left <= 0) {
+		if (left <= 0 || (alive != NULL && !alive())) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
+		if (alive != NULL && left > CLIENT_ALIVE_SLICE_MS)
+			left = CLIENT_ALIVE_SLICE_MS;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
 			return 0;
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR)
+		if (n == -1 && errno != EINTR)
 			return -1;
 	}
 }

@@ -3,9 +3,13 @@
  * answer table (see shmtab.h for the layout and the consistency rule). */
 #include "shmtab.h"
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+
+#include "resolvconf.h"
 
 #define SHMTAB_REC_HDR sizeof(struct shmtab_rec)
 
@@ -306,4 +310,47 @@ shmtab_find(const struct shmtab_view *v, const struct shmtab_key *k,
 			return rc > 0;
 	}
 	return 0;
+}
+
+int
+shmtab_alive(const struct shmtab_view *v, uint64_t now_ms)
+{
+	uint64_t beat = __atomic_load_n(&shmtab_hdr(v)->beat_ms,
+	    __ATOMIC_ACQUIRE);
+
+	return beat != 0 && (beat >= now_ms || now_ms - beat <= SHMTAB_STALE_MS);
+}
+
+uint32_t
+shmtab_conf_tag(const struct stat *st)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint64_t f[] = { st == NULL ? 0 : (uint64_t)st->st_ino,
+		st == NULL ? 0 : (uint64_t)st->st_dev,
+		st == NULL ? 0 : (uint64_t)st->st_size,
+		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_sec,
+		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_nsec,
+		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_sec,
+		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_nsec };
+	size_t i;
+
+	if (st == NULL)
+		return 1;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		h = (h ^ f[i]) * 1099511628211ULL;
+	/* 0 is "not tied" and 1 "missing". */
+	return (uint32_t)(h ^ h >> 32) | 2;
+}
+
+int
+shmtab_conf_ok(const struct shmtab_view *v)
+{
+	uint32_t tag = __atomic_load_n(&shmtab_hdr(v)->conf_tag,
+	    __ATOMIC_RELAXED);
+	struct stat st;
+
+	if (tag == 0)
+		return 1;
+	return tag == shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st :
+								      NULL);
 }

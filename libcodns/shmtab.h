@@ -51,7 +51,7 @@
 
 #define SHMTAB_MAGIC 0x31534e43u /* "CNS1" */
 /* Bumped with any change of the layout or of the answer encoding. */
-#define SHMTAB_VERSION (1u << 8 | PROTO_VERSION)
+#define SHMTAB_VERSION (2u << 8 | PROTO_VERSION)
 #define SHMTAB_HDR_SIZE 128
 #define SHMTAB_WAYS 4
 #define SHMTAB_REC_MAX 1024 /* bytes of one record; larger ones are not
@@ -72,7 +72,11 @@ struct shmtab_hdr {
 	uint32_t replaced; /* 1: a newer table took over, or codnsd stopped */
 	uint32_t pad0;
 	uint64_t head; /* arena bytes ever reserved; only grows */
-	uint64_t pad1[6];
+	uint64_t beat_ms;  /* CLOCK_MONOTONIC of codnsd's last heartbeat */
+	uint32_t conf_tag; /* shmtab_conf_tag() of the resolv.conf the
+			    * answers were made under; 0: not tied to it */
+	uint32_t pad2;
+	uint64_t pad1[4];
 };
 
 struct shmtab_slot {
@@ -139,6 +143,32 @@ int shmtab_replaced(const struct shmtab_view *);
 
 /* CLOCK_MONOTONIC in milliseconds, the table's clock. */
 uint64_t shmtab_now_ms(void);
+
+/*
+ * Liveness: codnsd writes beat_ms every SHMTAB_BEAT_MS. A table whose beat
+ * is more than SHMTAB_STALE_MS old belongs to a dead or hung daemon: it is
+ * not read, and the daemon is not asked (nss_codns(8), A HUNG DAEMON).
+ */
+#define SHMTAB_BEAT_MS 1000
+#define SHMTAB_STALE_MS 3000
+/* 1 while the table's heartbeat is fresh at now_ms, else 0. */
+int shmtab_alive(const struct shmtab_view *, uint64_t now_ms);
+
+/*
+ * The identity of a resolver configuration file from its stat (inode,
+ * size, change and modification times); NULL: the file is missing. Never
+ * 0, which in the header means "not tied to resolv.conf".
+ */
+struct stat;
+uint32_t shmtab_conf_tag(const struct stat *);
+/* 1 when the table is not tied to resolv.conf or was made under the one
+ * the caller sees now (one stat(2)); 0: ask the socket. */
+int shmtab_conf_ok(const struct shmtab_view *);
+
+/* Also in client.c, for the NSS module: a check that the client's waits
+ * make every CLIENT_ALIVE_SLICE_MS; when it returns 0 the wait ends at
+ * once with ETIMEDOUT (the daemon stopped beating). NULL: none. */
+void client_set_alive(int (*alive)(void));
 
 /* Defined in client.c, for the NSS module's table reader: a result whose
  * answer (*a, zeroed) the caller fills. Not exported by libcodns.so. */

@@ -22,6 +22,13 @@
  * old file's memory is freed. The bookkeeping of each replaced table (one
  * page) is kept for the life of the process.
  *
+ * The header's heartbeat tells whether codnsd is alive: a table whose
+ * beat is older than SHMTAB_STALE_MS is not read, and nss_shm_ask() says
+ * so (-1), so that the module returns UNAVAIL without waiting for a dead
+ * or hung daemon; nss_shm_alive() lets a wait already under way end
+ * early. A table filled under another resolv.conf than the one this
+ * process sees (codnsd was killed, then the file changed) is not read.
+ *
  * A failed open is retried at most once a second, so a node without
  * codnsd, or with the table turned off, pays for it once a second and not
  * on every call.
@@ -132,6 +139,10 @@ nss_shm_open_trusted(char *path, struct stat *st)
 	    (st->st_uid != 0 && st->st_uid != dst.st_uid) ||
 	    (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	    st->st_size < SHMTAB_HDR_SIZE ||
+	    /* A sparse table (an older codnsd's) on a full tmpfs raises
+	     * SIGBUS at the first read of a hole: only a whole one is
+	     * mapped. */
+	    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size ||
 	    (uint64_t)st->st_size >
 		shmtab_file_size(SHMTAB_SLOTS_MAX, SHMTAB_ARENA_MAX)) {
 		close(fd);
@@ -227,6 +238,10 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 	now = shmtab_now_ms();
 	if ((m = nss_shm_get(now)) == NULL)
 		return 0;
+	if (!shmtab_alive(&m->v, now))
+		return -1;
+	if (!shmtab_conf_ok(&m->v))
+		return 0;
 	if ((r = client_result_alloc(&a)) == NULL)
 		return 0;
 	if (!shmtab_find(&m->v, &k, now, a)) {
@@ -236,6 +251,15 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 	nss_shm_hits++;
 	*out = r;
 	return 1;
+}
+
+int
+nss_shm_alive(void)
+{
+	uint64_t now = shmtab_now_ms();
+	struct nss_shm_map *m = nss_shm_get(now);
+
+	return m == NULL || shmtab_alive(&m->v, now);
 }
 
 uint64_t

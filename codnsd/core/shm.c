@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "resolvconf.h"
+
 #define SHM_ENTRIES_MIN 4
 #define SHM_ENTRIES_MAX (1u << 18)
 /* Arena bytes per entry: a typical record (16 + name + an answer with a
@@ -137,7 +139,11 @@ shm_create(struct shm *s, char *tmp, size_t tmplen, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
+	/* Every block is reserved now: a sparse file on a full tmpfs would
+	 * raise SIGBUS at the first touch of a page, here and in every
+	 * process that reads the table. No room, no table. */
 	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)s->size) == -1 ||
+	    (errno = posix_fallocate(fd, 0, (off_t)s->size)) != 0 ||
 	    fstat(fd, &st) == -1 ||
 	    (s->base = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 fd, 0)) == MAP_FAILED) {
@@ -164,6 +170,7 @@ shm_create(struct shm *s, char *tmp, size_t tmplen, char *err, size_t errlen)
 	s->hdr->arena_size = arena;
 	s->hdr->file_size = s->size;
 	shm_seed(s->hdr->seed);
+	s->hdr->beat_ms = shmtab_now_ms();
 	/* Readers reject the table until the magic is there. */
 	__atomic_store_n(&s->hdr->magic, SHMTAB_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -189,6 +196,10 @@ shm_new(const char *path, size_t entries, struct shm *old, char *err,
 	}
 	s->entries = entries;
 	if (shm_create(s, tmp, sizeof(tmp), err, errlen) == -1) {
+		/* An earlier codnsd's table must not outlive this failure:
+		 * its readers go to the socket. */
+		if (old == NULL)
+			shm_retire(path);
 		free(s);
 		return NULL;
 	}
@@ -253,6 +264,23 @@ const char *
 shm_path(const struct shm *s)
 {
 	return s->path;
+}
+
+void
+shm_beat(struct shm *s, uint64_t now_ms, const char *resolv_conf)
+{
+	struct stat st;
+	uint32_t tag = 0;
+
+	if (s == NULL)
+		return;
+	/* A live daemon follows the file itself (its resolver polls it);
+	 * the tag matters once it is dead: a file changed since the last
+	 * beat sends readers to the socket, and so on to dns. */
+	if (resolv_conf != NULL && strcmp(resolv_conf, RESOLVCONF_PATH) == 0)
+		tag = shmtab_conf_tag(stat(resolv_conf, &st) == 0 ? &st : NULL);
+	__atomic_store_n(&s->hdr->conf_tag, tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->hdr->beat_ms, now_ms, __ATOMIC_RELEASE);
 }
 
 const struct shm_stats *
