@@ -23,7 +23,8 @@
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
-#define CLIENT_DEFAULT_SOCKET RUNSTATEDIR "/codnsd/lookup.sock"
+#define CLIENT_RUN_DIR RUNSTATEDIR "/codnsd"
+#define CLIENT_DEFAULT_SOCKET CLIENT_RUN_DIR "/lookup.sock"
 
 struct codns_client {
 	int fd;
@@ -101,11 +102,30 @@ client_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t dl)
 	return 0;
 }
 
+int
+client_dir_trusted(const struct stat *dir)
+{
+	struct stat run;
+
+	if (!S_ISDIR(dir->st_mode) || (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	if (dir->st_uid == 0 || dir->st_uid == geteuid())
+		return 1;
+	/* The daemon's user: the one root gave the default run directory
+	 * to (systemd's RuntimeDirectory, or codnsd before it dropped
+	 * privileges). Any other user's directory, however closed, is
+	 * that user's to fill. */
+	return stat(CLIENT_RUN_DIR, &run) == 0 && S_ISDIR(run.st_mode) &&
+	    (run.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
+	    run.st_uid == dir->st_uid;
+}
+
 /*
  * The trust rule for a UNIX socket (nss_codns.8): the server is root or
- * the owner of the socket's directory, and that directory is writable by
- * nobody else, so no other user can have put a socket there. A loopback
- * TCP port has no such owner: anyone may bind it while codnsd is down.
+ * the owner of the socket's directory, and that directory passes
+ * client_dir_trusted(), so no other user can have put a socket there. A
+ * loopback TCP port has no such owner: anyone may bind it while codnsd is
+ * down.
  */
 static int
 client_trust(int fd, const char *path)
@@ -129,7 +149,7 @@ client_trust(int fd, const char *path)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 	    stat(dir, &st) == -1)
 		return -1;
-	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	if (!client_dir_trusted(&st) ||
 	    (cred.uid != 0 && cred.uid != st.st_uid)) {
 		errno = EPERM;
 		return -1;

@@ -165,6 +165,12 @@ uint32_t shmtab_conf_tag(const struct stat *);
  * the caller sees now (one stat(2)); 0: ask the socket. */
 int shmtab_conf_ok(const struct shmtab_view *);
 
+/* Also in client.c: the trust rule's directory part, for the socket and
+ * the table (nss_codns(8)): 1 when dir (its stat) is a directory writable
+ * by its owner only, owned by root, by the caller's effective user, or by
+ * the owner of the default run directory (the daemon's user); else 0. */
+int client_dir_trusted(const struct stat *dir);
+
 /* Also in client.c, for the NSS module: a check that the client's waits
  * make every CLIENT_ALIVE_SLICE_MS; when it returns 0 the wait ends at
  * once with ETIMEDOUT (the daemon stopped beating). NULL: none. */

@@ -7,9 +7,10 @@
  * $CODNS_SHM_PATH when set (empty: never use a table), else answers.shm in
  * the directory of $CODNS_LOOKUP_SOCKET when that is set, else
  * RUNSTATEDIR/codnsd/answers.shm. The file is trusted only when its
- * directory is not writable by others, the file is a regular file owned
- * by root or by the directory's owner and writable by nobody else: the
- * rule the lookup socket follows (nss_codns(8)). Everything in it is still
+ * directory passes client_dir_trusted() (writable by its owner only, who
+ * is root, the caller or the daemon's user), and the file is a regular
+ * file owned by root or by the directory's owner and writable by nobody
+ * else: the rule the lookup socket follows (nss_codns(8)). Everything in it is still
  * bounds-checked before use.
  *
  * Threads share one mapping through an atomic pointer; a thread that
@@ -128,8 +129,7 @@ nss_shm_open_trusted(char *path, struct stat *st)
 		*slash = '/';
 	if (dfd == -1)
 		return -1;
-	if (fstat(dfd, &dst) == -1 || !S_ISDIR(dst.st_mode) ||
-	    (dst.st_mode & S_IWOTH) != 0)
+	if (fstat(dfd, &dst) == -1 || !client_dir_trusted(&dst))
 		goto done;
 	fd = openat(dfd, base,
 	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
