@@ -5,6 +5,11 @@
  * Design, in short (nss_codns(8) has the user's side):
  * - One file, "answers.shm" in the daemon's run directory next to its
  *   sockets; mode 0644, owned by the daemon's user. Only codnsd writes it.
+ *   Names and answers are sealed under a secret derived from the name
+ *   (shmtab.h): any user finds what it already knows, none can list. The
+ *   blocks are reserved at creation: never a sparse file on a tmpfs.
+ * - A heartbeat (shm_beat(), every second) tells readers the daemon is
+ *   alive; a stale one sends them straight to dns.
  * - The cache calls shm_publish() for every answer it stores (found, not
  *   found, no data; forward per family and reverse) and shm_remove() when
  *   an entry is superseded; flush clears it. An answer that falls out of
@@ -307,6 +312,7 @@ static int
 shm_slot_is(const struct shm *s, const struct shmtab_slot *sl,
     const struct shmtab_key *k, uint64_t h)
 {
+	uint8_t key[PROTO_NAME_MAX];
 	const uint8_t *rec;
 	struct shmtab_rec r;
 
@@ -318,8 +324,11 @@ shm_slot_is(const struct shm *s, const struct shmtab_slot *sl,
 		return 1;
 	rec = s->arena + sl->pos % s->arena_size;
 	memcpy(&r, rec, sizeof(r));
-	return r.kind == k->kind && r.family == k->family &&
-	    r.keylen == k->len && memcmp(rec + SHM_REC_HDR, k->bytes, k->len) == 0;
+	if (r.kind != k->kind || r.family != k->family || r.keylen != k->len)
+		return 0;
+	memcpy(key, rec + SHM_REC_HDR, k->len);
+	shmtab_seal(s->hdr->seed, k, sl->pos, key, k->len);
+	return memcmp(key, k->bytes, k->len) == 0;
 }
 
 static struct shmtab_slot *
@@ -431,6 +440,9 @@ shm_put(struct shm *s, const struct shmtab_key *k, const void *blob,
 	memcpy(rec, &r, sizeof(r));
 	memcpy((uint8_t *)rec + SHM_REC_HDR, k->bytes, k->len);
 	memcpy((uint8_t *)rec + SHM_REC_HDR + k->len, blob, bloblen);
+	/* Sealed under the key: other users cannot list the names. */
+	shmtab_seal(s->hdr->seed, k, pos, (uint8_t *)rec + SHM_REC_HDR,
+	    n - SHM_REC_HDR);
 	expire = now_ms + (uint64_t)ttl_s * 1000;
 	r.sum = shmtab_sum(expire, rec, n);
 	memcpy(rec, &r, sizeof(r));
