@@ -126,6 +126,38 @@ conns() {
 	counter clients_accepted
 }
 
+# --- 7. other users cannot list the names in the table ----------------------
+getent ahosts secret.codns.test >/dev/null
+getent hosts 192.0.2.52 >/dev/null
+getent hosts nx-secret.codns.test >/dev/null
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+# The system's python: a per-user one (pyenv) is not nobody's to run.
+pyn=/usr/bin/python3
+[ -x "$pyn" ] || pyn=python3
+# The lister: every run of 4 or more name characters in the file, and the
+# names spelt as DNS labels too.
+out=$(as_nobody "$pyn" - "$tmp/run/answers.shm" 2>&1 <<'EOF'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+print("read", len(data))
+for m in re.finditer(rb"[-A-Za-z0-9.\x01-\x3f]{4,}", data):
+    s = m.group().decode("latin-1")
+    if "secret" in s.lower() or "codns" in s.lower():
+        print("found", s)
+EOF
+)
+check "nobody reads the table" has "$out" '^read [1-9][0-9]*$'
+check "nobody finds no name in it" hasnt "$out" '^found'
+c1=$(conns)
+out=$(as_nobody getent ahosts secret.codns.test)
+c2=$(conns)
+check "nobody looks a known name up: the answer" \
+    has "$out" '^192\.0\.2\.52 '
+check "nobody looks a known name up: a hit in the table ($c1 -> $c2)" \
+    test "$c1" -eq "$c2"
+
 # --- 3. a hung codnsd ---------------------------------------------------------
 getent ahosts web.codns.test >/dev/null
 kill -STOP "$codnsd_pid"
