@@ -33,6 +33,7 @@ struct codnsd {
 	struct ctl *ctl;
 	struct stats *stats;
 	struct shm *shm; /* shared answer table, NULL when off */
+	ev_timer shm_beat; /* its heartbeat, every SHMTAB_BEAT_MS */
 	struct nscd *nscd; /* nscd protocol (nscd-socket), NULL when off */
 	ev_signal sigterm;
 	ev_signal sigint;

@@ -127,8 +127,21 @@ codnsd_shm_apply(struct codnsd *d)
 		return;
 	}
 	d->shm = s;
+	shm_beat(s, shmtab_now_ms(), d->conf.resolv_conf);
 	cache_set_shm(d->cache, s, clock_loop_ms(d->loop));
 	log_info("shared cache %s for %u entries", path, d->conf.cache_size);
+}
+
+/* The shared table's heartbeat: readers leave a table whose daemon has
+ * stopped beating (dead or hung) at once (shmtab.h). */
+static void
+shm_beat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct codnsd *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	shm_beat(d->shm, shmtab_now_ms(), d->conf.resolv_conf);
 }
 
 /* -t: check the config and the peers file, report every error. */
@@ -422,6 +435,10 @@ setup(struct codnsd *d)
 	ev_signal_start(d->loop, &d->sigterm);
 	ev_signal_start(d->loop, &d->sigint);
 	ev_signal_start(d->loop, &d->sighup);
+	ev_timer_init(&d->shm_beat, shm_beat_cb, SHMTAB_BEAT_MS / 1000.,
+	    SHMTAB_BEAT_MS / 1000.);
+	d->shm_beat.data = d;
+	ev_timer_start(d->loop, &d->shm_beat);
 }
 
 /* Each destructor unregisters what points into its object, so the order

@@ -23,7 +23,8 @@
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif
-#define CLIENT_DEFAULT_SOCKET RUNSTATEDIR "/codnsd/lookup.sock"
+#define CLIENT_RUN_DIR RUNSTATEDIR "/codnsd"
+#define CLIENT_DEFAULT_SOCKET CLIENT_RUN_DIR "/lookup.sock"
 
 struct codns_client {
 	int fd;
@@ -44,28 +45,38 @@ client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on fd until the absolute deadline; 0, or -1 + errno. */
+/* Set by the NSS module (client_set_alive() in shmtab.h). */
+static int (*client_alive)(void);
+#define CLIENT_ALIVE_SLICE_MS 500
+
+void
+client_set_alive(int (*alive)(void))
+{
+	__atomic_store_n(&client_alive, alive, __ATOMIC_RELAXED);
+}
+
+/* Wait for events on fd until the absolute deadline; 0, or -1 + errno.
+ * With an alive check, a daemon that stops beating ends the wait early. */
 static int
 client_wait(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
+	int (*alive)(void) = __atomic_load_n(&client_alive, __ATOMIC_RELAXED);
 	int64_t left;
 	int n;
 
 	for (;;) {
 		left = deadline - client_now_ms();
-		if (left <= 0) {
+		if (left <= 0 || (alive != NULL && !alive())) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
+		if (alive != NULL && left > CLIENT_ALIVE_SLICE_MS)
+			left = CLIENT_ALIVE_SLICE_MS;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
 			return 0;
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR)
+		if (n == -1 && errno != EINTR)
 			return -1;
 	}
 }
@@ -91,11 +102,30 @@ client_connect(int fd, const struct sockaddr *sa, socklen_t len, int64_t dl)
 	return 0;
 }
 
+int
+client_dir_trusted(const struct stat *dir)
+{
+	struct stat run;
+
+	if (!S_ISDIR(dir->st_mode) || (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return 0;
+	if (dir->st_uid == 0 || dir->st_uid == geteuid())
+		return 1;
+	/* The daemon's user: the one root gave the default run directory
+	 * to (systemd's RuntimeDirectory, or codnsd before it dropped
+	 * privileges). Any other user's directory, however closed, is
+	 * that user's to fill. */
+	return stat(CLIENT_RUN_DIR, &run) == 0 && S_ISDIR(run.st_mode) &&
+	    (run.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
+	    run.st_uid == dir->st_uid;
+}
+
 /*
  * The trust rule for a UNIX socket (nss_codns.8): the server is root or
- * the owner of the socket's directory, and that directory is writable by
- * nobody else, so no other user can have put a socket there. A loopback
- * TCP port has no such owner: anyone may bind it while codnsd is down.
+ * the owner of the socket's directory, and that directory passes
+ * client_dir_trusted(), so no other user can have put a socket there. A
+ * loopback TCP port has no such owner: anyone may bind it while codnsd is
+ * down.
  */
 static int
 client_trust(int fd, const char *path)
@@ -119,7 +149,7 @@ client_trust(int fd, const char *path)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 	    stat(dir, &st) == -1)
 		return -1;
-	if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	if (!client_dir_trusted(&st) ||
 	    (cred.uid != 0 && cred.uid != st.st_uid)) {
 		errno = EPERM;
 		return -1;

@@ -3,9 +3,13 @@
  * answer table (see shmtab.h for the layout and the consistency rule). */
 #include "shmtab.h"
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+
+#include "resolvconf.h"
 
 #define SHMTAB_REC_HDR sizeof(struct shmtab_rec)
 
@@ -171,6 +175,57 @@ shmtab_hash(const uint64_t seed[2], const struct shmtab_key *k)
 	return shmtab_siphash(seed, in, 3 + (size_t)k->len);
 }
 
+static void
+shmtab_put_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * The record's secret: two SipHash outputs of the key under the table's
+ * seed, with tags that no slot hash uses (its input is one byte shorter).
+ * Anyone can compute it for a name they already know; nobody can get it
+ * from the table without one.
+ */
+static void
+shmtab_rec_secret(const uint64_t seed[2], const struct shmtab_key *k,
+    uint64_t out[2])
+{
+	uint8_t in[4 + PROTO_NAME_MAX];
+
+	in[1] = k->kind;
+	in[2] = k->family;
+	in[3] = k->len;
+	memcpy(in + 4, k->bytes, k->len);
+	in[0] = 1;
+	out[0] = shmtab_siphash(seed, in, 4 + (size_t)k->len);
+	in[0] = 2;
+	out[1] = shmtab_siphash(seed, in, 4 + (size_t)k->len);
+}
+
+/* SipHash under the record's secret as a PRF in counter mode, with the
+ * record's arena position (never reused: head only grows) as nonce. */
+void
+shmtab_seal(const uint64_t seed[2], const struct shmtab_key *k, uint64_t pos,
+    uint8_t *p, size_t len)
+{
+	uint64_t secret[2], ks;
+	uint8_t ctr[16];
+	size_t i, j;
+
+	shmtab_rec_secret(seed, k, secret);
+	shmtab_put_le64(ctr, pos);
+	for (i = 0; i < len; i += 8) {
+		shmtab_put_le64(ctr + 8, i / 8);
+		ks = shmtab_siphash(secret, ctr, sizeof(ctr));
+		for (j = 0; j < 8 && i + j < len; j++)
+			p[i + j] ^= (uint8_t)(ks >> (8 * j));
+	}
+}
+
 static uint32_t
 shmtab_fnv(uint32_t h, const uint8_t *p, size_t len)
 {
@@ -221,11 +276,12 @@ shmtab_copy(uint64_t *dst, const uint8_t *src, size_t len)
 		dst[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
-/* A copied record: its tag, length, checksum, key and answer. 1 with *out
- * decoded, else 0. */
+/* A copied record: its tag, length, checksum, key and answer (opened in
+ * place). 1 with *out decoded, else 0. */
 static int
-shmtab_rec_check(const uint8_t *rec, uint32_t len, uint64_t pos,
-    uint64_t expire, const struct shmtab_key *k, struct proto_answer *out)
+shmtab_rec_check(const uint64_t seed[2], uint8_t *rec, uint32_t len,
+    uint64_t pos, uint64_t expire, const struct shmtab_key *k,
+    struct proto_answer *out)
 {
 	struct shmtab_rec h;
 	struct buf b;
@@ -235,8 +291,10 @@ shmtab_rec_check(const uint8_t *rec, uint32_t len, uint64_t pos,
 	n = SHMTAB_REC_HDR + (size_t)h.keylen + h.bloblen;
 	if (h.pos != pos || h.kind != k->kind || h.family != k->family ||
 	    h.keylen != k->len || n > len || (n + 7) / 8 * 8 != len ||
-	    h.sum != shmtab_sum(expire, rec, n) ||
-	    memcmp(rec + SHMTAB_REC_HDR, k->bytes, k->len) != 0)
+	    h.sum != shmtab_sum(expire, rec, n))
+		return 0;
+	shmtab_seal(seed, k, pos, rec + SHMTAB_REC_HDR, n - SHMTAB_REC_HDR);
+	if (memcmp(rec + SHMTAB_REC_HDR, k->bytes, k->len) != 0)
 		return 0;
 	buf_init_read(&b, rec + SHMTAB_REC_HDR + h.keylen, h.bloblen);
 	if (proto_answer_get(&b, out) == -1 || buf_remaining(&b) != 0)
@@ -273,7 +331,8 @@ shmtab_slot_read(const struct shmtab_view *v, const struct shmtab_slot *s,
 	head = __atomic_load_n(&shmtab_hdr(v)->head, __ATOMIC_RELAXED);
 	if (seq2 != seq || head < pos + len || head - pos > v->arena_size)
 		return -1;
-	if (!shmtab_rec_check((const uint8_t *)rec, len, pos, expire, k, out))
+	if (!shmtab_rec_check(v->seed, (uint8_t *)rec, len, pos, expire, k,
+		out))
 		return -1;
 	if (expire <= now_ms)
 		return -1;
@@ -306,4 +365,47 @@ shmtab_find(const struct shmtab_view *v, const struct shmtab_key *k,
 			return rc > 0;
 	}
 	return 0;
+}
+
+int
+shmtab_alive(const struct shmtab_view *v, uint64_t now_ms)
+{
+	uint64_t beat = __atomic_load_n(&shmtab_hdr(v)->beat_ms,
+	    __ATOMIC_ACQUIRE);
+
+	return beat != 0 && (beat >= now_ms || now_ms - beat <= SHMTAB_STALE_MS);
+}
+
+uint32_t
+shmtab_conf_tag(const struct stat *st)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint64_t f[] = { st == NULL ? 0 : (uint64_t)st->st_ino,
+		st == NULL ? 0 : (uint64_t)st->st_dev,
+		st == NULL ? 0 : (uint64_t)st->st_size,
+		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_sec,
+		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_nsec,
+		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_sec,
+		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_nsec };
+	size_t i;
+
+	if (st == NULL)
+		return 1;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		h = (h ^ f[i]) * 1099511628211ULL;
+	/* 0 is "not tied" and 1 "missing". */
+	return (uint32_t)(h ^ h >> 32) | 2;
+}
+
+int
+shmtab_conf_ok(const struct shmtab_view *v)
+{
+	uint32_t tag = __atomic_load_n(&shmtab_hdr(v)->conf_tag,
+	    __ATOMIC_RELAXED);
+	struct stat st;
+
+	if (tag == 0)
+		return 1;
+	return tag == shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st :
+								      NULL);
 }

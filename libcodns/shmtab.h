@@ -30,8 +30,16 @@
  * the key bytes and the answer as encoded by proto_answer_put(); it never
  * wraps around the arena's end and is padded to 8 bytes. Its checksum
  * (FNV-1a, which any single changed byte changes) covers the slot's
- * expiry and the record: not a defence against the writer, which readers
- * trust, but a last check against a torn or corrupted entry.
+ * expiry and the record as stored: not a defence against the writer,
+ * which readers trust, but a last check against a torn or corrupted entry.
+ *
+ * Privacy: the table is readable by every user, so the key bytes and the
+ * answer are sealed (shmtab_seal()) under a secret derived from the key
+ * itself: a reader who knows a name finds and opens its entry, and one who
+ * does not cannot list the names in the table. What stays visible: the
+ * number of entries, each one's kind (forward or reverse), family, key
+ * and answer lengths and expiry; and anyone can test a guessed name or
+ * address (all 2^32 IPv4 addresses can be tried). nss_codns(8), PRIVACY.
  *
  * Consistency without locks (a seqlock per slot, plus the arena head):
  * the writer makes the slot's seq odd, advances hdr.head past the new
@@ -51,7 +59,7 @@
 
 #define SHMTAB_MAGIC 0x31534e43u /* "CNS1" */
 /* Bumped with any change of the layout or of the answer encoding. */
-#define SHMTAB_VERSION (1u << 8 | PROTO_VERSION)
+#define SHMTAB_VERSION (3u << 8 | PROTO_VERSION)
 #define SHMTAB_HDR_SIZE 128
 #define SHMTAB_WAYS 4
 #define SHMTAB_REC_MAX 1024 /* bytes of one record; larger ones are not
@@ -72,7 +80,11 @@ struct shmtab_hdr {
 	uint32_t replaced; /* 1: a newer table took over, or codnsd stopped */
 	uint32_t pad0;
 	uint64_t head; /* arena bytes ever reserved; only grows */
-	uint64_t pad1[6];
+	uint64_t beat_ms;  /* CLOCK_MONOTONIC of codnsd's last heartbeat */
+	uint32_t conf_tag; /* shmtab_conf_tag() of the resolv.conf the
+			    * answers were made under; 0: not tied to it */
+	uint32_t pad2;
+	uint64_t pad1[4];
 };
 
 struct shmtab_slot {
@@ -123,6 +135,10 @@ int shmtab_key_name(struct shmtab_key *, uint8_t family, const char *name);
 int shmtab_key_addr(struct shmtab_key *, uint8_t family, const void *addr);
 
 uint64_t shmtab_hash(const uint64_t seed[2], const struct shmtab_key *);
+/* Seal or open (the same operation) len bytes of the record at arena
+ * position pos that holds key k. */
+void shmtab_seal(const uint64_t seed[2], const struct shmtab_key *k,
+    uint64_t pos, uint8_t *p, size_t len);
 /* The record's checksum; rec's sum field is taken as 0. */
 uint32_t shmtab_sum(uint64_t expire_ms, const void *rec, size_t len);
 
@@ -139,6 +155,38 @@ int shmtab_replaced(const struct shmtab_view *);
 
 /* CLOCK_MONOTONIC in milliseconds, the table's clock. */
 uint64_t shmtab_now_ms(void);
+
+/*
+ * Liveness: codnsd writes beat_ms every SHMTAB_BEAT_MS. A table whose beat
+ * is more than SHMTAB_STALE_MS old belongs to a dead or hung daemon: it is
+ * not read, and the daemon is not asked (nss_codns(8), A HUNG DAEMON).
+ */
+#define SHMTAB_BEAT_MS 1000
+#define SHMTAB_STALE_MS 3000
+/* 1 while the table's heartbeat is fresh at now_ms, else 0. */
+int shmtab_alive(const struct shmtab_view *, uint64_t now_ms);
+
+/*
+ * The identity of a resolver configuration file from its stat (inode,
+ * size, change and modification times); NULL: the file is missing. Never
+ * 0, which in the header means "not tied to resolv.conf".
+ */
+struct stat;
+uint32_t shmtab_conf_tag(const struct stat *);
+/* 1 when the table is not tied to resolv.conf or was made under the one
+ * the caller sees now (one stat(2)); 0: ask the socket. */
+int shmtab_conf_ok(const struct shmtab_view *);
+
+/* Also in client.c: the trust rule's directory part, for the socket and
+ * the table (nss_codns(8)): 1 when dir (its stat) is a directory writable
+ * by its owner only, owned by root, by the caller's effective user, or by
+ * the owner of the default run directory (the daemon's user); else 0. */
+int client_dir_trusted(const struct stat *dir);
+
+/* Also in client.c, for the NSS module: a check that the client's waits
+ * make every CLIENT_ALIVE_SLICE_MS; when it returns 0 the wait ends at
+ * once with ETIMEDOUT (the daemon stopped beating). NULL: none. */
+void client_set_alive(int (*alive)(void));
 
 /* Defined in client.c, for the NSS module's table reader: a result whose
  * answer (*a, zeroed) the caller fills. Not exported by libcodns.so. */

@@ -19,6 +19,7 @@
 #include "nss_shm.h"
 #include "proto.h"
 #include "resolvconf.h"
+#include "shmtab.h"
 
 /*
  * A call first looks in codnsd's shared answer table (nss_shm.c: one
@@ -278,6 +279,8 @@ static int
 nss_connect(struct codns_client **c, const char **target, const char *name)
 {
 	*target = codns_client_default();
+	/* A daemon whose table stops beating ends the waits early. */
+	client_set_alive(nss_shm_alive);
 	if (nss_hung_now(*target)) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -304,9 +307,15 @@ nss_ask(const char *name, int cfamily, const void *addr,
 	int rc;
 
 	*out = NULL;
-	/* A cache hit from codnsd's shared table costs no system call. */
-	if (nss_shm_ask(name, cfamily, addr, out))
+	/* A cache hit from codnsd's shared table costs no connection; a
+	 * table whose heartbeat stopped says codnsd is dead or hung. */
+	rc = nss_shm_ask(name, cfamily, addr, out);
+	if (rc > 0)
 		goto answered;
+	if (rc < 0) {
+		nss_set_exit(x, NSS_STATUS_UNAVAIL, ETIMEDOUT, NO_RECOVERY);
+		return;
+	}
 	if (nss_connect(&c, &target, name) == -1) {
 		nss_set_exit(x, NSS_STATUS_UNAVAIL, errno, NO_RECOVERY);
 		return;

@@ -7,9 +7,10 @@
  * $CODNS_SHM_PATH when set (empty: never use a table), else answers.shm in
  * the directory of $CODNS_LOOKUP_SOCKET when that is set, else
  * RUNSTATEDIR/codnsd/answers.shm. The file is trusted only when its
- * directory is not writable by others, the file is a regular file owned
- * by root or by the directory's owner and writable by nobody else: the
- * rule the lookup socket follows (nss_codns(8)). Everything in it is still
+ * directory passes client_dir_trusted() (writable by its owner only, who
+ * is root, the caller or the daemon's user), and the file is a regular
+ * file owned by root or by the directory's owner and writable by nobody
+ * else: the rule the lookup socket follows (nss_codns(8)). Everything in it is still
  * bounds-checked before use.
  *
  * Threads share one mapping through an atomic pointer; a thread that
@@ -21,6 +22,13 @@
  * late reader sees as an empty slot or a changed sequence number, and the
  * old file's memory is freed. The bookkeeping of each replaced table (one
  * page) is kept for the life of the process.
+ *
+ * The header's heartbeat tells whether codnsd is alive: a table whose
+ * beat is older than SHMTAB_STALE_MS is not read, and nss_shm_ask() says
+ * so (-1), so that the module returns UNAVAIL without waiting for a dead
+ * or hung daemon; nss_shm_alive() lets a wait already under way end
+ * early. A table filled under another resolv.conf than the one this
+ * process sees (codnsd was killed, then the file changed) is not read.
  *
  * A failed open is retried at most once a second, so a node without
  * codnsd, or with the table turned off, pays for it once a second and not
@@ -121,8 +129,7 @@ nss_shm_open_trusted(char *path, struct stat *st)
 		*slash = '/';
 	if (dfd == -1)
 		return -1;
-	if (fstat(dfd, &dst) == -1 || !S_ISDIR(dst.st_mode) ||
-	    (dst.st_mode & S_IWOTH) != 0)
+	if (fstat(dfd, &dst) == -1 || !client_dir_trusted(&dst))
 		goto done;
 	fd = openat(dfd, base,
 	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
@@ -132,6 +139,10 @@ nss_shm_open_trusted(char *path, struct stat *st)
 	    (st->st_uid != 0 && st->st_uid != dst.st_uid) ||
 	    (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	    st->st_size < SHMTAB_HDR_SIZE ||
+	    /* A sparse table (an older codnsd's) on a full tmpfs raises
+	     * SIGBUS at the first read of a hole: only a whole one is
+	     * mapped. */
+	    (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size ||
 	    (uint64_t)st->st_size >
 		shmtab_file_size(SHMTAB_SLOTS_MAX, SHMTAB_ARENA_MAX)) {
 		close(fd);
@@ -227,6 +238,10 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 	now = shmtab_now_ms();
 	if ((m = nss_shm_get(now)) == NULL)
 		return 0;
+	if (!shmtab_alive(&m->v, now))
+		return -1;
+	if (!shmtab_conf_ok(&m->v))
+		return 0;
 	if ((r = client_result_alloc(&a)) == NULL)
 		return 0;
 	if (!shmtab_find(&m->v, &k, now, a)) {
@@ -236,6 +251,15 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 	nss_shm_hits++;
 	*out = r;
 	return 1;
+}
+
+int
+nss_shm_alive(void)
+{
+	uint64_t now = shmtab_now_ms();
+	struct nss_shm_map *m = nss_shm_get(now);
+
+	return m == NULL || shmtab_alive(&m->v, now);
 }
 
 uint64_t

@@ -16,10 +16,16 @@
  * (enum codns_family), or, with name NULL, an address of that family.
  * 1 with *out set (as codns_lookup() would have set it; source cache),
  * 0 when the socket must be asked: no table, an untrusted one, a miss, an
- * expired entry or any doubt. Thread-safe, async-signal-unsafe (malloc).
+ * expired entry, a changed resolv.conf or any doubt; -1 when the table's
+ * heartbeat is stale: codnsd is dead or hung, do not ask it. Thread-safe,
+ * async-signal-unsafe (malloc).
  */
 int nss_shm_ask(const char *name, int cfamily, const void *addr,
     struct codns_result **out);
+
+/* 0 when the table says codnsd stopped beating, else 1 (also with no
+ * table): the alive check of the client's waits (client_set_alive()). */
+int nss_shm_alive(void);
 
 /* Answers this thread took from the table since the last call, which
  * resets the count (for the report to codnsd). */

@@ -5,6 +5,11 @@
  * Design, in short (nss_codns(8) has the user's side):
  * - One file, "answers.shm" in the daemon's run directory next to its
  *   sockets; mode 0644, owned by the daemon's user. Only codnsd writes it.
+ *   Names and answers are sealed under a secret derived from the name
+ *   (shmtab.h): any user finds what it already knows, none can list. The
+ *   blocks are reserved at creation: never a sparse file on a tmpfs.
+ * - A heartbeat (shm_beat(), every second) tells readers the daemon is
+ *   alive; a stale one sends them straight to dns.
  * - The cache calls shm_publish() for every answer it stores (found, not
  *   found, no data; forward per family and reverse) and shm_remove() when
  *   an entry is superseded; flush clears it. An answer that falls out of
@@ -39,6 +44,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "resolvconf.h"
 
 #define SHM_ENTRIES_MIN 4
 #define SHM_ENTRIES_MAX (1u << 18)
@@ -137,7 +144,11 @@ shm_create(struct shm *s, char *tmp, size_t tmplen, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
+	/* Every block is reserved now: a sparse file on a full tmpfs would
+	 * raise SIGBUS at the first touch of a page, here and in every
+	 * process that reads the table. No room, no table. */
 	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)s->size) == -1 ||
+	    (errno = posix_fallocate(fd, 0, (off_t)s->size)) != 0 ||
 	    fstat(fd, &st) == -1 ||
 	    (s->base = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 fd, 0)) == MAP_FAILED) {
@@ -164,6 +175,7 @@ shm_create(struct shm *s, char *tmp, size_t tmplen, char *err, size_t errlen)
 	s->hdr->arena_size = arena;
 	s->hdr->file_size = s->size;
 	shm_seed(s->hdr->seed);
+	s->hdr->beat_ms = shmtab_now_ms();
 	/* Readers reject the table until the magic is there. */
 	__atomic_store_n(&s->hdr->magic, SHMTAB_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -189,6 +201,10 @@ shm_new(const char *path, size_t entries, struct shm *old, char *err,
 	}
 	s->entries = entries;
 	if (shm_create(s, tmp, sizeof(tmp), err, errlen) == -1) {
+		/* An earlier codnsd's table must not outlive this failure:
+		 * its readers go to the socket. */
+		if (old == NULL)
+			shm_retire(path);
 		free(s);
 		return NULL;
 	}
@@ -255,6 +271,23 @@ shm_path(const struct shm *s)
 	return s->path;
 }
 
+void
+shm_beat(struct shm *s, uint64_t now_ms, const char *resolv_conf)
+{
+	struct stat st;
+	uint32_t tag = 0;
+
+	if (s == NULL)
+		return;
+	/* A live daemon follows the file itself (its resolver polls it);
+	 * the tag matters once it is dead: a file changed since the last
+	 * beat sends readers to the socket, and so on to dns. */
+	if (resolv_conf != NULL && strcmp(resolv_conf, RESOLVCONF_PATH) == 0)
+		tag = shmtab_conf_tag(stat(resolv_conf, &st) == 0 ? &st : NULL);
+	__atomic_store_n(&s->hdr->conf_tag, tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->hdr->beat_ms, now_ms, __ATOMIC_RELEASE);
+}
+
 const struct shm_stats *
 shm_stats(const struct shm *s)
 {
@@ -279,6 +312,7 @@ static int
 shm_slot_is(const struct shm *s, const struct shmtab_slot *sl,
     const struct shmtab_key *k, uint64_t h)
 {
+	uint8_t key[PROTO_NAME_MAX];
 	const uint8_t *rec;
 	struct shmtab_rec r;
 
@@ -290,8 +324,11 @@ shm_slot_is(const struct shm *s, const struct shmtab_slot *sl,
 		return 1;
 	rec = s->arena + sl->pos % s->arena_size;
 	memcpy(&r, rec, sizeof(r));
-	return r.kind == k->kind && r.family == k->family &&
-	    r.keylen == k->len && memcmp(rec + SHM_REC_HDR, k->bytes, k->len) == 0;
+	if (r.kind != k->kind || r.family != k->family || r.keylen != k->len)
+		return 0;
+	memcpy(key, rec + SHM_REC_HDR, k->len);
+	shmtab_seal(s->hdr->seed, k, sl->pos, key, k->len);
+	return memcmp(key, k->bytes, k->len) == 0;
 }
 
 static struct shmtab_slot *
@@ -403,6 +440,9 @@ shm_put(struct shm *s, const struct shmtab_key *k, const void *blob,
 	memcpy(rec, &r, sizeof(r));
 	memcpy((uint8_t *)rec + SHM_REC_HDR, k->bytes, k->len);
 	memcpy((uint8_t *)rec + SHM_REC_HDR + k->len, blob, bloblen);
+	/* Sealed under the key: other users cannot list the names. */
+	shmtab_seal(s->hdr->seed, k, pos, (uint8_t *)rec + SHM_REC_HDR,
+	    n - SHM_REC_HDR);
 	expire = now_ms + (uint64_t)ttl_s * 1000;
 	r.sum = shmtab_sum(expire, rec, n);
 	memcpy(rec, &r, sizeof(r));

@@ -56,6 +56,14 @@ int shm_remove(struct shm *, const struct shmtab_key *);
  * family, as cache_flush() does. NULL-safe. */
 void shm_flush(struct shm *, const char *name);
 
+/*
+ * The heartbeat, every SHMTAB_BEAT_MS: now_ms (shmtab_now_ms() clock),
+ * and the identity of resolv_conf when it is the file the NSS module
+ * checks (RESOLVCONF_PATH), so that a table left by a killed codnsd is not
+ * read after that file changed. NULL-safe.
+ */
+void shm_beat(struct shm *, uint64_t now_ms, const char *resolv_conf);
+
 const struct shm_stats *shm_stats(const struct shm *);
 /* The mapping itself, for tests. */
 const void *shm_base(const struct shm *, size_t *size);

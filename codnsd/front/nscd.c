@@ -281,6 +281,8 @@ nscd_send_table(struct nscd_conn *c)
 	struct msghdr m;
 	struct cmsghdr *cm;
 
+	/* glibc refuses a table whose timestamp it finds stale. */
+	nscdtab_touch(c->n->tab, time(NULL));
 	memset(&m, 0, sizeof(m));
 	memset(&u, 0, sizeof(u));
 	iov[0].iov_base = (void *)key;

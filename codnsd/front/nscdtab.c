@@ -17,6 +17,7 @@
 #include "nscdtab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,10 @@ nscdtab_new(size_t entries)
 	t->half = (uint32_t)half;
 	if ((t->fd = memfd_create("codnsd-nscd-hosts", MFD_CLOEXEC)) == -1)
 		goto fail;
-	if (ftruncate(t->fd, (off_t)t->size) == -1)
+	/* Every page reserved now, as for the shared answer table: a client
+	 * must never meet a page the kernel cannot supply (SIGBUS). */
+	if (ftruncate(t->fd, (off_t)t->size) == -1 ||
+	    (errno = posix_fallocate(t->fd, 0, (off_t)t->size)) != 0)
 		goto fail;
 	t->map = mmap(NULL, t->size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd,
 	    0);
@@ -188,10 +192,21 @@ nscdtab_stats(const struct nscdtab *t)
 	return &t->stats;
 }
 
+/*
+ * glibc's client keeps using a mapping while nscd_certainly_running is 0
+ * and timestamp + 300 s (its MAPPING_TIMEOUT) is not yet in the past, by
+ * its wall clock; after that it asks the socket for a new one, and a dead
+ * daemon's table is dropped. So the published time lags by just under
+ * 300 s: a table not touched for NSCDTAB_LIVE_S seconds is left by every
+ * client, instead of 5 minutes after a crash.
+ */
 void
 nscdtab_touch(struct nscdtab *t, time_t now)
 {
-	__atomic_store_n(&t->head->timestamp, (uint64_t)now, __ATOMIC_RELEASE);
+	time_t ts = now - NSCDTAB_MAPPING_TIMEOUT + NSCDTAB_LIVE_S;
+
+	__atomic_store_n(&t->head->timestamp, (uint64_t)(ts > 0 ? ts : 0),
+	    __ATOMIC_RELEASE);
 }
 
 void

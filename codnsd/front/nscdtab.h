@@ -138,7 +138,14 @@ time_t nscdtab_expire(struct nscdtab *, time_t now);
 void nscdtab_drop_name(struct nscdtab *, const char *name);
 /* An empty table (flush all). */
 void nscdtab_clear(struct nscdtab *);
-/* Keep the timestamp fresh (clients remap a table silent for 5 min). */
+/*
+ * glibc's clients give up a mapping whose timestamp is more than
+ * NSCDTAB_MAPPING_TIMEOUT seconds old; the owner touches the table every
+ * second, and a table not touched for NSCDTAB_LIVE_S seconds (codnsd dead
+ * or hung) is left by its clients.
+ */
+#define NSCDTAB_MAPPING_TIMEOUT 300
+#define NSCDTAB_LIVE_S 3
 void nscdtab_touch(struct nscdtab *, time_t now);
 /* A change of network interfaces: clients drop their cached list. The
  * first call says changes are counted at all. */

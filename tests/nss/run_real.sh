@@ -220,8 +220,16 @@ stop_impostor
 mkdir -m 0755 "$rsd/nobody" "$rsd/root"
 chown nobody "$rsd/nobody"
 start_impostor "$rsd/nobody/lookup.sock" || exit 99
+# The rule is the one documented: root's, the caller's own or the
+# daemon user's directory. nobody's directory, closed to others, is still
+# nobody's to fill: root refuses it (issue 20), nobody trusts it.
 out=$(CODNS_LOOKUP_SOCKET=$rsd/nobody/lookup.sock getent ahostsv4 web.codns.test)
-check "(control: nobody's socket in nobody's own directory is trusted)" \
+check "nobody's socket in nobody's own directory is refused for root" \
+    from_dns "$out"
+out=$(CODNS_LOOKUP_SOCKET=$rsd/nobody/lookup.sock \
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    getent ahostsv4 web.codns.test)
+check "(control: nobody trusts nobody's socket in its own directory)" \
     has "$out" '^192\.0\.2\.66 '
 mv "$rsd/nobody/lookup.sock" "$rsd/root/lookup.sock"
 out=$(CODNS_LOOKUP_SOCKET=$rsd/root/lookup.sock getent ahostsv4 web.codns.test)

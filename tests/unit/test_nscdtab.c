@@ -282,6 +282,32 @@ test_too_big(void **state)
 	nscdtab_free(t);
 }
 
+/* glibc's client rule (nscd_helper.c): a mapping is used while
+ * nscd_certainly_running is 0 and timestamp + 300 >= now. A table touched
+ * at T must be used until T + NSCDTAB_LIVE_S and left after, not 300 s
+ * later (issue 22). */
+static int
+glibc_keeps(const struct nscd_head *h, time_t now)
+{
+	return h->nscd_certainly_running != 0 ||
+	    (int64_t)h->timestamp + 300 >= (int64_t)now;
+}
+
+static void
+test_touch_lag(void **state)
+{
+	struct nscdtab *t = nscdtab_new(16);
+	const struct nscd_head *h = nscdtab_base(t);
+
+	(void)state;
+	nscdtab_touch(t, 1000000);
+	assert_true(glibc_keeps(h, 1000000));
+	assert_true(glibc_keeps(h, 1000000 + NSCDTAB_LIVE_S));
+	assert_false(glibc_keeps(h, 1000000 + NSCDTAB_LIVE_S + 1));
+	assert_false(glibc_keeps(h, 1000000 + 10));
+	nscdtab_free(t);
+}
+
 /* Freed (codnsd stops or replaces it): clients must stop using it. */
 static void
 test_retire(void **state)
@@ -406,6 +432,7 @@ main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_retire),
+		cmocka_unit_test(test_touch_lag),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_records),
 	};

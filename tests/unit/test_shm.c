@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "nss_shm.h"
+#include "resolvconf.h"
 #include "shm.h"
 
 static char dir[64];
@@ -451,7 +452,7 @@ static int
 nss_hit(void)
 {
 	struct codns_result *r = NULL;
-	int hit = nss_shm_ask("web.example", CODNS_AF_UNSPEC, NULL, &r);
+	int hit = nss_shm_ask("web.example", CODNS_AF_UNSPEC, NULL, &r) == 1;
 
 	if (hit && (codns_result_status(r) != CODNS_FOUND ||
 		       strcmp(codns_result_name(r), "c1.example") != 0 ||
@@ -593,6 +594,93 @@ test_nss_remap(void **state)
 	unsetenv("CODNS_SHM_PATH");
 }
 
+/* Issue 20: no user can list the names other users looked up, while a
+ * known name is still found. */
+static void
+test_sealed(void **state)
+{
+	struct shm *s = table(100);
+	struct proto_answer a = answer(3, 1), out;
+	static const char *secret[] = { "secret-name", "c3.example",
+		"alias0-3.with", "SECRET" };
+	uint8_t blob[PROTO_FRAME_MAX];
+	struct shmtab_key k;
+	const void *base;
+	struct buf b;
+	size_t size, i;
+
+	put(s, "secret-name.example", CODNS_AF_UNSPEC, &a, 60, 1000);
+	snprintf(a.cname, sizeof(a.cname), "secret-name.example");
+	shmtab_key_addr(&k, CODNS_AF_INET, "\xc0\x00\x02\x07");
+	buf_init_write(&b, blob, sizeof(blob));
+	assert_int_equal(proto_answer_put(&b, &a), 0);
+	shm_put(s, &k, blob, b.pos, 60, 1000);
+	base = shm_base(s, &size);
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		assert_null(memmem(base, size, secret[i], strlen(secret[i])));
+	assert_int_equal(find(s, "Secret-Name.example", CODNS_AF_UNSPEC, 1000,
+			     &out),
+	    1);
+	assert_string_equal(out.cname, "c3.example");
+	shm_free(s);
+}
+
+/* Issue 20: the file's blocks are reserved, never a sparse file. */
+static void
+test_whole_file(void **state)
+{
+	struct shm *s = table(10000);
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size);
+	shm_free(s);
+}
+
+/* A table whose heartbeat stopped: the module neither reads it nor waits
+ * for its daemon (-1); one filled under another resolv.conf is skipped. */
+static int
+nss_liveness(void)
+{
+	struct proto_answer a = answer(1, 0);
+	struct shmtab_hdr *h;
+	struct shm *s;
+	struct stat st;
+	char err[256];
+	size_t size;
+	uint64_t now = shmtab_now_ms();
+	int ok = 1;
+
+	if ((s = shm_new(path, 64, NULL, err, sizeof(err))) == NULL)
+		return 0;
+	put(s, "web.example", CODNS_AF_UNSPEC, &a, 60, now);
+	ok &= nss_hit() == 1 && nss_shm_alive() == 1;
+	shm_beat(s, now - SHMTAB_STALE_MS - 1000, NULL);
+	ok &= nss_hit() == 0 && nss_shm_alive() == 0;
+	ok &= nss_shm_ask("web.example", CODNS_AF_UNSPEC, NULL,
+	    &(struct codns_result *){ NULL }) == -1;
+	shm_beat(s, shmtab_now_ms(), NULL);
+	ok &= nss_hit() == 1 && nss_shm_alive() == 1;
+	/* Tied to a resolv.conf this process does not see. */
+	h = (struct shmtab_hdr *)(uintptr_t)shm_base(s, &size);
+	h->conf_tag = shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st :
+								    NULL) ^
+	    4;
+	ok &= nss_hit() == 0 && nss_shm_alive() == 1;
+	shm_beat(s, shmtab_now_ms(), RESOLVCONF_PATH);
+	ok &= nss_hit() == 1;
+	shm_free(s);
+	return ok;
+}
+
+static void
+test_nss_liveness(void **state)
+{
+	setenv("CODNS_SHM_PATH", path, 1);
+	assert_int_equal(in_child(nss_liveness), 1);
+	unsetenv("CODNS_SHM_PATH");
+}
+
 int
 main(void)
 {
@@ -618,6 +706,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nss_truncated_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nss_remap, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_nss_liveness, setup,
 		    teardown),
 	};
 
