@@ -368,6 +368,13 @@ drop_privileges(struct codnsd *d)
 	d->uid = geteuid();
 	if (d->conf.user[0] == '\0')
 		return;
+	/* Started unprivileged (the unit's DynamicUser=): nothing to drop,
+	 * and a "user" kept in an old conffile must not stop the start. */
+	if (d->uid != 0) {
+		log_warnx("not started as root: \"user %s\" ignored, running "
+		    "as uid %ld", d->conf.user, (long)d->uid);
+		return;
+	}
 	if ((pw = getpwnam(d->conf.user)) == NULL)
 		fatalx("unknown user %s", d->conf.user);
 	uid = pw->pw_uid;
