@@ -28,6 +28,10 @@
 #include "stats.h"
 #include "upstream.h"
 
+/* SIGTERM answers what is in flight for this long at most. */
+#define CODNSD_DRAIN_S 1.0
+#define CODNSD_DRAIN_TICK_S 0.005
+
 static void
 usage(void)
 {
@@ -301,16 +305,73 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_info("configuration reloaded");
 }
 
+/* The end of a drain: what is still in flight hears "unavailable", so
+ * that NSS falls through to dns ([!UNAVAIL=return] makes try-again, that
+ * is EAI_AGAIN, final). */
+static void
+codnsd_stop(struct codnsd *d)
+{
+	ev_timer_stop(d->loop, &d->drain);
+	lookup_fail_all(d->lookup, CODNS_UNAVAIL);
+	listen_flush(d->listen);
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+static int
+codnsd_idle(const struct codnsd *d)
+{
+	return lookup_inflight(d->lookup) == 0 &&
+	    (d->dnsstub == NULL || !dnsstub_busy(d->dnsstub));
+}
+
+static void
+drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct codnsd *d = t->data;
+
+	if (codnsd_idle(d) || ev_now(loop) >= d->drain_end)
+		codnsd_stop(d);
+}
+
+/* Stop taking work; what is queued on the sockets waits there for the
+ * next codnsd (socket activation, or codnsd -R). */
+static void
+codnsd_pause(struct codnsd *d)
+{
+	listen_pause(d->listen);
+	if (d->dnsstub != NULL)
+		dnsstub_pause(d->dnsstub);
+	nscd_pause(d->nscd);
+}
+
+/* Answer what is in flight for at most CODNSD_DRAIN_S, then stop. */
+static void
+codnsd_drain(struct codnsd *d)
+{
+	if (d->draining)
+		return;
+	d->draining = 1;
+	codnsd_pause(d);
+	d->drain_end = ev_now(d->loop) + CODNSD_DRAIN_S;
+	ev_timer_init(&d->drain, drain_cb, 0., CODNSD_DRAIN_TICK_S);
+	d->drain.data = d;
+	ev_timer_start(d->loop, &d->drain);
+}
+
+/* SIGTERM/SIGINT: drain; a second one stops at once. */
 static void
 sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct codnsd *d = w->data;
 
-	log_info("shutting down");
-	/* Clients waiting on a lookup hear try-again rather than silence. */
-	lookup_fail_all(d->lookup);
-	listen_flush(d->listen);
-	ev_break(loop, EVBREAK_ALL);
+	if (d->draining) {
+		log_info("stopping now");
+		codnsd_stop(d);
+		return;
+	}
+	log_info("shutting down: %zu lookups in flight",
+	    lookup_inflight(d->lookup));
+	codnsd_drain(d);
 }
 
 static void

@@ -634,6 +634,14 @@ nscd_free(struct nscd *n)
 	free(n);
 }
 
+/* Draining: accept no more connections. NULL-safe. */
+void
+nscd_pause(struct nscd *n)
+{
+	if (n != NULL && n->usock.fd != -1)
+		ev_io_stop(n->d->loop, &n->io);
+}
+
 void
 nscd_configure(struct nscd *n)
 {
