@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -23,6 +24,7 @@
 #include "lookup.h"
 #include "lookupio.h"
 #include "nscd.h"
+#include "notify.h"
 #include "peernet.h"
 #include "shm.h"
 #include "stats.h"
@@ -292,17 +294,37 @@ codnsd_reload(void *arg, char *err, size_t errlen)
 	return rc;
 }
 
+/* READY=1 with what a "systemctl status" reader wants to know. */
+static void
+codnsd_ready(struct codnsd *d)
+{
+	notify_send("READY=1\nMAINPID=%ld\nSTATUS=serving on %s%s%s",
+	    (long)getpid(), listen_addresses(d->listen),
+	    d->dnsstub != NULL && dnsstub_addresses(d->dnsstub)[0] != '\0' ?
+		", DNS on " : "",
+	    d->dnsstub != NULL ? dnsstub_addresses(d->dnsstub) : "");
+}
+
 static void
 sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct codnsd *d = w->data;
 	char err[4096];
+	struct timespec ts;
 
-	if (codnsd_reload(d, err, sizeof(err)) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+		(unsigned long long)ts.tv_nsec / 1000);
+	if (codnsd_reload(d, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration:\n%s",
 		    err);
-	else
+		notify_send("READY=1\nSTATUS=reload failed, old "
+			    "configuration kept");
+	} else {
 		log_info("configuration reloaded");
+		codnsd_ready(d);
+	}
 }
 
 /* The end of a drain: what is still in flight hears "unavailable", so
@@ -351,6 +373,8 @@ codnsd_drain(struct codnsd *d)
 	if (d->draining)
 		return;
 	d->draining = 1;
+	notify_send("STOPPING=1\nSTATUS=draining %zu lookups",
+	    lookup_inflight(d->lookup));
 	codnsd_pause(d);
 	d->drain_end = ev_now(d->loop) + CODNSD_DRAIN_S;
 	ev_timer_init(&d->drain, drain_cb, 0., CODNSD_DRAIN_TICK_S);
@@ -569,6 +593,7 @@ main(int argc, char *argv[])
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
 	d.started = ev_now(d.loop);
+	notify_init(d.loop);
 	setup(&d);
 	if (!foreground) {
 		daemonize();
@@ -579,7 +604,9 @@ main(int argc, char *argv[])
 	drop_privileges(&d);
 	log_info("codnsd %s ready on %s", PACKAGE_VERSION,
 	    listen_addresses(d.listen));
+	codnsd_ready(&d);
 	ev_run(d.loop, 0);
+	notify_close();
 	teardown(&d);
 	return 0;
 }

@@ -77,6 +77,21 @@ ENV="RUNTIME_DIRECTORY=/run/$(unit RuntimeDirectory | cut -d' ' -f1)"
 [ -n "$(unit StateDirectory)" ] &&
 	ENV="$ENV STATE_DIRECTORY=/var/lib/$(unit StateDirectory | cut -d' ' -f1)"
 
+# Type=notify: systemd's notify socket, as in /run/systemd/notify.
+if [ "$(unit Type)" = notify ]; then
+	mkdir -p /run/systemd
+	python3 "$srcdir/tests/integration/notify_recv.py" /run/systemd/notify \
+		127.0.0.1:7053 120 "$T_DIR/notify.stop" >"$T_DIR/notify.out" &
+	T_PIDS="$T_PIDS $!"
+	for _ in $(seq 100); do
+		grep -q BOUND "$T_DIR/notify.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	chmod 777 /run/systemd/notify # as systemd makes it
+	ENV="$ENV NOTIFY_SOCKET=/run/systemd/notify"
+fi
+[ -n "$(unit WatchdogSec)" ] && ENV="$ENV WATCHDOG_USEC=$(($(unit WatchdogSec | tr -d s) * 1000000))"
+
 EXEC=$(unit ExecStart)
 ok "ExecStart runs /usr/sbin/codnsd ($EXEC)" \
 	test "${EXEC%% *}" = /usr/sbin/codnsd
@@ -139,6 +154,17 @@ ok "codnsd starts as the unit starts it" start
 # The daemon itself, below unshare and setpriv.
 DPID=$(pgrep -P "$PID" -x codnsd || echo "$PID")
 ok "it runs as the dynamic uid $DUID" test "$(uid_of "$DPID")" = "$DUID"
+if [ "$(unit Type)" = notify ]; then
+	ready() {
+		for _ in $(seq 100); do
+			grep -qx "LISTENING yes" "$T_DIR/notify.out" && return 0
+			sleep 0.05
+		done
+		cat "$T_DIR/notify.out"
+		return 1
+	}
+	ok "Type=notify: READY=1 reached systemd's socket, once listening" ready
+fi
 ok "a lookup through /run/codnsd/lookup.sock is answered" \
 	found www.test.example 192.0.2.7
 ok "a second lookup of a name is a cache hit" eval \
