@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "dnsstub.h"
+#include "handover.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
@@ -37,7 +38,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: codnsd [-f] [-d] [-c FILE] [-t] [-V]\n");
+	fprintf(stderr, "usage: codnsd [-f] [-d] [-R] [-c FILE] [-t] [-V]\n");
 	exit(1);
 }
 
@@ -355,15 +356,17 @@ drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		codnsd_stop(d);
 }
 
-/* Stop taking work; what is queued on the sockets waits there for the
- * next codnsd (socket activation, or codnsd -R). */
+/* Stop taking work (on), or take it again (off); what is queued on the
+ * sockets waits there for the next codnsd (socket activation, or codnsd
+ * -R). */
 static void
-codnsd_pause(struct codnsd *d)
+codnsd_pause(struct codnsd *d, int on)
 {
-	listen_pause(d->listen);
+	listen_pause(d->listen, on);
 	if (d->dnsstub != NULL)
-		dnsstub_pause(d->dnsstub);
-	nscd_pause(d->nscd);
+		dnsstub_pause(d->dnsstub, on);
+	nscd_pause(d->nscd, on);
+	ctl_pause(d->ctl, on);
 }
 
 /* Answer what is in flight for at most CODNSD_DRAIN_S, then stop. */
@@ -375,11 +378,37 @@ codnsd_drain(struct codnsd *d)
 	d->draining = 1;
 	notify_send("STOPPING=1\nSTATUS=draining %zu lookups",
 	    lookup_inflight(d->lookup));
-	codnsd_pause(d);
+	codnsd_pause(d, 1);
 	d->drain_end = ev_now(d->loop) + CODNSD_DRAIN_S;
 	ev_timer_init(&d->drain, drain_cb, 0., CODNSD_DRAIN_TICK_S);
 	d->drain.data = d;
 	ev_timer_start(d->loop, &d->drain);
+}
+
+/*
+ * codnsd -R, through the control socket: stop taking work, hand every
+ * listening socket over on fd, and drain. The new codnsd serves from the
+ * moment it has them; until then what arrives waits in the sockets.
+ */
+static int
+codnsd_handover(void *arg, int fd, char *err, size_t errlen)
+{
+	struct codnsd *d = arg;
+
+	if (d->draining) {
+		snprintf(err, errlen, "already stopping");
+		return -1;
+	}
+	codnsd_pause(d, 1);
+	if (handover_send(fd) == -1) {
+		snprintf(err, errlen, "cannot send the sockets: %s",
+		    strerror(errno));
+		codnsd_pause(d, 0);
+		return -1;
+	}
+	log_info("replaced: draining %zu lookups", lookup_inflight(d->lookup));
+	codnsd_drain(d);
+	return 0;
 }
 
 /* SIGTERM/SIGINT: drain; a second one stops at once. */
@@ -478,6 +507,26 @@ drop_privileges(struct codnsd *d)
 	    (long)gid);
 }
 
+/* Listening sockets from systemd, or from the codnsd that -R replaces;
+ * the listeners bound in setup() take them (handover.h). */
+static void
+take_sockets(struct codnsd *d, int replace)
+{
+	char err[PATH_MAX + 128];
+	int rc;
+
+	if (handover_from_env() == -1)
+		fatalx("cannot take the sockets of socket activation");
+	if (!replace)
+		return;
+	if ((rc = handover_request(d->conf.control_socket, err,
+		 sizeof(err))) == -1)
+		fatalx("%s", err);
+	if (rc == 0)
+		log_info("replace: no codnsd answers on %s, starting anew",
+		    d->conf.control_socket);
+}
+
 static void
 setup(struct codnsd *d)
 {
@@ -506,6 +555,8 @@ setup(struct codnsd *d)
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
 	ctl_on_reload(d->ctl, codnsd_reload, d);
+	ctl_on_handover(d->ctl, codnsd_handover, d);
+	handover_close_unused();
 	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
@@ -540,7 +591,8 @@ teardown(struct codnsd *d)
 	d->cache = NULL;
 	stats_free(d->stats);
 	d->stats = NULL;
-	if (d->conf.pidfile[0] != '\0')
+	/* After a handover the pidfile names the new codnsd. */
+	if (d->conf.pidfile[0] != '\0' && !handover_given())
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
 }
@@ -550,12 +602,12 @@ main(int argc, char *argv[])
 {
 	struct codnsd d;
 	char err[4096];
-	int ch, foreground = 0, check = 0;
+	int ch, foreground = 0, check = 0, replace = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_FILE;
 	d.conf_missing_ok = 1;
-	while ((ch = getopt(argc, argv, "fdc:tV")) != -1) {
+	while ((ch = getopt(argc, argv, "fdc:tRV")) != -1) {
 		switch (ch) {
 		case 'f':
 			foreground = 1;
@@ -569,6 +621,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			check = 1;
+			break;
+		case 'R':
+			replace = 1;
 			break;
 		case 'V':
 			printf("codnsd %s\n", PACKAGE_VERSION);
@@ -594,6 +649,7 @@ main(int argc, char *argv[])
 		fatalx("cannot start the event loop");
 	d.started = ev_now(d.loop);
 	notify_init(d.loop);
+	take_sockets(&d, replace);
 	setup(&d);
 	if (!foreground) {
 		daemonize();

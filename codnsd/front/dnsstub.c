@@ -1099,13 +1099,14 @@ dnsstub_new(struct codnsd *d)
 /* Draining: read no more queries (they wait in the sockets for the next
  * codnsd); those read are still answered. */
 void
-dnsstub_pause(struct dnsstub *s)
+dnsstub_pause(struct dnsstub *s, int on)
 {
+	void (*set)(struct ev_loop *, ev_io *) = on ? ev_io_stop : ev_io_start;
 	size_t i;
 
 	for (i = 0; i < s->nsocks; i++) {
-		ev_io_stop(s->d->loop, &s->udp[i].io);
-		ev_io_stop(s->d->loop, &s->tcp[i].io);
+		set(s->d->loop, &s->udp[i].io);
+		set(s->d->loop, &s->tcp[i].io);
 	}
 }
 

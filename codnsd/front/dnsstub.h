@@ -19,8 +19,9 @@ struct dnsstub;
  * gives an idle object. NULL (logged) when an address cannot be bound. */
 struct dnsstub *dnsstub_new(struct codnsd *);
 void dnsstub_free(struct dnsstub *);
-/* Stop reading queries and accepting connections (draining). */
-void dnsstub_pause(struct dnsstub *);
+/* Stop reading queries and accepting connections (on: draining), or
+ * start again (off). */
+void dnsstub_pause(struct dnsstub *, int on);
 /* 1 while UDP queries wait for their answer. */
 int dnsstub_busy(const struct dnsstub *);
 /* "127.0.0.53:53,..." or "" */

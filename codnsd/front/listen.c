@@ -385,12 +385,15 @@ listen_new(struct codnsd *d)
 
 /* Draining: accept no more connections; those open keep being served. */
 void
-listen_pause(struct listen *ls)
+listen_pause(struct listen *ls, int on)
 {
 	size_t i;
 
 	for (i = 0; i < ls->nsocks; i++)
-		ev_io_stop(ls->d->loop, &ls->socks[i].io);
+		if (on)
+			ev_io_stop(ls->d->loop, &ls->socks[i].io);
+		else
+			ev_io_start(ls->d->loop, &ls->socks[i].io);
 }
 
 /* Shutdown: one non-blocking attempt to send what is queued. */

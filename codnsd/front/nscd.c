@@ -634,12 +634,15 @@ nscd_free(struct nscd *n)
 	free(n);
 }
 
-/* Draining: accept no more connections. NULL-safe. */
 void
-nscd_pause(struct nscd *n)
+nscd_pause(struct nscd *n, int on)
 {
-	if (n != NULL && n->usock.fd != -1)
+	if (n == NULL || n->usock.fd == -1)
+		return;
+	if (on)
 		ev_io_stop(n->d->loop, &n->io);
+	else
+		ev_io_start(n->d->loop, &n->io);
 }
 
 void
