@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cachefile.h"
 #include "clock.h"
 #include "codnsd.h"
 #include "clock.h"
@@ -87,11 +88,10 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->stale_s = c->serve_stale_s;
 }
 
-/* The shared answer table lives next to the lookup socket (or, with
- * "lookup-socket none", the control socket), in the directory whose owner
- * the NSS module trusts and where it looks (nss_codns(8)). */
+/* A file of codnsd's next to the lookup socket (or, with "lookup-socket
+ * none", the control socket), in the directory only codnsd may write. */
 static int
-shm_path_of(const struct conf *c, char *out, size_t len)
+run_path_of(const struct conf *c, const char *name, char *out, size_t len)
 {
 	const char *sock = c->lookup_socket[0] != '\0' ? c->lookup_socket :
 							 c->control_socket;
@@ -100,8 +100,59 @@ shm_path_of(const struct conf *c, char *out, size_t len)
 
 	if (slash == sock)
 		dirlen = 0;
-	return snprintf(out, len, "%.*s/answers.shm", dirlen,
-	    slash == NULL ? "." : sock) >= (int)len ? -1 : 0;
+	return snprintf(out, len, "%.*s/%s", dirlen,
+	    slash == NULL ? "." : sock, name) >= (int)len ? -1 : 0;
+}
+
+/* The shared answer table lives in the directory whose owner the NSS
+ * module trusts and where it looks (nss_codns(8)). */
+static int
+shm_path_of(const struct conf *c, char *out, size_t len)
+{
+	return run_path_of(c, "answers.shm", out, len);
+}
+
+/* The cache file (cache-file); -1 when there is none. */
+static int
+cache_file_of(const struct conf *c, char *out, size_t len)
+{
+	if (strcmp(c->cache_file, "none") == 0)
+		return -1;
+	if (c->cache_file[0] != '\0')
+		return snprintf(out, len, "%s", c->cache_file) >= (int)len ?
+		    -1 : 0;
+	return run_path_of(c, "cache.dump", out, len);
+}
+
+/* Keep the cache for the next codnsd (at a stop, before a handover). */
+static void
+codnsd_cache_save(struct codnsd *d)
+{
+	char path[PATH_MAX];
+	double t0 = ev_time();
+	long n;
+
+	if (d->cache_saved || cache_file_of(&d->conf, path, sizeof(path)) == -1)
+		return;
+	d->cache_saved = 1;
+	if ((n = cachefile_write(d->cache, path, clock_loop_ms(d->loop),
+		 d->conf.serve_stale_s)) >= 0)
+		log_info("cache: %ld entries written to %s in %.3f s", n, path,
+		    ev_time() - t0);
+}
+
+static void
+codnsd_cache_load(struct codnsd *d)
+{
+	char path[PATH_MAX];
+	double t0 = ev_time();
+	long n;
+
+	if (cache_file_of(&d->conf, path, sizeof(path)) == -1)
+		return;
+	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop))) > 0)
+		log_info("cache: %ld entries read from %s in %.3f s", n, path,
+		    ev_time() - t0);
 }
 
 /* Start, resize or stop publishing answers, after the configuration. A
@@ -337,6 +388,9 @@ codnsd_stop(struct codnsd *d)
 	ev_timer_stop(d->loop, &d->drain);
 	lookup_fail_all(d->lookup, CODNS_UNAVAIL);
 	listen_flush(d->listen);
+	/* After a handover the new codnsd has read it already. */
+	if (!handover_given())
+		codnsd_cache_save(d);
 	ev_break(d->loop, EVBREAK_ALL);
 }
 
@@ -400,6 +454,7 @@ codnsd_handover(void *arg, int fd, char *err, size_t errlen)
 		return -1;
 	}
 	codnsd_pause(d, 1);
+	codnsd_cache_save(d);
 	if (handover_send(fd) == -1) {
 		snprintf(err, errlen, "cannot send the sockets: %s",
 		    strerror(errno));
@@ -543,6 +598,7 @@ setup(struct codnsd *d)
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
+	codnsd_cache_load(d); /* after the setting above, which flushes */
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if ((d->dnsstub = dnsstub_new(d)) == NULL)
