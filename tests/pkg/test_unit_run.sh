@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/pkg/test_unit_run.sh: codnsd started the way the packaged unit
-# (debian/codnsd.service) starts it, with the packaged conffile
+# tests/pkg/test_unit_run.sh: codnsd started the way the packaged units
+# (debian/codnsd.service, with the sockets of debian/codnsd.socket passed
+# as systemd passes them) start it, with the packaged conffile
 # (debian/codnsd.conf): its ExecStart, its user (DynamicUser: a uid with no
 # name, no groups, only the unit's capabilities, set by setpriv), its
 # RuntimeDirectory made as systemd makes it, its UMask, and the file system
@@ -99,42 +100,68 @@ EXEC="$CODNSD ${EXEC#* }"
 [ "${EXEC#* }" = "$EXEC" ] && EXEC=$CODNSD
 CAPS=$(unit AmbientCapabilities | tr 'A-Z' 'a-z' | sed 's/cap_//g')
 
-# start: the service's start, in a mount namespace of its own where
-# ProtectSystem=strict and PrivateTmp apply.
-PID=
-start() {
-	# shellcheck disable=SC2016
-	unshare -m --propagation private bash -c '
-		awk "{print \$5}" /proc/self/mountinfo | sort -u |
-		while read -r mp; do
-			case $mp in /proc*|/sys*|/dev*) continue ;; esac
-			mount -o remount,bind,ro "$mp" 2>/dev/null
-		done
-		for d in $WRITABLE; do
-			mount --bind "$d" "$d" &&
-				mount -o remount,bind,rw "$d" || exit 1
-		done
-		mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /var/tmp ||
-			exit 1
-		umask "$UMASK"
-		exec setpriv --reuid="$DUID" --regid="$DUID" --clear-groups \
-			--no-new-privs --bounding-set="-all,+$CAPS" \
-			--inh-caps="-all,+$CAPS" --ambient-caps="-all,+$CAPS" \
-			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $ENV $EXEC
-	' >>"$T_DIR/codnsd.log" 2>&1 &
-	PID=$!
-	T_PIDS="$T_PIDS $PID"
-	for _ in $(seq 100); do
-		python3 -c 'import socket,sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' \
-			/run/codnsd/lookup.sock 2>/dev/null && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
+# The sockets of codnsd.socket, held by "systemd" (sd_launch.py) across
+# the service's runs.
+SOCKET_UNIT=$srcdir/debian/codnsd.socket
+SPECS=""
+for l in $(sed -n 's/^ListenStream=//p' "$SOCKET_UNIT"); do
+	case $l in /*) SPECS="$SPECS unix:$l" ;; *) SPECS="$SPECS tcp:$l" ;; esac
+done
+for l in $(sed -n 's/^ListenDatagram=//p' "$SOCKET_UNIT"); do
+	SPECS="$SPECS udp:$l"
+done
+mkdir "$T_DIR/sd"
+
+# The service's start, in a mount namespace of its own where
+# ProtectSystem=strict and PrivateTmp apply, with the sockets passed.
+# shellcheck disable=SC2016
+SERVICE='
+	awk "{print \$5}" /proc/self/mountinfo | sort -u |
+	while read -r mp; do
+		case $mp in /proc*|/sys*|/dev*) continue ;; esac
+		mount -o remount,bind,ro "$mp" 2>/dev/null
+	done
+	for d in $WRITABLE; do
+		mount --bind "$d" "$d" && mount -o remount,bind,rw "$d" || exit 1
+	done
+	mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /var/tmp || exit 1
+	umask "$UMASK"
+	exec setpriv --reuid="$DUID" --regid="$DUID" --clear-groups \
+		--no-new-privs --bounding-set="-all,+$CAPS" \
+		--inh-caps="-all,+$CAPS" --ambient-caps="-all,+$CAPS" \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $ENV \
+		LISTEN_FDS="$LISTEN_FDS" LISTEN_PID="$LISTEN_PID" \
+		LISTEN_FDNAMES="$LISTEN_FDNAMES" $EXEC'
+readies() { grep -cx "READY=1" "$T_DIR/notify.out" 2>/dev/null; }
+# wait_ready N: until READY=1 has come N times (10 s).
+wait_ready() {
+	for _ in $(seq 200); do
+		[ "$(readies)" -ge "$1" ] && return 0
+		sleep 0.05
 	done
 	cat "$T_DIR/codnsd.log" >&2
 	return 1
 }
-export WRITABLE DUID CAPS ENV EXEC
+PID=
+start() {
+	# shellcheck disable=SC2086
+	python3 "$srcdir/tests/integration/sd_launch.py" "$T_DIR/sd" $SPECS \
+		-- /usr/bin/unshare -m --propagation private /bin/bash -c \
+		"$SERVICE" >"$T_DIR/sd.out" 2>>"$T_DIR/codnsd.log" &
+	T_PIDS="$T_PIDS $!"
+	wait_ready 1 && PID=$(cat "$T_DIR/sd/pid")
+}
+# restart: systemctl restart, the sockets staying with systemd.
+restart() {
+	kill -TERM "$PID"
+	for _ in $(seq 200); do
+		grep -q "^exit" "$T_DIR/sd.out" && break
+		sleep 0.05
+	done
+	touch "$T_DIR/sd/go"
+	wait_ready 2 && PID=$(cat "$T_DIR/sd/pid")
+}
+export WRITABLE DUID CAPS ENV EXEC SERVICE
 export UMASK=$(unit UMask | sed 's/^$/0022/')
 
 # look NAME: the lookup-protocol answer through the default lookup socket.
@@ -172,6 +199,19 @@ ok "a second lookup of a name is a cache hit" eval \
 	[ "$(source_of warm.test.example)" = cache ]'
 ok "codnsctl status through /run/codnsd/control.sock" \
 	"$CODNSCTL" -s /run/codnsd/control.sock status
-ok "SIGTERM: it exits 0" stop_pid "$PID"
+ok "it took the sockets of codnsd.socket" \
+	grep -q "socket activation: $(echo $SPECS | wc -w) sockets" \
+	"$T_DIR/codnsd.log"
+ok "restart (systemd keeps the sockets)" restart
+ok "SIGTERM: it exited 0" grep -qx "exit 0" "$T_DIR/sd.out"
+ok "after the restart: the first lookup of a warm name is a cache hit" \
+	test "$(source_of warm.test.example)" = cache
+ok "the cache file was written where the sandbox lets it write" \
+	grep -q "cache: [1-9][0-9]* entries written to /run/codnsd/" \
+	"$T_DIR/codnsd.log"
+ok "codnsd.socket's socket files are still there" \
+	test -S /run/codnsd/lookup.sock -a -S /run/codnsd/control.sock
+touch "$T_DIR/sd/quit"
+kill -TERM "$PID"
 grep -q "cannot\|fatal" "$T_DIR/codnsd.log" && cat "$T_DIR/codnsd.log"
 finish
