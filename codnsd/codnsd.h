@@ -38,6 +38,10 @@ struct codnsd {
 	ev_signal sigterm;
 	ev_signal sigint;
 	ev_signal sighup;
+	ev_timer drain;	     /* SIGTERM: waits for in-flight work */
+	ev_tstamp drain_end; /* then what is left is "unavailable" */
+	int draining;
+	int cache_saved; /* the cache file is written (cachefile.h) */
 	ev_tstamp started;
 	uid_t uid; /* the daemon's uid after dropping privileges */
 	int debug;

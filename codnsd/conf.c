@@ -89,6 +89,7 @@ static const struct key keys[] = {
 	{ "control-group", K_STR, F(control_group), 0, 0 },
 	{ "user", K_STR, F(user), 0, 0 },
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
+	{ "cache-file", K_PATH, F(cache_file), 0, 0 },
 	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
 	{ "dns-listen", K_DNSLISTEN, F(dns_listen), 0, 0 },
 	/* RFC 8767 section 5 suggests 1 to 3 days of stale data. */

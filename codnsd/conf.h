@@ -69,6 +69,9 @@ struct conf {
 	char control_group[64];        /* "" when unset */
 	char user[64];          /* "" when unset */
 	char pidfile[PATH_MAX]; /* "" when unset */
+	/* The cache kept across restarts (cachefile.h): "" (the default)
+	 * for cache.dump beside the sockets, "none" for no file. */
+	char cache_file[PATH_MAX];
 	int shared_cache;       /* publish answers for nss_codns (shm.c) */
 	/* DNS stub listener and serve-stale (dnsstub.c, RFC 8767). */
 	struct conf_addr dns_listen[CONF_LISTEN_MAX];

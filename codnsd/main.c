@@ -9,29 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "cachefile.h"
 #include "clock.h"
 #include "codnsd.h"
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
 #include "dnsstub.h"
+#include "handover.h"
 #include "listen.h"
 #include "log.h"
 #include "lookup.h"
 #include "lookupio.h"
 #include "nscd.h"
+#include "notify.h"
 #include "peernet.h"
 #include "shm.h"
 #include "stats.h"
 #include "upstream.h"
 
+/* SIGTERM answers what is in flight for this long at most. */
+#define CODNSD_DRAIN_S 1.0
+#define CODNSD_DRAIN_TICK_S 0.005
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: codnsd [-f] [-d] [-c FILE] [-t] [-V]\n");
+	fprintf(stderr, "usage: codnsd [-f] [-d] [-R] [-c FILE] [-t] [-V]\n");
 	exit(1);
 }
 
@@ -80,11 +88,10 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->stale_s = c->serve_stale_s;
 }
 
-/* The shared answer table lives next to the lookup socket (or, with
- * "lookup-socket none", the control socket), in the directory whose owner
- * the NSS module trusts and where it looks (nss_codns(8)). */
+/* A file of codnsd's next to the lookup socket (or, with "lookup-socket
+ * none", the control socket), in the directory only codnsd may write. */
 static int
-shm_path_of(const struct conf *c, char *out, size_t len)
+run_path_of(const struct conf *c, const char *name, char *out, size_t len)
 {
 	const char *sock = c->lookup_socket[0] != '\0' ? c->lookup_socket :
 							 c->control_socket;
@@ -93,8 +100,59 @@ shm_path_of(const struct conf *c, char *out, size_t len)
 
 	if (slash == sock)
 		dirlen = 0;
-	return snprintf(out, len, "%.*s/answers.shm", dirlen,
-	    slash == NULL ? "." : sock) >= (int)len ? -1 : 0;
+	return snprintf(out, len, "%.*s/%s", dirlen,
+	    slash == NULL ? "." : sock, name) >= (int)len ? -1 : 0;
+}
+
+/* The shared answer table lives in the directory whose owner the NSS
+ * module trusts and where it looks (nss_codns(8)). */
+static int
+shm_path_of(const struct conf *c, char *out, size_t len)
+{
+	return run_path_of(c, "answers.shm", out, len);
+}
+
+/* The cache file (cache-file); -1 when there is none. */
+static int
+cache_file_of(const struct conf *c, char *out, size_t len)
+{
+	if (strcmp(c->cache_file, "none") == 0)
+		return -1;
+	if (c->cache_file[0] != '\0')
+		return snprintf(out, len, "%s", c->cache_file) >= (int)len ?
+		    -1 : 0;
+	return run_path_of(c, "cache.dump", out, len);
+}
+
+/* Keep the cache for the next codnsd (at a stop, before a handover). */
+static void
+codnsd_cache_save(struct codnsd *d)
+{
+	char path[PATH_MAX];
+	double t0 = ev_time();
+	long n;
+
+	if (d->cache_saved || cache_file_of(&d->conf, path, sizeof(path)) == -1)
+		return;
+	d->cache_saved = 1;
+	if ((n = cachefile_write(d->cache, path, clock_loop_ms(d->loop),
+		 d->conf.serve_stale_s)) >= 0)
+		log_info("cache: %ld entries written to %s in %.3f s", n, path,
+		    ev_time() - t0);
+}
+
+static void
+codnsd_cache_load(struct codnsd *d)
+{
+	char path[PATH_MAX];
+	double t0 = ev_time();
+	long n;
+
+	if (cache_file_of(&d->conf, path, sizeof(path)) == -1)
+		return;
+	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop))) > 0)
+		log_info("cache: %ld entries read from %s in %.3f s", n, path,
+		    ev_time() - t0);
 }
 
 /* Start, resize or stop publishing answers, after the configuration. A
@@ -301,29 +359,140 @@ codnsd_reload(void *arg, char *err, size_t errlen)
 	return rc;
 }
 
+/* READY=1 with what a "systemctl status" reader wants to know. */
+static void
+codnsd_ready(struct codnsd *d)
+{
+	notify_send("READY=1\nMAINPID=%ld\nSTATUS=serving on %s%s%s",
+	    (long)getpid(), listen_addresses(d->listen),
+	    d->dnsstub != NULL && dnsstub_addresses(d->dnsstub)[0] != '\0' ?
+		", DNS on " : "",
+	    d->dnsstub != NULL ? dnsstub_addresses(d->dnsstub) : "");
+}
+
 static void
 sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct codnsd *d = w->data;
 	char err[4096];
+	struct timespec ts;
 
-	if (codnsd_reload(d, err, sizeof(err)) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+		(unsigned long long)ts.tv_nsec / 1000);
+	if (codnsd_reload(d, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration:\n%s",
 		    err);
-	else
+		notify_send("READY=1\nSTATUS=reload failed, old "
+			    "configuration kept");
+	} else {
 		log_info("configuration reloaded");
+		codnsd_ready(d);
+	}
 }
 
+/* The end of a drain: what is still in flight hears "unavailable", so
+ * that NSS falls through to dns ([!UNAVAIL=return] makes try-again, that
+ * is EAI_AGAIN, final). */
+static void
+codnsd_stop(struct codnsd *d)
+{
+	ev_timer_stop(d->loop, &d->drain);
+	lookup_fail_all(d->lookup, CODNS_UNAVAIL);
+	listen_flush(d->listen);
+	/* After a handover the new codnsd has read it already. */
+	if (!handover_given())
+		codnsd_cache_save(d);
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+static int
+codnsd_idle(const struct codnsd *d)
+{
+	return lookup_inflight(d->lookup) == 0 &&
+	    (d->dnsstub == NULL || !dnsstub_busy(d->dnsstub));
+}
+
+static void
+drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct codnsd *d = t->data;
+
+	if (codnsd_idle(d) || ev_now(loop) >= d->drain_end)
+		codnsd_stop(d);
+}
+
+/* Stop taking work (on), or take it again (off); what is queued on the
+ * sockets waits there for the next codnsd (socket activation, or codnsd
+ * -R). */
+static void
+codnsd_pause(struct codnsd *d, int on)
+{
+	listen_pause(d->listen, on);
+	if (d->dnsstub != NULL)
+		dnsstub_pause(d->dnsstub, on);
+	nscd_pause(d->nscd, on);
+	ctl_pause(d->ctl, on);
+}
+
+/* Answer what is in flight for at most CODNSD_DRAIN_S, then stop. */
+static void
+codnsd_drain(struct codnsd *d)
+{
+	if (d->draining)
+		return;
+	d->draining = 1;
+	notify_send("STOPPING=1\nSTATUS=draining %zu lookups",
+	    lookup_inflight(d->lookup));
+	codnsd_pause(d, 1);
+	d->drain_end = ev_now(d->loop) + CODNSD_DRAIN_S;
+	ev_timer_init(&d->drain, drain_cb, 0., CODNSD_DRAIN_TICK_S);
+	d->drain.data = d;
+	ev_timer_start(d->loop, &d->drain);
+}
+
+/*
+ * codnsd -R, through the control socket: stop taking work, hand every
+ * listening socket over on fd, and drain. The new codnsd serves from the
+ * moment it has them; until then what arrives waits in the sockets.
+ */
+static int
+codnsd_handover(void *arg, int fd, char *err, size_t errlen)
+{
+	struct codnsd *d = arg;
+
+	if (d->draining) {
+		snprintf(err, errlen, "already stopping");
+		return -1;
+	}
+	codnsd_pause(d, 1);
+	codnsd_cache_save(d);
+	if (handover_send(fd) == -1) {
+		snprintf(err, errlen, "cannot send the sockets: %s",
+		    strerror(errno));
+		codnsd_pause(d, 0);
+		return -1;
+	}
+	log_info("replaced: draining %zu lookups", lookup_inflight(d->lookup));
+	codnsd_drain(d);
+	return 0;
+}
+
+/* SIGTERM/SIGINT: drain; a second one stops at once. */
 static void
 sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct codnsd *d = w->data;
 
-	log_info("shutting down");
-	/* Clients waiting on a lookup hear try-again rather than silence. */
-	lookup_fail_all(d->lookup);
-	listen_flush(d->listen);
-	ev_break(loop, EVBREAK_ALL);
+	if (d->draining) {
+		log_info("stopping now");
+		codnsd_stop(d);
+		return;
+	}
+	log_info("shutting down: %zu lookups in flight",
+	    lookup_inflight(d->lookup));
+	codnsd_drain(d);
 }
 
 static void
@@ -381,6 +550,13 @@ drop_privileges(struct codnsd *d)
 	d->uid = geteuid();
 	if (d->conf.user[0] == '\0')
 		return;
+	/* Started unprivileged (the unit's DynamicUser=): nothing to drop,
+	 * and a "user" kept in an old conffile must not stop the start. */
+	if (d->uid != 0) {
+		log_warnx("not started as root: \"user %s\" ignored, running "
+		    "as uid %ld", d->conf.user, (long)d->uid);
+		return;
+	}
 	if ((pw = getpwnam(d->conf.user)) == NULL)
 		fatalx("unknown user %s", d->conf.user);
 	uid = pw->pw_uid;
@@ -399,6 +575,26 @@ drop_privileges(struct codnsd *d)
 	    (long)gid);
 }
 
+/* Listening sockets from systemd, or from the codnsd that -R replaces;
+ * the listeners bound in setup() take them (handover.h). */
+static void
+take_sockets(struct codnsd *d, int replace)
+{
+	char err[PATH_MAX + 128];
+	int rc;
+
+	if (handover_from_env() == -1)
+		fatalx("cannot take the sockets of socket activation");
+	if (!replace)
+		return;
+	if ((rc = handover_request(d->conf.control_socket, err,
+		 sizeof(err))) == -1)
+		fatalx("%s", err);
+	if (rc == 0)
+		log_info("replace: no codnsd answers on %s, starting anew",
+		    d->conf.control_socket);
+}
+
 static void
 setup(struct codnsd *d)
 {
@@ -415,6 +611,7 @@ setup(struct codnsd *d)
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
+	codnsd_cache_load(d); /* after the setting above, which flushes */
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");
 	if ((d->dnsstub = dnsstub_new(d)) == NULL)
@@ -427,6 +624,8 @@ setup(struct codnsd *d)
 	if ((d->ctl = ctl_new(d)) == NULL)
 		fatalx("cannot open the control socket");
 	ctl_on_reload(d->ctl, codnsd_reload, d);
+	ctl_on_handover(d->ctl, codnsd_handover, d);
+	handover_close_unused();
 	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
 	ev_signal_init(&d->sigint, sigterm_cb, SIGINT);
@@ -465,7 +664,8 @@ teardown(struct codnsd *d)
 	d->cache = NULL;
 	stats_free(d->stats);
 	d->stats = NULL;
-	if (d->conf.pidfile[0] != '\0')
+	/* After a handover the pidfile names the new codnsd. */
+	if (d->conf.pidfile[0] != '\0' && !handover_given())
 		unlink(d->conf.pidfile);
 	ev_loop_destroy(d->loop);
 }
@@ -475,12 +675,12 @@ main(int argc, char *argv[])
 {
 	struct codnsd d;
 	char err[4096];
-	int ch, foreground = 0, check = 0;
+	int ch, foreground = 0, check = 0, replace = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = CONF_DEFAULT_FILE;
 	d.conf_missing_ok = 1;
-	while ((ch = getopt(argc, argv, "fdc:tV")) != -1) {
+	while ((ch = getopt(argc, argv, "fdc:tRV")) != -1) {
 		switch (ch) {
 		case 'f':
 			foreground = 1;
@@ -494,6 +694,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			check = 1;
+			break;
+		case 'R':
+			replace = 1;
 			break;
 		case 'V':
 			printf("codnsd %s\n", PACKAGE_VERSION);
@@ -518,6 +721,8 @@ main(int argc, char *argv[])
 	if ((d.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot start the event loop");
 	d.started = ev_now(d.loop);
+	notify_init(d.loop);
+	take_sockets(&d, replace);
 	setup(&d);
 	if (!foreground) {
 		daemonize();
@@ -528,7 +733,9 @@ main(int argc, char *argv[])
 	drop_privileges(&d);
 	log_info("codnsd %s ready on %s", PACKAGE_VERSION,
 	    listen_addresses(d.listen));
+	codnsd_ready(&d);
 	ev_run(d.loop, 0);
+	notify_close();
 	teardown(&d);
 	return 0;
 }

@@ -60,6 +60,8 @@ struct ctl {
 	struct codnsd *d;
 	ctl_reload_fn reload; /* main's, by ctl_on_reload() */
 	void *reload_arg;
+	ctl_handover_fn handover; /* main's, by ctl_on_handover() */
+	void *handover_arg;
 	struct usock sock;
 	ev_io io;
 	LIST_HEAD(, ctl_client) clients;
@@ -561,6 +563,21 @@ cmd_top(struct ctl_client *c, const struct ctl_req *r, struct report_buf *b,
 	return 0;
 }
 
+/* codnsd -R: main sends the sockets (and "ok") on the connection. */
+static int
+cmd_handover(struct ctl_client *c, const struct ctl_req *r, char *err)
+{
+	if (r->argc != 1) {
+		snprintf(err, CTL_ERR_MAX, "usage: handover");
+		return -1;
+	}
+	if (c->ctl->handover == NULL) {
+		snprintf(err, CTL_ERR_MAX, "handover is not available");
+		return -1;
+	}
+	return c->ctl->handover(c->ctl->handover_arg, c->fd, err, CTL_ERR_MAX);
+}
+
 /* Run one request; 0 with the body in b, or -1 with a one-line error. */
 static int
 ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
@@ -574,6 +591,11 @@ ctl_dispatch(struct ctl_client *c, const struct ctl_req *r,
 			return ctl_refuse(c, cmd, err);
 		return cmd[0] == 'f' ? cmd_flush(c, r, b, err) :
 				       cmd_reload(c, r, b, err);
+	}
+	if (strcmp(cmd, "handover") == 0) {
+		if (!ctl_privileged(c))
+			return ctl_refuse(c, cmd, err);
+		return cmd_handover(c, r, err);
 	}
 	if (strcmp(cmd, "top") == 0) {
 		if (!ctl_may_see_names(c))
@@ -807,6 +829,22 @@ ctl_on_reload(struct ctl *ctl, ctl_reload_fn fn, void *arg)
 {
 	ctl->reload = fn;
 	ctl->reload_arg = arg;
+}
+
+void
+ctl_on_handover(struct ctl *ctl, ctl_handover_fn fn, void *arg)
+{
+	ctl->handover = fn;
+	ctl->handover_arg = arg;
+}
+
+void
+ctl_pause(struct ctl *ctl, int on)
+{
+	if (on)
+		ev_io_stop(ctl->d->loop, &ctl->io);
+	else
+		ev_io_start(ctl->d->loop, &ctl->io);
 }
 
 void

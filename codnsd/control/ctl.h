@@ -30,6 +30,16 @@ struct ctl *ctl_new(struct codnsd *d);
  */
 typedef int (*ctl_reload_fn)(void *arg, char *err, size_t errlen);
 void ctl_on_reload(struct ctl *, ctl_reload_fn, void *arg);
+/*
+ * What `handover` (codnsd -R, handover.h) runs with the client's
+ * connected fd: main sends the listening sockets on it and starts to
+ * drain. 0, or -1 with the reason in err. Refused until registered, and
+ * to anyone but root and the daemon's own user.
+ */
+typedef int (*ctl_handover_fn)(void *arg, int fd, char *err, size_t errlen);
+void ctl_on_handover(struct ctl *, ctl_handover_fn, void *arg);
+/* Accept no more connections (on), or again (off). */
+void ctl_pause(struct ctl *, int on);
 /* Close every client and the socket, and unlink it. NULL-safe. */
 void ctl_free(struct ctl *);
 size_t ctl_clients(const struct ctl *);

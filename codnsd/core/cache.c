@@ -338,6 +338,9 @@ cache_get_stale(struct cache *c, const struct proto_request *r,
 	return 1;
 }
 
+static void cache_insert(struct cache *, const struct cache_key *,
+    const uint8_t *, size_t, uint64_t);
+
 void
 cache_put(struct cache *c, const struct proto_request *r,
     const struct proto_answer *a, uint64_t now_ms)
@@ -345,7 +348,7 @@ cache_put(struct cache *c, const struct proto_request *r,
 	uint8_t blob[PROTO_FRAME_MAX];
 	struct cache_key k;
 	struct shmtab_key sk;
-	struct cache_entry *e, **pp;
+	struct cache_entry *e;
 	struct proto_answer tmp;
 	struct buf b;
 	uint32_t ttl;
@@ -372,26 +375,86 @@ cache_put(struct cache *c, const struct proto_request *r,
 	if (proto_answer_put(&b, &tmp) == -1)
 		return;
 	shm_publish(c->shm, &sk, blob, b.pos, ttl);
-	if ((e = malloc(sizeof(*e) + k.len + b.pos)) == NULL)
+	cache_insert(c, &k, blob, b.pos, now_ms + (uint64_t)ttl * 1000);
+}
+
+/* A new entry at the head of the LRU list (its key is not cached). */
+static void
+cache_insert(struct cache *c, const struct cache_key *k, const uint8_t *blob,
+    size_t bloblen, uint64_t expire_ms)
+{
+	struct cache_entry *e, **pp;
+
+	if ((e = malloc(sizeof(*e) + k->len + bloblen)) == NULL)
 		return;
 	memset(e, 0, sizeof(*e));
-	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
-	e->hash = k.hash;
-	e->bloblen = (uint16_t)b.pos;
-	e->kind = k.kind;
-	e->family = k.family;
-	e->keylen = k.len;
-	memcpy(e->data, k.bytes, k.len);
-	memcpy(e->data + k.len, blob, b.pos);
+	e->expire_ms = expire_ms;
+	e->hash = k->hash;
+	e->bloblen = (uint16_t)bloblen;
+	e->kind = k->kind;
+	e->family = k->family;
+	e->keylen = k->len;
+	memcpy(e->data, k->bytes, k->len);
+	memcpy(e->data + k->len, blob, bloblen);
 
 	cache_evict_to(c, c->max_entries - 1);
 	cache_grow(c);
-	pp = &c->buckets[k.hash & (c->nbuckets - 1)];
+	pp = &c->buckets[k->hash & (c->nbuckets - 1)];
 	e->hnext = *pp;
 	*pp = e;
 	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->count++;
 	c->stats.inserts++;
+}
+
+int
+cache_walk(const struct cache *c, cache_walk_fn *fn, void *arg)
+{
+	const struct cache_entry *e;
+	struct cache_record r;
+
+	TAILQ_FOREACH_REVERSE(e, &c->lru, cache_lru, lru) {
+		r.kind = e->kind;
+		r.family = e->family;
+		r.keylen = e->keylen;
+		r.bloblen = e->bloblen;
+		r.expire_ms = e->expire_ms;
+		r.key = e->data;
+		r.blob = e->data + e->keylen;
+		if (fn(arg, &r) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+cache_restore(struct cache *c, const struct cache_record *r, uint64_t now_ms)
+{
+	struct shmtab_key sk;
+	struct cache_key k;
+	struct cache_entry *e;
+
+	if (c->max_entries == 0 || r->keylen == 0 ||
+	    r->keylen > PROTO_NAME_MAX || r->bloblen == 0 ||
+	    r->bloblen > PROTO_FRAME_MAX ||
+	    r->expire_ms + (uint64_t)c->limits.stale_s * 1000 <= now_ms)
+		return -1;
+	memset(&k, 0, sizeof(k));
+	k.kind = r->kind;
+	k.family = r->family;
+	k.len = r->keylen;
+	memcpy(k.bytes, r->key, r->keylen);
+	k.hash = cache_hash(c, &k);
+	if ((e = *cache_slot(c, &k)) != NULL)
+		cache_drop(c, e);
+	cache_insert(c, &k, r->blob, r->bloblen, r->expire_ms);
+	if (r->expire_ms > now_ms) {
+		cache_shm_key(&k, &sk);
+		/* Rounded down: the shared copy never outlives the entry. */
+		shm_publish(c->shm, &sk, r->blob, r->bloblen,
+		    (uint32_t)((r->expire_ms - now_ms) / 1000));
+	}
+	return 0;
 }
 
 static size_t

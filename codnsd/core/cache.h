@@ -79,6 +79,30 @@ void cache_set_dot_blind(struct cache *, int on);
  * family. Returns how many were dropped. */
 size_t cache_flush(struct cache *, const char *name);
 
+/*
+ * An entry as the cache file (cachefile.h) keeps it: its key (lowercased
+ * name, or address bytes), its absolute expiry in loop time (ms since the
+ * epoch) and its encoded answer. Pointers are the cache's, valid during
+ * the walk only.
+ */
+struct cache_record {
+	uint8_t kind;
+	uint8_t family;
+	uint8_t keylen;
+	uint16_t bloblen;
+	uint64_t expire_ms;
+	const uint8_t *key;
+	const uint8_t *blob;
+};
+typedef int cache_walk_fn(void *arg, const struct cache_record *);
+/* Every entry, least recently used first; stops at fn's -1 (returned). */
+int cache_walk(const struct cache *, cache_walk_fn *fn, void *arg);
+/* Put a record back with its expiry (as the most recently used entry);
+ * -1 when it is malformed, caching is off, or it expired by now_ms (past
+ * the serve-stale window). */
+int cache_restore(struct cache *, const struct cache_record *,
+    uint64_t now_ms);
+
 size_t cache_count(const struct cache *);
 size_t cache_capacity(const struct cache *);
 const struct cache_stats *cache_stats(const struct cache *);

@@ -266,13 +266,19 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 }
 
 static void
-lookup_job_fail(struct lookup_job *job)
+lookup_job_fail_with(struct lookup_job *job, int status)
 {
 	struct proto_answer a;
 
 	memset(&a, 0, sizeof(a));
-	a.status = CODNS_TRYAGAIN;
+	a.status = status;
 	lookup_job_finish(job, &a);
+}
+
+static void
+lookup_job_fail(struct lookup_job *job)
+{
+	lookup_job_fail_with(job, CODNS_TRYAGAIN);
 }
 
 static size_t
@@ -590,21 +596,22 @@ lookup_cancel(struct lookup_waiter *w)
 }
 
 void
-lookup_fail_all(struct lookup *lk)
+lookup_fail_all(struct lookup *lk, int status)
 {
 	size_t i;
 
 	lk->stopping = 1;
 	for (i = 0; i < LOOKUP_BUCKETS; i++)
 		while (!LIST_EMPTY(&lk->buckets[i]))
-			lookup_job_fail(LIST_FIRST(&lk->buckets[i]));
+			lookup_job_fail_with(LIST_FIRST(&lk->buckets[i]),
+			    status);
 }
 
 void
 lookup_free(struct lookup *lk)
 {
 	if (lk != NULL)
-		lookup_fail_all(lk);
+		lookup_fail_all(lk, CODNS_UNAVAIL);
 	free(lk);
 }
 

@@ -104,7 +104,8 @@ struct lookup_conf {
 
 struct lookup *lookup_new(const struct lookup_env *,
     const struct lookup_conf *);
-/* Answers every waiter with try-again first. */
+/* Answers every waiter with unavailable first (a stopping daemon: NSS
+ * falls through to the next module). */
 void lookup_free(struct lookup *);
 /* New configuration (SIGHUP); lookups in flight keep their schedule. */
 void lookup_configure(struct lookup *, const struct lookup_conf *);
@@ -120,8 +121,9 @@ struct lookup_waiter *lookup_start(struct lookup *,
     struct proto_answer *now);
 void lookup_cancel(struct lookup_waiter *);
 size_t lookup_inflight(const struct lookup *);
-/* Answer every waiter with try-again (shutdown). */
-void lookup_fail_all(struct lookup *);
+/* Answer every waiter with status (CODNS_UNAVAIL at shutdown, so that
+ * NSS falls through to dns instead of failing with EAI_AGAIN). */
+void lookup_fail_all(struct lookup *, int status);
 
 /* The initial delay the next lookup would use (ms), and why. */
 uint32_t lookup_delay_ms(const struct lookup *, const char **reason);

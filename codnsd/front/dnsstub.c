@@ -1096,6 +1096,26 @@ dnsstub_new(struct codnsd *d)
 	return s;
 }
 
+/* Draining: read no more queries (they wait in the sockets for the next
+ * codnsd); those read are still answered. */
+void
+dnsstub_pause(struct dnsstub *s, int on)
+{
+	void (*set)(struct ev_loop *, ev_io *) = on ? ev_io_stop : ev_io_start;
+	size_t i;
+
+	for (i = 0; i < s->nsocks; i++) {
+		set(s->d->loop, &s->udp[i].io);
+		set(s->d->loop, &s->tcp[i].io);
+	}
+}
+
+int
+dnsstub_busy(const struct dnsstub *s)
+{
+	return !LIST_EMPTY(&s->udp_pending);
+}
+
 const char *
 dnsstub_addresses(const struct dnsstub *s)
 {

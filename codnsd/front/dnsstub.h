@@ -19,6 +19,11 @@ struct dnsstub;
  * gives an idle object. NULL (logged) when an address cannot be bound. */
 struct dnsstub *dnsstub_new(struct codnsd *);
 void dnsstub_free(struct dnsstub *);
+/* Stop reading queries and accepting connections (on: draining), or
+ * start again (off). */
+void dnsstub_pause(struct dnsstub *, int on);
+/* 1 while UDP queries wait for their answer. */
+int dnsstub_busy(const struct dnsstub *);
 /* "127.0.0.53:53,..." or "" */
 const char *dnsstub_addresses(const struct dnsstub *);
 /* Entries of the cache of forwarded (non A/AAAA/PTR) answers. */

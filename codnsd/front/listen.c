@@ -383,6 +383,19 @@ listen_new(struct codnsd *d)
 	return ls;
 }
 
+/* Draining: accept no more connections; those open keep being served. */
+void
+listen_pause(struct listen *ls, int on)
+{
+	size_t i;
+
+	for (i = 0; i < ls->nsocks; i++)
+		if (on)
+			ev_io_stop(ls->d->loop, &ls->socks[i].io);
+		else
+			ev_io_start(ls->d->loop, &ls->socks[i].io);
+}
+
 /* Shutdown: one non-blocking attempt to send what is queued. */
 void
 listen_flush(struct listen *ls)

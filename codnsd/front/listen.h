@@ -18,6 +18,9 @@ struct listen;
 struct listen *listen_new(struct codnsd *);
 void listen_free(struct listen *);
 void listen_flush(struct listen *);
+/* Stop accepting connections (on: draining before a stop or a
+ * handover), or start again (off). */
+void listen_pause(struct listen *, int on);
 size_t listen_clients(const struct listen *);
 /* "127.0.0.1:7053,..." */
 const char *listen_addresses(const struct listen *);

@@ -637,6 +637,17 @@ nscd_free(struct nscd *n)
 }
 
 void
+nscd_pause(struct nscd *n, int on)
+{
+	if (n == NULL || n->usock.fd == -1)
+		return;
+	if (on)
+		ev_io_stop(n->d->loop, &n->io);
+	else
+		ev_io_start(n->d->loop, &n->io);
+}
+
+void
 nscd_configure(struct nscd *n)
 {
 	struct nscdtab *t;

@@ -20,6 +20,9 @@ struct nscd;
 struct nscd *nscd_new(struct codnsd *);
 /* Mark the table dead (clients fall back to NSS), close everything. */
 void nscd_free(struct nscd *);
+/* Stop accepting connections (on: draining), or start again (off).
+ * NULL-safe. */
+void nscd_pause(struct nscd *, int on);
 /* After a reload: a new cache-size gets a new table (clients remap). */
 void nscd_configure(struct nscd *);
 /* Forget a name's answers, or every answer (name NULL). NULL-safe. */

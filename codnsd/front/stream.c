@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "handover.h"
 #include "log.h"
 
 ssize_t
@@ -56,6 +57,11 @@ stream_bind(const struct conf_addr *a, int type)
 {
 	int fd, one = 1;
 
+	/* Inherited: socket activation or codnsd -R (handover.h). */
+	if ((fd = handover_take(a, type)) != -1) {
+		handover_note(fd);
+		return fd;
+	}
 	if ((fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		 0)) == -1)
 		return -1;
@@ -70,6 +76,7 @@ stream_bind(const struct conf_addr *a, int type)
 		errno = saved;
 		return -1;
 	}
+	handover_note(fd);
 	return fd;
 }
 

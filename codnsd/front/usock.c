@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "handover.h"
 #include "log.h"
 
 /*
@@ -197,6 +198,23 @@ usock_clear_stale(const struct sockaddr_un *sun)
 	return 0;
 }
 
+/* A listening socket from systemd or the codnsd replaced: its file is
+ * there already, with the mode its creator gave it. */
+static int
+usock_inherited(struct usock *u, const struct sockaddr_un *sun)
+{
+	struct stat st;
+
+	memcpy(u->path, sun->sun_path, sizeof(u->path));
+	if (lstat(u->path, &st) == 0) {
+		u->dev = st.st_dev;
+		u->ino = st.st_ino;
+	} else
+		u->keep = 1; /* not ours to remove */
+	handover_note(u->fd);
+	return 0;
+}
+
 int
 usock_listen(struct usock *u, const char *path, const char *user,
     mode_t mode, const char *what)
@@ -211,6 +229,8 @@ usock_listen(struct usock *u, const char *path, const char *user,
 		log_warnx("%s socket path too long: %s", what, path);
 		return -1;
 	}
+	if ((u->fd = handover_take_unix(sun.sun_path, &u->keep)) != -1)
+		return usock_inherited(u, &sun);
 	if (usock_mkdir(sun.sun_path, user, what) == -1 ||
 	    usock_clear_stale(&sun) == -1)
 		return -1;
@@ -235,6 +255,7 @@ usock_listen(struct usock *u, const char *path, const char *user,
 		log_warn("listen %s", u->path);
 		return -1;
 	}
+	handover_note(u->fd);
 	return 0;
 }
 
@@ -246,8 +267,10 @@ usock_close(struct usock *u)
 	if (u->fd != -1)
 		close(u->fd);
 	u->fd = -1;
-	/* Only our own socket: a second daemon may have replaced it. */
-	if (u->path[0] != '\0' && lstat(u->path, &st) == 0 &&
+	/* Only our own socket: a second daemon may have replaced it, or
+	 * it may be systemd's or the next codnsd's (handover.h). */
+	if (u->path[0] != '\0' && !u->keep && !handover_given() &&
+	    lstat(u->path, &st) == 0 &&
 	    st.st_dev == u->dev && st.st_ino == u->ino &&
 	    unlink(u->path) == -1)
 		log_warn("unlink %s", u->path);

@@ -10,6 +10,7 @@ struct usock {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	int keep; /* systemd's socket file: never unlinked */
 	char path[108]; /* sizeof(sun_path) */
 };
 

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "handover.h"
 #include "codnsd.h"
 #include "conf.h"
 #include "hrw.h"
@@ -824,13 +825,14 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	pn->fd = socket(c->peer_listen.ss.ss_family,
-	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (pn->fd == -1 ||
-	    setsockopt(pn->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-		-1 ||
-	    bind(pn->fd, (const struct sockaddr *)&c->peer_listen.ss,
-		c->peer_listen.len) == -1) {
+	/* Inherited (socket activation, codnsd -R), else bound here. */
+	if ((pn->fd = handover_take(&c->peer_listen, SOCK_DGRAM)) == -1 &&
+	    ((pn->fd = socket(c->peer_listen.ss.ss_family,
+		  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+		setsockopt(pn->fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)) == -1 ||
+		bind(pn->fd, (const struct sockaddr *)&c->peer_listen.ss,
+		    c->peer_listen.len) == -1)) {
 		char a[ADDR_STRLEN];
 
 		snprintf(err, errlen, "peer-listen %s: %s",
@@ -839,6 +841,7 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 		    strerror(errno));
 		goto fail;
 	}
+	handover_note(pn->fd);
 	if (peernet_commit(pn, s) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

@@ -701,6 +701,75 @@ test_ttl_of(void **state)
 	cache_free(off);
 }
 
+/* cache_walk into another cache by cache_restore: what the cache file
+ * does across a restart. */
+static int
+copy_into(void *arg, const struct cache_record *r)
+{
+	cache_restore(arg, r, 5000); /* an expired one is skipped */
+	return 0;
+}
+
+static void
+test_walk_restore(void **state)
+{
+	struct cache *a = cache_new(10, &lim_default);
+	struct cache *b = cache_new(10, &lim_default);
+	struct proto_request r1 = fwd("one.example", CODNS_AF_INET);
+	struct proto_request r2 = fwd("two.example", CODNS_AF_INET);
+	struct proto_request r3 = rev4(192, 0, 2, 1);
+	struct proto_answer a1 = found(10, 1), a2 = found(3, 2), a3 = found(60, 3);
+	struct proto_answer out;
+
+	(void)state;
+	cache_put(a, &r1, &a1, 1000); /* expires at 11000 */
+	cache_put(a, &r2, &a2, 1000); /* expires at 4000: gone by 5000 */
+	cache_put(a, &r3, &a3, 1000);
+	assert_int_equal(cache_walk(a, copy_into, b), 0);
+	assert_int_equal(cache_count(b), 2);
+	/* Expiry kept: 6 s left at 5000, none at 11000. */
+	assert_int_equal(cache_get(b, &r1, 5000, &out), 1);
+	assert_int_equal(out.ttl, 6);
+	assert_int_equal(out.addrs[0].a[3], 1);
+	assert_int_equal(cache_get(b, &r1, 11000, &out), 0);
+	assert_int_equal(cache_get(b, &r2, 5000, &out), 0);
+	assert_int_equal(cache_get(b, &r3, 5000, &out), 1);
+	assert_int_equal(out.addrs[0].a[3], 3);
+	cache_free(a);
+	cache_free(b);
+}
+
+/* The walk goes least recently used first, so that restoring in its
+ * order rebuilds the same LRU order. */
+static int
+walk_order(void *arg, const struct cache_record *r)
+{
+	char *seen = arg;
+
+	seen[strlen(seen)] = (char)r->key[0];
+	return 0;
+}
+
+static void
+test_walk_order(void **state)
+{
+	struct cache *c = cache_new(10, &lim_default);
+	struct proto_request ra = fwd("a.example", CODNS_AF_INET);
+	struct proto_request rb = fwd("b.example", CODNS_AF_INET);
+	struct proto_request rc = fwd("c.example", CODNS_AF_INET);
+	struct proto_answer a = found(60, 1), out;
+	char seen[8] = "";
+
+	(void)state;
+	cache_put(c, &ra, &a, 0);
+	cache_put(c, &rb, &a, 0);
+	cache_put(c, &rc, &a, 0);
+	assert_int_equal(cache_get(c, &ra, 0, &out), 1); /* a: most recent */
+	assert_int_equal(cache_walk(c, walk_order, seen), 0);
+	assert_string_equal(seen, "bca");
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -724,6 +793,8 @@ main(void)
 		cmocka_unit_test(test_serve_stale),
 		cmocka_unit_test(test_stress_bound),
 		cmocka_unit_test(test_ttl_of),
+		cmocka_unit_test(test_walk_restore),
+		cmocka_unit_test(test_walk_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

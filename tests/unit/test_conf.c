@@ -111,6 +111,7 @@ test_defaults(void **state)
 	assert_string_equal(c.control_group, "");
 	assert_string_equal(c.user, "");
 	assert_string_equal(c.pidfile, "");
+	assert_string_equal(c.cache_file, "");
 	assert_int_equal(c.shared_cache, 1);
 }
 
@@ -240,6 +241,7 @@ test_every_key(void **state)
 	    "control-socket /tmp/x/ctl.sock\n"
 	    "user codns\n"
 	    "pidfile /run/codnsd.pid\n"
+	    "cache-file /var/cache/codnsd.dump\n"
 	    "resolv-conf /srv/resolv.conf\n", &c), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(c.resolv_conf, "/srv/resolv.conf");
@@ -266,6 +268,7 @@ test_every_key(void **state)
 	assert_string_equal(c.control_socket, "/tmp/x/ctl.sock");
 	assert_string_equal(c.user, "codns");
 	assert_string_equal(c.pidfile, "/run/codnsd.pid");
+	assert_string_equal(c.cache_file, "/var/cache/codnsd.dump");
 }
 
 static void
