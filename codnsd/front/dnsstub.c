@@ -104,7 +104,7 @@ struct dnsstub {
 	size_t nsocks;
 	struct dnsstub_queries udp_pending;
 	LIST_HEAD(, dnsstub_conn) conns;
-	size_t nconns;
+	struct stream_pool pool; /* TCP connections */
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 	/* Cache of forwarded answers: hash chains and one LRU list. */
 	LIST_HEAD(, dnsstub_raw) raw[DNSSTUB_RAW_BUCKETS];
@@ -942,7 +942,6 @@ dnsstub_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 dnsstub_conn_free(struct dnsstub_conn *c)
 {
-	struct dnsstub *s = c->s;
 	struct dnsstub_query *q;
 
 	while ((q = LIST_FIRST(&c->pending)) != NULL) {
@@ -953,7 +952,6 @@ dnsstub_conn_free(struct dnsstub_conn *c)
 	}
 	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
-	s->nconns--;
 	free(c);
 }
 
@@ -987,31 +985,38 @@ dnsstub_frame(void *arg, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-/* A frame it cannot take (stream_ops.bad): close at once. */
+/* A frame it cannot take (stream_ops.bad): the answers owed to the
+ * queries before it still go out, then the connection closes. */
 static int
 dnsstub_bad_frame(void *arg)
 {
 	struct dnsstub_conn *c = arg;
 
 	stats_count(c->s->d->stats, STATS_DNS_BAD_FRAME);
-	dnsstub_conn_free(c);
-	return -1;
+	return stream_close_soon(&c->st);
 }
 
-/* Closed, broken or idle (stream_ops.end). */
+/* Closed, broken, idle or slow (stream_ops.end). */
 static void
-dnsstub_conn_end(void *arg, int idle)
+dnsstub_conn_end(void *arg, int why)
 {
-	dnsstub_conn_free(arg);
+	struct dnsstub_conn *c = arg;
+
+	if (why == STREAM_END_SLOW)
+		stats_count(c->s->d->stats, STATS_DNS_SLOW);
+	dnsstub_conn_free(c);
 }
 
-/* RFC 7766 section 6.2.3: any answer still queued keeps a connection
- * from idling out, and one that is closing goes once what is queued is
- * sent (linger and idle_needs_progress 0). */
+/* RFC 7766 section 6.2.3: a connection idles out after a silence, and
+ * an answer queued keeps it only while the client reads; one that is
+ * closing still sends the answers it owes (linger). */
 static const struct stream_limits dnsstub_limits = {
 	.pipeline_max = DNSSTUB_PIPELINE_MAX,
 	.out_high = DNSSTUB_OUT_HIGH,
 	.idle_sec = DNSSTUB_IDLE_SEC,
+	.frame_sec = DNSSTUB_FRAME_SEC,
+	.linger = 1,
+	.idle_needs_progress = 1,
 };
 
 static const struct stream_ops dnsstub_ops = {
@@ -1021,17 +1026,21 @@ static const struct stream_ops dnsstub_ops = {
 	.end = dnsstub_conn_end,
 };
 
+/* Admission (stream_admit): by source address, or by uid on loopback. */
 static void
 dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dnsstub_sock *sk = w->data;
 	struct dnsstub *s = sk->s;
 	struct dnsstub_conn *c;
+	struct stream_who who;
 	int fd, one = 1;
 
 	if ((fd = stream_accept(sk->fd, "dns accept")) == -1)
 		return;
-	if (s->nconns >= DNSSTUB_CONNS_MAX ||
+	if (stream_peer(fd, &who) == -1 ||
+	    !stream_admit(&s->pool, &who, DNSSTUB_CONNS_MAX,
+		DNSSTUB_CONNS_PER_CLIENT) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(s->d->stats, STATS_DNS_CLIENTS_REFUSED);
 		close(fd);
@@ -1040,9 +1049,8 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->s = s;
 	LIST_INSERT_HEAD(&s->conns, c, entry);
-	s->nconns++;
-	stream_start(&c->st, &dnsstub_limits, &dnsstub_ops, c, loop, fd,
-	    c->in, sizeof(c->in));
+	stream_start(&c->st, &s->pool, &who, &dnsstub_limits, &dnsstub_ops, c,
+	    loop, fd, c->in, sizeof(c->in));
 }
 
 /* --- set-up --------------------------------------------------------------- */
@@ -1068,6 +1076,7 @@ dnsstub_new(struct codnsd *d)
 		return NULL;
 	s->d = d;
 	LIST_INIT(&s->conns);
+	stream_pool_init(&s->pool);
 	TAILQ_INIT(&s->lru);
 	s->ob_fd = -1;
 	crypto_shorthash_keygen(s->hkey);

@@ -10,6 +10,8 @@ struct dnsstub;
 
 #define DNSSTUB_EDNS_SIZE 1232   /* our UDP payload size (DNS flag day 2020) */
 #define DNSSTUB_CONNS_MAX 256    /* TCP connections */
+#define DNSSTUB_CONNS_PER_CLIENT 16 /* of them, per source (or local uid) */
+#define DNSSTUB_FRAME_SEC 2.0    /* from a query's first byte to its last */
 #define DNSSTUB_PIPELINE_MAX 32  /* queries in flight per TCP connection */
 #define DNSSTUB_IDLE_SEC 10.0    /* RFC 7766 section 6.2.3 */
 #define DNSSTUB_QUERY_MAX 4096   /* longest query taken over TCP */
