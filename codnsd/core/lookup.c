@@ -28,6 +28,8 @@ struct lookup_waiter {
 	LIST_ENTRY(lookup_waiter) entry;
 };
 
+LIST_HEAD(lookup_waiters, lookup_waiter);
+
 /* One query to one peer. */
 struct lookup_slot {
 	struct lookup_job *job;
@@ -42,7 +44,7 @@ struct lookup_job {
 	uint32_t hash;
 	uint64_t start_us, deadline_us;
 	uint64_t stale_us; /* stale-answer-timeout, or UINT64_MAX */
-	LIST_HEAD(, lookup_waiter) waiters;
+	struct lookup_waiters waiters;
 	void *uq;    /* the local query; NULL once it answered */
 	void *timer; /* the next peer or the deadline, whichever is first */
 	/* The race with peers (DESIGN.md "The lookup race"). */
@@ -185,6 +187,31 @@ lookup_answer(struct lookup *lk, const struct proto_request *req, int flags,
 }
 
 /*
+ * Answer the waiters moved onto the caller's list, one at a time, each
+ * taken off its head before its callback runs. A callback may cancel any
+ * other waiter (a closing connection drops its other requests): that one
+ * leaves this list through lookup_cancel(), and no pointer to it is kept
+ * across the call, so nobody walks freed memory. Returns how many.
+ */
+static size_t
+lookup_answer_all(struct lookup *lk, const struct proto_request *req,
+    struct lookup_waiters *todo, const struct proto_answer *a)
+{
+	struct lookup_waiter *w;
+	struct proto_answer out;
+	size_t n = 0;
+
+	while ((w = LIST_FIRST(todo)) != NULL) {
+		LIST_REMOVE(w, entry);
+		lookup_answer(lk, req, w->flags, w->start_us, a, &out);
+		w->cb(w->arg, &out);
+		free(w);
+		n++;
+	}
+	return n;
+}
+
+/*
  * Serve-stale (RFC 8767): answer the client waiters from an entry expired
  * less than serve-stale ago, with a 30 s TTL. Peers' waiters stay: a peer
  * is only told what we could resolve. Returns how many were answered.
@@ -193,26 +220,28 @@ static size_t
 lookup_stale_answer(struct lookup_job *job)
 {
 	struct lookup *lk = job->lk;
-	struct lookup_waiter *w, *next;
-	struct proto_answer a, out;
-	size_t n = 0;
+	struct lookup_waiters todo = LIST_HEAD_INITIALIZER(todo);
+	struct lookup_waiter *w, *next, *last = NULL;
+	struct proto_answer a;
 
 	if (lk->env.cache_get_stale == NULL ||
 	    !lk->env.cache_get_stale(lk->env.cache, &job->req,
 		lookup_now_us(lk) / 1000, &a))
 		return 0;
 	a.ttl = LOOKUP_STALE_TTL;
+	/* No callback runs during this walk; the order is kept. */
 	for (w = LIST_FIRST(&job->waiters); w != NULL; w = next) {
 		next = LIST_NEXT(w, entry);
 		if (w->flags & LOOKUP_F_PEER)
 			continue;
 		LIST_REMOVE(w, entry);
-		lookup_answer(lk, &job->req, w->flags, w->start_us, &a, &out);
-		w->cb(w->arg, &out);
-		free(w);
-		n++;
+		if (last == NULL)
+			LIST_INSERT_HEAD(&todo, w, entry);
+		else
+			LIST_INSERT_AFTER(last, w, entry);
+		last = w;
 	}
-	return n;
+	return lookup_answer_all(lk, &job->req, &todo, &a);
 }
 
 static struct lookup_job *lookup_job_new(struct lookup *,
@@ -223,8 +252,6 @@ static void
 lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 {
 	struct lookup *lk = job->lk;
-	struct lookup_waiter *w;
-	struct proto_answer out;
 	struct proto_request req;
 	uint32_t hash;
 	size_t i;
@@ -252,12 +279,7 @@ lookup_job_finish(struct lookup_job *job, const struct proto_answer *a)
 	if (a->status == CODNS_TRYAGAIN && !lk->stopping &&
 	    lookup_stale_answer(job) > 0)
 		refresh = 1;
-	while ((w = LIST_FIRST(&job->waiters)) != NULL) {
-		LIST_REMOVE(w, entry);
-		lookup_answer(lk, &job->req, w->flags, w->start_us, a, &out);
-		w->cb(w->arg, &out);
-		free(w);
-	}
+	lookup_answer_all(lk, &job->req, &job->waiters, a);
 	req = job->req;
 	hash = job->hash;
 	free(job);

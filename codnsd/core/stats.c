@@ -115,6 +115,10 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_NSCD_TO_NSS] = "nscd_left_to_nss",
 	[STATS_NSCD_SELF] = "nscd_self_requests",
 	[STATS_NSCD_BAD] = "nscd_bad_requests",
+	[STATS_DNS_SLOW] = "dns_tcp_slow_closed",
+	[STATS_DNS_RATELIMITED] = "dns_ratelimited",
+	[STATS_DNS_SLIPPED] = "dns_ratelimit_slipped",
+	[STATS_DNS_ANY] = "dns_any_minimal",
 };
 
 static const char *const dns_transport_names[STATS_DNS_NTRANSPORTS] = {

@@ -55,6 +55,10 @@ enum stats_counter {
 	STATS_NSCD_TO_NSS,     /* nscd: negatives left to NSS, unanswered */
 	STATS_NSCD_SELF,       /* nscd: connections from codnsd itself (a bug) */
 	STATS_NSCD_BAD,        /* nscd: malformed requests */
+	STATS_DNS_SLOW,        /* stub: TCP query not whole within its deadline */
+	STATS_DNS_RATELIMITED, /* stub: UDP query over its prefix's rate */
+	STATS_DNS_SLIPPED,     /* stub: of those, answered with TC (slip) */
+	STATS_DNS_ANY,         /* stub: ANY answered minimally (RFC 8482) */
 	STATS_NCOUNTERS
 };
 

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,22 +13,18 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "clock.h"
 #include "codnsd.h"
 #include "dnsmsg.h"
+#include "dnsresp.h"
+#include "fwdcache.h"
 #include "log.h"
 #include "lookup.h"
 #include "stats.h"
 #include "stream.h"
-#include "upstream.h"
 
 #define DNSSTUB_UDP_BURST 64 /* datagrams read per wake-up */
 #define DNSSTUB_UDP_VLEN 32  /* datagrams per recvmmsg()/sendmmsg() */
 #define DNSSTUB_OUT_HIGH (128 * 1024) /* stop reading above this backlog */
-#define DNSSTUB_FLAT_MAX (128 * 1024) /* a flattened response */
-#define DNSSTUB_RAW_BUCKETS 4096
-#define DNSSTUB_FWD_BUCKETS 256 /* forwarded questions in flight */
-#define DNSSTUB_STALE_TTL 30 /* RFC 8767 section 4 */
 
 struct dnsstub_sock {
 	struct dnsstub *s;
@@ -46,8 +41,7 @@ struct dnsstub_query {
 	socklen_t fromlen;
 	struct dnsmsg_query m;
 	struct lookup_waiter *w;
-	struct dnsstub_fwd *fwd; /* the forwarded question it waits for */
-	LIST_ENTRY(dnsstub_query) fentry; /* fwd->waiters */
+	struct fwdcache_wait fw; /* for a forwarded question */
 	/* A negative answer of the lookup path waiting for the nameserver's
 	 * whole response (its SOA, its CNAMEs): the rcode to send without
 	 * them if that fails; -1 for a forwarded question. */
@@ -57,22 +51,6 @@ struct dnsstub_query {
 
 LIST_HEAD(dnsstub_queries, dnsstub_query);
 
-/*
- * A question forwarded to the nameservers and not answered yet. Identical
- * questions (name case-insensitively, type) that come meanwhile wait for
- * the same answer instead of being sent again; each gets its own id and
- * question case back.
- */
-struct dnsstub_fwd {
-	struct dnsstub *s;
-	LIST_ENTRY(dnsstub_fwd) hentry;
-	uint64_t hash;
-	struct dnsmsg_query m; /* the first query's, for the cache */
-	struct dnsmsg_name key; /* lowercased name */
-	struct upstream_query *uq;
-	struct dnsstub_queries waiters;
-};
-
 struct dnsstub_conn {
 	struct dnsstub *s;
 	struct stream st;
@@ -81,256 +59,44 @@ struct dnsstub_conn {
 	LIST_ENTRY(dnsstub_conn) entry;
 };
 
-/*
- * A forwarded answer: key (lowercased question name), then the records as
- * dnsmsg_response_flatten() writes them. TTLs are the ones received;
- * their age is taken off when the entry is served.
- */
-struct dnsstub_raw {
-	LIST_ENTRY(dnsstub_raw) hentry;
-	TAILQ_ENTRY(dnsstub_raw) lru;
-	uint64_t hash;
-	uint64_t stored_ms, expire_ms;
-	uint16_t qtype;
-	uint8_t rcode;
-	uint8_t keylen;
-	size_t bloblen;
-	uint8_t data[];
-};
-
 struct dnsstub {
 	struct codnsd *d;
 	struct dnsstub_sock udp[CONF_LISTEN_MAX], tcp[CONF_LISTEN_MAX];
 	size_t nsocks;
 	struct dnsstub_queries udp_pending;
 	LIST_HEAD(, dnsstub_conn) conns;
-	size_t nconns;
+	struct stream_pool pool; /* TCP connections */
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
-	/* Cache of forwarded answers: hash chains and one LRU list. */
-	LIST_HEAD(, dnsstub_raw) raw[DNSSTUB_RAW_BUCKETS];
-	TAILQ_HEAD(dnsstub_lru, dnsstub_raw) lru; /* most recently used first */
-	size_t nraw, rawbytes;
-	LIST_HEAD(, dnsstub_fwd) fwd[DNSSTUB_FWD_BUCKETS];
-	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	struct fwdcache *fc; /* other query types */
 	/* One batch of datagrams in, and the answers given while it is
 	 * read, sent together: on a virtual machine a system call costs
 	 * more than answering from the cache. */
 	uint8_t in[DNSSTUB_UDP_VLEN][DNSSTUB_QUERY_MAX];
 	struct sockaddr_storage in_from[DNSSTUB_UDP_VLEN];
-	uint8_t ob[DNSSTUB_UDP_VLEN][DNSSTUB_EDNS_SIZE];
+	uint8_t ob[DNSSTUB_UDP_VLEN][DNSRESP_EDNS_SIZE];
 	struct sockaddr_storage ob_to[DNSSTUB_UDP_VLEN];
 	struct mmsghdr ob_msg[DNSSTUB_UDP_VLEN];
 	struct iovec ob_iov[DNSSTUB_UDP_VLEN];
 	int ob_fd;   /* the socket of the batch being read; -1: none */
 	size_t nob;
 	uint8_t out[DNSMSG_MSG_MAX];  /* one response */
-	uint8_t flat[DNSSTUB_FLAT_MAX];
 };
 
 static void dnsstub_forward(struct dnsstub_query *);
 
-/* --- cache of forwarded answers ------------------------------------------ */
-
-static uint64_t
-dnsstub_raw_hash(const struct dnsstub *s, const struct dnsmsg_name *key,
-    uint16_t qtype)
-{
-	uint8_t in[2 + DNSMSG_NAME_MAX], out[crypto_shorthash_BYTES];
-	uint64_t h = 0;
-	size_t i;
-
-	in[0] = (uint8_t)(qtype >> 8);
-	in[1] = (uint8_t)qtype;
-	memcpy(in + 2, key->b, key->len);
-	crypto_shorthash(out, in, 2 + (size_t)key->len, s->hkey);
-	for (i = 0; i < sizeof(out); i++)
-		h = h << 8 | out[i];
-	return h;
-}
-
-static void
-dnsstub_lower(const struct dnsmsg_name *n, struct dnsmsg_name *lc)
-{
-	size_t i;
-
-	lc->len = n->len;
-	for (i = 0; i < n->len; i++)
-		lc->b[i] = n->b[i] >= 'A' && n->b[i] <= 'Z' ?
-		    (uint8_t)(n->b[i] + 32) :
-		    n->b[i];
-}
-
-static struct dnsstub_raw *
-dnsstub_raw_find(struct dnsstub *s, const struct dnsmsg_name *key,
-    uint16_t qtype, uint64_t hash)
-{
-	struct dnsstub_raw *e;
-
-	LIST_FOREACH(e, &s->raw[hash % DNSSTUB_RAW_BUCKETS], hentry)
-		if (e->hash == hash && e->qtype == qtype &&
-		    e->keylen == key->len &&
-		    memcmp(e->data, key->b, key->len) == 0)
-			break;
-	return e;
-}
-
-static void
-dnsstub_raw_drop(struct dnsstub *s, struct dnsstub_raw *e)
-{
-	LIST_REMOVE(e, hentry);
-	TAILQ_REMOVE(&s->lru, e, lru);
-	s->nraw--;
-	s->rawbytes -= e->bloblen;
-	free(e);
-}
-
-/* An entry fresh (stale == 0) or expired less than serve-stale ago. */
-static struct dnsstub_raw *
-dnsstub_raw_get(struct dnsstub *s, const struct dnsmsg_query *m, int stale)
-{
-	struct dnsmsg_name key;
-	struct dnsstub_raw *e;
-	uint64_t now = clock_loop_ms(s->d->loop);
-	uint64_t window = (uint64_t)s->d->conf.serve_stale_s * 1000;
-
-	dnsstub_lower(&m->qname, &key);
-	e = dnsstub_raw_find(s, &key, m->qtype,
-	    dnsstub_raw_hash(s, &key, m->qtype));
-	if (e == NULL)
-		return NULL;
-	if (now >= e->expire_ms && now - e->expire_ms >= window) {
-		dnsstub_raw_drop(s, e);
-		return NULL;
-	}
-	if ((now < e->expire_ms) == (stale != 0))
-		return NULL;
-	if (e != TAILQ_FIRST(&s->lru)) {
-		TAILQ_REMOVE(&s->lru, e, lru);
-		TAILQ_INSERT_HEAD(&s->lru, e, lru);
-	}
-	return e;
-}
-
-/*
- * How long a forwarded answer may be cached: the smallest TTL of the
- * answer and authority records; for a negative answer the SOA's TTL or
- * MINIMUM, whichever is less (RFC 2308 section 5), and not at all
- * without a SOA. Clamped by cache-min-ttl, cache-max-ttl, negative-ttl.
- */
-static uint32_t
-dnsstub_raw_ttl(const struct conf *c, uint8_t rcode, const uint8_t *flat,
-    size_t len)
-{
-	struct buf b, rd;
-	struct dnsmsg_rr rr;
-	struct dnsmsg_name mname;
-	uint32_t ttl = UINT32_MAX, neg = UINT32_MAX, minimum;
-	int nanswers = 0, r;
-
-	buf_init_read(&b, flat, len);
-	while ((r = dnsmsg_flat_next(&b, &rr)) == 1) {
-		if (rr.section == DNSMSG_AN)
-			nanswers++;
-		if (rr.section != DNSMSG_AR && rr.ttl < ttl)
-			ttl = rr.ttl;
-		if (rr.section == DNSMSG_NS && rr.type == DNSMSG_T_SOA) {
-			buf_init_read(&rd, rr.rdata, rr.rdlen);
-			if (dnsmsg_name_get(rr.rdata, rr.rdlen, &rd, &mname) ==
-				0 &&
-			    dnsmsg_name_get(rr.rdata, rr.rdlen, &rd, &mname) ==
-				0 &&
-			    buf_skip(&rd, 16) == 0 &&
-			    buf_get_u32(&rd, &minimum) == 0)
-				neg = minimum < rr.ttl ? minimum : rr.ttl;
-		}
-	}
-	if (r == -1)
-		return 0;
-	if (rcode == DNSMSG_NXDOMAIN || nanswers == 0) {
-		if (neg == UINT32_MAX)
-			return 0;
-		ttl = neg < c->negative_ttl_s ? neg : c->negative_ttl_s;
-	}
-	if (ttl < c->cache_min_ttl_s)
-		ttl = c->cache_min_ttl_s;
-	if (ttl > c->cache_max_ttl_s)
-		ttl = c->cache_max_ttl_s;
-	return ttl;
-}
-
-/* Store a forwarded answer; returns its TTL (0: not stored). */
-static uint32_t
-dnsstub_raw_put(struct dnsstub *s, const struct dnsmsg_query *m,
-    uint8_t rcode, const uint8_t *flat, size_t len)
-{
-	const struct conf *c = &s->d->conf;
-	struct dnsmsg_name key;
-	struct dnsstub_raw *e;
-	uint64_t hash, now = clock_loop_ms(s->d->loop);
-	uint32_t ttl;
-
-	if (c->cache_size == 0 || len > DNSSTUB_RAW_BYTES_MAX / 16 ||
-	    (rcode != DNSMSG_NOERROR && rcode != DNSMSG_NXDOMAIN))
-		return 0;
-	dnsstub_lower(&m->qname, &key);
-	hash = dnsstub_raw_hash(s, &key, m->qtype);
-	if ((e = dnsstub_raw_find(s, &key, m->qtype, hash)) != NULL)
-		dnsstub_raw_drop(s, e);
-	if ((ttl = dnsstub_raw_ttl(c, rcode, flat, len)) == 0)
-		return 0;
-	while (!TAILQ_EMPTY(&s->lru) && (s->nraw >= c->cache_size ||
-	    s->rawbytes + len > DNSSTUB_RAW_BYTES_MAX))
-		dnsstub_raw_drop(s, TAILQ_LAST(&s->lru, dnsstub_lru));
-	if ((e = malloc(sizeof(*e) + key.len + len)) == NULL)
-		return 0;
-	memset(e, 0, sizeof(*e));
-	e->hash = hash;
-	e->stored_ms = now;
-	e->expire_ms = now + (uint64_t)ttl * 1000;
-	e->qtype = m->qtype;
-	e->rcode = rcode;
-	e->keylen = key.len;
-	e->bloblen = len;
-	memcpy(e->data, key.b, key.len);
-	memcpy(e->data + key.len, flat, len);
-	LIST_INSERT_HEAD(&s->raw[hash % DNSSTUB_RAW_BUCKETS], e, hentry);
-	TAILQ_INSERT_HEAD(&s->lru, e, lru);
-	s->nraw++;
-	s->rawbytes += len;
-	return ttl;
-}
+/* --- responses ------------------------------------------------------------ */
 
 size_t
 dnsstub_cache_count(const struct dnsstub *s)
 {
-	return s != NULL ? s->nraw : 0;
+	return s != NULL ? fwdcache_count(s->fc) : 0;
 }
 
 size_t
 dnsstub_flush(struct dnsstub *s, const char *name)
 {
-	struct dnsmsg_name key, lc;
-	struct dnsstub_raw *e, *next;
-	size_t n = 0;
-
-	if (s == NULL)
-		return 0;
-	if (name != NULL && dnsmsg_name_from_text(name, &lc) == -1)
-		return 0;
-	if (name != NULL)
-		dnsstub_lower(&lc, &key);
-	for (e = TAILQ_FIRST(&s->lru); e != NULL; e = next) {
-		next = TAILQ_NEXT(e, lru);
-		if (name == NULL || (e->keylen == key.len &&
-		    memcmp(e->data, key.b, key.len) == 0)) {
-			dnsstub_raw_drop(s, e);
-			n++;
-		}
-	}
-	return n;
+	return s != NULL ? fwdcache_flush(s->fc, name) : 0;
 }
-
-/* --- responses ------------------------------------------------------------ */
 
 static int
 dnsstub_is_tcp(const struct dnsstub_query *q)
@@ -338,30 +104,13 @@ dnsstub_is_tcp(const struct dnsstub_query *q)
 	return q->conn != NULL;
 }
 
-/* Start a response: header and the question as the client wrote it. */
+/* Start a response in the stub's buffer. */
 static void
 dnsstub_begin(const struct dnsstub_query *q, struct dnsmsg_writer *w,
     uint16_t extra)
 {
-	const struct dnsmsg_query *m = &q->m;
-	size_t limit = DNSMSG_MSG_MAX;
-	uint16_t flags;
-
-	/* RFC 6891 section 6.2.5: the smaller of ours and the client's
-	 * payload size; 512 without EDNS (RFC 1035 section 4.2.1). */
-	if (!dnsstub_is_tcp(q)) {
-		limit = m->edns ? m->edns_size : DNSMSG_UDP_MIN;
-		if (limit > DNSSTUB_EDNS_SIZE)
-			limit = DNSSTUB_EDNS_SIZE;
-	}
-	dnsmsg_writer_init(w, q->s->out, sizeof(q->s->out), limit, m->edns);
-	/* A recursive service: RA set, RD and CD copied, never AA
-	 * (RFC 1035 section 4.1.1, RFC 4035 section 3.2.2). */
-	flags = (uint16_t)(DNSMSG_F_QR | DNSMSG_F_RA | extra |
-	    (m->flags & (DNSMSG_F_OPCODE | DNSMSG_F_RD | DNSMSG_F_CD)));
-	dnsmsg_put_header(w, m->id, flags);
-	if (m->has_question)
-		dnsmsg_put_question(w, &m->qname, m->qtype, m->qclass);
+	dnsresp_begin(w, q->s->out, sizeof(q->s->out), &q->m, dnsstub_is_tcp(q),
+	    extra);
 }
 
 /* Send the UDP answers kept while a batch was read; what the socket
@@ -429,11 +178,7 @@ dnsstub_end(struct dnsstub_query *q, struct dnsmsg_writer *w, uint16_t rcode)
 	const struct dnsmsg_query *m = &q->m;
 	size_t len;
 
-	/* RFC 6891 section 7: an OPT in the response only if the query
-	 * had one; no DNSSEC here, so DO stays clear. */
-	if (m->edns)
-		dnsmsg_put_opt(w, DNSSTUB_EDNS_SIZE, (uint8_t)(rcode >> 4), 0);
-	if ((len = dnsmsg_finish(w, (uint8_t)(rcode & 0xf))) == 0)
+	if ((len = dnsresp_finish(w, m, rcode)) == 0)
 		return;
 	dnsstub_send(q, q->s->out, len);
 	stats_dns(q->s->d->stats, dnsstub_is_tcp(q) ? STATS_DNS_TCP :
@@ -475,126 +220,20 @@ dnsstub_query_free(struct dnsstub_query *q)
 	free(q);
 }
 
-/* Write the records of a flat buffer, TTLs aged by age_s and at most
- * max_ttl (the cache entry's life), or all set to max_ttl when stale;
- * -1 when the answer or authority part did not fit. */
-static int
-dnsstub_put_flat(struct dnsmsg_writer *w, const uint8_t *flat, size_t len,
-    uint32_t age_s, uint32_t max_ttl, int stale)
-{
-	struct buf b;
-	struct dnsmsg_rr rr;
-
-	buf_init_read(&b, flat, len);
-	while (dnsmsg_flat_next(&b, &rr) == 1) {
-		rr.ttl = rr.ttl > age_s ? rr.ttl - age_s : 0;
-		if (stale || rr.ttl > max_ttl)
-			rr.ttl = max_ttl;
-		if (dnsmsg_put_rr(w, &rr) == -1) {
-			/* RFC 2181 section 9: leaving out additional
-			 * data is not truncation. */
-			if (rr.section == DNSMSG_AR)
-				return 0;
-			return -1;
-		}
-	}
-	return 0;
-}
-
+/* A forwarded answer (fresh, cached or stale). */
 static void
-dnsstub_answer_flat(struct dnsstub_query *q, uint8_t rcode,
-    const uint8_t *flat, size_t len, uint32_t age_s, uint32_t max_ttl,
-    int stale)
+dnsstub_answer_flat(struct dnsstub_query *q, const struct fwdcache_answer *a)
 {
 	struct dnsmsg_writer w;
 
 	dnsstub_begin(q, &w, 0);
-	if (dnsstub_put_flat(&w, flat, len, age_s, max_ttl, stale) == -1)
-		dnsstub_truncated(q, &w, rcode);
+	if (dnsresp_put_flat(&w, a) == -1)
+		dnsstub_truncated(q, &w, a->rcode);
 	else
-		dnsstub_end(q, &w, rcode);
-}
-
-static void
-dnsstub_answer_raw(struct dnsstub_query *q, const struct dnsstub_raw *e,
-    int stale)
-{
-	uint64_t now = clock_loop_ms(q->s->d->loop);
-
-	dnsstub_answer_flat(q, e->rcode, e->data + e->keylen, e->bloblen,
-	    (uint32_t)((now - e->stored_ms) / 1000),
-	    stale ? DNSSTUB_STALE_TTL : (uint32_t)((e->expire_ms - now) / 1000),
-	    stale);
+		dnsstub_end(q, &w, a->rcode);
 }
 
 /* --- A, AAAA and PTR through the lookup path ---------------------------- */
-
-/* A record of the answer built from a proto_answer. */
-static int
-dnsstub_put(struct dnsmsg_writer *w, const struct dnsmsg_name *owner,
-    uint16_t type, uint32_t ttl, const void *rdata, size_t rdlen)
-{
-	struct dnsmsg_rr rr;
-
-	memset(&rr, 0, sizeof(rr));
-	rr.section = DNSMSG_AN;
-	rr.name = *owner;
-	rr.type = type;
-	rr.rclass = DNSMSG_C_IN;
-	rr.ttl = ttl;
-	rr.rdlen = (uint16_t)rdlen;
-	rr.rdata = rdata;
-	return dnsmsg_put_rr(w, &rr);
-}
-
-/*
- * The CNAME chain from the question name to the canonical name (the
- * aliases in the order they were followed), then the addresses of the
- * family asked for at the end of it; for PTR the names.
- */
-static int
-dnsstub_put_answer(struct dnsstub_query *q, struct dnsmsg_writer *w,
-    const struct proto_answer *a)
-{
-	struct dnsmsg_name chain[PROTO_ALIASES_MAX + 2], n;
-	size_t nchain = 1, i, j;
-	uint8_t fam = q->m.qtype == DNSMSG_T_A ? CODNS_AF_INET : CODNS_AF_INET6;
-
-	chain[0] = q->m.qname;
-	if (q->m.qtype == DNSMSG_T_PTR) {
-		for (i = 0; i <= a->naliases; i++) {
-			if (dnsmsg_name_from_text(i == 0 ? a->cname :
-							   a->aliases[i - 1],
-				&n) == -1)
-				continue;
-			if (dnsstub_put(w, &chain[0], DNSMSG_T_PTR, a->ttl, n.b,
-				n.len) == -1)
-				return -1;
-		}
-		return 0;
-	}
-	for (i = 0; i <= a->naliases && nchain < PROTO_ALIASES_MAX + 2; i++) {
-		if (dnsmsg_name_from_text(i < a->naliases ? a->aliases[i] :
-							    a->cname,
-			&n) == -1)
-			continue;
-		for (j = 0; j < nchain; j++)
-			if (dnsmsg_name_equal(&chain[j], &n))
-				break;
-		if (j == nchain)
-			chain[nchain++] = n;
-	}
-	for (i = 0; i + 1 < nchain; i++)
-		if (dnsstub_put(w, &chain[i], DNSMSG_T_CNAME, a->ttl,
-			chain[i + 1].b, chain[i + 1].len) == -1)
-			return -1;
-	for (i = 0; i < a->naddrs; i++)
-		if (a->addrs[i].family == fam &&
-		    dnsstub_put(w, &chain[nchain - 1], q->m.qtype, a->ttl,
-			a->addrs[i].a, proto_addr_len(fam)) == -1)
-			return -1;
-	return 0;
-}
 
 static void
 dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
@@ -602,6 +241,7 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 	struct dnsstub_query *q = arg;
 	struct dnsmsg_writer w;
 	struct proto_answer capped;
+	struct fwdcache_answer fa;
 	uint16_t rcode;
 
 	q->w = NULL;
@@ -637,10 +277,8 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 	 */
 	if ((a->status == CODNS_NOTFOUND || a->status == CODNS_NODATA) &&
 	    (a->source == CODNS_SRC_LOCAL || a->source == CODNS_SRC_CACHE)) {
-		struct dnsstub_raw *e = dnsstub_raw_get(q->s, &q->m, 0);
-
-		if (e != NULL) {
-			dnsstub_answer_raw(q, e, 0);
+		if (fwdcache_get(q->s->fc, &q->m, 0, &fa) == 0) {
+			dnsstub_answer_flat(q, &fa);
 			dnsstub_query_free(q);
 			return;
 		}
@@ -652,7 +290,7 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 		}
 	}
 	dnsstub_begin(q, &w, 0);
-	if (a->status == CODNS_FOUND && dnsstub_put_answer(q, &w, a) == -1)
+	if (a->status == CODNS_FOUND && dnsresp_put_lookup(&w, &q->m, a) == -1)
 		dnsstub_truncated(q, &w, rcode);
 	else
 		dnsstub_end(q, &w, rcode);
@@ -708,123 +346,63 @@ dnsstub_request(const struct dnsmsg_query *m, struct proto_request *req)
 
 /* --- other query types: forwarded ----------------------------------------- */
 
-/* q stops waiting for its forwarded question (its connection closed). */
-static void
-dnsstub_fwd_leave(struct dnsstub_query *q)
-{
-	if (q->fwd == NULL)
-		return;
-	LIST_REMOVE(q, fentry);
-	q->fwd = NULL;
-}
-
 /* No response came: a negative lookup answer goes out bare; forwarded
  * questions get stale data if there is, else SERVFAIL. */
 static void
 dnsstub_fwd_failed(struct dnsstub_query *q)
 {
 	struct dnsstub *s = q->s;
-	struct dnsstub_raw *e;
+	struct fwdcache_answer a;
 
 	if (q->neg_rcode >= 0)
 		dnsstub_reply_rcode(q, (uint16_t)q->neg_rcode);
-	else if ((e = dnsstub_raw_get(s, &q->m, 1)) != NULL) {
+	else if (fwdcache_get(s->fc, &q->m, 1, &a) == 0) {
 		stats_count(s->d->stats, STATS_DNS_STALE);
-		dnsstub_answer_raw(q, e, 1);
+		dnsstub_answer_flat(q, &a);
 	} else
 		dnsstub_reply_rcode(q, DNSMSG_SERVFAIL);
 	dnsstub_query_free(q);
 }
 
+/* The forwarded question's answer (fwdcache_cb), or NULL. */
 static void
-dnsstub_raw_cb(void *arg, const uint8_t *msg, size_t len)
+dnsstub_fwd_cb(void *arg, const struct fwdcache_answer *a)
 {
-	struct dnsstub_fwd *f = arg;
-	struct dnsstub *s = f->s;
-	struct dnsstub_query *q;
-	struct buf flat;
-	uint16_t flags;
-	uint32_t ttl;
-	uint8_t rcode;
-	int ok;
+	struct dnsstub_query *q = arg;
 
-	f->uq = NULL;
-	LIST_REMOVE(f, hentry);
-	buf_init_write(&flat, s->flat, sizeof(s->flat));
-	ok = msg != NULL &&
-	    dnsmsg_response_flatten(msg, len, &flat, &flags, &rcode) != -1;
-	if (ok && (ttl = dnsstub_raw_put(s, &f->m, rcode, s->flat,
-		       flat.pos)) == 0)
-		ttl = s->d->conf.cache_max_ttl_s;
-	/* Take each waiter off the list before answering it. */
-	while ((q = LIST_FIRST(&f->waiters)) != NULL) {
-		dnsstub_fwd_leave(q);
-		if (!ok) {
-			dnsstub_fwd_failed(q);
-			continue;
-		}
-		dnsstub_answer_flat(q, rcode, s->flat, flat.pos, 0, ttl, 0);
-		dnsstub_query_free(q);
+	if (a == NULL) {
+		dnsstub_fwd_failed(q);
+		return;
 	}
-	free(f);
+	dnsstub_answer_flat(q, a);
+	dnsstub_query_free(q);
 }
 
-/*
- * From the cache; else join the same question already sent; else send the
- * question (lowercased, no EDNS: c-ares goes to TCP when the answer is
- * truncated) to the local nameservers, no peers.
- */
+/* From the cache; else join the same question already sent; else send
+ * it to the local nameservers, no peers (fwdcache.c). */
 static void
 dnsstub_forward(struct dnsstub_query *q)
 {
 	struct dnsstub *s = q->s;
-	struct dnsstub_raw *e;
-	struct dnsstub_fwd *f;
-	struct dnsmsg_writer w;
-	struct dnsmsg_name lc;
-	uint8_t msg[DNSMSG_UDP_MIN];
-	uint64_t hash;
-	size_t len;
+	struct fwdcache_answer a;
 
-	if ((e = dnsstub_raw_get(s, &q->m, 0)) != NULL) {
+	if (fwdcache_get(s->fc, &q->m, 0, &a) == 0) {
 		stats_count(s->d->stats, STATS_DNS_RAW_HITS);
-		dnsstub_answer_raw(q, e, 0);
+		dnsstub_answer_flat(q, &a);
 		dnsstub_query_free(q);
 		return;
 	}
-	dnsstub_lower(&q->m.qname, &lc);
-	hash = dnsstub_raw_hash(s, &lc, q->m.qtype);
-	LIST_FOREACH(f, &s->fwd[hash % DNSSTUB_FWD_BUCKETS], hentry)
-		if (f->hash == hash && f->m.qtype == q->m.qtype &&
-		    dnsmsg_name_equal(&f->key, &lc))
-			break;
-	if (f != NULL) {
+	switch (fwdcache_ask(s->fc, &q->m, &q->fw, dnsstub_fwd_cb, q)) {
+	case FWDCACHE_JOINED:
 		stats_count(s->d->stats, STATS_DNS_COALESCED);
-		goto wait;
-	}
-	dnsmsg_writer_init(&w, msg, sizeof(msg), sizeof(msg), 0);
-	dnsmsg_put_header(&w, 0, DNSMSG_F_RD);
-	dnsmsg_put_question(&w, &lc, q->m.qtype, q->m.qclass);
-	len = dnsmsg_finish(&w, 0);
-	stats_count(s->d->stats, STATS_DNS_FORWARDED);
-	if (len == 0 || (f = calloc(1, sizeof(*f))) == NULL) {
+		break;
+	case FWDCACHE_SENT:
+		stats_count(s->d->stats, STATS_DNS_FORWARDED);
+		break;
+	default:
+		stats_count(s->d->stats, STATS_DNS_FORWARDED);
 		dnsstub_fwd_failed(q);
-		return;
 	}
-	f->s = s;
-	f->hash = hash;
-	f->m = q->m;
-	f->key = lc;
-	if ((f->uq = upstream_send_raw(s->d->upstream, msg, len,
-		 dnsstub_raw_cb, f)) == NULL) {
-		free(f);
-		dnsstub_fwd_failed(q);
-		return;
-	}
-	LIST_INSERT_HEAD(&s->fwd[hash % DNSSTUB_FWD_BUCKETS], f, hentry);
-wait:
-	q->fwd = f;
-	LIST_INSERT_HEAD(&f->waiters, q, fentry);
 }
 
 /* --- one query ------------------------------------------------------------ */
@@ -942,18 +520,16 @@ dnsstub_udp_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 dnsstub_conn_free(struct dnsstub_conn *c)
 {
-	struct dnsstub *s = c->s;
 	struct dnsstub_query *q;
 
 	while ((q = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(q, entry);
 		lookup_cancel(q->w);
-		dnsstub_fwd_leave(q);
+		fwdcache_leave(&q->fw);
 		free(q);
 	}
 	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
-	s->nconns--;
 	free(c);
 }
 
@@ -987,31 +563,38 @@ dnsstub_frame(void *arg, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-/* A frame it cannot take (stream_ops.bad): close at once. */
+/* A frame it cannot take (stream_ops.bad): the answers owed to the
+ * queries before it still go out, then the connection closes. */
 static int
 dnsstub_bad_frame(void *arg)
 {
 	struct dnsstub_conn *c = arg;
 
 	stats_count(c->s->d->stats, STATS_DNS_BAD_FRAME);
-	dnsstub_conn_free(c);
-	return -1;
+	return stream_close_soon(&c->st);
 }
 
-/* Closed, broken or idle (stream_ops.end). */
+/* Closed, broken, idle or slow (stream_ops.end). */
 static void
-dnsstub_conn_end(void *arg, int idle)
+dnsstub_conn_end(void *arg, int why)
 {
-	dnsstub_conn_free(arg);
+	struct dnsstub_conn *c = arg;
+
+	if (why == STREAM_END_SLOW)
+		stats_count(c->s->d->stats, STATS_DNS_SLOW);
+	dnsstub_conn_free(c);
 }
 
-/* RFC 7766 section 6.2.3: any answer still queued keeps a connection
- * from idling out, and one that is closing goes once what is queued is
- * sent (linger and idle_needs_progress 0). */
+/* RFC 7766 section 6.2.3: a connection idles out after a silence, and
+ * an answer queued keeps it only while the client reads; one that is
+ * closing still sends the answers it owes (linger). */
 static const struct stream_limits dnsstub_limits = {
 	.pipeline_max = DNSSTUB_PIPELINE_MAX,
 	.out_high = DNSSTUB_OUT_HIGH,
 	.idle_sec = DNSSTUB_IDLE_SEC,
+	.frame_sec = DNSSTUB_FRAME_SEC,
+	.linger = 1,
+	.idle_needs_progress = 1,
 };
 
 static const struct stream_ops dnsstub_ops = {
@@ -1021,17 +604,21 @@ static const struct stream_ops dnsstub_ops = {
 	.end = dnsstub_conn_end,
 };
 
+/* Admission (stream_admit): by source address, or by uid on loopback. */
 static void
 dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dnsstub_sock *sk = w->data;
 	struct dnsstub *s = sk->s;
 	struct dnsstub_conn *c;
+	struct stream_who who;
 	int fd, one = 1;
 
 	if ((fd = stream_accept(sk->fd, "dns accept")) == -1)
 		return;
-	if (s->nconns >= DNSSTUB_CONNS_MAX ||
+	if (stream_peer(fd, &who) == -1 ||
+	    !stream_admit(&s->pool, &who, DNSSTUB_CONNS_MAX,
+		DNSSTUB_CONNS_PER_CLIENT) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(s->d->stats, STATS_DNS_CLIENTS_REFUSED);
 		close(fd);
@@ -1040,9 +627,8 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->s = s;
 	LIST_INSERT_HEAD(&s->conns, c, entry);
-	s->nconns++;
-	stream_start(&c->st, &dnsstub_limits, &dnsstub_ops, c, loop, fd,
-	    c->in, sizeof(c->in));
+	stream_start(&c->st, &s->pool, &who, &dnsstub_limits, &dnsstub_ops, c,
+	    loop, fd, c->in, sizeof(c->in));
 }
 
 /* --- set-up --------------------------------------------------------------- */
@@ -1064,13 +650,16 @@ dnsstub_new(struct codnsd *d)
 	size_t i, off = 0;
 	int ufd, tfd;
 
-	if (sodium_init() == -1 || (s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->d = d;
 	LIST_INIT(&s->conns);
-	TAILQ_INIT(&s->lru);
+	stream_pool_init(&s->pool);
 	s->ob_fd = -1;
-	crypto_shorthash_keygen(s->hkey);
+	if ((s->fc = fwdcache_new(d->loop, &d->conf, d->upstream)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
 		    a, sizeof(a));
@@ -1126,7 +715,6 @@ void
 dnsstub_free(struct dnsstub *s)
 {
 	struct dnsstub_query *q;
-	struct dnsstub_fwd *f;
 	size_t i;
 
 	if (s == NULL)
@@ -1136,7 +724,7 @@ dnsstub_free(struct dnsstub *s)
 	while ((q = LIST_FIRST(&s->udp_pending)) != NULL) {
 		LIST_REMOVE(q, entry);
 		lookup_cancel(q->w);
-		dnsstub_fwd_leave(q);
+		fwdcache_leave(&q->fw);
 		free(q);
 	}
 	for (i = 0; i < s->nsocks; i++) {
@@ -1145,13 +733,6 @@ dnsstub_free(struct dnsstub *s)
 		ev_io_stop(s->d->loop, &s->tcp[i].io);
 		close(s->tcp[i].fd);
 	}
-	for (i = 0; i < DNSSTUB_FWD_BUCKETS; i++)
-		while ((f = LIST_FIRST(&s->fwd[i])) != NULL) {
-			LIST_REMOVE(f, hentry);
-			upstream_cancel(f->uq);
-			free(f);
-		}
-	while (!TAILQ_EMPTY(&s->lru))
-		dnsstub_raw_drop(s, TAILQ_FIRST(&s->lru));
+	fwdcache_free(s->fc);
 	free(s);
 }

@@ -8,12 +8,12 @@
 struct codnsd;
 struct dnsstub;
 
-#define DNSSTUB_EDNS_SIZE 1232   /* our UDP payload size (DNS flag day 2020) */
 #define DNSSTUB_CONNS_MAX 256    /* TCP connections */
+#define DNSSTUB_CONNS_PER_CLIENT 16 /* of them, per source (or local uid) */
+#define DNSSTUB_FRAME_SEC 2.0    /* from a query's first byte to its last */
 #define DNSSTUB_PIPELINE_MAX 32  /* queries in flight per TCP connection */
 #define DNSSTUB_IDLE_SEC 10.0    /* RFC 7766 section 6.2.3 */
 #define DNSSTUB_QUERY_MAX 4096   /* longest query taken over TCP */
-#define DNSSTUB_RAW_BYTES_MAX (8u << 20) /* cache of other query types */
 
 /* Bind UDP and TCP on every dns-listen address; a config without one
  * gives an idle object. NULL (logged) when an address cannot be bound. */

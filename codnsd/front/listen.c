@@ -32,15 +32,6 @@ struct listen_sock {
 	int is_unix;
 };
 
-/* Who holds a connection, for the per-user cap: the uid on the UNIX
- * socket (SO_PEERCRED), the source address on TCP. */
-struct listen_who {
-	int is_unix;
-	uid_t uid;
-	int family;
-	uint8_t addr[16];
-};
-
 struct listen_pending {
 	struct listen_conn *conn;
 	struct lookup_waiter *w;
@@ -51,8 +42,6 @@ struct listen_pending {
 struct listen_conn {
 	struct listen *ls;
 	struct stream st;
-	ev_timer frame; /* runs while a frame is incomplete */
-	struct listen_who who;
 	uint8_t in[LISTEN_IN_MAX];
 	LIST_HEAD(, listen_pending) pending;
 	LIST_ENTRY(listen_conn) entry;
@@ -64,26 +53,24 @@ struct listen {
 	size_t nsocks;
 	LIST_HEAD(, listen_conn) conns;
 	struct usock usock; /* the lookup-socket; fd -1 when none */
-	size_t nconns;
+	/* Each its own pool, so that TCP cannot starve the socket that
+	 * NSS uses (issue 20). */
+	struct stream_pool unix_pool, tcp_pool;
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 };
 
 static void
 listen_conn_free(struct listen_conn *c)
 {
-	struct listen *ls = c->ls;
 	struct listen_pending *p;
-	struct ev_loop *loop = ls->d->loop;
 
 	while ((p = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(p, entry);
 		lookup_cancel(p->w);
 		free(p);
 	}
-	ev_timer_stop(loop, &c->frame);
 	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
-	ls->nconns--;
 	free(c);
 }
 
@@ -147,26 +134,6 @@ listen_request(void *arg, const uint8_t *frame, size_t framelen)
 	return 0;
 }
 
-/*
- * Stop reading and close once what is owed is sent: the answers to the
- * requests before a bad frame, or before a frame that missed its
- * deadline, still go out. -1 when the connection was freed here (only
- * from loop callbacks, never from listen_answer_cb).
- */
-static int
-listen_close_soon(struct listen_conn *c)
-{
-	c->st.closing = 1;
-	c->st.inlen = 0;
-	ev_timer_stop(c->ls->d->loop, &c->frame);
-	if (c->st.npending == 0 && c->st.outlen == c->st.outoff) {
-		listen_conn_free(c);
-		return -1;
-	}
-	stream_update(&c->st);
-	return 0;
-}
-
 /* A bad frame (stream_ops.bad). */
 static int
 listen_bad_frame(void *arg)
@@ -175,64 +142,27 @@ listen_bad_frame(void *arg)
 
 	stats_count(c->ls->d->stats, STATS_CLIENTS_BAD_FRAME);
 	log_debug("client sent a bad frame, closing");
-	return listen_close_soon(c);
-}
-
-/*
- * A frame must be whole within LISTEN_FRAME_SEC of its first byte: the
- * deadline starts when a frame starts and bytes that trickle in do not
- * extend it, so a client cannot hold a slot by dribbling.
- */
-static void
-listen_frame_deadline(void *arg, int consumed)
-{
-	struct listen_conn *c = arg;
-	struct ev_loop *loop = c->ls->d->loop;
-
-	if (c->st.inlen == 0) {
-		ev_timer_stop(loop, &c->frame);
-		return;
-	}
-	if (consumed || !ev_is_active(&c->frame)) {
-		ev_timer_stop(loop, &c->frame);
-		ev_timer_set(&c->frame, LISTEN_FRAME_SEC, 0.);
-		ev_timer_start(loop, &c->frame);
-	}
+	return stream_close_soon(&c->st);
 }
 
 /* The connection is over (stream_ops.end). */
 static void
-listen_end(void *arg, int idle)
+listen_end(void *arg, int why)
 {
 	struct listen_conn *c = arg;
 
-	if (idle)
+	if (why == STREAM_END_IDLE)
 		stats_count(c->ls->d->stats, STATS_CLIENTS_IDLE);
+	else if (why == STREAM_END_SLOW)
+		stats_count(c->ls->d->stats, STATS_CLIENTS_SLOW);
 	listen_conn_free(c);
-}
-
-static void
-listen_frame_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct listen_conn *c = t->data;
-	size_t framelen;
-
-	/* Whole frames waiting behind the pipeline cap are not slow. */
-	if (proto_frame_peek(c->in, c->st.inlen, &framelen) != 0) {
-		ev_timer_set(t, LISTEN_FRAME_SEC, 0.);
-		ev_timer_start(loop, t);
-		return;
-	}
-	stats_count(c->ls->d->stats, STATS_CLIENTS_SLOW);
-	log_debug("client frame not whole within %.0f s, closing",
-	    LISTEN_FRAME_SEC);
-	(void)listen_close_soon(c);
 }
 
 static const struct stream_limits listen_limits = {
 	.pipeline_max = LISTEN_PIPELINE_MAX,
 	.out_high = LISTEN_OUT_HIGH,
 	.idle_sec = LISTEN_IDLE_SEC,
+	.frame_sec = LISTEN_FRAME_SEC,
 	.linger = 1,
 	.idle_needs_progress = 1,
 };
@@ -241,81 +171,31 @@ static const struct stream_ops listen_ops = {
 	.peek = proto_frame_peek,
 	.request = listen_request,
 	.bad = listen_bad_frame,
-	.parsed = listen_frame_deadline,
 	.end = listen_end,
 };
 
-/* Who is connecting on fd; -1 when the kernel cannot say. */
-static int
-listen_who(int fd, int is_unix, struct listen_who *who)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-
-	memset(who, 0, sizeof(*who));
-	who->is_unix = is_unix;
-	if (is_unix) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
-			return -1;
-		who->uid = cred.uid;
-		return 0;
-	}
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
-		return -1;
-	who->family = ss.ss_family;
-	if (ss.ss_family == AF_INET)
-		memcpy(who->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	else if (ss.ss_family == AF_INET6)
-		memcpy(who->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    16);
-	return 0;
-}
-
-static int
-listen_who_eq(const struct listen_who *a, const struct listen_who *b)
-{
-	if (a->is_unix != b->is_unix)
-		return 0;
-	if (a->is_unix)
-		return a->uid == b->uid;
-	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
-}
-
 /*
- * Admission (stream_admit): a client is a uid on the UNIX socket, a
- * source address on TCP; root on the UNIX socket is bound only by
- * max-clients. "Holds" is "has open", give or take the one a client just
- * closed and the loop has not reaped. A linear count: at most max-clients
- * entries, walked once per accept.
+ * Admission (stream_admit) in the pool of the socket the client came
+ * through: by uid on the UNIX socket, and on loopback TCP by the uid
+ * that owns the connecting socket (sockdiag.c).
  */
-static int
-listen_admit(const struct listen *ls, const struct listen_who *who)
-{
-	const struct listen_conn *c;
-	size_t same = 0;
-
-	LIST_FOREACH(c, &ls->conns, entry)
-		if (listen_who_eq(&c->who, who))
-			same++;
-	return stream_admit(&ls->d->conf, ls->nconns, same,
-	    who->is_unix && who->uid == 0);
-}
-
 static void
 listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listen_sock *s = w->data;
 	struct listen *ls = s->ls;
+	struct stream_pool *pool = s->is_unix ? &ls->unix_pool : &ls->tcp_pool;
+	const struct conf *conf = &ls->d->conf;
 	struct listen_conn *c;
-	struct listen_who who;
+	struct stream_who who;
 	int fd, one = 1;
 
 	if ((fd = stream_accept(s->fd, "accept")) == -1)
 		return;
-	if (listen_who(fd, s->is_unix, &who) == -1 ||
-	    !listen_admit(ls, &who) || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (stream_peer(fd, &who) == -1 ||
+	    !stream_admit(pool, &who, conf->max_clients,
+		conf->max_clients_per_user) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_count(ls->d->stats, STATS_CLIENTS_REFUSED);
 		close(fd);
 		return;
@@ -324,14 +204,10 @@ listen_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (!s->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ls = ls;
-	c->who = who;
 	LIST_INIT(&c->pending);
 	LIST_INSERT_HEAD(&ls->conns, c, entry);
-	ev_init(&c->frame, listen_frame_cb);
-	c->frame.data = c;
-	ls->nconns++;
-	stream_start(&c->st, &listen_limits, &listen_ops, c, loop, fd,
-	    c->in, sizeof(c->in));
+	stream_start(&c->st, pool, &who, &listen_limits, &listen_ops, c, loop,
+	    fd, c->in, sizeof(c->in));
 }
 
 static void
@@ -357,6 +233,8 @@ listen_new(struct codnsd *d)
 		return NULL;
 	ls->d = d;
 	LIST_INIT(&ls->conns);
+	stream_pool_init(&ls->unix_pool);
+	stream_pool_init(&ls->tcp_pool);
 	ls->usock.fd = -1;
 	/* Everyone may look up: the socket is 0666 in a directory only
 	 * codnsd may write, which is what the NSS module trusts. */
@@ -427,7 +305,7 @@ listen_free(struct listen *ls)
 size_t
 listen_clients(const struct listen *ls)
 {
-	return ls->nconns;
+	return ls->unix_pool.nconns + ls->tcp_pool.nconns;
 }
 
 const char *

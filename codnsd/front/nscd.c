@@ -73,7 +73,7 @@ struct nscd {
 	struct nscdtab *tab;
 	size_t tab_entries;
 	LIST_HEAD(, nscd_conn) conns;
-	size_t nconns;
+	struct stream_pool pool;
 	struct stat hosts; /* the hosts file as last seen */
 	int nl_fd;         /* interface changes, or -1 */
 	ev_io nl_io;
@@ -87,7 +87,6 @@ nscd_conn_free(struct nscd_conn *c)
 	lookup_cancel(c->w);
 	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
-	c->n->nconns--;
 	free(c);
 }
 
@@ -437,19 +436,6 @@ static const struct stream_ops nscd_ops = {
 	.end = nscd_end,
 };
 
-/* Admission as on the lookup socket (stream_admit), by uid; root is
- * bound only by max-clients. */
-static int
-nscd_admit(const struct nscd *n, uid_t uid)
-{
-	const struct nscd_conn *c;
-	size_t same = 0;
-
-	LIST_FOREACH(c, &n->conns, entry)
-		same += c->uid == uid;
-	return stream_admit(&n->d->conf, n->nconns, same, uid == 0);
-}
-
 static void
 nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -457,12 +443,17 @@ nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct nscd_conn *c;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
+	struct stream_who who;
 	int fd;
 
 	if ((fd = stream_accept(n->usock.fd, "nscd accept")) == -1)
 		return;
+	/* Admission as on the lookup socket (stream_admit), by uid. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
-	    !nscd_admit(n, cred.uid) || (c = calloc(1, sizeof(*c))) == NULL) {
+	    stream_peer(fd, &who) == -1 ||
+	    !stream_admit(&n->pool, &who, n->d->conf.max_clients,
+		n->d->conf.max_clients_per_user) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		nscd_count(n, STATS_NSCD_REFUSED);
 		close(fd);
 		return;
@@ -474,9 +465,8 @@ nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->n = n;
 	c->uid = cred.uid;
 	LIST_INSERT_HEAD(&n->conns, c, entry);
-	n->nconns++;
-	stream_start(&c->st, &nscd_limits, &nscd_ops, c, loop, fd, c->in,
-	    sizeof(c->in));
+	stream_start(&c->st, &n->pool, &who, &nscd_limits, &nscd_ops, c, loop,
+	    fd, c->in, sizeof(c->in));
 }
 
 /* Each second: expiry, the timestamp clients check, the hosts file. */
@@ -592,6 +582,7 @@ nscd_new(struct codnsd *d)
 	n->usock.fd = -1;
 	n->nl_fd = -1;
 	LIST_INIT(&n->conns);
+	stream_pool_init(&n->pool);
 	nscd_no_self();
 	n->tab_entries = d->conf.cache_size;
 	if ((n->tab = nscdtab_new(n->tab_entries)) == NULL) {
@@ -687,5 +678,5 @@ nscd_table_info(const struct nscd *n, size_t *entries, size_t *bytes,
 size_t
 nscd_clients(const struct nscd *n)
 {
-	return n->nconns;
+	return n->pool.nconns;
 }

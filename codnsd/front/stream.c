@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "handover.h"
 #include "log.h"
+#include "sockdiag.h"
 
 ssize_t
 stream_write(int fd, const void *p, size_t len)
@@ -36,20 +37,91 @@ stream_accept(int lfd, const char *what)
 	return fd;
 }
 
-int
-stream_admit(const struct conf *conf, size_t nconns, size_t same,
-    int unbounded)
+/* Whether a source address is on this host: 127.0.0.0/8 or ::1. */
+static int
+stream_loopback(const struct sockaddr_storage *ss)
 {
-	size_t reserve = conf->max_clients / STREAM_RESERVE_DIV;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 
-	if (nconns >= conf->max_clients)
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
+int
+stream_peer(int fd, struct stream_who *who)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t len = sizeof(peer), llen = sizeof(local);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	memset(who, 0, sizeof(*who));
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == -1)
+		return -1;
+	who->family = peer.ss_family;
+	if (peer.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1)
+			return -1;
+		who->by_uid = 1;
+		who->uid = cred.uid;
 		return 0;
-	if (unbounded)
+	}
+	if (stream_loopback(&peer)) {
+		/* One client per local user, whatever 127.x.y.z it picks. */
+		who->by_uid = 1;
+		who->uid = (uid_t)-1;
+		if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
+			(void)sockdiag_peer_uid(&local, &peer, &who->uid);
+		return 0;
+	}
+	if (peer.ss_family == AF_INET)
+		memcpy(who->addr, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+	else if (peer.ss_family == AF_INET6)
+		memcpy(who->addr, &((struct sockaddr_in6 *)&peer)->sin6_addr,
+		    STREAM_V6_PREFIX);
+	else
+		return -1;
+	return 0;
+}
+
+static int
+stream_who_eq(const struct stream_who *a, const struct stream_who *b)
+{
+	if (a->by_uid != b->by_uid)
+		return 0;
+	if (a->by_uid)
+		return a->uid == b->uid;
+	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+void
+stream_pool_init(struct stream_pool *p)
+{
+	p->nconns = 0;
+	LIST_INIT(&p->conns);
+}
+
+/* A linear count: at most max entries, walked once per accept. "Holds"
+ * is "has open", give or take one the loop has not reaped yet. */
+int
+stream_admit(const struct stream_pool *p, const struct stream_who *who,
+    size_t max, size_t per_client)
+{
+	const struct stream *s;
+	size_t same = 0, reserve = max / STREAM_RESERVE_DIV;
+
+	if (p->nconns >= max)
+		return 0;
+	if (who->by_uid && who->uid == 0)
 		return 1;
-	if (same >= conf->max_clients_per_user)
+	LIST_FOREACH(s, &p->conns, pentry)
+		same += stream_who_eq(&s->who, who);
+	if (same >= per_client)
 		return 0;
-	return nconns + reserve < conf->max_clients ||
-	    same < STREAM_RESERVE_PER_USER;
+	return p->nconns + reserve < max || same < STREAM_RESERVE_PER_USER;
 }
 
 int
@@ -89,6 +161,31 @@ stream_watch_read(ev_io *w, struct ev_loop *loop, int fd,
 	ev_io_start(loop, w);
 }
 
+static double
+stream_frame_sec(const struct stream *s)
+{
+	return s->lim->frame_sec > 0 ? s->lim->frame_sec : STREAM_FRAME_SEC;
+}
+
+/*
+ * The whole-frame deadline (issue 20): it starts with a frame's first
+ * byte, and bytes that trickle in do not extend it, so a client cannot
+ * hold a slot by dribbling. It restarts when a frame is taken.
+ */
+static void
+stream_frame_arm(struct stream *s, int consumed)
+{
+	if (s->inlen == 0 || s->closing) {
+		ev_timer_stop(s->loop, &s->frame);
+		return;
+	}
+	if (consumed || !ev_is_active(&s->frame)) {
+		ev_timer_stop(s->loop, &s->frame);
+		ev_timer_set(&s->frame, stream_frame_sec(s), 0.);
+		ev_timer_start(s->loop, &s->frame);
+	}
+}
+
 /* Start the requests of every whole frame received, up to the pipeline
  * cap; -1 when the owner freed the connection. */
 static int
@@ -109,6 +206,7 @@ stream_process(struct stream *s)
 		memmove(s->in, s->in + off, s->inlen - off);
 		s->inlen -= off;
 	}
+	stream_frame_arm(s, off > 0);
 	if (ops->parsed != NULL)
 		ops->parsed(s->owner, off > 0);
 	return 0;
@@ -147,7 +245,7 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	n = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		s->ops->end(s->owner, 0);
+		s->ops->end(s->owner, STREAM_END_CLOSED);
 		return;
 	}
 	if (n < 0)
@@ -158,7 +256,7 @@ stream_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* Cache hits are answered already: send now rather than wait a
 	 * loop iteration for the write watcher. */
 	if (s->outlen > s->outoff && stream_send(s) == -1) {
-		s->ops->end(s->owner, 0);
+		s->ops->end(s->owner, s->why);
 		return;
 	}
 	stream_update(s);
@@ -170,7 +268,7 @@ stream_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct stream *s = w->data;
 
 	if (stream_send(s) == -1) {
-		s->ops->end(s->owner, 0);
+		s->ops->end(s->owner, s->why);
 		return;
 	}
 	/* Frames held back by the pipeline cap may go now. */
@@ -193,11 +291,42 @@ stream_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		ev_timer_again(loop, t);
 		return;
 	}
-	s->ops->end(s->owner, 1);
+	s->ops->end(s->owner, STREAM_END_IDLE);
+}
+
+static void
+stream_frame_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct stream *s = t->data;
+	size_t framelen;
+
+	/* Whole frames waiting behind the pipeline cap are not slow. */
+	if (s->ops->peek(s->in, s->inlen, &framelen) == 1) {
+		ev_timer_set(t, stream_frame_sec(s), 0.);
+		ev_timer_start(loop, t);
+		return;
+	}
+	s->why = STREAM_END_SLOW;
+	(void)stream_close_soon(s);
+}
+
+int
+stream_close_soon(struct stream *s)
+{
+	s->closing = 1;
+	s->inlen = 0;
+	ev_timer_stop(s->loop, &s->frame);
+	if ((s->npending == 0 || !s->lim->linger) && s->outlen == s->outoff) {
+		s->ops->end(s->owner, s->why);
+		return -1;
+	}
+	stream_update(s);
+	return 0;
 }
 
 void
-stream_start(struct stream *s, const struct stream_limits *lim,
+stream_start(struct stream *s, struct stream_pool *pool,
+    const struct stream_who *who, const struct stream_limits *lim,
     const struct stream_ops *ops, void *owner, struct ev_loop *loop, int fd,
     uint8_t *in, size_t incap)
 {
@@ -208,11 +337,20 @@ stream_start(struct stream *s, const struct stream_limits *lim,
 	s->fd = fd;
 	s->in = in;
 	s->incap = incap;
+	s->why = STREAM_END_CLOSED;
+	s->pool = pool;
+	if (who != NULL)
+		s->who = *who;
+	if (pool != NULL) {
+		LIST_INSERT_HEAD(&pool->conns, s, pentry);
+		pool->nconns++;
+	}
 	ev_io_init(&s->rio, stream_read_cb, fd, EV_READ);
 	ev_io_init(&s->wio, stream_write_cb, fd, EV_WRITE);
 	ev_init(&s->idle, stream_idle_cb);
+	ev_init(&s->frame, stream_frame_cb);
 	s->idle.repeat = lim->idle_sec;
-	s->rio.data = s->wio.data = s->idle.data = s;
+	s->rio.data = s->wio.data = s->idle.data = s->frame.data = s;
 	stream_update(s);
 }
 
@@ -222,9 +360,15 @@ stream_stop(struct stream *s)
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->idle);
+	ev_timer_stop(s->loop, &s->frame);
 	close(s->fd);
 	free(s->out);
 	s->out = NULL;
+	if (s->pool != NULL) {
+		LIST_REMOVE(s, pentry);
+		s->pool->nconns--;
+		s->pool = NULL;
+	}
 }
 
 int

@@ -6,13 +6,38 @@
 #include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 struct conf;
 struct conf_addr;
 
-#define STREAM_RESERVE_DIV 16     /* max-clients / this: reserved slots */
-#define STREAM_RESERVE_PER_USER 2 /* what a user may hold of them */
+#define STREAM_RESERVE_DIV 16     /* a pool's max / this: reserved slots */
+#define STREAM_RESERVE_PER_USER 2 /* what a client may hold of them */
+#define STREAM_FRAME_SEC 2.0      /* from a frame's first byte to its last */
+#define STREAM_V6_PREFIX 8        /* bytes of an IPv6 source: one /64 host */
+
+/*
+ * Who holds a connection, for the per-client cap: a uid when the kernel
+ * says (SO_PEERCRED on a UNIX socket; on loopback TCP, the owner of the
+ * connecting socket through the inet_diag netlink interface, sockdiag.c),
+ * else the source address (IPv4 /32, IPv6 /64). All loopback TCP clients
+ * whose owner the kernel cannot tell are one client, so that rotating
+ * through 127.0.0.0/8 gains nothing.
+ */
+struct stream_who {
+	int by_uid;
+	uid_t uid;
+	int family;
+	uint8_t addr[16];
+};
+
+/* One listener's connections: each listener has its own, so that no
+ * listener can starve another (issue 20). */
+struct stream_pool {
+	size_t nconns;
+	LIST_HEAD(, stream) conns;
+};
 
 /*
  * What differs between the stream listeners: the lookup listener
@@ -24,6 +49,9 @@ struct stream_limits {
 	size_t pipeline_max; /* requests in flight before reading stops */
 	size_t out_high;     /* queued bytes before reading stops */
 	double idle_sec;
+	/* A frame must be whole this long after its first byte, however its
+	 * bytes trickle in; 0: STREAM_FRAME_SEC. */
+	double frame_sec;
 	/* 1: a closing connection still waits for the answers it owes,
 	 * then closes even with nothing to send. 0: it closes as soon as
 	 * what is queued is sent. */
@@ -31,6 +59,13 @@ struct stream_limits {
 	/* 1: queued output keeps the connection alive only while the
 	 * client reads it; 0: any queued output does. */
 	int idle_needs_progress;
+};
+
+/* Why a connection ended (stream_ops.end). */
+enum stream_end {
+	STREAM_END_CLOSED, /* by the client, broken, or finished */
+	STREAM_END_IDLE,   /* silent, or not reading, for idle_sec */
+	STREAM_END_SLOW,   /* a frame not whole within frame_sec */
 };
 
 struct stream_ops {
@@ -43,9 +78,9 @@ struct stream_ops {
 	int (*bad)(void *owner);
 	/* After each pass over the input, whether it took frames; or NULL. */
 	void (*parsed)(void *owner, int consumed);
-	/* The connection is over (closed by the client, broken, finished, or
-	 * idle when idle is 1): the owner frees it. */
-	void (*end)(void *owner, int idle);
+	/* The connection is over (why: enum stream_end): the owner frees
+	 * it, which stops the stream. */
+	void (*end)(void *owner, int why);
 };
 
 struct stream {
@@ -57,6 +92,10 @@ struct stream {
 	ev_io rio;
 	ev_io wio;
 	ev_timer idle;
+	ev_timer frame; /* runs while a frame is incomplete */
+	struct stream_pool *pool;
+	struct stream_who who;
+	LIST_ENTRY(stream) pentry; /* pool->conns */
 	uint8_t *in; /* the owner's buffer */
 	size_t incap, inlen;
 	uint8_t *out;
@@ -64,6 +103,7 @@ struct stream {
 	size_t npending; /* requests started and not answered yet */
 	int progress; /* the client read some output since the last idle tick */
 	int closing;  /* flush what is queued, then close */
+	int why;      /* enum stream_end, once known */
 };
 
 /* Send without blocking: the bytes sent (0 when the socket is full or
@@ -73,17 +113,20 @@ ssize_t stream_write(int fd, const void *p, size_t len);
  * close-on-exec); -1 when there is none or on error (logged as what,
  * unless a transient one). */
 int stream_accept(int lfd, const char *what);
+/* Who is at the other end of an accepted fd; -1 when the kernel
+ * cannot say. */
+int stream_peer(int fd, struct stream_who *);
 /*
- * Whether a listener holding nconns connections takes one more from a
- * client that already holds same of them (issue 8). Nobody holds more
- * than max-clients-per-user, and the last max-clients /
+ * Whether a pool takes one more connection from who (issues 8 and 20).
+ * Nobody holds more than per_client, and the last max /
  * STREAM_RESERVE_DIV slots go only to whoever holds fewer than
- * STREAM_RESERVE_PER_USER, so that local users cannot take every slot
- * from the others. unbounded (root, whose processes are many and who
- * could stop codnsd anyway) is bound only by max-clients.
+ * STREAM_RESERVE_PER_USER, so that one client cannot take every slot
+ * from the others. Root (by uid: its processes are many, and it could
+ * stop codnsd anyway) is bound only by max.
  */
-int stream_admit(const struct conf *, size_t nconns, size_t same,
-    int unbounded);
+int stream_admit(const struct stream_pool *, const struct stream_who *,
+    size_t max, size_t per_client);
+void stream_pool_init(struct stream_pool *);
 /* A socket of type SOCK_STREAM (listening) or SOCK_DGRAM bound to a,
  * non-blocking, IPv6 only on IPv6; -1 with errno. */
 int stream_bind(const struct conf_addr *a, int type);
@@ -91,17 +134,27 @@ int stream_bind(const struct conf_addr *a, int type);
  * through w->data. */
 void stream_watch_read(ev_io *, struct ev_loop *, int fd,
     void (*cb)(struct ev_loop *, ev_io *, int), void *data);
-/* Take fd and start reading into in[incap], then call stream_update. */
-void stream_start(struct stream *, const struct stream_limits *,
+/* Take fd, join pool (may be NULL) as who, and start reading into
+ * in[incap], then call stream_update. */
+void stream_start(struct stream *, struct stream_pool *,
+    const struct stream_who *, const struct stream_limits *,
     const struct stream_ops *, void *owner, struct ev_loop *, int fd,
     uint8_t *in, size_t incap);
-/* Stop the watchers, close the fd, free the output. */
+/* Stop the watchers, close the fd, free the output, leave the pool. */
 void stream_stop(struct stream *);
 /* Room for n more output bytes at out + outlen; -1 when out of memory. */
 int stream_reserve(struct stream *, size_t n);
 /* Read while there is room for more requests and the backlog is small;
  * write while something is queued (or, lingering, to finish). */
 void stream_update(struct stream *);
+/*
+ * Stop reading and close once what is owed is sent: the answers to the
+ * requests before a bad frame, or before a frame that missed its
+ * deadline, still go out (with linger, even those not answered yet).
+ * -1 when the connection ended here (ops->end ran), never from within
+ * an answer's callback when something is owed.
+ */
+int stream_close_soon(struct stream *);
 /* Shutdown: one non-blocking attempt to send what is queued. */
 void stream_flush(struct stream *);
 

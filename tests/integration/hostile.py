@@ -9,15 +9,42 @@
 #        daemon closes (a benchmark's slowloris; counts stay as for
 #        dribble, closed counting each closed connection);
 #        halfline: open COUNT control connections and send "stat" with no
-#        newline.
-#   WHERE a socket path or HOST:PORT; SOURCE binds TCP to that address.
+#        newline;
+#        nscd: as dribble, with a valid nscd request header (a 200-byte
+#        name key) sent a byte at a time, then the key.
+#   WHERE a socket path or HOST:PORT; SOURCE binds TCP to that address, or
+#   with "rotate" each connection to its own 127.0.X.Y (one local user
+#   posing as many hosts).
 # Prints "ready" once all connects were tried, then after SECONDS prints
 # "open=N closed=N": connections still open at the end and connections the
 # daemon closed (refused at once, or closed for a slow frame). Bounded: it
 # exits after SECONDS whatever happens.
 import socket
+import struct
 import sys
 import time
+
+# nscd_req_hdr: version 2, GETHOSTBYNAME, a key of 200 bytes; then the key.
+NSCD_FRAME = struct.pack("=iii", 2, 0, 200) + b"a" * 200
+rotated = 0
+
+
+def source_of(source):
+    global rotated
+    if source != "rotate":
+        return source
+    rotated += 1
+    return "127.0.%d.%d" % (1 + rotated // 250, 1 + rotated % 250)
+
+
+def first(mode):
+    return NSCD_FRAME[:1] if mode == "nscd" else b"\x0f"
+
+
+def more(mode, sent):
+    if mode == "nscd":
+        return NSCD_FRAME[sent:sent + 1]
+    return b"\xa0"
 
 
 def conn(where, source):
@@ -30,7 +57,7 @@ def conn(where, source):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(2)
         if source:
-            s.bind((source, 0))
+            s.bind((source_of(source), 0))
         s.connect((host, int(port)))
     s.setblocking(False)
     return s
@@ -56,8 +83,9 @@ def main():
         except OSError:
             continue
         try:
-            if mode == "dribble":
-                s.send(b"\x0f")  # a 4000-byte frame, never finished
+            if mode in ("dribble", "nscd"):
+                # a 4000-byte frame (a 200-byte nscd key), never finished
+                s.send(first(mode))
             elif mode == "halfline":
                 s.send(b"stat")
         except OSError:
@@ -65,6 +93,7 @@ def main():
         socks.append(s)
     print("ready", flush=True)
     gone = set()
+    sent = [1] * len(socks)
     reopened = 0
     end = time.time() + secs
     while time.time() < end:
@@ -74,9 +103,10 @@ def main():
                 continue
             if closed(s):
                 gone.add(i)
-            elif mode in ("dribble", "redribble"):
+            elif mode in ("dribble", "redribble", "nscd"):
                 try:
-                    s.send(b"\xa0")
+                    s.send(more(mode, sent[i]))
+                    sent[i] += 1
                 except OSError:
                     gone.add(i)
             if i in gone and mode == "redribble":

@@ -3,7 +3,7 @@
 # tests/integration/test_transport.sh: the lookup socket and the control
 # socket against hostile local users (issue 8): lookups over the UNIX
 # socket, answers owed before a bad frame, frame deadlines, per-user caps
-# with a reserve (UNIX by uid, TCP by source address), the control socket's
+# with a reserve (by uid, on TCP too), the control socket's
 # caps, and top refused to users outside control-group. Hostile clients run
 # as nobody, daemon and bin through setpriv; they only talk to this test's
 # codnsd.
@@ -185,20 +185,25 @@ wait_hostiles nobody daemon bin games
 ok "nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.nobody"))" eval \
 	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.nobody")" -le 16 ]'
 
-# TCP: the cap is per source address.
-"$PYN" "$HOSTILE" silent "$LISTEN_a" 24 4 127.0.0.2 >"$T_DIR/h.tcp" &
+# TCP on loopback: the cap is per uid (the owner of the connecting socket,
+# from inet_diag), whatever source address it picks (issue 20).
+as nobody "$PYN" "$HOSTILE" silent "$LISTEN_a" 24 4 127.0.0.2 \
+	>"$T_DIR/h.tcp" &
 T_PIDS="$T_PIDS $!"
 for _ in $(seq 50); do
 	grep -q ready "$T_DIR/h.tcp" && break
 	sleep 0.1
 done
-OTHER=$(answered "$LISTEN_a" 10 127.0.0.1)
-ok "TCP: another source address is served ($OTHER of 10)" [ "$OTHER" -eq 10 ]
-SAME=$(answered "$LISTEN_a" 3 127.0.0.2)
-ok "TCP: the capped source address gets nothing more ($SAME of 3)" \
+OTHER=$(as_answered daemon "$LISTEN_a" 10 127.0.0.2)
+ok "TCP: another uid from the same address is served ($OTHER of 10)" \
+	[ "$OTHER" -eq 10 ]
+ROOT=$(answered "$LISTEN_a" 10 127.0.0.1)
+ok "TCP: root is served ($ROOT of 10)" [ "$ROOT" -eq 10 ]
+SAME=$(as_answered nobody "$LISTEN_a" 3 127.0.0.3)
+ok "TCP: the capped uid gets nothing more from another address ($SAME of 3)" \
 	[ "$SAME" -eq 0 ]
 wait_hostiles tcp
-ok "TCP: 127.0.0.2 kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.tcp"))" eval \
+ok "TCP: nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.tcp"))" eval \
 	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.tcp")" -le 16 ]'
 
 # --- defect 2: the control socket ------------------------------------------

@@ -1059,6 +1059,84 @@ test_stale_window(void **state)
 	stale_world_free(lk);
 }
 
+/* A client whose answer makes it drop a sibling's lookup, as a closing
+ * connection cancels its other requests (listen.c, dnsstub.c). */
+struct canceller {
+	struct fanswer f;
+	struct lookup_waiter *victim;
+};
+
+static void
+cancelling_cb(void *arg, const struct proto_answer *a)
+{
+	struct canceller *c = arg;
+
+	client_cb(&c->f, a);
+	lookup_cancel(c->victim);
+	c->victim = NULL;
+}
+
+/* Waiter a (plain) then b, whose answer cancels a; the newest waiter is
+ * answered first, so a is the one left to answer after b's callback. */
+static struct canceller *
+start_canceller(struct lookup *lk, const char *name, struct fanswer *a,
+    struct canceller *b)
+{
+	struct proto_request r = req_of(name);
+	struct proto_answer now;
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	b->victim = start(lk, name, 0, a);
+	assert_non_null(lookup_start(lk, &r, 0, cancelling_cb, b, &now));
+	return b;
+}
+
+/*
+ * Issue 20, item 11: a callback that cancels a sibling waiter. The
+ * cancelled one is never answered, nor touched after its free (ASan
+ * catches a saved next pointer), and the lookup goes on. Three ways
+ * answers go out: stale at stale-answer-timeout (the job goes on), stale
+ * when every source failed, and the job's own answer.
+ */
+static void
+test_callback_cancels_sibling(void **state)
+{
+	struct lookup *lk = stale_world_new(0, 1800);
+	struct canceller c;
+	struct fanswer f;
+
+	(void)state;
+	cached_then_expired(lk, 1);
+	start_canceller(lk, "st.example", &f, &c);
+	advance(1800);
+	assert_true(c.f.got);
+	assert_int_equal(c.f.a.source, CODNS_SRC_STALE);
+	assert_false(f.got);
+	assert_int_equal(lookup_inflight(lk), 1);
+	local_reply(1, CODNS_FOUND);
+	assert_false(f.got);
+	assert_int_equal(lookup_inflight(lk), 0);
+	stale_world_free(lk);
+
+	lk = stale_world_new(0, 0);
+	cached_then_expired(lk, 1);
+	start_canceller(lk, "st.example", &f, &c);
+	local_reply(1, CODNS_TRYAGAIN);
+	assert_true(c.f.got);
+	assert_int_equal(c.f.a.source, CODNS_SRC_STALE);
+	assert_false(f.got);
+	stale_world_free(lk);
+
+	lk = world_new(0);
+	start_canceller(lk, "fresh.example", &f, &c);
+	local_reply(0, CODNS_FOUND);
+	assert_true(c.f.got);
+	assert_int_equal(c.f.a.source, CODNS_SRC_LOCAL);
+	assert_false(f.got);
+	world_free(lk);
+}
+
 int
 main(void)
 {
@@ -1082,6 +1160,7 @@ main(void)
 		cmocka_unit_test(test_stale_at_deadline),
 		cmocka_unit_test(test_stale_answer_timeout),
 		cmocka_unit_test(test_stale_window),
+		cmocka_unit_test(test_callback_cancels_sibling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
