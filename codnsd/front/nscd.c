@@ -40,6 +40,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "nscdtab.h"
+#include "upstream.h"
 #include "proto.h"
 #include "stats.h"
 #include "stream.h"
@@ -50,6 +51,9 @@
 #define NSCD_IDLE_SEC 5.    /* glibc waits 5 s for an answer, then goes */
 #define NSCD_HOSTS_TTL 600  /* a hosts file change clears the table */
 #define NSCD_TICK_SEC 1.
+/* Requests left to NSS, remembered (nscd_left_*): at least this long. */
+#define NSCD_LEFT_MAX 256
+#define NSCD_LEFT_MIN_SEC 5
 
 struct nscd_conn {
 	struct nscd *n;
@@ -65,6 +69,15 @@ struct nscd_conn {
 	LIST_ENTRY(nscd_conn) entry;
 };
 
+/* A request that was left to NSS, and until when it is left again at once
+ * (type 0: free). */
+struct nscd_left {
+	int type;
+	size_t keylen;
+	uint8_t key[PROTO_QNAME_MAX + 1];
+	time_t until;
+};
+
 struct nscd {
 	struct codnsd *d;
 	struct usock usock;
@@ -77,6 +90,8 @@ struct nscd {
 	struct stat hosts; /* the hosts file as last seen */
 	int nl_fd;         /* interface changes, or -1 */
 	ev_io nl_io;
+	struct nscd_left left[NSCD_LEFT_MAX];
+	size_t left_next; /* the slot taken next when none has expired */
 };
 
 static const char nscd_hosts_path[] = "/etc/hosts";
@@ -129,6 +144,97 @@ nscd_key(const struct nscd_conn *c)
 }
 
 /*
+ * Issue 25: glibc asks NSS for whatever codnsd leaves unanswered, and with
+ * "hosts: files dns" NSS resolves it again. So a request left to NSS is
+ * remembered, and a repeat within its time is left to NSS at once instead
+ * of costing a second resolution first: a failure for NSCD_LEFT_MIN_SEC,
+ * an answer for as long as the cache keeps it, and that long at least
+ * (leaving to NSS is never wrong, it only costs the table).
+ */
+static struct nscd_left *
+nscd_left_find(struct nscd *n, const struct nscd_conn *c, time_t now)
+{
+	struct nscd_left *l;
+	size_t i;
+
+	for (i = 0; i < NSCD_LEFT_MAX; i++) {
+		l = &n->left[i];
+		if (l->type == c->type && l->until > now &&
+		    l->keylen == c->keylen &&
+		    (c->type == NSCD_GETHOSTBYADDR ||
+			    c->type == NSCD_GETHOSTBYADDRv6 ?
+			memcmp(l->key, nscd_key(c), c->keylen) == 0 :
+			strcasecmp((const char *)l->key, c->name) == 0))
+			return l;
+	}
+	return NULL;
+}
+
+static void
+nscd_left_add(struct nscd *n, const struct nscd_conn *c, uint32_t sec)
+{
+	time_t now = time(NULL);
+	struct nscd_left *l = nscd_left_find(n, c, now);
+	size_t i;
+
+	if (c->keylen > sizeof(l->key))
+		return;
+	if (sec < NSCD_LEFT_MIN_SEC)
+		sec = NSCD_LEFT_MIN_SEC;
+	for (i = 0; l == NULL && i < NSCD_LEFT_MAX; i++)
+		if (n->left[i].until <= now)
+			l = &n->left[i];
+	if (l == NULL) {
+		l = &n->left[n->left_next];
+		n->left_next = (n->left_next + 1) % NSCD_LEFT_MAX;
+	}
+	l->type = c->type;
+	l->keylen = c->keylen;
+	memcpy(l->key, nscd_key(c), c->keylen);
+	l->until = now + (time_t)sec;
+}
+
+/* Forget what was left to NSS: one name's requests, or all (NULL). */
+static void
+nscd_left_drop(struct nscd *n, const char *name)
+{
+	struct nscd_left *l;
+	size_t i;
+
+	for (i = 0; i < NSCD_LEFT_MAX; i++) {
+		l = &n->left[i];
+		if (name == NULL || (l->type != NSCD_GETHOSTBYADDR &&
+					l->type != NSCD_GETHOSTBYADDRv6 &&
+					strcasecmp((const char *)l->key, name) == 0))
+			l->type = 0;
+	}
+}
+
+/*
+ * Whether a GETAI answer holds what getaddrinfo() of each family would
+ * find through NSS. glibc's client asks GETAI for every family and filters
+ * the answer; NSS searches each family on its own. An answer lacking a
+ * family ended the search list's walk on a name that may not be the one a
+ * search for the missing family ends on ("split" with A only as
+ * split.sub.test and AAAA only as split.test: AF_INET6 must give
+ * split.test's address, not split.sub.test's mapped or none), so such an
+ * answer is left to NSS when a relative name was searched.
+ */
+static int
+nscd_ai_whole(const struct nscd_conn *c, const struct proto_answer *a)
+{
+	size_t i, l = strlen(c->name);
+	int v4 = 0, v6 = 0;
+
+	for (i = 0; i < a->naddrs; i++) {
+		v4 |= a->addrs[i].family == CODNS_AF_INET;
+		v6 |= a->addrs[i].family == CODNS_AF_INET6;
+	}
+	return (v4 && v6) || (l > 0 && c->name[l - 1] == '.') ||
+	    !upstream_searches(c->n->d->upstream);
+}
+
+/*
  * Answer the request from a, and publish the answer for ttl seconds (0:
  * not published). Only what glibc's nscd client passes on as NSS would
  * is answered: addresses, and "no such name" to GETAI. Anything else
@@ -136,11 +242,12 @@ nscd_key(const struct nscd_conn *c)
  * it: its client turns every negative GETAI into EAI_NONAME (NO_DATA is
  * EAI_NODATA through NSS), and leaves the thread's h_errno alone on a
  * negative GETHOSTBY* (Python reads h_errno), and a failure must stay a
- * try-again.
+ * try-again. looked_up: a is codnsd's lookup's, not the hosts file's (its
+ * names take the asked case, and a GETAI answer must be whole).
  */
 static void
 nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
-    int asked_case)
+    int looked_up)
 {
 	struct nscd *n = c->n;
 	static struct proto_answer named;
@@ -153,13 +260,17 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 	if (a->status != CODNS_FOUND && a->status != CODNS_NOTFOUND &&
 	    a->status != CODNS_NODATA) {
 		nscd_count(n, STATS_NSCD_FAILED);
+		nscd_left_add(n, c, NSCD_LEFT_MIN_SEC);
 		return;
 	}
-	if (a->status == CODNS_FOUND) {
+	if (a->status == CODNS_FOUND && c->type == NSCD_GETAI && looked_up &&
+	    !nscd_ai_whole(c, a)) {
+		/* found == 0 below: left to NSS */
+	} else if (a->status == CODNS_FOUND) {
 		/* Static: a proto_answer is 16 KB, and this never recurses. */
 		named = *a;
 		if (c->type == NSCD_GETHOSTBYADDR ||
-		    c->type == NSCD_GETHOSTBYADDRv6 || !asked_case)
+		    c->type == NSCD_GETHOSTBYADDRv6 || !looked_up)
 			asked = "";
 		nscd_name(a->cname[0] != '\0' ? a->cname : c->name, asked,
 		    named.cname, sizeof(named.cname));
@@ -177,6 +288,7 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 		len = nscdrec_neg(rec, sizeof(rec), c->type, HOST_NOT_FOUND);
 	if (len == 0) {
 		nscd_count(n, STATS_NSCD_TO_NSS);
+		nscd_left_add(n, c, ttl);
 		return;
 	}
 	nscd_queue(c, rec, len);
@@ -198,71 +310,232 @@ nscd_answer_cb(void *arg, const struct proto_answer *a)
 	stream_update(&c->st);
 }
 
-/* The hosts file's answer through glibc's files module (this process
- * asks files only, see nscd_new()); 0 when it has none. */
+/*
+ * The hosts file, read here as glibc's files module reads it (files-hosts.c
+ * in glibc 2.36), and never through glibc itself: its getaddrinfo() sorts
+ * two or more addresses by RFC 6724, which asks nscd for the interface
+ * timestamp (__check_pf), and nscd at /var/run/nscd/socket is this very
+ * loop: a 5 s stall for every process (issue 25).
+ */
+struct nscd_hline {
+	uint8_t family; /* CODNS_AF_* */
+	uint8_t a[16];
+	char *names[1 + PROTO_ALIASES_MAX]; /* the canonical name first */
+	size_t nnames;
+	int matched; /* the name asked is one of them, beyond the cap too */
+};
+
+static int nscd_multi; /* host.conf's "multi on", read once as glibc does */
+
+static void
+nscd_read_hostconf(void)
+{
+	char line[256], *k, *v;
+	FILE *f;
+
+	nscd_multi = 0;
+	if ((f = fopen("/etc/host.conf", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		k = strtok(line, " \t\r\n,");
+		v = k != NULL ? strtok(NULL, " \t\r\n,") : NULL;
+		if (k != NULL && v != NULL && strcasecmp(k, "multi") == 0)
+			nscd_multi = strcasecmp(v, "on") == 0;
+	}
+	fclose(f);
+}
+
+/*
+ * One line read for family af (AF_UNSPEC: the line's own), glibc's
+ * rules: for AF_INET an IPv6 line counts if it is v4-mapped or ::1 (then
+ * 127.0.0.1); for AF_INET6 an IPv4 line only v4-mapped, and only when
+ * mapped is set (gethostbyaddr of a 16-byte address). name: whether the
+ * line names it (case aside); NULL: no match asked. 0: no such line.
+ */
+static int
+nscd_hline_parse(char *line, int af, int mapped, const char *name,
+    struct nscd_hline *h)
+{
+	static const char sep[] = " \t\r\n\f\v";
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *tok, *save = NULL;
+
+	line[strcspn(line, "#")] = '\0';
+	if ((tok = strtok_r(line, sep, &save)) == NULL)
+		return 0;
+	memset(h, 0, sizeof(*h));
+	if (af != AF_INET6 && inet_pton(AF_INET, tok, &a4) == 1) {
+		h->family = CODNS_AF_INET;
+		memcpy(h->a, &a4, 4);
+	} else if (inet_pton(AF_INET6, tok, &a6) == 1) {
+		if (af == AF_INET && IN6_IS_ADDR_V4MAPPED(&a6)) {
+			h->family = CODNS_AF_INET;
+			memcpy(h->a, a6.s6_addr + 12, 4);
+		} else if (af == AF_INET && IN6_IS_ADDR_LOOPBACK(&a6)) {
+			h->family = CODNS_AF_INET;
+			a4.s_addr = htonl(INADDR_LOOPBACK);
+			memcpy(h->a, &a4, 4);
+		} else if (af == AF_INET)
+			return 0;
+		else {
+			h->family = CODNS_AF_INET6;
+			memcpy(h->a, &a6, 16);
+		}
+	} else if (af == AF_INET6 && mapped &&
+	    inet_pton(AF_INET, tok, &a4) == 1) {
+		h->family = CODNS_AF_INET6;
+		h->a[10] = h->a[11] = 0xff;
+		memcpy(h->a + 12, &a4, 4);
+	} else
+		return 0;
+	while ((tok = strtok_r(NULL, sep, &save)) != NULL) {
+		if (name != NULL && strcasecmp(tok, name) == 0)
+			h->matched = 1;
+		if (h->nnames < sizeof(h->names) / sizeof(h->names[0]) &&
+		    strlen(tok) <= PROTO_NAME_MAX)
+			h->names[h->nnames++] = tok;
+	}
+	return h->nnames > 0;
+}
+
+static void
+nscd_hosts_alias(struct proto_answer *a, const char *name)
+{
+	if (a->naliases < PROTO_ALIASES_MAX)
+		snprintf(a->aliases[a->naliases++], sizeof(a->aliases[0]), "%s",
+		    name);
+}
+
+static void
+nscd_hosts_addr(struct proto_answer *a, const struct nscd_hline *h)
+{
+	if (a->naddrs >= PROTO_ADDRS_MAX)
+		return;
+	a->addrs[a->naddrs].family = h->family;
+	memcpy(a->addrs[a->naddrs].a, h->a, sizeof(h->a));
+	a->naddrs++;
+}
+
+/*
+ * name in the hosts file for af: AF_INET or AF_INET6 as
+ * gethostbyname3_r (the first line naming it; with multi, every other
+ * such line adds its address, its aliases and its own name when that
+ * differs), AF_UNSPEC as gethostbyname4_r (getaddrinfo's: every line,
+ * with multi, each in its own family; the first line's name). 1: found.
+ */
+static int
+nscd_hosts_byname(const char *name, int af, struct proto_answer *a)
+{
+	struct nscd_hline h;
+	char *line = NULL;
+	size_t cap = 0, i;
+	FILE *f;
+
+	memset(a, 0, sizeof(*a));
+	if ((f = fopen(nscd_hosts_path, "re")) == NULL)
+		return 0;
+	while (getline(&line, &cap, f) != -1) {
+		if (!nscd_hline_parse(line, af, 0, name, &h) || !h.matched)
+			continue;
+		if (a->naddrs == 0)
+			snprintf(a->cname, sizeof(a->cname), "%s", h.names[0]);
+		else if (af != AF_UNSPEC && strcmp(a->cname, h.names[0]) != 0)
+			nscd_hosts_alias(a, h.names[0]);
+		for (i = 1; af != AF_UNSPEC && i < h.nnames; i++)
+			nscd_hosts_alias(a, h.names[i]);
+		nscd_hosts_addr(a, &h);
+		if (!nscd_multi)
+			break;
+	}
+	free(line);
+	fclose(f);
+	a->status = CODNS_FOUND;
+	return a->naddrs > 0;
+}
+
+/* The first line holding addr (len 4: AF_INET, 16: AF_INET6 with IPv4
+ * lines v4-mapped), as gethostbyaddr_r. 1: found. */
+static int
+nscd_hosts_byaddr(const uint8_t *addr, size_t len, struct proto_answer *a)
+{
+	struct nscd_hline h;
+	char *line = NULL;
+	size_t cap = 0, i;
+	FILE *f;
+	int found = 0;
+
+	memset(a, 0, sizeof(*a));
+	if ((f = fopen(nscd_hosts_path, "re")) == NULL)
+		return 0;
+	while (!found && getline(&line, &cap, f) != -1) {
+		if (!nscd_hline_parse(line, len == 4 ? AF_INET : AF_INET6, 1,
+			NULL, &h) || memcmp(h.a, addr, len) != 0)
+			continue;
+		snprintf(a->cname, sizeof(a->cname), "%s", h.names[0]);
+		for (i = 1; i < h.nnames; i++)
+			nscd_hosts_alias(a, h.names[i]);
+		nscd_hosts_addr(a, &h);
+		found = 1;
+	}
+	free(line);
+	fclose(f);
+	a->status = CODNS_FOUND;
+	return found;
+}
+
+/* Whether the client's filter of a GETAI answer u for family fam gives
+ * what glibc's per-family lookup p gives: the same addresses in the same
+ * order, and the same canonical name. */
+static int
+nscd_hosts_same(const struct proto_answer *u, uint8_t fam,
+    const struct proto_answer *p)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < u->naddrs; i++) {
+		if (u->addrs[i].family != fam)
+			continue;
+		if (j >= p->naddrs ||
+		    memcmp(&u->addrs[i], &p->addrs[j], sizeof(p->addrs[j])) != 0)
+			return 0;
+		j++;
+	}
+	return j == p->naddrs && (j == 0 || strcmp(u->cname, p->cname) == 0);
+}
+
+/*
+ * The hosts file's answer: 1 with it in *a, 0 when it has none, -1 when
+ * it has one that GETAI cannot carry: glibc's client filters a GETAI
+ * answer by family, and with the files module getaddrinfo() of one
+ * family reads other lines than of both (AF_INET also takes "::1
+ * localhost" as 127.0.0.1, a second time). Then NSS answers.
+ */
 static int
 nscd_from_hosts(struct nscd_conn *c, struct proto_answer *a)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct hostent he, *hp = NULL;
-	char buf[8192];
-	int herr = 0, af;
-	size_t i, alen;
+	struct proto_answer *fam;
+	int ok;
 
-	memset(a, 0, sizeof(*a));
-	a->status = CODNS_FOUND;
-	if (c->type == NSCD_GETAI) {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_CANONNAME;
-		if (getaddrinfo(c->name, NULL, &hints, &res) != 0 || res == NULL)
+	switch (c->type) {
+	case NSCD_GETAI:
+		if (!nscd_hosts_byname(c->name, AF_UNSPEC, a))
 			return 0;
-		if (res->ai_canonname != NULL)
-			snprintf(a->cname, sizeof(a->cname), "%s",
-			    res->ai_canonname);
-		for (ai = res; ai != NULL && a->naddrs < PROTO_ADDRS_MAX;
-		     ai = ai->ai_next) {
-			struct proto_addr *p = &a->addrs[a->naddrs];
-
-			if (ai->ai_family == AF_INET) {
-				p->family = CODNS_AF_INET;
-				memcpy(p->a, &((struct sockaddr_in *)ai->ai_addr)
-				    ->sin_addr, 4);
-			} else if (ai->ai_family == AF_INET6) {
-				p->family = CODNS_AF_INET6;
-				memcpy(p->a, &((struct sockaddr_in6 *)
-				    ai->ai_addr)->sin6_addr, 16);
-			} else
-				continue;
-			a->naddrs++;
-		}
-		freeaddrinfo(res);
-		return a->naddrs > 0;
+		if ((fam = malloc(sizeof(*fam))) == NULL)
+			return -1;
+		nscd_hosts_byname(c->name, AF_INET, fam);
+		ok = nscd_hosts_same(a, CODNS_AF_INET, fam);
+		nscd_hosts_byname(c->name, AF_INET6, fam);
+		ok = ok && nscd_hosts_same(a, CODNS_AF_INET6, fam);
+		free(fam);
+		return ok ? 1 : -1;
+	case NSCD_GETHOSTBYNAME:
+		return nscd_hosts_byname(c->name, AF_INET, a);
+	case NSCD_GETHOSTBYNAMEv6:
+		return nscd_hosts_byname(c->name, AF_INET6, a);
+	default:
+		return nscd_hosts_byaddr(c->addr, c->keylen, a);
 	}
-	if (c->type == NSCD_GETHOSTBYADDR || c->type == NSCD_GETHOSTBYADDRv6) {
-		af = c->type == NSCD_GETHOSTBYADDR ? AF_INET : AF_INET6;
-		if (gethostbyaddr_r(c->addr, c->keylen, af, &he, buf,
-			sizeof(buf), &hp, &herr) != 0 || hp == NULL)
-			return 0;
-	} else {
-		af = c->type == NSCD_GETHOSTBYNAME ? AF_INET : AF_INET6;
-		if (gethostbyname2_r(c->name, af, &he, buf, sizeof(buf), &hp,
-			&herr) != 0 || hp == NULL || hp->h_addrtype != af)
-			return 0;
-	}
-	snprintf(a->cname, sizeof(a->cname), "%s", hp->h_name);
-	for (i = 0; hp->h_aliases[i] != NULL && i < PROTO_ALIASES_MAX; i++)
-		snprintf(a->aliases[a->naliases++], sizeof(a->aliases[0]), "%s",
-		    hp->h_aliases[i]);
-	alen = af == AF_INET ? 4 : 16;
-	for (i = 0; hp->h_addr_list[i] != NULL && i < PROTO_ADDRS_MAX; i++) {
-		a->addrs[i].family = af == AF_INET ? CODNS_AF_INET :
-		    CODNS_AF_INET6;
-		memcpy(a->addrs[i].a, hp->h_addr_list[i], alen);
-		a->naddrs++;
-	}
-	return 1;
 }
 
 /* Hand out the table: the key back, its size, and the descriptor. */
@@ -386,9 +659,17 @@ nscd_request(void *arg, const uint8_t *frame, size_t framelen)
 	default:
 		goto refuse;
 	}
-	if (nscd_from_hosts(c, &now)) {
+	switch (nscd_from_hosts(c, &now)) {
+	case 1:
 		nscd_count(n, STATS_NSCD_HOSTS_FILE);
 		nscd_reply(c, &now, NSCD_HOSTS_TTL, 0);
+		return 0;
+	case -1:
+		nscd_count(n, STATS_NSCD_TO_NSS);
+		return 0;
+	}
+	if (nscd_left_find(n, c, time(NULL)) != NULL) {
+		nscd_count(n, STATS_NSCD_TO_NSS);
 		return 0;
 	}
 	c->st.npending++;
@@ -482,6 +763,7 @@ nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (conf_file_changed(&st, &n->hosts)) {
 		log_debug("nscd: %s changed, table cleared", nscd_hosts_path);
 		nscdtab_clear(n->tab);
+		nscd_left_drop(n, NULL);
 		n->hosts = st;
 	}
 	nscdtab_expire(n->tab, now);
@@ -584,6 +866,7 @@ nscd_new(struct codnsd *d)
 	LIST_INIT(&n->conns);
 	stream_pool_init(&n->pool);
 	nscd_no_self();
+	nscd_read_hostconf();
 	n->tab_entries = d->conf.cache_size;
 	if ((n->tab = nscdtab_new(n->tab_entries)) == NULL) {
 		log_warn("nscd: table");
@@ -661,8 +944,10 @@ nscd_configure(struct nscd *n)
 void
 nscd_flush(struct nscd *n, const char *name)
 {
-	if (n != NULL)
-		nscdtab_drop_name(n->tab, name);
+	if (n == NULL)
+		return;
+	nscdtab_drop_name(n->tab, name);
+	nscd_left_drop(n, name);
 }
 
 void

@@ -2,6 +2,7 @@
 # tests/nss/diff_probe.py: every resolver call of a name, one line each.
 #
 # usage: diff_probe.py name NAME... | diff_probe.py addr ADDRESS...
+#        diff_probe.py call CALL NAME   (one call: see CALLS)
 # Prints "probe NAME: result" lines through whatever nsswitch.conf says, so
 # test_differential.sh can run it once under "hosts: dns" and once under
 # "hosts: codns" and compare the two outputs line by line. Address lists are
@@ -29,19 +30,21 @@ def getent(db, key):
         return "timeout"
     lines = p.stdout.splitlines()
     if db.startswith("ahosts"):
-        # The first line carries the canonical name; the rest are sorted.
+        # The first line carries the canonical name; the rest are sorted,
+        # each as often as it came ("::1 localhost" is a second 127.0.0.1
+        # for ahostsv4 with "multi on").
         canon = lines[0].split()[2:] if lines else []
-        addrs = sorted(set(" ".join(l.split()[:2]) for l in lines))
+        addrs = sorted(" ".join(l.split()[:2]) for l in lines)
         return "rc=%d canon=%s %s" % (p.returncode, ",".join(canon),
                                       ";".join(addrs))
     return "rc=%d %s" % (p.returncode, ";".join(sorted(
         " ".join(l.split()) for l in lines)))
 
 
-def gai(name, family):
+def gai(name, family, flags=socket.AI_CANONNAME):
     try:
         res = socket.getaddrinfo(name, None, family, socket.SOCK_STREAM, 0,
-                                 socket.AI_CANONNAME)
+                                 flags)
     except socket.gaierror as e:
         return "error %s" % EAI.get(e.errno, e.errno)
     return "canon=%s %s" % (res[0][3], ",".join(sorted(set(
@@ -115,8 +118,23 @@ def gni(addr):
         return "error %s" % EAI.get(e.errno, e.errno)
 
 
+# One call in a process of its own, for query counts (diff_scenarios.sh):
+# under nscd the family and AI_CANONNAME choose the request (getaddrinfo
+# of AF_INET alone without it is a GETHOSTBYNAME, anything else a GETAI).
+CALLS = {
+    "gethostbyname": lambda n: ghbn_ex(n),
+    "gai-inet": lambda n: gai(n, socket.AF_INET, 0),
+    "gai-inet-canon": lambda n: gai(n, socket.AF_INET),
+    "gai-inet6": lambda n: gai(n, socket.AF_INET6),
+    "gai-unspec": lambda n: gai(n, socket.AF_UNSPEC),
+}
+
+
 def main():
     kind, keys = sys.argv[1], sys.argv[2:]
+    if kind == "call":
+        out(keys[0], keys[1], CALLS[keys[0]](keys[1]))
+        return
     for k in keys:
         if kind == "name":
             for db in ("hosts", "ahosts", "ahostsv4", "ahostsv6"):
