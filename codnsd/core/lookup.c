@@ -15,6 +15,7 @@
 #define LOOKUP_BUCKETS 1024
 #define LOOKUP_INFLIGHT_MAX 8192
 #define LOOKUP_PEERS_MAX 16
+#define LOOKUP_FAR_MAX 2 /* far fallback peers after the neighbours */
 #define LOOKUP_STALE_TTL 30 /* RFC 8767 section 4: "30 seconds" */
 /* A timer may fire a little before its time in floating-point seconds. */
 #define LOOKUP_SLACK_US 1000
@@ -428,6 +429,14 @@ lookup_race_start(struct lookup_job *job)
 		max = LOOKUP_PEERS_MAX;
 	job->npeers = lk->env.peers_select(lk->env.peers, &job->req,
 	    job->peer_ids, max);
+	/* When no neighbour can answer (none, or all tried), the nearest
+	 * peers beyond them (issue 21: an isolated site is rescued). */
+	if (lk->env.peers_fallback != NULL)
+		job->npeers += lk->env.peers_fallback(lk->env.peers,
+		    job->peer_ids + job->npeers,
+		    LOOKUP_FAR_MAX < LOOKUP_PEERS_MAX - job->npeers ?
+			LOOKUP_FAR_MAX :
+			LOOKUP_PEERS_MAX - job->npeers);
 	if (job->npeers == 0)
 		return;
 	job->race_us = lookup_now_us(lk);

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "hrw.h"
 #include "log.h"
+#include "nshealth.h"
 #include "peerproto.h"
 #include "peers.h"
 #include "stats.h"
@@ -84,6 +85,7 @@ struct peernet {
 	void *serve_ctx;
 	struct stat file_st;
 	unsigned generation; /* of the neighbour set, as last seen */
+	struct peers_nshealth nsh; /* the failure rate we report */
 	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
 };
 
@@ -175,8 +177,10 @@ pn_fill_health(struct peernet *pn, struct peerproto_beat *b)
 	const struct upstream_health *h = upstream_health(pn->d->upstream);
 
 	b->ns_mean_ms = h->mean_ms;
-	b->ns_fail_permille = (uint16_t)(h->fail_permille > 1000 ? 1000 :
-								 h->fail_permille);
+	/* Decayed with time, not per query: a recovered nameserver looks
+	 * healthy within seconds however few queries it sees (issue 21). */
+	b->ns_fail_permille = (uint16_t)peers_nshealth_fail(&pn->nsh,
+	    h->queries, h->failures, clock_loop_ms(pn->d->loop));
 	b->ns_set_id = h->nsset_id;
 }
 
@@ -906,6 +910,12 @@ peernet_select(struct peernet *pn, const struct proto_request *req,
 		    req->addr[i]);
 	name[2 * len] = '\0';
 	return peers_select(pn->peers, name, ids, max);
+}
+
+size_t
+peernet_fallback(struct peernet *pn, uint64_t *ids, size_t max)
+{
+	return peers_fallback(pn->peers, ids, max);
 }
 
 void

@@ -66,6 +66,9 @@ typedef void peernet_cb(void *arg, int result, const struct proto_answer *a,
 /* The usable neighbours for req, in HRW order (at most max). */
 size_t peernet_select(struct peernet *, const struct proto_request *,
     uint64_t *ids, size_t max);
+/* The far fallback: the nearest live peers that are not neighbours, for
+ * when no neighbour can answer (peers_fallback()). */
+size_t peernet_fallback(struct peernet *, uint64_t *ids, size_t max);
 /* Ask peer id; NULL if it cannot be sent (the caller moves on). */
 struct peernet_query *peernet_query(struct peernet *, uint64_t id,
     const struct proto_request *, peernet_cb *, void *arg);
