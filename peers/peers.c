@@ -368,51 +368,116 @@ peers_base_state(const struct peers *p, const struct peer *e)
 	return e->near ? PEERS_CANDIDATE : PEERS_FAR;
 }
 
-/* Demote the farthest neighbour that shares our nameserver set among the
- * first nb of sorted; 0 if there is none. */
-static int
-peers_demote_shared(struct peers *p, size_t nb)
+/* How many picked peers, healthy and of another nameserver set than
+ * ours, carry set id (0, unknown, is never a duplicate). */
+static size_t
+peers_set_count(const struct peers *p, size_t nc, uint64_t id)
+{
+	size_t i, k = 0;
+
+	if (id == 0)
+		return 0;
+	for (i = 0; i < nc; i++) {
+		const struct peer *e = p->sorted[i];
+
+		if (e->picked && !peers_bad(e) && peers_other_set(p, e) &&
+		    e->ns_set_id == id)
+			k++;
+	}
+	return k;
+}
+
+/* Among the picked: those of other sets (*others) and how many distinct
+ * other sets (*sets). */
+static void
+peers_diversity(const struct peers *p, size_t nc, size_t *others,
+    size_t *sets)
 {
 	size_t i;
 
-	for (i = nb; i-- > 0;) {
+	*others = *sets = 0;
+	for (i = 0; i < nc; i++) {
+		const struct peer *e = p->sorted[i];
+
+		if (!e->picked || peers_bad(e) || !peers_other_set(p, e))
+			continue;
+		(*others)++;
+		/* Counted once, at its first (nearest) holder. */
+		if (e->ns_set_id == 0 ||
+		    peers_set_count(p, i, e->ns_set_id) == 0)
+			(*sets)++;
+	}
+}
+
+/* The nearest unpicked healthy candidate of another set; of a set no
+ * picked peer has, if fresh. */
+static struct peer *
+peers_diverse_pick(const struct peers *p, size_t nc, int fresh)
+{
+	size_t i;
+
+	for (i = 0; i < nc; i++) {
 		struct peer *e = p->sorted[i];
 
-		if (e->picked && !peers_other_set(p, e)) {
-			e->picked = 0;
-			return 1;
-		}
+		if (e->picked || peers_bad(e) || !peers_other_set(p, e))
+			continue;
+		if (!fresh || peers_set_count(p, nc, e->ns_set_id) == 0)
+			return e;
 	}
-	return 0;
+	return NULL;
+}
+
+/* The farthest picked peer whose slot diversity may take: one sharing our
+ * set, or (dup) one whose set another picked peer has too. */
+static struct peer *
+peers_diverse_drop(const struct peers *p, size_t nc, int dup)
+{
+	size_t i;
+
+	for (i = nc; i-- > 0;) {
+		struct peer *e = p->sorted[i];
+
+		if (!e->picked)
+			continue;
+		if (!peers_other_set(p, e) ||
+		    (dup && peers_set_count(p, nc, e->ns_set_id) >= 2))
+			return e;
+	}
+	return NULL;
 }
 
 /* Order the candidates (see peers.h): the nearest `neighbors`, except
- * that a minority of the slots goes to the nearest healthy peers of
- * other nameserver sets if the nearest have too few. Returns how many
- * were ordered. */
+ * that a minority of the slots, neighbors / PEERS_DIVERSE_DIV rounded up,
+ * goes to diversity: until that many neighbours use another nameserver
+ * set than ours, and at least two distinct other sets are among them,
+ * the nearest healthy candidate that adds one replaces the farthest
+ * neighbour that does not. Returns how many were ordered. */
 static size_t
 peers_order(struct peers *p, size_t nc)
 {
 	size_t nb = nc < p->cfg.neighbors ? nc : p->cfg.neighbors;
-	size_t i, k = 0, others = 0, need;
+	size_t i, k = 0, others, sets, need, round;
+	struct peer *in, *out;
 
 	need = (p->cfg.neighbors + PEERS_DIVERSE_DIV - 1) / PEERS_DIVERSE_DIV;
-	for (i = 0; i < nc; i++) {
-		struct peer *e = p->sorted[i];
-
-		e->picked = i < nb;
-		if (e->picked && !peers_bad(e) && peers_other_set(p, e))
-			others++;
-	}
-	for (i = nb; i < nc && others < need; i++) {
-		struct peer *e = p->sorted[i];
-
-		if (peers_bad(e) || !peers_other_set(p, e))
-			continue;
-		if (!peers_demote_shared(p, nb))
+	for (i = 0; i < nc; i++)
+		p->sorted[i]->picked = i < nb;
+	for (round = 0; round < need; round++) {
+		peers_diversity(p, nc, &others, &sets);
+		if (others < need) {
+			in = peers_diverse_pick(p, nc, sets < 2);
+			if (in == NULL)
+				in = peers_diverse_pick(p, nc, 0);
+			out = peers_diverse_drop(p, nc, 0);
+		} else if (sets < 2) {
+			in = peers_diverse_pick(p, nc, 1);
+			out = peers_diverse_drop(p, nc, 1);
+		} else
 			break;
-		e->picked = 1;
-		others++;
+		if (in == NULL || out == NULL)
+			break;
+		out->picked = 0;
+		in->picked = 1;
 	}
 	for (i = 0; i < nc; i++)
 		if (p->sorted[i]->picked)

@@ -26,10 +26,11 @@
  * - Ranking: healthy (reported failure rate up to 50 %) before failing,
  *   then RTT; an incumbent neighbour counts max(PEERS_SWAP_MS,
  *   PEERS_SWAP_PCT %) nearer, and keeps that claim while down. The
- *   nearest `neighbors` are the neighbours, except that if fewer than
- *   neighbors / PEERS_DIVERSE_DIV (rounded up) of them use another
- *   nameserver set than ours, the nearest healthy ones that do replace
- *   the farthest that share ours.
+ *   nearest `neighbors` are the neighbours, except that up to
+ *   neighbors / PEERS_DIVERSE_DIV (rounded up) slots go to diversity:
+ *   while fewer neighbours than that use another nameserver set than
+ *   ours, or fewer than two distinct other sets, the nearest healthy
+ *   candidate that adds one replaces the farthest that does not.
  * - Per name (peers_select): neighbours on another nameserver set, then
  *   on ours, then failing or suspect ones. In each group, those within
  *   max(PEERS_NEAR_MS, PEERS_NEAR_PCT %) of the group's nearest in HRW
