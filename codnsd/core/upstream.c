@@ -21,7 +21,6 @@
 #include "resolvconf.h"
 #include "stats.h"
 
-#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
 #define UPSTREAM_PROBE_CHECK_S 1.0
 /* The as-is name and every search domain (resolvconf_candidates()). */
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
@@ -74,6 +73,7 @@ struct upstream {
 	struct upstream_chan *cur;
 	LIST_HEAD(, upstream_chan) draining;
 	struct upstream_chan *probe_chan; /* ARES_FLAG_NOCHECKRESP: every rcode */
+	uint32_t probe_idle_ms; /* probe after this much silence */
 	ev_idle reaper;
 	ev_timer probe;
 	struct upstream_health health;
@@ -332,17 +332,23 @@ upstream_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	const struct upstream_health *h = &up->health;
 
 	if (h->queries == 0 ||
-	    clock_loop_ms(loop) - h->last_ms >= UPSTREAM_PROBE_IDLE_MS)
+	    clock_loop_ms(loop) - h->last_ms >= up->probe_idle_ms)
 		upstream_probe(up);
 }
 
 void
-upstream_probe_idle(struct upstream *up, int on)
+upstream_probe_idle(struct upstream *up, uint32_t idle_ms)
 {
-	if (on)
-		ev_timer_start(up->loop, &up->probe);
-	else
-		ev_timer_stop(up->loop, &up->probe);
+	double check = UPSTREAM_PROBE_CHECK_S;
+
+	ev_timer_stop(up->loop, &up->probe);
+	up->probe_idle_ms = idle_ms;
+	if (idle_ms == 0)
+		return;
+	if (check > idle_ms / 1000.0)
+		check = idle_ms / 1000.0;
+	ev_timer_set(&up->probe, check, check);
+	ev_timer_start(up->loop, &up->probe);
 }
 
 static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
