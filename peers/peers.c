@@ -1110,23 +1110,6 @@ peers_select_part(const struct peers *p, uint64_t nh, int g, uint64_t cut,
 	return k;
 }
 
-size_t
-peers_select(const struct peers *p, const char *name, uint64_t *ids_out,
-    size_t max)
-{
-	uint64_t nh = hrw_name_hash(name), cut;
-	size_t k = 0;
-	int g;
-
-	for (g = 0; g < 3 && k < max; g++) {
-		if ((cut = peers_near_cut(p, g)) == UINT64_MAX)
-			continue;
-		k = peers_select_part(p, nh, g, cut, 0, ids_out, k, max);
-		k = peers_select_part(p, nh, g, cut, 1, ids_out, k, max);
-	}
-	return k;
-}
-
 /* Fallback order: healthy first, then nearest. */
 static int
 peers_fallback_before(const struct peer *a, const struct peer *b)
@@ -1138,11 +1121,14 @@ peers_fallback_before(const struct peer *a, const struct peer *b)
 	return a->id < b->id;
 }
 
-size_t
-peers_fallback(const struct peers *p, uint64_t *ids_out, size_t max)
+/* The far fallback from k on, up to max; rescuers only: healthy, of
+ * another nameserver set. */
+static size_t
+peers_fallback_part(const struct peers *p, int rescuers, uint64_t *ids_out,
+    size_t k, size_t max)
 {
 	const struct peer *prev = NULL, *best;
-	size_t i, k = 0;
+	size_t i;
 
 	while (k < max) {
 		best = NULL;
@@ -1150,6 +1136,8 @@ peers_fallback(const struct peers *p, uint64_t *ids_out, size_t max)
 			const struct peer *e = &p->v[i];
 
 			if (!e->alive || e->state == PEERS_NEIGHBOR ||
+			    (rescuers &&
+				(peers_bad(e) || !peers_other_set(p, e))) ||
 			    (prev != NULL && !peers_fallback_before(prev, e)))
 				continue;
 			if (best == NULL || peers_fallback_before(e, best))
@@ -1159,6 +1147,38 @@ peers_fallback(const struct peers *p, uint64_t *ids_out, size_t max)
 			break;
 		ids_out[k++] = best->id;
 		prev = best;
+	}
+	return k;
+}
+
+size_t
+peers_fallback(const struct peers *p, uint64_t *ids_out, size_t max)
+{
+	return peers_fallback_part(p, 0, ids_out, 0, max);
+}
+
+size_t
+peers_select(const struct peers *p, const char *name, uint64_t *ids_out,
+    size_t max)
+{
+	uint64_t nh = hrw_name_hash(name), cut;
+	size_t k = 0;
+	int g;
+
+	for (g = 0; g < 3 && k < max; g++) {
+		if ((cut = peers_near_cut(p, g)) == UINT64_MAX) {
+			/* No neighbour can rescue us from an outage of our
+			 * nameserver: the nearest peers that can come
+			 * before those that share it (an isolated site). */
+			if (g == 0)
+				k = peers_fallback_part(p, 1, ids_out, k,
+				    k + PEERS_FAR_FIRST < max ?
+					k + PEERS_FAR_FIRST :
+					max);
+			continue;
+		}
+		k = peers_select_part(p, nh, g, cut, 0, ids_out, k, max);
+		k = peers_select_part(p, nh, g, cut, 1, ids_out, k, max);
 	}
 	return k;
 }

@@ -35,7 +35,9 @@
  *   on ours, then failing or suspect ones. In each group, those within
  *   max(PEERS_NEAR_MS, PEERS_NEAR_PCT %) of the group's nearest in HRW
  *   order (cache locality among equals), then the others nearest first.
- *   peers_fallback() gives the nearest live peers that are not
+ *   With no neighbour on another set, up to PEERS_FAR_FIRST of the
+ *   nearest healthy non-neighbours on another set come before those on
+ *   ours. peers_fallback() gives the nearest live peers that are not
  *   neighbours, for when no neighbour could answer.
  * - Heartbeats: neighbours and the next `neighbors` candidates (spares)
  *   every heartbeat-steady; every other live peer is swept once per
@@ -76,6 +78,7 @@
 #define PEERS_NEAR_PCT 20	  /* or this % of it if more */
 #define PEERS_DIVERSE_DIV 5	  /* a 1/5 minority on other nameservers */
 #define PEERS_RECHECK_MIN 5	  /* down and sick: every 5 intervals or more */
+#define PEERS_FAR_FIRST 2	  /* far rescuers before our set's neighbours */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {
@@ -199,8 +202,9 @@ int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint64_t now);
 
 /*
- * The neighbours to ask for name, in the order above, at most max of them
- * (peers-per-lookup). Returns how many were written to ids_out.
+ * The peers to ask for name, in the order above, at most max of them
+ * (peers-per-lookup): neighbours, and far rescuers when no neighbour
+ * uses another nameserver set. Returns how many were written to ids_out.
  */
 size_t peers_select(const struct peers *, const char *name, uint64_t *ids_out,
     size_t max);

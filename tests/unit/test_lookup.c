@@ -62,6 +62,7 @@ static struct world {
 	int peers_active;
 	size_t npeers; /* neighbours offered: ids 101, 102, ... */
 	size_t nfar;   /* far fallback offered: ids 901, 902, ... */
+	int select_far; /* the selection starts with 901 (no rescuing neighbour) */
 	struct {
 		struct proto_request key;
 		struct proto_answer a;
@@ -196,7 +197,7 @@ f_peers_select(void *peers, const struct proto_request *req, uint64_t *ids,
 	(void)peers;
 	(void)req;
 	for (i = 0; i < W.npeers && i < max; i++)
-		ids[i] = 101 + i;
+		ids[i] = W.select_far && i == 0 ? 901 : 101 + i;
 	return i;
 }
 
@@ -1109,6 +1110,25 @@ test_far_fallback(void **state)
 	peer_reply(2, LOOKUP_PEER_ANSWER, CODNS_FOUND);
 	assert_true(g.got);
 	assert_int_equal(g.a.status, CODNS_FOUND);
+	world_free(lk);
+
+	/* A far peer the selection already holds is not asked twice. */
+	lk = world_new(2);
+	W.nfar = 2;
+	W.select_far = 1;
+	memset(&g, 0, sizeof(g));
+	start(lk, "dup.example", 0, &g);
+	local_reply(0, CODNS_TRYAGAIN);
+	assert_int_equal(W.peerq[0].peer, 901);
+	peer_reply(0, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.peerq[1].peer, 102);
+	peer_reply(1, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.npeerq, 3);
+	assert_int_equal(W.peerq[2].peer, 902);
+	peer_reply(2, LOOKUP_PEER_CANNOT, 0);
+	assert_true(g.got);
+	assert_int_equal(g.a.status, CODNS_TRYAGAIN);
+	assert_int_equal(W.npeerq, 3);
 	world_free(lk);
 }
 

@@ -1354,7 +1354,11 @@ test_fallback_far(void **state)
 	w.s[4].up = 0;
 	world_run(&w, 10000);
 	assert_int_equal(count_state(&w, PEERS_FAR), 4);
-	assert_int_equal(peers_select(w.p, "a.example", ids, 3), 0);
+	/* No neighbour: the selection starts with the far rescuers. */
+	assert_int_equal(peers_select(w.p, "a.example", ids, 3),
+	    PEERS_FAR_FIRST);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 101);
 	assert_int_equal(peers_fallback(w.p, ids, 2), 2);
 	assert_int_equal(ids[0], 104);
 	assert_int_equal(ids[1], 101);
@@ -1363,6 +1367,38 @@ test_fallback_far(void **state)
 	assert_true(peers_usable(w.p, 104));
 	assert_false(peers_usable(w.p, 105));
 	assert_int_equal(peers_fallback(w.p, ids, 0), 0);
+}
+
+/* Item 2: an isolated site: its neighbours share its nameserver, so the
+ * nearest healthy peers on other sets, however far, are asked before
+ * them; the fallback lists every live non-neighbour. */
+static void
+test_select_isolated(void **state)
+{
+	struct world w;
+	static const uint32_t rtt[6] = { 1, 1, 2, 124, 130, 125 };
+	uint64_t ids[8];
+	size_t i;
+
+	(void)state;
+	world_init(&w, 6, 10);
+	for (i = 0; i < 6; i++) {
+		w.s[i].rtt = rtt[i];
+		w.s[i].nsid = i < 3 ? 7 : 8;
+	}
+	w.s[5].fail = 900; /* no rescuer */
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 20000);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 3);
+	assert_int_equal(peers_select(w.p, "i.example", ids, 3), 3);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 105);
+	assert_int_equal(state_of(&w, ids[2]), PEERS_NEIGHBOR);
+	assert_int_equal(peers_select(w.p, "i.example", ids, 8), 5);
+	assert_int_equal(peers_fallback(w.p, ids, 8), 3);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 105);
+	assert_int_equal(ids[2], 106);
 }
 
 /* Item 6: a node of a sparse site (fewer candidates than neighbours) with
@@ -1525,6 +1561,7 @@ main(void)
 		cmocka_unit_test_teardown(test_rank_hysteresis, world_teardown),
 		cmocka_unit_test_teardown(test_select_near, world_teardown),
 		cmocka_unit_test_teardown(test_fallback_far, world_teardown),
+		cmocka_unit_test_teardown(test_select_isolated, world_teardown),
 		cmocka_unit_test_teardown(test_no_storm, world_teardown),
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
 		cmocka_unit_test(test_nshealth_decay),
