@@ -27,7 +27,7 @@
 #include "lookupio.h"
 #include "nscd.h"
 #include "notify.h"
-#include "peernet.h"
+#include "peernetio.h"
 #include "shm.h"
 #include "stats.h"
 #include "upstream.h"
@@ -72,11 +72,16 @@ peers_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 	return 0;
 }
 
-/* Nameserver probes keep the health figures that heartbeats carry true. */
+/* Nameserver probes keep the health figures that heartbeats carry true:
+ * after 5 s of silence, or a steady heartbeat interval if shorter (no
+ * heartbeat would carry a fresher figure). */
 static void
 peers_wired(struct codnsd *d)
 {
-	upstream_probe_idle(d->upstream, d->peernet != NULL);
+	uint32_t idle = d->conf.heartbeat_steady_ms < 5000 ?
+	    d->conf.heartbeat_steady_ms : 5000;
+
+	upstream_probe_idle(d->upstream, d->peernet != NULL ? idle : 0);
 }
 
 static void

@@ -10,67 +10,56 @@
  * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and the
  * events (heartbeats to send, acks and heartbeats received, query
  * outcomes) and asks for decisions (whom to heartbeat and when, which
- * neighbours to ask). Peers are known by a 64-bit id, hrw_peer_id() of
- * their address; the daemon keeps the id -> address map.
+ * peers to ask). Peers are known by a 64-bit id, hrw_peer_id() of their
+ * address; the daemon keeps the id -> address map. man/codnsd.8 says the
+ * same for users ("NEIGHBOURS").
  *
- * Neighbour discovery follows CoDNS (Park et al., OSDI 2004, sec. 4.3):
- * heartbeats at heartbeat-discovery pace until enough neighbours are
- * found, then at heartbeat-steady. Nodes with RTT under neighbor-rtt-max
- * are candidates; the best `neighbors` of them by RTT + reported
- * nameserver time, preferring other nameserver sets, become neighbours. A
- * neighbour that misses a heartbeat leaves the selection at once and the
- * next best candidate takes its place until it answers again.
- *
- * Rules this module adds where the paper is silent (issue 15: they must
- * hold with thousands of listed peers):
- * - Who is heartbeated how often. Neighbours and the next `neighbors`
- *   candidates (the spares that replace a lost neighbour at once) are
- *   tracked: one heartbeat each per heartbeat-steady. Every other listed
- *   peer is swept: visited once per sweep period, max(interval, n x
- *   interval / burst) with n the swept peers, interval heartbeat-discovery
- *   and burst PEERS_DISCOVERY_BURST while in discovery mode, else
- *   heartbeat-steady and PEERS_SWEEP_PER_STEADY. A rate limit (GCRA)
- *   spreads the sweep heartbeats out to at most burst per interval, in
- *   bursts of up to PEERS_DISCOVERY_BURST while in discovery (a start
- *   finds neighbours at once) and one at a time once steady. The steady cost is
- *   2 x neighbors / heartbeat-steady + PEERS_SWEEP_PER_STEADY /
- *   heartbeat-steady heartbeats a second, whatever the cluster size.
- * - Discovery mode: fewer than `neighbors` neighbours while some peer
- *   could still become one (probing or down). An empty or short
- *   neighbour set keeps the discovery pace for the swept peers.
- * - A heartbeat not acked within the ack wait, max(500 ms,
+ * After CoDNS (Park et al., OSDI 2004, sec. 4.3), with what a WAN taught
+ * (issue 21):
+ * - RTT: the smallest of the last PEERS_RTT_WIN samples. Only the ack of
+ *   the newest heartbeat, within the ack wait, is a sample; other acks
+ *   are signs of life. The first samples after a peer comes alive go
+ *   1, 2, 4 and 8 heartbeat-discovery intervals apart (fast start).
+ * - Candidates: alive peers under neighbor-rtt-max by their second
+ *   smallest sample; a candidate stays one until that sample is
+ *   PEERS_LIMIT_HYST % over the limit.
+ * - Ranking: healthy (reported failure rate up to 50 %) before failing,
+ *   then RTT; an incumbent neighbour counts max(PEERS_SWAP_MS,
+ *   PEERS_SWAP_PCT %) nearer, and keeps that claim while down. The
+ *   nearest `neighbors` are the neighbours, except that up to
+ *   neighbors / PEERS_DIVERSE_DIV (rounded up) slots go to diversity:
+ *   while fewer neighbours than that use another nameserver set than
+ *   ours, or fewer than two distinct other sets, the nearest healthy
+ *   candidate that adds one replaces the farthest that does not.
+ * - Per name (peers_select): neighbours on another nameserver set, then
+ *   on ours, then failing or suspect ones. In each group, those within
+ *   max(PEERS_NEAR_MS, PEERS_NEAR_PCT %) of the group's nearest in HRW
+ *   order (cache locality among equals), then the others nearest first.
+ *   With no neighbour on another set, up to PEERS_FAR_FIRST of the
+ *   nearest healthy non-neighbours on another set come before those on
+ *   ours. peers_fallback() gives the nearest live peers that are not
+ *   neighbours, for when no neighbour could answer.
+ * - Heartbeats: neighbours and the next `neighbors` candidates (spares)
+ *   every heartbeat-steady; every other live peer is swept once per
+ *   max(interval, n x interval / burst), through a rate limit (GCRA),
+ *   with interval and burst heartbeat-discovery and PEERS_DISCOVERY_BURST
+ *   in discovery mode, else heartbeat-steady and PEERS_SWEEP_PER_STEADY.
+ *   Discovery mode: fewer than `neighbors` neighbours while some listed
+ *   peer was never measured. Down peers, and failing peers nearer than
+ *   the last healthy neighbour (sick), are re-checked every
+ *   max(PEERS_RECHECK_MIN, their number) heartbeat-discovery intervals:
+ *   one a second in all, whatever the size of an outage.
+ * - Liveness: a heartbeat not acked within the ack wait, max(500 ms,
  *   4 x neighbor-rtt-max) but at most heartbeat-discovery, is a miss. One
- *   miss makes an answering peer DOWN; a never-answering peer becomes DOWN
- *   after PEERS_TRIES misses. After a miss an answering peer is retried at
- *   the discovery pace for PEERS_TRIES tries before it joins the sweep.
- * - Adoption: a heartbeat *from* a peer that is down or probing brings it
- *   back to probing at once, retried at the discovery pace, so the ack of
- *   our own heartbeat measures its RTT and a late node is adopted within
- *   a heartbeat-discovery instead of a sweep period.
- * - Query evidence: a peer query unanswered for the query wait (the ack
- *   wait) with no sign of life from that peer since is a query miss. The
- *   first one sends the peer a heartbeat at once; if that heartbeat misses
- *   too, or a second query miss comes first, the peer is DOWN and
- *   replaced. A dead neighbour is replaced about two ack waits after the
- *   first query it left unanswered. Any answer, "cannot resolve" or ack
- *   is a sign of life and clears the count.
- * - Ranking: candidates sorted by (failure rate over 50 %, RTT + peer
- *   nameserver time, a tie-break hashed with the seed so that nodes at
- *   equal distance spread over different neighbours). Greedy, in that
- *   order: (1) the best healthy peer of each nameserver set that differs
- *   from ours and from those already chosen; (2) more peers of sets other
- *   than ours, healthy first, until half the neighbour slots (rounded up)
- *   hold one; (3) the rest. Set id 0 means unknown and counts as other.
- *   The first `neighbors` are neighbours. So wherever the cluster has
- *   nameservers other than ours, some neighbours use them. The RTT is
- *   smoothed as in RFC 6298 (alpha 1/8).
- * - peers_select() asks neighbours on another nameserver set first, then
- *   those sharing ours, and those with a query miss pending last; HRW
- *   order within each group.
- * - Cost: an ack, a heartbeat received or a query event is O(log N) (a
- *   binary search and a heap update); the ranking, O(N log N), is redone
- *   lazily, at most once per call of peers_heartbeat_due() and at most
- *   every PEERS_RANK_GAP_MS for RTT changes alone.
+ *   miss makes an answering peer DOWN (then PEERS_TRIES quick retries);
+ *   a never-answering one is DOWN after PEERS_TRIES. A heartbeat from a
+ *   down or probing peer, or any reply of it, probes it again at once.
+ *   A query unanswered for the ack wait is a query miss: a heartbeat
+ *   goes at once; a second miss first makes it DOWN.
+ * - Cost: an ack, a heartbeat received or a query event is O(log N); the
+ *   ranking, O(N log N), is redone lazily, at most once per call of
+ *   peers_heartbeat_due() and at most every PEERS_RANK_GAP_MS for RTT
+ *   changes alone.
  */
 
 #define PEERS_MAX 4096	    /* listed peers kept */
@@ -81,6 +70,15 @@
 #define PEERS_DISCOVERY_BURST 32 /* swept heartbeats per discovery interval */
 #define PEERS_SWEEP_PER_STEADY 30 /* swept heartbeats per steady interval */
 #define PEERS_RANK_GAP_MS 100	  /* re-rank after RTT changes at most this often */
+#define PEERS_RTT_WIN 5		  /* RTT samples kept */
+#define PEERS_LIMIT_HYST 10	  /* % over the limit before a candidate is far */
+#define PEERS_SWAP_MS 1		  /* an incumbent's margin: at least this, */
+#define PEERS_SWAP_PCT 10	  /* and this % of its RTT */
+#define PEERS_NEAR_MS 5		  /* per-name equals: nearest + this, */
+#define PEERS_NEAR_PCT 20	  /* or this % of it if more */
+#define PEERS_DIVERSE_DIV 5	  /* a 1/5 minority on other nameservers */
+#define PEERS_RECHECK_MIN 5	  /* down and sick: every 5 intervals or more */
+#define PEERS_FAR_FIRST 2	  /* far rescuers before our set's neighbours */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {
@@ -121,7 +119,7 @@ struct peers_row {
 	uint64_t id;
 	enum peers_state state;
 	int has_rtt;
-	uint32_t rtt_ms;	   /* smoothed */
+	uint32_t rtt_ms;	   /* smallest of the last PEERS_RTT_WIN samples */
 	uint32_t ns_mean_ms;	   /* its reported local nameserver time */
 	uint32_t ns_fail_permille; /* its reported failure rate */
 	uint64_t ns_set_id;	   /* its reported nameserver set identity */
@@ -194,19 +192,29 @@ uint64_t peers_next_wakeup(const struct peers *, uint64_t now);
  * with the measured round trip and the peer's reports: its local
  * nameserver mean response time, failure rate (permille, clamped to 1000)
  * and nameserver set identity. O(log N); the ranking follows lazily
- * (see above). 0, or -1 when the peer is not listed or the sequence was
- * never sent (the ack is then ignored).
+ * (see above). 0 when it was an RTT sample; 1 when it was stale (an
+ * older heartbeat's, or later than the ack wait): only a sign of life,
+ * which may schedule a heartbeat (re-arm the timer); -1 when the peer is
+ * not listed or the sequence was never sent (the ack is then ignored).
  */
 int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
     uint64_t now);
 
 /*
- * The neighbours to ask for name, in HRW order, at most max of them
- * (peers-per-lookup). Returns how many were written to ids_out.
+ * The peers to ask for name, in the order above, at most max of them
+ * (peers-per-lookup): neighbours, and far rescuers when no neighbour
+ * uses another nameserver set. Returns how many were written to ids_out.
  */
 size_t peers_select(const struct peers *, const char *name, uint64_t *ids_out,
     size_t max);
+/*
+ * The far fallback: the live peers that are not neighbours (candidates
+ * and those beyond neighbor-rtt-max), healthy first, nearest first, at
+ * most max. For when no neighbour can answer (none, or all tried).
+ * O(N x max).
+ */
+size_t peers_fallback(const struct peers *, uint64_t *ids_out, size_t max);
 
 /*
  * A heartbeat arrived from peer id (the daemon acks it). If the peer is
@@ -228,8 +236,8 @@ int peers_query_reply(struct peers *, uint64_t id, int won, uint64_t now);
 /* A query to peer id was forgotten before its reply; failed: the lookup
  * gave up on it (counted failed), else another source answered first. */
 int peers_query_drop(struct peers *, uint64_t id, int failed);
-/* Whether peer id is alive and near (neighbour or candidate): a lookup
- * does not send a query to a peer known dead. O(log N). */
+/* Whether peer id is alive and measured (neighbour, candidate or far):
+ * a lookup does not send a query to a peer known dead. O(log N). */
 int peers_usable(const struct peers *, uint64_t id);
 
 /* The reports below bring a lazily pending ranking up to date first (so

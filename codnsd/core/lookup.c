@@ -15,6 +15,7 @@
 #define LOOKUP_BUCKETS 1024
 #define LOOKUP_INFLIGHT_MAX 8192
 #define LOOKUP_PEERS_MAX 16
+#define LOOKUP_FAR_MAX 2 /* far fallback peers after the neighbours */
 #define LOOKUP_STALE_TTL 30 /* RFC 8767 section 4: "30 seconds" */
 /* A timer may fire a little before its time in floating-point seconds. */
 #define LOOKUP_SLACK_US 1000
@@ -442,6 +443,31 @@ lookup_peer_reply(void *arg, int result, const struct proto_answer *a,
 		lookup_job_fail(job);
 }
 
+/* When no neighbour can answer (none, or all tried), the nearest peers
+ * beyond them, those the selection did not hold already (issue 21: an
+ * isolated site is rescued). */
+static void
+lookup_race_fallback(struct lookup_job *job)
+{
+	struct lookup *lk = job->lk;
+	uint64_t far[LOOKUP_FAR_MAX + LOOKUP_PEERS_MAX];
+	size_t nfar, i, j, added = 0;
+
+	if (lk->env.peers_fallback == NULL)
+		return;
+	nfar = lk->env.peers_fallback(lk->env.peers, far,
+	    LOOKUP_FAR_MAX + job->npeers);
+	for (i = 0; i < nfar && added < LOOKUP_FAR_MAX &&
+	    job->npeers < LOOKUP_PEERS_MAX; i++) {
+		for (j = 0; j < job->npeers && job->peer_ids[j] != far[i]; j++)
+			;
+		if (j == job->npeers) {
+			job->peer_ids[job->npeers++] = far[i];
+			added++;
+		}
+	}
+}
+
 /* A client waits on this job: start the race with the peers. */
 static void
 lookup_race_start(struct lookup_job *job)
@@ -456,6 +482,7 @@ lookup_race_start(struct lookup_job *job)
 		max = LOOKUP_PEERS_MAX;
 	job->npeers = lk->env.peers_select(lk->env.peers, &job->req,
 	    job->peer_ids, max);
+	lookup_race_fallback(job);
 	if (job->npeers == 0)
 		return;
 	job->race_us = lookup_now_us(lk);

@@ -77,6 +77,9 @@ struct lookup_env {
 	/* The usable neighbours for req in HRW order, at most max. */
 	size_t (*peers_select)(void *peers, const struct proto_request *,
 	    uint64_t *ids, size_t max);
+	/* The far fallback (peers_fallback(): the nearest live peers that
+	 * are not neighbours), asked after every neighbour; may be NULL. */
+	size_t (*peers_fallback)(void *peers, uint64_t *ids, size_t max);
 	/* Send a query; a handle, or NULL when it cannot be sent. */
 	void *(*peer_query)(void *peers, uint64_t id,
 	    const struct proto_request *, lookup_peer_cb *, void *arg);

@@ -149,6 +149,16 @@ lookupio_peers_select(void *ctx, const struct proto_request *req,
 	return peernet_select(d->peernet, req, ids, max);
 }
 
+static size_t
+lookupio_peers_fallback(void *ctx, uint64_t *ids, size_t max)
+{
+	struct codnsd *d = ctx;
+
+	if (d->peernet == NULL)
+		return 0;
+	return peernet_fallback(d->peernet, ids, max);
+}
+
 static void *
 lookupio_peer_query(void *ctx, uint64_t id, const struct proto_request *req,
     lookup_peer_cb *cb, void *arg)
@@ -253,6 +263,7 @@ lookupio_new(struct codnsd *d)
 		.peers = d,
 		.peers_active = lookupio_peers_active,
 		.peers_select = lookupio_peers_select,
+		.peers_fallback = lookupio_peers_fallback,
 		.peer_query = lookupio_peer_query,
 		.peer_cancel = lookupio_peer_cancel,
 		.peer_record = lookupio_peer_record,

@@ -13,7 +13,6 @@
 #include "log.h"
 #include "namehash.h"
 
-#define UPSTREAM_PROBE_CHECK_S 1.0
 /* How often resolv.conf's stat is looked at, as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
 
@@ -91,7 +90,7 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;
 	ev_timer_init(&up->probe, upstream_probe_timer_cb,
-	    UPSTREAM_PROBE_CHECK_S, UPSTREAM_PROBE_CHECK_S);
+	    1.0, 1.0);
 	up->probe.data = up;
 	snprintf(up->rc_path, sizeof(up->rc_path), "%s", c->resolv_conf);
 	upstream_rc_read(up->rc_path, &up->rc, &up->rc_st);

@@ -82,8 +82,8 @@ const struct upstream_health *upstream_health(const struct upstream *);
  * traffic; any DNS reply, REFUSED and NXDOMAIN included, counts as
  * alive; only silence or an unreachable port as failing. */
 void upstream_probe(struct upstream *);
-/* Probe on its own after a quiet spell (on while peers use the health
- * figures, that is while a peers file is loaded). */
-void upstream_probe_idle(struct upstream *, int on);
+/* Probe on its own after idle_ms of silence (while peers use the health
+ * figures, that is while a peers file is loaded); 0 turns it off. */
+void upstream_probe_idle(struct upstream *, uint32_t idle_ms);
 
 #endif

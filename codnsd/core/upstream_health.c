@@ -6,7 +6,7 @@
 
 #include "clock.h"
 
-#define UPSTREAM_PROBE_IDLE_MS 5000 /* probe after this much silence */
+#define UPSTREAM_PROBE_CHECK_S 1.0 /* look for silence this often */
 
 #define UPSTREAM_PROBE_NAME "codns-probe.invalid"
 
@@ -64,17 +64,23 @@ upstream_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	const struct upstream_health *h = &up->health;
 
 	if (h->queries == 0 ||
-	    clock_loop_ms(loop) - h->last_ms >= UPSTREAM_PROBE_IDLE_MS)
+	    clock_loop_ms(loop) - h->last_ms >= up->probe_idle_ms)
 		upstream_probe(up);
 }
 
 void
-upstream_probe_idle(struct upstream *up, int on)
+upstream_probe_idle(struct upstream *up, uint32_t idle_ms)
 {
-	if (on)
-		ev_timer_start(up->loop, &up->probe);
-	else
-		ev_timer_stop(up->loop, &up->probe);
+	double check = UPSTREAM_PROBE_CHECK_S;
+
+	ev_timer_stop(up->loop, &up->probe);
+	up->probe_idle_ms = idle_ms;
+	if (idle_ms == 0)
+		return;
+	if (check > idle_ms / 1000.0)
+		check = idle_ms / 1000.0;
+	ev_timer_set(&up->probe, check, check);
+	ev_timer_start(up->loop, &up->probe);
 }
 
 static void

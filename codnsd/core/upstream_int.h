@@ -58,6 +58,7 @@ struct upstream {
 	struct upstream_chan *cur;
 	LIST_HEAD(, upstream_chan) draining;
 	struct upstream_chan *probe_chan; /* ARES_FLAG_NOCHECKRESP: every rcode */
+	uint32_t probe_idle_ms; /* probe after this much silence */
 	ev_idle reaper;
 	ev_timer probe;
 	struct upstream_health health;

@@ -12,24 +12,19 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "addr.h"
-#include "clock.h"
-#include "handover.h"
-#include "codnsd.h"
 #include "conf.h"
 #include "hrw.h"
 #include "log.h"
+#include "nshealth.h"
 #include "peerproto.h"
 #include "peers.h"
-#include "stats.h"
-#include "upstream.h"
 
 #define PN_BUCKETS 256
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
-#define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
+#define PN_FILE_CHECK_MS 2000 /* look for a changed peers file this often */
 #define PN_SELF_MAX 16	     /* listed addresses found to be this node */
 
 struct pn_peer {
@@ -60,11 +55,13 @@ struct pn_serve {
 };
 
 struct peernet {
-	struct codnsd *d;
-	int fd;
-	ev_io io;
-	ev_timer hb;
-	ev_timer file;
+	struct peernet_env env;
+	void *hb, *file; /* the env's timers */
+	char peers_file[PATH_MAX];
+	struct conf_addr listen; /* peer-listen: this node, not a peer */
+	unsigned neighbors;
+	size_t queue_max; /* peer-queue-max */
+	uint32_t file_check_ms;
 	struct peers *peers;
 	struct pn_peer *list;
 	size_t nlist;
@@ -85,8 +82,33 @@ struct peernet {
 	void *serve_ctx;
 	struct stat file_st;
 	unsigned generation; /* of the neighbour set, as last seen */
+	struct peers_nshealth nsh; /* the failure rate we report */
 	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
 };
+
+static uint64_t
+pn_now_us(const struct peernet *pn)
+{
+	return pn->env.now_us(pn->env.ctx);
+}
+
+static uint64_t
+pn_now_ms(const struct peernet *pn)
+{
+	return pn_now_us(pn) / 1000;
+}
+
+static uint64_t
+pn_wall_ms(const struct peernet *pn)
+{
+	return pn->env.wall_ms(pn->env.ctx);
+}
+
+static void
+pn_count(const struct peernet *pn, enum stats_counter c)
+{
+	pn->env.stat_count(pn->env.ctx, c);
+}
 
 /* A peer's id: HRW weights hang on it, so it must not depend on the
  * order of the peers file. */
@@ -158,40 +180,41 @@ pn_send(struct peernet *pn, const struct peerproto_msg *m,
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
 	size_t len;
 
-	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, clock_wall_ms(),
+	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, pn_wall_ms(pn),
 		dgram, sizeof(dgram), &len) == -1) {
 		log_debug("peer message of type %u does not encode", m->type);
 		return;
 	}
 	/* UDP: a failed send is a lost datagram, which the race and the
 	 * heartbeat schedule already expect. */
-	if (sendto(pn->fd, dgram, len, 0, (const struct sockaddr *)&to->ss,
-		to->len) == -1)
+	if (pn->env.send(pn->env.ctx, dgram, len,
+		(const struct sockaddr *)&to->ss, to->len) == -1)
 		log_debug("peer send: %s", strerror(errno));
 }
 
 static void
 pn_fill_health(struct peernet *pn, struct peerproto_beat *b)
 {
-	const struct upstream_health *h = upstream_health(pn->d->upstream);
+	struct peernet_health h;
 
-	b->ns_mean_ms = h->mean_ms;
-	b->ns_fail_permille = (uint16_t)(h->fail_permille > 1000 ? 1000 :
-								 h->fail_permille);
-	b->ns_set_id = h->nsset_id;
+	pn->env.health(pn->env.ctx, &h);
+	b->ns_mean_ms = h.mean_ms;
+	/* Decayed with time, not per query: a recovered nameserver looks
+	 * healthy within seconds however few queries it sees (issue 21). */
+	b->ns_fail_permille = (uint16_t)peers_nshealth_fail(&pn->nsh,
+	    h.queries, h.failures, pn_now_ms(pn));
+	b->ns_set_id = h.nsset_id;
 }
 
 static void
 pn_hb_arm(struct peernet *pn)
 {
-	uint64_t now = clock_loop_ms(pn->d->loop), next = peers_next_wakeup(pn->peers, now);
+	uint64_t now = pn_now_ms(pn), next = peers_next_wakeup(pn->peers, now);
 
-	ev_timer_stop(pn->d->loop, &pn->hb);
+	pn->env.timer_stop(pn->hb);
 	if (next == PEERS_NEVER)
 		return;
-	ev_timer_set(&pn->hb, next > now ? (double)(next - now) / 1000.0 : 0.,
-	    0.);
-	ev_timer_start(pn->d->loop, &pn->hb);
+	pn->env.timer_start(pn->hb, next > now ? (next - now) * 1000 : 0);
 }
 
 /* Queries in flight to peers found dead fail at once, so their lookups
@@ -209,7 +232,7 @@ pn_fail_dead(struct peernet *pn)
 {
 	LIST_HEAD(, peernet_query) dead = LIST_HEAD_INITIALIZER(dead);
 	struct peernet_query *q, *next;
-	uint64_t now_us = clock_loop_us(pn->d->loop);
+	uint64_t now_us = pn_now_us(pn);
 	size_t i;
 
 	for (i = 0; i < PN_BUCKETS; i++)
@@ -223,7 +246,7 @@ pn_fail_dead(struct peernet *pn)
 	/* As "cannot resolve": the lookup counts it failed and moves on. */
 	while ((q = LIST_FIRST(&dead)) != NULL) {
 		LIST_REMOVE(q, entry);
-		stats_count(pn->d->stats, STATS_PEER_QUERIES_ABANDONED);
+		pn_count(pn, STATS_PEER_QUERIES_ABANDONED);
 		q->cb(q->arg, PEERNET_CANNOT, NULL,
 		    (uint32_t)(now_us - q->sent_us));
 		free(q);
@@ -231,41 +254,43 @@ pn_fail_dead(struct peernet *pn)
 }
 
 static void
-pn_hb_cb(struct ev_loop *loop, ev_timer *w, int revents)
+pn_hb_cb(void *arg)
 {
-	struct peernet *pn = w->data;
+	struct peernet *pn = arg;
 	struct peers_heartbeat hb[PN_HB_BATCH];
 	struct peerproto_msg m;
+	struct peernet_health h;
 	struct pn_peer *p;
 	uint64_t next;
 	size_t i, n;
 
-	peers_set_self_nsid(pn->peers, upstream_health(pn->d->upstream)->nsset_id);
-	n = peers_heartbeat_due(pn->peers, clock_loop_ms(pn->d->loop), hb, PN_HB_BATCH, &next);
+	pn->env.health(pn->env.ctx, &h);
+	peers_set_self_nsid(pn->peers, h.nsset_id);
+	n = peers_heartbeat_due(pn->peers, pn_now_ms(pn), hb, PN_HB_BATCH, &next);
 	for (i = 0; i < n; i++) {
 		if ((p = pn_by_id(pn, hb[i].id)) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
-		m.u.beat.send_time = clock_wall_ms();
+		m.u.beat.send_time = pn_wall_ms(pn);
 		/* Only we can read it: which listed entry this went to. */
 		m.u.beat.node_nonce = pn->nonce ^ p->id;
 		if (m.u.beat.node_nonce == 0)
 			m.u.beat.node_nonce = pn->nonce;
 		pn_fill_health(pn, &m.u.beat);
 		pn_send(pn, &m, &p->addr);
-		stats_count(pn->d->stats, STATS_HEARTBEATS_SENT);
+		pn_count(pn, STATS_HEARTBEATS_SENT);
 	}
 	if (peers_generation(pn->peers) != pn->generation) {
 		pn->generation = peers_generation(pn->peers);
 		pn_fail_dead(pn);
 	}
 	if (pn->full_ms == 0 && pn->nlist > 0 &&
-	    peers_neighbours(pn->peers) >= (pn->nlist < pn->d->conf.neighbors ?
+	    peers_neighbours(pn->peers) >= (pn->nlist < pn->neighbors ?
 						pn->nlist :
-						pn->d->conf.neighbors)) {
-		pn->full_ms = clock_loop_ms(pn->d->loop);
+						pn->neighbors)) {
+		pn->full_ms = pn_now_ms(pn);
 		log_info("peers: %zu neighbours, %.2f s after start",
 		    peers_neighbours(pn->peers),
 		    (double)(pn->full_ms - pn->opened_ms) / 1000.0);
@@ -306,7 +331,7 @@ pn_found_self(struct peernet *pn, struct pn_peer *p)
 			ids[j++] = pn->list[i].id;
 	log_info("peer %s is this node itself (its own heartbeat came back); "
 	    "leaving it out", p->name);
-	if (peers_set_list(pn->peers, ids, j, clock_loop_ms(pn->d->loop)) ==
+	if (peers_set_list(pn->peers, ids, j, pn_now_ms(pn)) ==
 	    0) {
 		for (i = j = 0; i < pn->nlist; i++)
 			if (&pn->list[i] != p)
@@ -348,17 +373,17 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 	m.u.beat.send_time = in->u.beat.send_time;
 	pn_fill_health(pn, &m.u.beat);
 	pn_send(pn, &m, &p->addr);
-	stats_count(pn->d->stats, STATS_HEARTBEATS_RECEIVED);
+	pn_count(pn, STATS_HEARTBEATS_RECEIVED);
 	/* A heartbeat from a peer we think down or not yet there is a sign
 	 * of life: probe it now (adoption, issue 15). */
-	if (peers_heard(pn->peers, p->id, clock_loop_ms(pn->d->loop)) == 1)
+	if (peers_heard(pn->peers, p->id, pn_now_ms(pn)) == 1)
 		pn_hb_arm(pn);
 }
 
 static void
 pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 {
-	uint64_t now = clock_wall_ms();
+	uint64_t now = pn_wall_ms(pn);
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
@@ -367,16 +392,16 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 		return;
 	}
 	if (b->send_time > now || now - b->send_time > 3600 * 1000) {
-		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
+		pn_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
 	rtt = (uint32_t)(now - b->send_time);
 	if (peers_ack(pn->peers, p->id, b->seq, rtt, b->ns_mean_ms,
-		b->ns_fail_permille, b->ns_set_id, clock_loop_ms(pn->d->loop)) == -1) {
-		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
+		b->ns_fail_permille, b->ns_set_id, pn_now_ms(pn)) == -1) {
+		pn_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
-	stats_count(pn->d->stats, STATS_HEARTBEATS_ACKED);
+	pn_count(pn, STATS_HEARTBEATS_ACKED);
 	pn_hb_arm(pn);
 }
 
@@ -407,7 +432,7 @@ pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 		m.u.answer.a = *a;
 		m.u.answer.a.peer[0] = '\0';
 		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
-			clock_wall_ms(), dgram, sizeof(dgram), &len) == -1) {
+			pn_wall_ms(pn), dgram, sizeof(dgram), &len) == -1) {
 			memset(&m, 0, sizeof(m));
 			m.version = s->version;
 			m.type = PEERPROTO_T_CANNOT;
@@ -420,7 +445,7 @@ pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
 		m.u.cannot.reason = PEERPROTO_R_FAILED;
 	}
 	pn_send(pn, &m, &s->from);
-	stats_count(pn->d->stats, STATS_PEER_SERVED);
+	pn_count(pn, STATS_PEER_SERVED);
 	pn_serve_free(s);
 }
 
@@ -440,9 +465,9 @@ pn_on_query(struct peernet *pn, struct pn_peer *p,
 
 	/* An overloaded node drops peer queries; local lookups come first
 	 * (CoDNS 4.4). */
-	if (pn->serve == NULL || pn->nserving >= pn->d->conf.peer_queue_max ||
+	if (pn->serve == NULL || pn->nserving >= pn->queue_max ||
 	    (s = calloc(1, sizeof(*s))) == NULL) {
-		stats_count(pn->d->stats, STATS_PEER_DROPPED);
+		pn_count(pn, STATS_PEER_DROPPED);
 		return;
 	}
 	s->pn = pn;
@@ -485,13 +510,13 @@ pn_on_reply(struct peernet *pn, struct pn_peer *p,
 	uint32_t latency_us;
 
 	if ((q = pn_pending_find(pn, qid)) == NULL || q->peer != p->id) {
-		stats_count(pn->d->stats, STATS_PEER_UNEXPECTED);
+		pn_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
 	pn_pending_unlink(q);
-	latency_us = (uint32_t)(clock_loop_us(pn->d->loop) - q->sent_us);
+	latency_us = (uint32_t)(pn_now_us(pn) - q->sent_us);
 	/* Any reply is a sign of life (peers.h); the counts are lookup's. */
-	if (peers_heard(pn->peers, p->id, clock_loop_ms(pn->d->loop)) == 1)
+	if (peers_heard(pn->peers, p->id, pn_now_ms(pn)) == 1)
 		pn_hb_arm(pn);
 	if (in->type == PEERPROTO_T_CANNOT)
 		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
@@ -512,13 +537,13 @@ pn_count_decode_error(struct peernet *pn, int err)
 	case PEERPROTO_EUNSIGNED:
 	case PEERPROTO_EBADTAG:
 	case PEERPROTO_EUNEXPECTED_AUTH:
-		stats_count(pn->d->stats, STATS_PEER_BAD_AUTH);
+		pn_count(pn, STATS_PEER_BAD_AUTH);
 		break;
 	case PEERPROTO_ESTALE:
-		stats_count(pn->d->stats, STATS_PEER_STALE);
+		pn_count(pn, STATS_PEER_STALE);
 		break;
 	default:
-		stats_count(pn->d->stats, STATS_PEER_BAD_DATAGRAM);
+		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
 	}
 }
 
@@ -550,73 +575,58 @@ pn_unlisted(struct peernet *pn, const uint8_t *dgram, size_t n,
 	if ((pn_is_self(pn, from) || pn_is_loopback(from)) &&
 	    n <= PEERPROTO_DGRAM_MAX &&
 	    peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
-		clock_wall_ms(), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
+		pn_wall_ms(pn), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
 	    (self = pn_self_entry(pn, &m)) != NULL) {
 		pn_found_self(pn, self);
 		return;
 	}
-	stats_count(pn->d->stats, STATS_PEER_UNLISTED);
+	pn_count(pn, STATS_PEER_UNLISTED);
 }
 
-static void
-pn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+void
+peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
+    const struct sockaddr *from)
 {
-	struct peernet *pn = w->data;
-	uint8_t dgram[PEERPROTO_DGRAM_MAX + 1];
 	struct peerproto_msg m;
-	struct sockaddr_storage from;
-	socklen_t fromlen;
 	struct pn_peer *p;
-	ssize_t n;
-	int err, i;
+	int err;
 
-	/* A bounded batch per wakeup keeps client lookups moving. */
-	for (i = 0; i < 64; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(pn->fd, dgram, sizeof(dgram), 0,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n == -1)
-			return;
-		if ((p = pn_by_addr(pn, (struct sockaddr *)&from)) == NULL) {
-			pn_unlisted(pn, dgram, (size_t)n,
-			    (struct sockaddr *)&from);
-			continue;
-		}
-		if ((size_t)n > PEERPROTO_DGRAM_MAX) {
-			stats_count(pn->d->stats, STATS_PEER_BAD_DATAGRAM);
-			continue;
-		}
-		err = peerproto_decode(dgram, (size_t)n,
-		    pn->have_key ? pn->key : NULL, clock_wall_ms(),
-		    PEERPROTO_SKEW_MS, &m);
-		if (err != PEERPROTO_OK) {
-			log_debug("peer %s: %s", p->name,
-			    peerproto_strerror(err));
-			pn_count_decode_error(pn, err);
-			continue;
-		}
-		if (m.authenticated &&
-		    peerproto_replay_check(&pn->replay, &m, clock_wall_ms()) == -1) {
-			stats_count(pn->d->stats, STATS_PEER_STALE);
-			continue;
-		}
-		switch (m.type) {
-		case PEERPROTO_T_HEARTBEAT:
-			pn_on_heartbeat(pn, p, &m);
-			break;
-		case PEERPROTO_T_ACK:
-			pn_on_ack(pn, p, &m);
-			break;
-		case PEERPROTO_T_QUERY:
-			pn_on_query(pn, p, &m);
-			break;
-		case PEERPROTO_T_ANSWER:
-		case PEERPROTO_T_CANNOT:
-			pn_on_reply(pn, p, &m);
-			break;
-		default:
-			stats_count(pn->d->stats, STATS_PEER_BAD_DATAGRAM);
-		}
+	if ((p = pn_by_addr(pn, from)) == NULL) {
+		pn_unlisted(pn, dgram, n, from);
+		return;
+	}
+	if (n > PEERPROTO_DGRAM_MAX) {
+		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
+		return;
+	}
+	err = peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
+	    pn_wall_ms(pn), PEERPROTO_SKEW_MS, &m);
+	if (err != PEERPROTO_OK) {
+		log_debug("peer %s: %s", p->name, peerproto_strerror(err));
+		pn_count_decode_error(pn, err);
+		return;
+	}
+	if (m.authenticated &&
+	    peerproto_replay_check(&pn->replay, &m, pn_wall_ms(pn)) == -1) {
+		pn_count(pn, STATS_PEER_STALE);
+		return;
+	}
+	switch (m.type) {
+	case PEERPROTO_T_HEARTBEAT:
+		pn_on_heartbeat(pn, p, &m);
+		break;
+	case PEERPROTO_T_ACK:
+		pn_on_ack(pn, p, &m);
+		break;
+	case PEERPROTO_T_QUERY:
+		pn_on_query(pn, p, &m);
+		break;
+	case PEERPROTO_T_ANSWER:
+	case PEERPROTO_T_CANNOT:
+		pn_on_reply(pn, p, &m);
+		break;
+	default:
+		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
 	}
 }
 
@@ -632,6 +642,8 @@ struct peernet_staged {
 	int have_key;
 	struct peers_config pc;
 	char peers_file[PATH_MAX];
+	struct conf_addr listen;
+	size_t queue_max;
 };
 
 void
@@ -645,19 +657,19 @@ peernet_staged_free(struct peernet_staged *s)
 	free(s);
 }
 
-/* Read the peers file of c into s->list, skipping this node itself: its
- * peer-listen address, and the addresses whose heartbeats came back to
- * it. */
+/* Read the peers file s->peers_file into s->list, skipping this node
+ * itself: its peer-listen address s->listen, and the addresses whose
+ * heartbeats came back to it. */
 static int
-pn_stage_list(const struct peernet *pn, const struct conf *c,
-    struct peernet_staged *s, char *err, size_t errlen)
+pn_stage_list(const struct peernet *pn, struct peernet_staged *s, char *err,
+    size_t errlen)
 {
 	struct conf_addr *addrs = NULL;
 	size_t n = 0, i, j;
 
-	if (conf_load_peers(c->peers_file, &addrs, &n, err, errlen) == -1) {
+	if (conf_load_peers(s->peers_file, &addrs, &n, err, errlen) == -1) {
 		if (errno == ENOENT)
-			snprintf(err, errlen, "%s: %s", c->peers_file,
+			snprintf(err, errlen, "%s: %s", s->peers_file,
 			    strerror(ENOENT));
 		return -1;
 	}
@@ -671,7 +683,7 @@ pn_stage_list(const struct peernet *pn, const struct conf *c,
 	for (i = j = 0; i < n; i++) {
 		/* One peers file serves the whole cluster: skip ourselves. */
 		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&c->peer_listen.ss) ||
+			(const struct sockaddr *)&s->listen.ss) ||
 		    pn_is_self(pn, (const struct sockaddr *)&addrs[i].ss))
 			continue;
 		s->list[j].addr = addrs[i];
@@ -723,7 +735,9 @@ pn_stage(const struct peernet *pn, const struct conf *c, int key,
 	}
 	pn_config_of(c, &s->pc);
 	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
-	if (pn_stage_list(pn, c, s, err, errlen) == -1 ||
+	s->listen = c->peer_listen;
+	s->queue_max = c->peer_queue_max;
+	if (pn_stage_list(pn, s, err, errlen) == -1 ||
 	    (key && pn_stage_key(c, s, err, errlen) == -1)) {
 		peernet_staged_free(s);
 		return -1;
@@ -739,7 +753,7 @@ static int
 pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 {
 	if (peers_set_list(pn->peers, s->ids, s->n,
-		clock_loop_ms(pn->d->loop)) == -1)
+		pn_now_ms(pn)) == -1)
 		return -1;
 	free(pn->list);
 	pn->list = s->list;
@@ -765,22 +779,32 @@ peernet_commit(struct peernet *pn, struct peernet_staged *s)
 	peers_configure(pn->peers, &s->pc);
 	memcpy(pn->key, s->key, sizeof(pn->key));
 	pn->have_key = s->have_key;
+	memcpy(pn->peers_file, s->peers_file, sizeof(pn->peers_file));
+	pn->listen = s->listen;
+	pn->neighbors = s->pc.neighbors;
+	pn->queue_max = s->queue_max;
 	peernet_staged_free(s);
 	return 0;
 }
 
+/* The peers file changed (a config push): its new list, same settings. */
 static void
-pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+pn_file_cb(void *arg)
 {
-	struct peernet *pn = w->data;
+	struct peernet *pn = arg;
 	struct peernet_staged *s = NULL;
 	struct stat st;
 	char err[1024] = "out of memory";
 
-	if (stat(pn->d->conf.peers_file, &st) == -1 ||
+	pn->env.timer_start(pn->file, (uint64_t)pn->file_check_ms * 1000);
+	if (stat(pn->peers_file, &st) == -1 ||
 	    !conf_file_changed(&st, &pn->file_st))
 		return;
-	if (pn_stage(pn, &pn->d->conf, 0, &s, err, sizeof(err)) == -1 ||
+	if ((s = calloc(1, sizeof(*s))) != NULL) {
+		memcpy(s->peers_file, pn->peers_file, sizeof(s->peers_file));
+		s->listen = pn->listen;
+	}
+	if (s == NULL || pn_stage_list(pn, s, err, sizeof(err)) == -1 ||
 	    pn_commit_list(pn, s) == -1) {
 		log_warnx("peers file not reloaded: %s", err);
 		pn->file_st = st;
@@ -790,71 +814,48 @@ pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 int
-peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
-    char *err, size_t errlen)
+peernet_new(const struct peernet_env *env, const struct conf *c,
+    struct peernet **out, char *err, size_t errlen)
 {
 	struct peernet *pn;
 	struct peernet_staged *s = NULL;
-	struct stat st;
 	size_t i;
-	int one = 1;
 
 	*out = NULL;
-	if (stat(c->peers_file, &st) == -1 && errno == ENOENT)
-		return 0;
 	if (sodium_init() == -1 || (pn = calloc(1, sizeof(*pn))) == NULL) {
 		snprintf(err, errlen, "cannot initialise the peer module");
 		return -1;
 	}
-	pn->d = d;
-	pn->fd = -1;
+	pn->env = *env;
+	pn->file_check_ms = env->file_check_ms ? env->file_check_ms :
+	    PN_FILE_CHECK_MS;
 	for (i = 0; i < PN_BUCKETS; i++)
 		LIST_INIT(&pn->pending[i]);
 	LIST_INIT(&pn->serving);
-	pn->opened_ms = clock_loop_ms(d->loop);
+	pn->opened_ms = pn_now_ms(pn);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	do
 		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
 	while (pn->nonce == 0);
-	ev_init(&pn->hb, pn_hb_cb);
-	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
-	pn->hb.data = pn->file.data = pn;
-	if (pn_stage(pn, c, 1, &s, err, errlen) == -1)
-		goto fail;
-	if ((pn->peers = peers_new(&s->pc)) == NULL) {
+	if ((pn->hb = env->timer_new(env->ctx, pn_hb_cb, pn)) == NULL ||
+	    (pn->file = env->timer_new(env->ctx, pn_file_cb, pn)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* Inherited (socket activation, codnsd -R), else bound here. */
-	if ((pn->fd = handover_take(&c->peer_listen, SOCK_DGRAM)) == -1 &&
-	    ((pn->fd = socket(c->peer_listen.ss.ss_family,
-		  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
-		setsockopt(pn->fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one)) == -1 ||
-		bind(pn->fd, (const struct sockaddr *)&c->peer_listen.ss,
-		    c->peer_listen.len) == -1)) {
-		char a[ADDR_STRLEN];
-
-		snprintf(err, errlen, "peer-listen %s: %s",
-		    addr_format((const struct sockaddr *)&c->peer_listen.ss,
-			a, sizeof(a)),
-		    strerror(errno));
+	if (pn_stage(pn, c, 1, &s, err, errlen) == -1)
 		goto fail;
-	}
-	handover_note(pn->fd);
-	if (peernet_commit(pn, s) == -1) {
+	if ((pn->peers = peers_new(&s->pc)) == NULL ||
+	    peernet_commit(pn, s) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	s = NULL;
-	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
-	pn->io.data = pn;
-	ev_io_start(d->loop, &pn->io);
-	ev_timer_start(d->loop, &pn->file);
+	env->timer_start(pn->file, (uint64_t)pn->file_check_ms * 1000);
 	*out = pn;
 	return 0;
 fail:
 	peernet_staged_free(s);
+	pn->env.release = NULL; /* the caller's to clean up */
 	peernet_free(pn);
 	return -1;
 }
@@ -882,14 +883,15 @@ peernet_free(struct peernet *pn)
 			q->cb(q->arg, PEERNET_GONE, NULL, 0);
 			free(q);
 		}
-	ev_io_stop(pn->d->loop, &pn->io);
-	ev_timer_stop(pn->d->loop, &pn->hb);
-	ev_timer_stop(pn->d->loop, &pn->file);
-	if (pn->fd != -1)
-		close(pn->fd);
+	if (pn->hb != NULL)
+		pn->env.timer_free(pn->hb);
+	if (pn->file != NULL)
+		pn->env.timer_free(pn->file);
 	peers_free(pn->peers);
 	sodium_memzero(pn->key, sizeof(pn->key));
 	free(pn->list);
+	if (pn->env.release != NULL)
+		pn->env.release(pn->env.ctx);
 	free(pn);
 }
 
@@ -909,6 +911,12 @@ peernet_select(struct peernet *pn, const struct proto_request *req,
 		    req->addr[i]);
 	name[2 * len] = '\0';
 	return peers_select(pn->peers, name, ids, max);
+}
+
+size_t
+peernet_fallback(struct peernet *pn, uint64_t *ids, size_t max)
+{
+	return peers_fallback(pn->peers, ids, max);
 }
 
 void
@@ -940,7 +948,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	q->peer = id;
 	q->cb = cb;
 	q->arg = arg;
-	q->sent_us = clock_loop_us(pn->d->loop);
+	q->sent_us = pn_now_us(pn);
 	/* A random id, so an off-path sender cannot guess an answer in. */
 	do
 		randombytes_buf(&q->qid, sizeof(q->qid));
@@ -957,7 +965,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 	pn->npending++;
 	/* Its answer is awaited as evidence: unanswered, it is a query
 	 * miss (peers.h). This also counts it sent. */
-	peers_query_sent(pn->peers, id, clock_loop_ms(pn->d->loop));
+	peers_query_sent(pn->peers, id, pn_now_ms(pn));
 	pn_hb_arm(pn);
 	return q;
 }
@@ -985,7 +993,7 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 {
 	struct peers_row r;
 	struct pn_peer *p;
-	uint64_t now = clock_loop_ms(pn->d->loop);
+	uint64_t now = pn_now_ms(pn);
 	size_t i, n = 0;
 
 	for (i = 0; i < peers_count(pn->peers) && n < max; i++) {

@@ -6,27 +6,67 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "peers.h"
 #include "proto.h"
+#include "stats.h"
 
-struct codnsd;
 struct peernet;
 struct peernet_query;
 struct peernet_staged;
 struct conf;
+struct sockaddr;
 
 /*
- * The UDP peer socket, the peers file, heartbeats, and the queries this
- * node sends to peers and serves for them. The neighbour policy (states,
- * ranking, HRW) lives in peers/; the race (when to ask which neighbour,
- * the adaptive delay, outcomes) in lookup.c.
+ * The UDP peer socket's protocol, the peers file, heartbeats, and the
+ * queries this node sends to peers and serves for them. The neighbour
+ * policy (states, ranking, HRW) lives in peers/; the race (when to ask
+ * which neighbour, the adaptive delay, outcomes) in lookup.c.
+ *
+ * Its collaborators come through struct peernet_env, as lookup's through
+ * lookup_env: clock, timers, the socket's send side, counters and our own
+ * nameserver's health. peernetio.c is the real adapter (libev, the bound
+ * socket, whose datagrams it hands to peernet_input());
+ * tests/unit/test_peernet.c drives it with a fake clock and socket.
  */
 
-/* Open the peer socket when the peers file of c exists: 0 with *out set
- * (NULL when there is no peers file), or -1 with a message in err. c is
- * d->conf, or at a reload the config about to become d->conf. */
-int peernet_open(struct codnsd *, const struct conf *c, struct peernet **out,
-    char *err, size_t errlen);
+/* Our local nameserver's health, as heartbeats report it. */
+struct peernet_health {
+	uint32_t mean_ms;
+	uint64_t queries, failures; /* running counts */
+	uint64_t nsset_id;
+};
+
+typedef void peernet_timer_cb(void *arg);
+
+struct peernet_env {
+	void *ctx;
+	uint64_t (*now_us)(void *ctx);	/* monotonic */
+	uint64_t (*wall_ms)(void *ctx); /* for the wire's timestamps */
+	/* One-shot timers; the callback comes from the loop. */
+	void *(*timer_new)(void *ctx, peernet_timer_cb *, void *arg);
+	void (*timer_start)(void *timer, uint64_t after_us);
+	void (*timer_stop)(void *timer);
+	void (*timer_free)(void *timer);
+	/* Send one datagram; -1 is a lost datagram. */
+	int (*send)(void *ctx, const void *buf, size_t len,
+	    const struct sockaddr *to, socklen_t tolen);
+	void (*stat_count)(void *ctx, enum stats_counter);
+	void (*health)(void *ctx, struct peernet_health *);
+	/* Called last by peernet_free() (may be NULL). */
+	void (*release)(void *ctx);
+	/* How often the peers file is checked for changes; 0: 2 s. */
+	uint32_t file_check_ms;
+};
+
+/* Read the peers file of c and start heartbeats: 0 with *out set, or -1
+ * with a message in err (then env->release is not called). */
+int peernet_new(const struct peernet_env *, const struct conf *c,
+    struct peernet **out, char *err, size_t errlen);
+/* A datagram that arrived on the peer socket from `from`. */
+void peernet_input(struct peernet *, const uint8_t *dgram, size_t len,
+    const struct sockaddr *from);
 void peernet_free(struct peernet *);
 /*
  * A reload in two steps (SIGHUP): prepare reads the peers file and key
@@ -66,6 +106,9 @@ typedef void peernet_cb(void *arg, int result, const struct proto_answer *a,
 /* The usable neighbours for req, in HRW order (at most max). */
 size_t peernet_select(struct peernet *, const struct proto_request *,
     uint64_t *ids, size_t max);
+/* The far fallback: the nearest live peers that are not neighbours, for
+ * when no neighbour can answer (peers_fallback()). */
+size_t peernet_fallback(struct peernet *, uint64_t *ids, size_t max);
 /* Ask peer id; NULL if it cannot be sent (the caller moves on). */
 struct peernet_query *peernet_query(struct peernet *, uint64_t id,
     const struct proto_request *, peernet_cb *, void *arg);

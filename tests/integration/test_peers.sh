@@ -164,11 +164,11 @@ kill -HUP "$CODNSD_PID_a"
 three_listed() { [ "$(listed)" = 3 ]; }
 ok "SIGHUP re-reads the peers file" wait_for 3 three_listed
 
-# Idle nameserver health is probed, so heartbeats report real health.
+# Idle nameserver health is probed, so heartbeats report real health:
+# after a heartbeat-steady (1 s here) of silence.
 q0=$(jget a status "j['upstreams']['queries']")
-sleep 7
-ok "an idle node probes its nameserver" \
-	test "$(jget a status "j['upstreams']['queries']")" -gt "$q0"
+probed() { [ "$(jget a status "j['upstreams']['queries']")" -gt "$q0" ]; }
+ok "an idle node probes its nameserver" wait_for 4 probed
 
 # 5. Bad datagrams to a: unlisted sender, garbage and a forged answer from
 # the dead peer's address. Dropped and counted; clients never see them.

@@ -61,6 +61,8 @@ static struct world {
 	size_t npeerq;
 	int peers_active;
 	size_t npeers; /* neighbours offered: ids 101, 102, ... */
+	size_t nfar;   /* far fallback offered: ids 901, 902, ... */
+	int select_far; /* the selection starts with 901 (no rescuing neighbour) */
 	struct {
 		struct proto_request key;
 		struct proto_answer a;
@@ -195,7 +197,18 @@ f_peers_select(void *peers, const struct proto_request *req, uint64_t *ids,
 	(void)peers;
 	(void)req;
 	for (i = 0; i < W.npeers && i < max; i++)
-		ids[i] = 101 + i;
+		ids[i] = W.select_far && i == 0 ? 901 : 101 + i;
+	return i;
+}
+
+static size_t
+f_peers_fallback(void *peers, uint64_t *ids, size_t max)
+{
+	size_t i;
+
+	(void)peers;
+	for (i = 0; i < W.nfar && i < max; i++)
+		ids[i] = 901 + i;
 	return i;
 }
 
@@ -277,6 +290,7 @@ static const struct lookup_env fake_env = {
 	.local_cancel = f_local_cancel,
 	.peers_active = f_peers_active,
 	.peers_select = f_peers_select,
+	.peers_fallback = f_peers_fallback,
 	.peer_query = f_peer_query,
 	.peer_cancel = f_peer_cancel,
 	.peer_record = f_peer_record,
@@ -1134,6 +1148,63 @@ test_callback_cancels_sibling(void **state)
 	assert_true(c.f.got);
 	assert_int_equal(c.f.a.source, CODNS_SRC_LOCAL);
 	assert_false(f.got);
+
+/* Issue 21, 2: with no neighbour (none under neighbor-rtt-max) the far
+ * fallback is asked, so an isolated node is rescued; with neighbours it
+ * comes after all of them. */
+static void
+test_far_fallback(void **state)
+{
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 }, g = { 0 };
+
+	(void)state;
+	W.peers_active = 1;
+	W.nfar = 2;
+	start(lk, "iso.example", 0, &f);
+	advance(20);
+	local_reply(0, CODNS_TRYAGAIN);
+	assert_int_equal(W.npeerq, 1);
+	assert_int_equal(W.peerq[0].peer, 901);
+	advance(124);
+	peer_reply(0, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	assert_true(f.got);
+	assert_int_equal(f.a.status, CODNS_FOUND);
+	assert_int_equal(f.a.source, CODNS_SRC_PEER);
+	world_free(lk);
+
+	lk = world_new(2);
+	W.nfar = 1;
+	start(lk, "two.example", 0, &g);
+	local_reply(0, CODNS_TRYAGAIN);
+	assert_int_equal(W.peerq[0].peer, 101);
+	peer_reply(0, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.peerq[1].peer, 102);
+	peer_reply(1, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.npeerq, 3);
+	assert_int_equal(W.peerq[2].peer, 901);
+	peer_reply(2, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	assert_true(g.got);
+	assert_int_equal(g.a.status, CODNS_FOUND);
+	world_free(lk);
+
+	/* A far peer the selection already holds is not asked twice. */
+	lk = world_new(2);
+	W.nfar = 2;
+	W.select_far = 1;
+	memset(&g, 0, sizeof(g));
+	start(lk, "dup.example", 0, &g);
+	local_reply(0, CODNS_TRYAGAIN);
+	assert_int_equal(W.peerq[0].peer, 901);
+	peer_reply(0, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.peerq[1].peer, 102);
+	peer_reply(1, LOOKUP_PEER_CANNOT, 0);
+	assert_int_equal(W.npeerq, 3);
+	assert_int_equal(W.peerq[2].peer, 902);
+	peer_reply(2, LOOKUP_PEER_CANNOT, 0);
+	assert_true(g.got);
+	assert_int_equal(g.a.status, CODNS_TRYAGAIN);
+	assert_int_equal(W.npeerq, 3);
 	world_free(lk);
 }
 
@@ -1146,6 +1217,7 @@ main(void)
 		cmocka_unit_test(test_nxdomain_from_local_wins),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
+		cmocka_unit_test(test_far_fallback),
 		cmocka_unit_test(test_cannot_moves_on_at_once),
 		cmocka_unit_test(test_backoff_schedule),
 		cmocka_unit_test(test_deadline),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "hrw.h"
+#include "nshealth.h"
 #include "peers.h"
 
 #define MAXSIM 256
@@ -20,6 +21,11 @@ struct sim {
 	int up;
 	uint32_t rtt, ns, fail;
 	uint64_t nsid;
+	uint32_t pat[8]; /* the RTT of the first npat acks (cycle: of all) */
+	size_t npat, ipat;
+	int cycle;
+	uint32_t lastseq; /* the last heartbeat sent to it, and when */
+	uint64_t lastsent;
 };
 
 struct world {
@@ -52,6 +58,15 @@ world_sim(struct world *w, uint64_t id)
 			return &w->s[i];
 	fail_msg("heartbeat to unknown id %llu", (unsigned long long)id);
 	return NULL;
+}
+
+/* The RTT that s's next ack measures. */
+static uint32_t
+sim_rtt(struct sim *s)
+{
+	if (s->npat > 0 && (s->cycle || s->ipat < s->npat))
+		return s->pat[s->ipat++ % s->npat];
+	return s->rtt;
 }
 
 /* n peers with ids 101.., all up, RTT 10 + i, nameserver time 5. */
@@ -92,10 +107,12 @@ world_pump(struct world *w, uint64_t *wake)
 		struct sim *s = world_sim(w, hb[i].id);
 
 		w->sent[s - w->s]++;
+		s->lastseq = hb[i].seq;
+		s->lastsent = w->now;
 		if (!s->up)
 			continue;
-		assert_int_equal(peers_ack(w->p, s->id, hb[i].seq, s->rtt,
-		    s->ns, s->fail, s->nsid, w->now), 0);
+		assert_int_equal(peers_ack(w->p, s->id, hb[i].seq,
+		    sim_rtt(s), s->ns, s->fail, s->nsid, w->now), 0);
 	}
 	/* As the daemon does: re-arm after acks changed the picture. */
 	*wake = peers_next_wakeup(w->p, w->now);
@@ -230,9 +247,11 @@ test_adopt_one_way(void **state)
 	assert_int_equal(state_of(&w, 111), PEERS_PROBING);
 	world_run(&w, 70000 + 1000 * (PEERS_TRIES - 1) + 500);
 	assert_int_equal(state_of(&w, 111), PEERS_DOWN);
+	/* Then re-checked every PEERS_RECHECK_MIN seconds, not every
+	 * second: at 77 and 82 s. */
 	memset(w.sent, 0, sizeof(w.sent));
 	world_run(&w, 85000);
-	assert_int_equal(w.sent[10], 0);
+	assert_int_equal(w.sent[10], 2);
 }
 
 static int
@@ -370,8 +389,9 @@ test_slow_peer_stays(void **state)
 	assert_false(peers_usable(w.p, 999));
 }
 
-/* Issue 15, 4: where the cluster has other nameserver sets, half the
- * neighbours use them, failing or not, and they are asked first. */
+/* Issue 21, 1: where the cluster has other nameserver sets, a minority
+ * of the neighbours (a fifth, rounded up) uses them, healthy ones only,
+ * and they are asked first. */
 static void
 test_rank_mix(void **state)
 {
@@ -390,28 +410,24 @@ test_rank_mix(void **state)
 	w.s[8].fail = 900;
 	w.s[9].nsid = 9;
 	w.s[9].rtt = 85;
-	w.s[9].fail = 900;
 	peers_set_self_nsid(w.p, 7);
 	world_run(&w, 10);
-	/* Both failing peers of other sets are neighbours (2 of 4). */
-	assert_int_equal(state_of(&w, 109), PEERS_NEIGHBOR);
+	/* The healthy one of another set is a neighbour, the failing one
+	 * is not. */
+	assert_int_equal(state_of(&w, 109), PEERS_CANDIDATE);
 	assert_int_equal(state_of(&w, 110), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
 	peers_summary(w.p, &sum);
-	assert_int_equal(sum.nbr_shared, 2);
+	assert_int_equal(sum.nbr_shared, 3);
 	assert_int_equal(sum.other_sets, 2);
 	assert_int_equal(sum.self_nsid, 7);
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "m%zu.example", i);
 		k = peers_select(w.p, name, ids, 4);
 		assert_int_equal(k, 4);
-		assert_true(ids[0] == 109 || ids[0] == 110);
-		assert_true(ids[1] == 109 || ids[1] == 110);
+		assert_int_equal(ids[0], 110);
 	}
-	/* One healthy peer on set 8: it and one more. */
-	w.s[8].fail = 0;
-	world_run(&w, 30010);
-	assert_int_equal(state_of(&w, 109), PEERS_NEIGHBOR);
-	assert_int_equal(state_of(&w, 110), PEERS_NEIGHBOR);
 	/* Everyone shares our set: summary says so. */
 	for (i = 0; i < 10; i++)
 		w.s[i].nsid = 7;
@@ -612,18 +628,23 @@ test_discovery_then_steady(void **state)
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 10);
 	assert_int_equal(count_state(&w, PEERS_CANDIDATE), 2);
-	assert_int_equal(wake, 1000 + 30000);
-	w.now = 30999;
+	/* Fast start: the next samples 1, 2, 4 and 8 s apart, then every
+	 * 30 s. */
+	assert_int_equal(wake, 2000);
+	world_run(&w, 17000);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), 16000 + 30000);
+	w.now = 45999;
 	assert_int_equal(world_pump(&w, &wake), 0);
-	w.now = 31000;
+	w.now = 46000;
 	assert_int_equal(world_pump(&w, &wake), 12);
 }
 
-/* With fewer usable peers than `neighbors`, the short neighbour set keeps
- * the discovery pace for the peers that could still become neighbours
- * (issue 15); the neighbours themselves stay on the steady pace. */
+/* With fewer usable peers than `neighbors`, discovery lasts only while
+ * some peer was never measured; a silent one is then re-checked every
+ * PEERS_RECHECK_MIN intervals and the far one swept at the steady pace:
+ * no storm (issue 21, 6). */
 static void
-test_short_keeps_discovery(void **state)
+test_short_no_storm(void **state)
 {
 	struct world w;
 	size_t i;
@@ -638,19 +659,20 @@ test_short_keeps_discovery(void **state)
 	assert_int_equal(state_of(&w, 106), PEERS_FAR);
 	world_run(&w, 2999);
 	assert_int_equal(state_of(&w, 105), PEERS_DOWN);
-	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 4);
-	/* The next minute: the silent one every second, the far one (swept)
-	 * every second too, the neighbours twice. */
+	/* A minute after the fast start: the neighbours twice, the silent
+	 * one every 5 s, the far one (swept) twice. */
+	world_run(&w, 19999);
 	memset(w.sent, 0, sizeof(w.sent));
-	world_run(&w, 62999);
+	world_run(&w, 79999);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(w.sent[i], 2);
-	assert_int_equal(w.sent[4], 60);
-	assert_int_equal(w.sent[5], 60);
-	/* It comes up: found within a second, then steady. */
+	assert_int_equal(w.sent[4], 60 / PEERS_RECHECK_MIN);
+	assert_int_equal(w.sent[5], 2);
+	/* It comes up: found within a re-check. */
 	w.s[4].up = 1;
-	world_run(&w, 64000);
+	world_run(&w, 79999 + 1000 * PEERS_RECHECK_MIN);
 	assert_int_equal(state_of(&w, 105), PEERS_NEIGHBOR);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 }
@@ -669,17 +691,17 @@ test_silent_neighbour_replaced(void **state)
 
 	(void)state;
 	world_init(&w, 4, 3);
-	world_run(&w, 100);
+	world_run(&w, 20000); /* after the fast start (last at 15 s) */
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
 	peers_summary(w.p, &sum);
 	gen = sum.generation;
 
-	w.s[0].up = 0; /* 101 dies after its last ack at 0 */
-	world_run(&w, 30000 + 499);
+	w.s[0].up = 0; /* 101 dies after its last ack at 15 s */
+	world_run(&w, 45000 + 499);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
-	world_run(&w, 30000 + 500);
+	world_run(&w, 45000 + 500);
 	assert_int_equal(state_of(&w, 101), PEERS_DOWN);
 	assert_int_equal(state_of(&w, 104), PEERS_NEIGHBOR);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
@@ -698,52 +720,49 @@ test_silent_neighbour_replaced(void **state)
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
 	assert_int_equal(r.misses, 1);
 	w.s[0].up = 1;
-	world_run(&w, 31000);
+	world_run(&w, 46000);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
 }
 
-/* Losing a neighbour with no spare goes back to discovery, and back to
- * steady once it answers again (or has had its tries). */
+/* Losing a neighbour with no spare does not go back to discovery (all
+ * were measured): the lost one is retried PEERS_TRIES times a second
+ * apart, then re-checked every PEERS_RECHECK_MIN seconds. */
 static void
-test_back_to_discovery(void **state)
+test_lost_rechecked(void **state)
 {
 	struct world w;
 	uint64_t wake;
 
 	(void)state;
 	world_init(&w, 3, 10);
-	world_run(&w, 100);
+	world_run(&w, 20000);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	w.s[1].up = 0;
-	world_run(&w, 30500);
+	world_run(&w, 45500);
 	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
-	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	/* The lost one is retried a second later; the others stay on
 	 * their steady schedule. */
-	w.now = 31000;
+	w.now = 46000;
 	assert_int_equal(world_pump(&w, &wake), 1);
 	w.s[1].up = 1;
-	w.now = 31500;
+	w.now = 46500;
 	world_pump(&w, &wake);
-	w.now = 32000;
+	w.now = 47000;
 	assert_int_equal(world_pump(&w, &wake), 1);
 	world_pump(&w, &wake);
 	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
-	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
-	/* 101 and 103 were last heartbeated at 30000. */
-	assert_int_equal(wake, 30000 + 30000);
-
-	/* This time it stays silent: a short set stays in discovery, so it
-	 * is still probed every second after its tries. */
+	/* This time it stays silent: after its tries, re-checked. */
 	w.s[1].up = 0;
-	world_run(&w, 62000 + 500);
-	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
-	world_run(&w, 62000 + 1000 * (PEERS_TRIES + 2) + 500);
+	world_run(&w, 80000);
 	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
-	assert_int_equal(peers_mode(w.p), PEERS_DISCOVERY);
+	memset(w.sent, 0, sizeof(w.sent));
+	world_run(&w, 80000 + 60000);
+	assert_int_equal(w.sent[1], 60 / PEERS_RECHECK_MIN);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	w.s[1].up = 1;
-	world_run(&w, 62000 + 1000 * (PEERS_TRIES + 3) + 500);
+	world_run(&w, 140000 + 1000 * PEERS_RECHECK_MIN);
 	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
 }
 
@@ -764,9 +783,11 @@ test_rtt_threshold(void **state)
 	assert_int_equal(rank_of(&w, 102), 0);
 }
 
-/* The RTT is smoothed: one slow sample does not push a peer out. */
+/* The RTT is the smallest of the last PEERS_RTT_WIN samples: a slow
+ * sample does not move it. The limit goes by the second smallest, so a
+ * peer that got slow is far once one fast sample is left. */
 static void
-test_rtt_smoothing(void **state)
+test_rtt_window_min(void **state)
 {
 	struct world w;
 	struct peers_row r;
@@ -774,22 +795,27 @@ test_rtt_smoothing(void **state)
 	(void)state;
 	world_init(&w, 1, 10);
 	w.s[0].rtt = 40;
-	world_run(&w, 10);
+	world_run(&w, 20000); /* five samples */
 	w.s[0].rtt = 200;
-	world_run(&w, 30010);
+	world_run(&w, 20000 + 30000);
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
-	assert_int_equal(r.rtt_ms, 60); /* 40 * 7/8 + 200 / 8 */
+	assert_int_equal(r.rtt_ms, 40);
 	assert_int_equal(r.state, PEERS_NEIGHBOR);
-	world_run(&w, 60010);
+	world_run(&w, 20000 + 3 * 30000);
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
-	assert_int_equal(r.rtt_ms, 78);
-	world_run(&w, 90010);
+	assert_int_equal(r.state, PEERS_NEIGHBOR);
+	world_run(&w, 20000 + 4 * 30000);
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
-	assert_true(r.rtt_ms >= 90);
+	assert_int_equal(r.rtt_ms, 40);
+	assert_int_equal(r.state, PEERS_FAR);
+	world_run(&w, 20000 + 5 * 30000);
+	assert_int_equal(peers_find(w.p, 101, &r), 0);
+	assert_int_equal(r.rtt_ms, 200);
 	assert_int_equal(r.state, PEERS_FAR);
 }
 
-/* Order by RTT + peer nameserver time. */
+/* Order by RTT; the reported nameserver time does not count (after an
+ * outage it stays high for minutes). */
 static void
 test_rank_score(void **state)
 {
@@ -806,16 +832,19 @@ test_rank_score(void **state)
 	w.s[3].rtt = 50;
 	w.s[3].ns = 1; /* 51 */
 	world_run(&w, 10);
-	assert_int_equal(rank_of(&w, 102), 1);
+	assert_int_equal(rank_of(&w, 101), 1);
 	assert_int_equal(rank_of(&w, 103), 2);
-	assert_int_equal(rank_of(&w, 104), 3);
-	assert_int_equal(rank_of(&w, 101), 4);
-	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
+	assert_int_equal(rank_of(&w, 102), 3);
+	assert_int_equal(rank_of(&w, 104), 4);
+	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
-	assert_int_equal(state_of(&w, 101), PEERS_CANDIDATE);
+	assert_int_equal(state_of(&w, 102), PEERS_CANDIDATE);
 }
 
-/* Distinct nameserver sets first, then fill by score. */
+/* Nearest first; if fewer than a fifth (rounded up) of the neighbours
+ * use another nameserver set than ours, or they use fewer than two
+ * distinct ones, the nearest that adds one replaces the farthest that
+ * does not. */
 static void
 test_rank_distinct_ns(void **state)
 {
@@ -823,32 +852,32 @@ test_rank_distinct_ns(void **state)
 
 	(void)state;
 	world_init(&w, 4, 2);
-	/* 101 and 102 share a set and are the best two by score. */
 	w.s[0].nsid = w.s[1].nsid = 7;
 	w.s[2].nsid = 8;
 	w.s[3].nsid = 8;
 	w.s[2].rtt = 40;
 	w.s[3].rtt = 50;
 	world_run(&w, 10);
+	/* Our set unknown: 101 and 102 share one, 103 adds another. */
 	assert_int_equal(rank_of(&w, 101), 1);
 	assert_int_equal(rank_of(&w, 103), 2);
 	assert_int_equal(rank_of(&w, 102), 3);
-	assert_int_equal(rank_of(&w, 104), 4);
 	assert_int_equal(state_of(&w, 102), PEERS_CANDIDATE);
 
-	/* Our own set is 7: a different one is preferred over it. */
+	/* Our own set is 7: one slot goes to another set. */
 	peers_set_self_nsid(w.p, 7);
-	assert_int_equal(rank_of(&w, 103), 1);
-	assert_int_equal(rank_of(&w, 101), 2);
-	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
-	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
+	assert_int_equal(rank_of(&w, 101), 1);
+	assert_int_equal(rank_of(&w, 103), 2);
+	assert_int_equal(rank_of(&w, 102), 3);
+	assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
+	assert_int_equal(state_of(&w, 102), PEERS_CANDIDATE);
 
-	/* An unknown set (0) never counts as a duplicate. */
+	/* An unknown set (0) counts as another. */
 	peers_set_self_nsid(w.p, 0);
 	w.s[0].nsid = w.s[1].nsid = 0;
 	world_run(&w, 30010);
 	assert_int_equal(rank_of(&w, 101), 1);
-	assert_int_equal(rank_of(&w, 102), 2);
+	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
 }
 
 /* Peers whose nameserver fails more than half the time rank last. */
@@ -868,27 +897,28 @@ test_rank_failing_last(void **state)
 	assert_int_equal(state_of(&w, 101), PEERS_CANDIDATE);
 }
 
-/* Selection: neighbours only, HRW order, capped at peers-per-lookup. */
+/* Selection: neighbours only, capped at peers-per-lookup; HRW order
+ * among those within 5 ms of the nearest, then by distance. */
 static void
 test_select(void **state)
 {
 	struct world w;
-	uint64_t nbr[10], ids[16], again[16];
-	size_t order[10], i, j, k, nn = 0;
+	uint64_t nbr[6], ids[16], again[16];
+	size_t order[6], i, j, k;
 	char name[32];
 
 	(void)state;
 	world_init(&w, 14, 10);
 	world_run(&w, 10);
-	for (i = 0; i < 14; i++)
-		if (state_of(&w, w.s[i].id) == PEERS_NEIGHBOR)
-			nbr[nn++] = w.s[i].id;
-	assert_int_equal(nn, 10);
+	/* RTTs 10..23: the ten nearest are neighbours, 10..15 equals. */
+	for (i = 0; i < 6; i++)
+		nbr[i] = w.s[i].id;
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 10);
 	for (i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "Host%zu.Example", i);
 		k = peers_select(w.p, name, ids, 3);
 		assert_int_equal(k, 3);
-		hrw_order(name, nbr, nn, order);
+		hrw_order(name, nbr, 6, order);
 		for (j = 0; j < k; j++)
 			assert_int_equal(ids[j], nbr[order[j]]);
 		snprintf(name, sizeof(name), "host%zu.example.", i);
@@ -898,6 +928,8 @@ test_select(void **state)
 	assert_int_equal(peers_select(w.p, "x.example", ids, 16), 10);
 	for (j = 0; j < 10; j++)
 		assert_int_equal(state_of(&w, ids[j]), PEERS_NEIGHBOR);
+	for (j = 6; j < 10; j++)
+		assert_int_equal(ids[j], 101 + j);
 	assert_int_equal(peers_select(w.p, "x.example", ids, 0), 0);
 }
 
@@ -959,13 +991,20 @@ test_ack_validation(void **state)
 	assert_int_equal(peers_ack(w.p, 999, hb[0].seq, 5, 5, 0, 0, 0), -1);
 	assert_int_equal(peers_ack(w.p, 101, hb[0].seq + 1, 5, 5, 0, 0, 0), -1);
 	assert_int_equal(state_of(&w, 101), PEERS_PROBING);
-	/* Late acks of recent heartbeats count; very old ones do not. */
+	/* Late acks of recent heartbeats are a sign of life, not a sample;
+	 * very old ones are ignored. */
 	for (i = 0; i < 9; w.now = wake)
 		i += peers_heartbeat_due(w.p, w.now, hb + 1, 1, &wake);
 	assert_int_equal(hb[1].seq, hb[0].seq + 9);
 	assert_int_equal(peers_ack(w.p, 101, hb[0].seq, 5, 5, 0, 0, w.now), -1);
 	assert_int_equal(peers_ack(w.p, 101, hb[1].seq - 3, 5, 5, 2000, 0,
-	    w.now), 0);
+	    w.now), 1);
+	assert_int_equal(state_of(&w, 101), PEERS_PROBING);
+	assert_int_equal(peers_next_wakeup(w.p, w.now), w.now);
+	assert_int_equal(peers_heartbeat_due(w.p, w.now, hb + 2, 1, &wake), 1);
+	/* Its newest heartbeat, acked within the wait: a sample. */
+	assert_int_equal(peers_ack(w.p, 101, hb[2].seq, 5, 5, 0, 0, w.now), 0);
+	assert_int_equal(peers_ack(w.p, 101, hb[2].seq, 5, 5, 0, 0, w.now), 1);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(peers_record_query(w.p, 999, PEERS_QUERY_WON), -1);
 }
@@ -1048,6 +1087,421 @@ test_configure(void **state)
 	assert_int_equal(rank_of(&w, 105), 5);
 }
 
+/* --- issue 21: cooperation over real distances --- */
+
+static uint32_t
+rtt_of(struct world *w, uint64_t id)
+{
+	struct peers_row r;
+
+	assert_int_equal(peers_find(w->p, id, &r), 0);
+	assert_true(r.has_rtt);
+	return r.rtt_ms;
+}
+
+static unsigned
+generation_of(struct world *w)
+{
+	struct peers_summary sum;
+
+	peers_summary(w->p, &sum);
+	return sum.generation;
+}
+
+/* Whether the neighbours are exactly ids[0..n-1]. */
+static void
+assert_neighbours(struct world *w, const uint64_t *ids, size_t n)
+{
+	size_t i;
+
+	assert_int_equal(count_state(w, PEERS_NEIGHBOR), n);
+	for (i = 0; i < n; i++)
+		if (state_of(w, ids[i]) != PEERS_NEIGHBOR)
+			fail_msg("%llu is %s, not a neighbour",
+			    (unsigned long long)ids[i],
+			    peers_state_name(state_of(w, ids[i])));
+}
+
+/* Item 3: after a fleet-wide start the first samples are inflated (every
+ * node is starting at once); within 30 s every RTT is within 10 % or
+ * 2 ms of the truth and the neighbours are the nearest. */
+static void
+test_rtt_fast_start(void **state)
+{
+	struct world w;
+	uint64_t best[4] = { 101, 102, 103, 104 };
+	uint32_t truth, got, tol;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 12, 4);
+	for (i = 0; i < 12; i++) {
+		w.s[i].rtt = 10 + 5 * (uint32_t)i;
+		/* Inflated more for the nearer ones, as queues are. */
+		w.s[i].pat[0] = w.s[i].rtt + 70 - 5 * (uint32_t)i;
+		w.s[i].pat[1] = w.s[i].rtt + 30;
+		w.s[i].npat = 2;
+	}
+	world_run(&w, 30000);
+	for (i = 0; i < 12; i++) {
+		truth = w.s[i].rtt;
+		got = rtt_of(&w, w.s[i].id);
+		tol = truth / 10 > 2 ? truth / 10 : 2;
+		if (got > truth + tol || got + tol < truth)
+			fail_msg("%llu: rtt %u, truth %u",
+			    (unsigned long long)w.s[i].id, got, truth);
+	}
+	assert_neighbours(&w, best, 4);
+}
+
+/* Items 3 and 4: the ack of a heartbeat sent while the peer was stopped,
+ * arriving seconds later, is a sign of life but not an RTT sample; the
+ * peer is a neighbour again at once with its true RTT. */
+static void
+test_stale_ack_ignored(void **state)
+{
+	struct world w;
+	uint64_t best[2] = { 101, 102 };
+	int rc;
+
+	(void)state;
+	world_init(&w, 3, 2);
+	world_run(&w, 20000);
+	assert_int_equal(rtt_of(&w, 101), 10);
+	w.s[0].up = 0;
+	world_run(&w, 80000);
+	assert_int_equal(state_of(&w, 101), PEERS_DOWN);
+	assert_true(w.s[0].lastsent > 20000);
+	/* It resumes and acks the heartbeat queued for it. */
+	w.s[0].up = 1;
+	rc = peers_ack(w.p, 101, w.s[0].lastseq,
+	    (uint32_t)(w.now - w.s[0].lastsent), 5, 0, w.s[0].nsid, w.now);
+	assert_int_not_equal(rc, -1);
+	assert_int_equal(rtt_of(&w, 101), 10);
+	world_run(&w, w.now + 2000);
+	assert_int_equal(rtt_of(&w, 101), 10);
+	assert_neighbours(&w, best, 2);
+}
+
+/* Item 4: a node back from a 60 s stop, silently (no heartbeat of its
+ * own reaches us), is a neighbour again within 10 s, whatever the phase
+ * of our schedule when it stopped: down peers are re-probed often
+ * enough. */
+static void
+test_back_after_stop(void **state)
+{
+	struct world w;
+	uint64_t best[4] = { 101, 102, 103, 104 }, stop;
+	unsigned off;
+
+	(void)state;
+	for (off = 0; off < 30000; off += 2500) {
+		world_init(&w, 12, 4);
+		world_run(&w, 60000);
+		assert_neighbours(&w, best, 4);
+		stop = 60000 + off;
+		world_run(&w, stop);
+		w.s[0].up = 0;
+		world_run(&w, stop + 60000);
+		assert_int_equal(state_of(&w, 101), PEERS_DOWN);
+		w.s[0].up = 1;
+		world_run(&w, stop + 70000);
+		assert_neighbours(&w, best, 4);
+		peers_free(w.p);
+		current = NULL;
+	}
+}
+
+/* Item 3: a jittered first sample under the limit does not keep a
+ * 104 ms peer. */
+static void
+test_rtt_limit_jitter(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 2, 4);
+	w.s[0].rtt = 104;
+	w.s[0].pat[0] = 85;
+	w.s[0].npat = 1;
+	world_run(&w, 10000);
+	assert_int_equal(state_of(&w, 101), PEERS_FAR);
+	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
+}
+
+/* Item 7: a pair near the limit does not cross it back and forth. */
+static void
+test_rtt_limit_no_flap(void **state)
+{
+	static const uint32_t jit[8] = { 88, 92, 91, 89, 93, 87, 90, 92 };
+	struct world w;
+	unsigned gen;
+
+	(void)state;
+	world_init(&w, 2, 4);
+	memcpy(w.s[0].pat, jit, sizeof(jit));
+	w.s[0].npat = 8;
+	w.s[0].cycle = 1;
+	world_run(&w, 60000);
+	gen = generation_of(&w);
+	world_run(&w, 60000 + 30 * 60000);
+	assert_int_equal(generation_of(&w), gen);
+}
+
+/* Item 1: the chosen set is the RTT-optimal one among healthy
+ * candidates; nameserver diversity does not push nearer peers out. */
+static void
+test_rank_rtt_optimal(void **state)
+{
+	struct world w;
+	uint64_t best[6] = { 101, 102, 103, 104, 105, 106 };
+	static const uint32_t rtt[12] = { 1, 1, 2, 5, 6, 7, 8, 20, 21, 22, 23,
+		60 };
+	static const uint64_t nsid[12] = { 7, 7, 7, 8, 8, 9, 8, 9, 9, 9, 9,
+		10 };
+	size_t i;
+
+	(void)state;
+	world_init(&w, 12, 6);
+	for (i = 0; i < 12; i++) {
+		w.s[i].rtt = rtt[i];
+		w.s[i].nsid = nsid[i];
+	}
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 60000);
+	assert_neighbours(&w, best, 6);
+	assert_int_equal(rank_of(&w, 107), 7);
+}
+
+/* Item 7: near-equal neighbours do not swap: a challenger must be nearer
+ * by more than 1 ms and 10 %. */
+static void
+test_rank_hysteresis(void **state)
+{
+	struct world w;
+	uint64_t one[1] = { 101 }, two[1] = { 102 };
+	unsigned gen;
+
+	(void)state;
+	world_init(&w, 2, 1);
+	w.s[0].rtt = 20;
+	w.s[1].rtt = 21;
+	world_run(&w, 20000);
+	assert_neighbours(&w, one, 1);
+	gen = generation_of(&w);
+	w.s[0].rtt = 21;
+	w.s[1].rtt = 20;
+	world_run(&w, 20000 + 10 * 60000);
+	assert_int_equal(rtt_of(&w, 101), 21);
+	assert_int_equal(rtt_of(&w, 102), 20);
+	assert_neighbours(&w, one, 1);
+	assert_int_equal(generation_of(&w), gen);
+	w.s[1].rtt = 15;
+	world_run(&w, 20000 + 20 * 60000);
+	assert_neighbours(&w, two, 1);
+}
+
+/* Item 1: a name goes to a peer within the margin of the nearest one that
+ * can rescue (another nameserver set): HRW among those, for cache
+ * locality, then the farther ones in distance order. */
+static void
+test_select_near(void **state)
+{
+	struct world w;
+	static const uint32_t rtt[7] = { 5, 6, 7, 30, 50, 70, 1 };
+	uint64_t near[3] = { 101, 102, 103 }, ids[8];
+	size_t order[3], i, j, k, first[3] = { 0, 0, 0 };
+	char name[32];
+
+	(void)state;
+	world_init(&w, 7, 7);
+	for (i = 0; i < 7; i++)
+		w.s[i].rtt = rtt[i];
+	w.s[6].nsid = 7; /* 107 shares our nameserver: asked last */
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 60000);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "h%zu.example", i);
+		k = peers_select(w.p, name, ids, 8);
+		assert_int_equal(k, 7);
+		hrw_order(name, near, 3, order);
+		for (j = 0; j < 3; j++)
+			assert_int_equal(ids[j], near[order[j]]);
+		assert_int_equal(ids[3], 104);
+		assert_int_equal(ids[4], 105);
+		assert_int_equal(ids[5], 106);
+		assert_int_equal(ids[6], 107);
+		first[order[0]]++;
+	}
+	/* The near ones share the names. */
+	for (j = 0; j < 3; j++)
+		assert_true(first[j] > 50);
+}
+
+/* Item 2: with no neighbour under the limit, the nearest live peers
+ * beyond it are the fallback, nearest first, and may be asked. */
+static void
+test_fallback_far(void **state)
+{
+	struct world w;
+	static const uint32_t rtt[5] = { 120, 150, 130, 95, 91 };
+	uint64_t ids[4];
+
+	(void)state;
+	world_init(&w, 5, 4);
+	for (size_t i = 0; i < 5; i++)
+		w.s[i].rtt = rtt[i];
+	w.s[4].up = 0;
+	world_run(&w, 10000);
+	assert_int_equal(count_state(&w, PEERS_FAR), 4);
+	/* No neighbour: the selection starts with the far rescuers. */
+	assert_int_equal(peers_select(w.p, "a.example", ids, 3),
+	    PEERS_FAR_FIRST);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 101);
+	assert_int_equal(peers_fallback(w.p, ids, 2), 2);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 101);
+	assert_int_equal(peers_fallback(w.p, ids, 4), 4);
+	assert_int_equal(ids[3], 102);
+	assert_true(peers_usable(w.p, 104));
+	assert_false(peers_usable(w.p, 105));
+	assert_int_equal(peers_fallback(w.p, ids, 0), 0);
+}
+
+/* Item 2: an isolated site: its neighbours share its nameserver, so the
+ * nearest healthy peers on other sets, however far, are asked before
+ * them; the fallback lists every live non-neighbour. */
+static void
+test_select_isolated(void **state)
+{
+	struct world w;
+	static const uint32_t rtt[6] = { 1, 1, 2, 124, 130, 125 };
+	uint64_t ids[8];
+	size_t i;
+
+	(void)state;
+	world_init(&w, 6, 10);
+	for (i = 0; i < 6; i++) {
+		w.s[i].rtt = rtt[i];
+		w.s[i].nsid = i < 3 ? 7 : 8;
+	}
+	w.s[5].fail = 900; /* no rescuer */
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 20000);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 3);
+	assert_int_equal(peers_select(w.p, "i.example", ids, 3), 3);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 105);
+	assert_int_equal(state_of(&w, ids[2]), PEERS_NEIGHBOR);
+	assert_int_equal(peers_select(w.p, "i.example", ids, 8), 5);
+	assert_int_equal(peers_fallback(w.p, ids, 8), 3);
+	assert_int_equal(ids[0], 104);
+	assert_int_equal(ids[1], 105);
+	assert_int_equal(ids[2], 106);
+}
+
+/* Item 6: a node of a sparse site (fewer candidates than neighbours) with
+ * some listed nodes down sends no storm: at most 3 heartbeats a second
+ * over any 10 s, once the start is over. */
+static void
+test_no_storm(void **state)
+{
+	struct world w;
+	size_t i, before, after, total;
+	uint64_t t;
+
+	(void)state;
+	world_init(&w, 40, 10);
+	for (i = 0; i < 40; i++)
+		w.s[i].rtt = i < 8 ? 10 + (uint32_t)i : 100 + (uint32_t)i;
+	for (i = 36; i < 40; i++)
+		w.s[i].up = 0;
+	world_run(&w, 120000);
+	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 8);
+	assert_int_equal(count_state(&w, PEERS_DOWN), 4);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
+	for (t = 120000; t < 720000; t += 10000) {
+		for (before = 0, i = 0; i < 40; i++)
+			before += w.sent[i];
+		world_run(&w, t + 10000);
+		for (after = 0, i = 0; i < 40; i++)
+			after += w.sent[i];
+		if (after - before > 30)
+			fail_msg("%zu heartbeats in the 10 s from %llu",
+			    after - before, (unsigned long long)t);
+	}
+	/* Still re-probed: each down one at least every 10 s. */
+	for (total = 0, i = 36; i < 40; i++)
+		total += w.sent[i];
+	assert_true(total >= 4 * 60);
+}
+
+/* Item 5: a site whose nameserver recovered is back in the neighbour
+ * slots within 30 s, although its reported mean time (late answers of
+ * the outage) is still high. */
+static void
+test_recovered_site_back(void **state)
+{
+	struct world w;
+	uint64_t site[5] = { 101, 102, 103, 104, 105 };
+	size_t i;
+
+	(void)state;
+	world_init(&w, 20, 5);
+	for (i = 0; i < 20; i++) {
+		w.s[i].rtt = i < 4 ? 5 + (uint32_t)i : 20 + (uint32_t)i;
+		w.s[i].nsid = i < 4 ? 8 : 9;
+	}
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 60000);
+	assert_neighbours(&w, site, 5);
+	for (i = 0; i < 4; i++) {
+		w.s[i].fail = 900;
+		w.s[i].ns = 3000;
+	}
+	world_run(&w, 200000);
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(state_of(&w, site[i]), PEERS_NEIGHBOR);
+	for (i = 0; i < 4; i++)
+		w.s[i].fail = 0; /* its mean is still 3 s */
+	world_run(&w, 230000);
+	assert_neighbours(&w, site, 5);
+}
+
+/* Item 5: the failure rate a node reports decays with time, not per
+ * query: after an outage, back under half within 15 s of idle probes
+ * every 5 s. */
+static void
+test_nshealth_decay(void **state)
+{
+	struct peers_nshealth h;
+	uint64_t t, q = 0, f = 0;
+
+	(void)state;
+	peers_nshealth_init(&h);
+	assert_int_equal(peers_nshealth_fail(&h, 0, 0, 0), 0);
+	/* A healthy minute, a query a second. */
+	for (t = 0; t < 60000; t += 1000)
+		assert_int_equal(peers_nshealth_fail(&h, ++q, f, t), 0);
+	/* A minute of outage: every query fails. */
+	for (; t < 120000; t += 1000) {
+		q++;
+		f++;
+		peers_nshealth_fail(&h, q, f, t);
+	}
+	assert_true(peers_nshealth_fail(&h, q, f, t) > 900);
+	/* Recovery with only an idle probe every 5 s. */
+	for (; t <= 135000; t += 5000)
+		peers_nshealth_fail(&h, ++q, f, t);
+	assert_true(peers_nshealth_fail(&h, q, f, t) < 500);
+	/* Without any query the rate still decays. */
+	f += 10;
+	q += 10;
+	assert_true(peers_nshealth_fail(&h, q, f, t) > 500);
+	assert_true(peers_nshealth_fail(&h, q, f, t + 60000) < 500);
+}
+
 int
 main(void)
 {
@@ -1056,15 +1510,15 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test_teardown(test_discovery_then_steady,
 		    world_teardown),
-		cmocka_unit_test_teardown(test_short_keeps_discovery,
+		cmocka_unit_test_teardown(test_short_no_storm,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_silent_neighbour_replaced,
 		    world_teardown),
-		cmocka_unit_test_teardown(test_back_to_discovery,
+		cmocka_unit_test_teardown(test_lost_rechecked,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_rtt_threshold,
 		    world_teardown),
-		cmocka_unit_test_teardown(test_rtt_smoothing,
+		cmocka_unit_test_teardown(test_rtt_window_min,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_rank_score,
 		    world_teardown),
@@ -1098,6 +1552,19 @@ main(void)
 		    world_teardown),
 		cmocka_unit_test_teardown(test_tie_spread,
 		    world_teardown),
+		cmocka_unit_test_teardown(test_rtt_fast_start, world_teardown),
+		cmocka_unit_test_teardown(test_stale_ack_ignored, world_teardown),
+		cmocka_unit_test_teardown(test_back_after_stop, world_teardown),
+		cmocka_unit_test_teardown(test_rtt_limit_jitter, world_teardown),
+		cmocka_unit_test_teardown(test_rtt_limit_no_flap, world_teardown),
+		cmocka_unit_test_teardown(test_rank_rtt_optimal, world_teardown),
+		cmocka_unit_test_teardown(test_rank_hysteresis, world_teardown),
+		cmocka_unit_test_teardown(test_select_near, world_teardown),
+		cmocka_unit_test_teardown(test_fallback_far, world_teardown),
+		cmocka_unit_test_teardown(test_select_isolated, world_teardown),
+		cmocka_unit_test_teardown(test_no_storm, world_teardown),
+		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
+		cmocka_unit_test(test_nshealth_decay),
 		cmocka_unit_test_teardown(test_sweep_schedule,
 		    world_teardown),
 	};

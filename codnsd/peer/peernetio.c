@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* codnsd/peer/peernetio.c: peernet's real collaborators: libev timers, the
+ * bound UDP peer socket, the daemon's counters and nameserver health. */
+#include "peernetio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "codnsd.h"
+#include "conf.h"
+#include "peerproto.h"
+#include "stats.h"
+#include "stream.h"
+#include "upstream.h"
+
+#define PIO_BATCH 64 /* datagrams per wakeup: client lookups keep moving */
+
+struct peernetio {
+	struct codnsd *d;
+	struct peernet *pn;
+	int fd;
+	ev_io io;
+};
+
+struct pio_timer {
+	ev_timer w;
+	struct ev_loop *loop;
+	peernet_timer_cb *cb;
+	void *arg;
+};
+
+static uint64_t
+pio_now_us(void *ctx)
+{
+	struct peernetio *io = ctx;
+
+	return clock_loop_us(io->d->loop);
+}
+
+static uint64_t
+pio_wall_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_wall_ms();
+}
+
+static void
+pio_timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pio_timer *t = w->data;
+
+	(void)loop;
+	(void)revents;
+	t->cb(t->arg);
+}
+
+static void *
+pio_timer_new(void *ctx, peernet_timer_cb *cb, void *arg)
+{
+	struct peernetio *io = ctx;
+	struct pio_timer *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->loop = io->d->loop;
+	t->cb = cb;
+	t->arg = arg;
+	ev_init(&t->w, pio_timer_fired);
+	t->w.data = t;
+	return t;
+}
+
+static void
+pio_timer_start(void *timer, uint64_t after_us)
+{
+	struct pio_timer *t = timer;
+
+	ev_timer_stop(t->loop, &t->w);
+	ev_timer_set(&t->w, (double)after_us / 1e6, 0.);
+	ev_timer_start(t->loop, &t->w);
+}
+
+static void
+pio_timer_stop(void *timer)
+{
+	struct pio_timer *t = timer;
+
+	ev_timer_stop(t->loop, &t->w);
+}
+
+static void
+pio_timer_free(void *timer)
+{
+	struct pio_timer *t = timer;
+
+	if (t == NULL)
+		return;
+	ev_timer_stop(t->loop, &t->w);
+	free(t);
+}
+
+static int
+pio_send(void *ctx, const void *buf, size_t len, const struct sockaddr *to,
+    socklen_t tolen)
+{
+	struct peernetio *io = ctx;
+
+	return sendto(io->fd, buf, len, 0, to, tolen) == -1 ? -1 : 0;
+}
+
+static void
+pio_count(void *ctx, enum stats_counter c)
+{
+	struct peernetio *io = ctx;
+
+	stats_count(io->d->stats, c);
+}
+
+static void
+pio_health(void *ctx, struct peernet_health *out)
+{
+	struct peernetio *io = ctx;
+	const struct upstream_health *h = upstream_health(io->d->upstream);
+
+	out->mean_ms = h->mean_ms;
+	out->queries = h->queries;
+	out->failures = h->failures;
+	out->nsset_id = h->nsset_id;
+}
+
+static void
+pio_release(void *ctx)
+{
+	struct peernetio *io = ctx;
+
+	ev_io_stop(io->d->loop, &io->io);
+	if (io->fd != -1)
+		close(io->fd);
+	free(io);
+}
+
+static void
+pio_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct peernetio *io = w->data;
+	uint8_t dgram[PEERPROTO_DGRAM_MAX + 1];
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	ssize_t n;
+	int i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < PIO_BATCH; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(io->fd, dgram, sizeof(dgram), 0,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n == -1)
+			return;
+		peernet_input(io->pn, dgram, (size_t)n,
+		    (const struct sockaddr *)&from);
+	}
+}
+
+int
+peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen)
+{
+	struct peernetio *io;
+	struct peernet_env env = {
+		.now_us = pio_now_us,
+		.wall_ms = pio_wall_ms,
+		.timer_new = pio_timer_new,
+		.timer_start = pio_timer_start,
+		.timer_stop = pio_timer_stop,
+		.timer_free = pio_timer_free,
+		.send = pio_send,
+		.stat_count = pio_count,
+		.health = pio_health,
+		.release = pio_release,
+	};
+	struct stat st;
+	char a[ADDR_STRLEN];
+
+	*out = NULL;
+	if (stat(c->peers_file, &st) == -1 && errno == ENOENT)
+		return 0;
+	if ((io = calloc(1, sizeof(*io))) == NULL) {
+		snprintf(err, errlen, "cannot initialise the peer module");
+		return -1;
+	}
+	io->d = d;
+	/* stream's helper: non-blocking, and IPv6 only on IPv6. */
+	if ((io->fd = stream_bind(&c->peer_listen, SOCK_DGRAM)) == -1) {
+		snprintf(err, errlen, "peer-listen %s: %s",
+		    addr_format((const struct sockaddr *)&c->peer_listen.ss, a,
+			sizeof(a)),
+		    strerror(errno));
+		free(io);
+		return -1;
+	}
+	env.ctx = io;
+	if (peernet_new(&env, c, &io->pn, err, errlen) == -1) {
+		close(io->fd);
+		free(io);
+		return -1;
+	}
+	stream_watch_read(&io->io, d->loop, io->fd, pio_read_cb, io);
+	*out = io->pn;
+	return 0;
+}

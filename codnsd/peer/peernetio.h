@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* codnsd/peer/peernetio.h: peernet on libev and a bound UDP socket. */
+#ifndef CODNSD_PEERNETIO_H
+#define CODNSD_PEERNETIO_H
+
+#include <stddef.h>
+
+#include "peernet.h"
+
+struct codnsd;
+
+/* Bind peer-listen of c and start peernet when the peers file of c
+ * exists: 0 with *out set (NULL when there is no peers file), or -1 with a
+ * message in err. c is d->conf, or at a reload the config about to become
+ * d->conf. peernet_free() closes the socket. */
+int peernet_open(struct codnsd *, const struct conf *c, struct peernet **out,
+    char *err, size_t errlen);
+
+#endif
