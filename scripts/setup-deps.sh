@@ -14,8 +14,10 @@ dnsperf
 dnsutils
 dpkg-dev
 git
+gnuplot-nox
 groff-base
 iproute2
+iputils-ping
 libc-ares-dev
 libcmocka-dev
 libev-dev
