@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -38,7 +39,8 @@ enum ktype {
 	K_DNSLISTEN, /* repeatable, loopback unless "public", port 53 */
 	K_PATH,	    /* file name */
 	K_STR,	    /* user name */
-	K_BOOL	    /* yes or no, kept as an int */
+	K_BOOL,	    /* yes or no, kept as an int */
+	K_DNSNAME   /* repeatable DNS name (peers-dns) */
 };
 
 struct key {
@@ -67,6 +69,7 @@ static const struct key keys[] = {
 	{ "peer-listen", K_ADDR, F(peer_listen), 0, 0 },
 	{ "peers-file", K_PATH, F(peers_file), 0, 0 },
 	{ "peer-key-file", K_PATH, F(peer_key_file), 0, 0 },
+	{ "peers-dns", K_DNSNAME, F(peers_dns), 0, 0 },
 	{ "neighbors", K_COUNT, F(neighbors), 1, 64 },
 	{ "neighbor-rtt-max", K_DUR, F(neighbor_rtt_max_ms), 1, 60 * SEC },
 	{ "heartbeat-discovery", K_DUR, F(heartbeat_discovery_ms), 100, HOUR },
@@ -481,6 +484,62 @@ set_none(struct parse *p, unsigned line, const struct key *k)
 	return 0;
 }
 
+/* A host name as RFC 1123 section 2.1 writes them, or a service name
+ * with "_" labels (RFC 2782); a final dot is allowed and dropped. */
+static int
+valid_dnsname(const char *v)
+{
+	size_t len = strlen(v), label = 0, i;
+
+	if (len > 0 && v[len - 1] == '.')
+		len--;
+	if (len == 0 || len > CONF_DNSNAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (v[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if (isalnum((unsigned char)v[i]) || v[i] == '-' ||
+		    v[i] == '_') {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	return label > 0;
+}
+
+/* peers-dns: repeatable; the first line replaces the (empty) default. */
+static int
+add_dnsname(struct parse *p, unsigned line, const struct key *k,
+    const char *v)
+{
+	size_t i, len = strlen(v);
+
+	if (!valid_dnsname(v)) {
+		errs_add(p->e, line, "%s: '%s' is not a DNS name", k->name, v);
+		return -1;
+	}
+	if (v[len - 1] == '.')
+		len--;
+	for (i = 0; i < p->c->npeers_dns; i++)
+		if (strncasecmp(p->c->peers_dns[i], v, len) == 0 &&
+		    p->c->peers_dns[i][len] == '\0') {
+			errs_add(p->e, line, "%s: %s is listed twice", k->name,
+			    v);
+			return -1;
+		}
+	if (p->c->npeers_dns >= CONF_PEERS_DNS_MAX) {
+		errs_add(p->e, line, "%s: too many names (at most %d)",
+		    k->name, CONF_PEERS_DNS_MAX);
+		return -1;
+	}
+	memcpy(p->c->peers_dns[p->c->npeers_dns], v, len);
+	p->c->peers_dns[p->c->npeers_dns++][len] = '\0';
+	return 0;
+}
+
 static int
 set_value(struct parse *p, unsigned line, const struct key *k, char **w,
     int nw)
@@ -524,6 +583,8 @@ set_value(struct parse *p, unsigned line, const struct key *k, char **w,
 		return set_string(p, line, k, w[1]);
 	case K_BOOL:
 		return set_bool(p, line, k, w[1]);
+	case K_DNSNAME:
+		return add_dnsname(p, line, k, w[1]);
 	}
 	return -1;
 }
@@ -777,7 +838,8 @@ parse_line(void *arg, unsigned line, char *s)
 	}
 	/* Repeating a single-valued key would silently drop the first. */
 	if (k->type != K_LISTEN && k->type != K_UPSTREAM &&
-	    k->type != K_DNSLISTEN && p->seen[k - keys] != 0) {
+	    k->type != K_DNSLISTEN && k->type != K_DNSNAME &&
+	    p->seen[k - keys] != 0) {
 		errs_add(p->e, line, "%s: already set on line %u", k->name,
 		    p->seen[k - keys]);
 		return;

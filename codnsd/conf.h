@@ -13,6 +13,8 @@
 #define CONF_LISTEN_MAX 8
 #define CONF_UPSTREAM_MAX 8
 #define CONF_PEERS_MAX 4096 /* peers file lines; = PEERS_MAX */
+#define CONF_PEERS_DNS_MAX 8 /* peers-dns names */
+#define CONF_DNSNAME_MAX 253 /* a name's text, without the final dot */
 #define CONF_ERR_MAX 512
 /*
  * Caps on what codnsd reads from files, so a file that never ends (a
@@ -49,6 +51,10 @@ struct conf {
 	char resolv_conf[PATH_MAX];   /* nameservers, search, options */
 	struct conf_addr peer_listen;
 	char peers_file[PATH_MAX];
+	/* peers-dns: names whose A/AAAA (or SRV, for _svc._udp names) give
+	 * peers, re-resolved at their TTL (peersdns.c). */
+	char peers_dns[CONF_PEERS_DNS_MAX][CONF_DNSNAME_MAX + 1];
+	size_t npeers_dns;
 	char peer_key_file[PATH_MAX]; /* "" when unset */
 	uint32_t neighbors;
 	uint32_t neighbor_rtt_max_ms;

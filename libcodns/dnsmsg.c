@@ -664,3 +664,10 @@ dnsmsg_type_str(uint16_t t)
 		return "other";
 	}
 }
+
+int
+dnsmsg_rr_read(const uint8_t *msg, size_t len, struct buf *b,
+    struct dnsmsg_rr *rr)
+{
+	return rr_get(msg, len, b, rr);
+}

@@ -184,4 +184,9 @@ size_t dnsmsg_finish(struct dnsmsg_writer *, uint8_t rcode);
 
 const char *dnsmsg_type_str(uint16_t);
 
+/* Read one record of a whole message msg at b's position (owner name
+ * decompressed, rdata pointing into msg). 0, or -1 when it does not fit. */
+int dnsmsg_rr_read(const uint8_t *msg, size_t len, struct buf *b,
+    struct dnsmsg_rr *rr);
+
 #endif

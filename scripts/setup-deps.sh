@@ -26,6 +26,7 @@ libtool
 lintian
 pkg-config
 python3
+python3-yaml
 systemd
 unbound
 util-linux

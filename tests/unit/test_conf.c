@@ -811,6 +811,38 @@ test_odd_files(void **state)
 	free(big);
 }
 
+/* peers-dns: repeatable DNS names, checked, a final dot dropped. */
+static void
+test_peers_dns(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(c.npeers_dns, 0);
+	assert_int_equal(load("peers-dns codns.kube-system.svc.cluster.local.\n"
+			      "peers-dns _codns._udp.consul\n",
+			     &c),
+	    0);
+	assert_int_equal(c.npeers_dns, 2);
+	assert_string_equal(c.peers_dns[0],
+	    "codns.kube-system.svc.cluster.local");
+	assert_string_equal(c.peers_dns[1], "_codns._udp.consul");
+	assert_int_equal(load("peers-dns bad..name\n", &c), -1);
+	assert_non_null(strstr(err, ":1: peers-dns: 'bad..name' is not a DNS "
+				    "name"));
+	assert_int_equal(load("peers-dns a.test\npeers-dns A.TEST.\n", &c),
+	    -1);
+	assert_non_null(strstr(err, ":2: peers-dns: A.TEST. is listed twice"));
+	assert_int_equal(load("peers-dns a;rm.test\n", &c), -1);
+	assert_int_equal(load("peers-dns 1.t\npeers-dns 2.t\npeers-dns 3.t\n"
+			      "peers-dns 4.t\npeers-dns 5.t\npeers-dns 6.t\n"
+			      "peers-dns 7.t\npeers-dns 8.t\npeers-dns 9.t\n",
+			     &c),
+	    -1);
+	assert_non_null(strstr(err, ":9: peers-dns: too many names"));
+}
+
 int
 main(void)
 {
@@ -832,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_peers_bad),
 		cmocka_unit_test(test_transport_keys),
 		cmocka_unit_test(test_odd_files),
+		cmocka_unit_test(test_peers_dns),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
