@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include "lookup.h"
 #include "nscd.h"
 #include "peernet.h"
+#include "peernetio.h"
+#include "peersdns.h"
 #include "report.h"
 #include "stats.h"
 #include "stream.h"
@@ -170,6 +173,46 @@ status_membership(struct report *r, const struct codnsd *d)
 	report_close(r);
 }
 
+/* Each peers-dns name: its last good list, when, and its last error. */
+static void
+status_peers_dns(struct report *r, const struct codnsd *d)
+{
+	struct peersdns_info info[CONF_PEERS_DNS_MAX];
+	size_t i, n = peernetio_dns_sources(d->peernet, info,
+	    CONF_PEERS_DNS_MAX);
+
+	report_open_list(r, "peers_dns");
+	for (i = 0; i < n; i++) {
+		report_open(r, NULL);
+		report_text(r, "%-14s ", "peers-dns");
+		report_str(r, "name", "%s", info[i].name);
+		report_str(r, "kind", " (%s): ", info[i].srv ? "SRV" :
+		    "A/AAAA");
+		report_uint(r, "peers", "%llu peers", info[i].count);
+		if (info[i].last_refresh_ago_s < 0)
+			report_null(r, "last_refresh_ago_s",
+			    ", never resolved");
+		else
+			report_real(r, "last_refresh_ago_s", "%.3f",
+			    ", resolved %.1f s ago",
+			    info[i].last_refresh_ago_s);
+		report_real(r, "next_refresh_in_s", "%.3f", ", next in %.1f s",
+		    info[i].next_refresh_in_s);
+		report_uint(r, "refreshes", NULL, info[i].refreshes);
+		report_uint(r, "failures", NULL, info[i].failures);
+		report_uint(r, "malformed", NULL, info[i].malformed);
+		report_uint(r, "cut", NULL, info[i].cut);
+		if (info[i].last_error[0] == '\0')
+			report_null(r, "last_error", "\n");
+		else
+			report_str(r, "last_error", "; last error: %s "
+			    "(keeping the last good list)\n",
+			    info[i].last_error);
+		report_close(r);
+	}
+	report_close_list(r);
+}
+
 static void
 status_race(struct report *r, const struct codnsd *d)
 {
@@ -204,6 +247,7 @@ status_race(struct report *r, const struct codnsd *d)
 	report_close(r);
 	report_close(r);
 	status_membership(r, d);
+	status_peers_dns(r, d);
 }
 
 /* The nscd protocol's table (codnsd.8, NSCD PROTOCOL), when served. */
@@ -309,9 +353,10 @@ peer_row(struct report *r, const struct peernet_row *p, uint64_t self_nsid)
 	report_uint(r, "won", " %8llu", (unsigned long long)p->won);
 	report_uint(r, "failed", " %8llu ", (unsigned long long)p->failed);
 	if (p->rank < 0)
-		report_null(r, "rank", "    -\n");
+		report_null(r, "rank", "    -");
 	else
-		report_uint(r, "rank", "%5llu\n", (unsigned long long)p->rank);
+		report_uint(r, "rank", "%5llu", (unsigned long long)p->rank);
+	report_str(r, "source", " %s\n", p->source);
 	report_close(r);
 }
 
@@ -337,9 +382,10 @@ peers_render(struct ctl *ctl, struct report_buf *b, int json)
 	}
 	n = peernet_rows(ctl->d->peernet, rows, CONF_PEERS_MAX);
 	report_bool(&r, "configured", 1, NULL);
-	report_text(&r, "%-28s %-10s %9s %9s %8s %-9s %10s %8s %8s %8s %5s\n",
+	report_text(&r,
+	    "%-28s %-10s %9s %9s %8s %-9s %10s %8s %8s %8s %5s %s\n",
 	    "ADDRESS", "STATE", "RTT", "NS-TIME", "NS-FAIL", "NS-SET",
-	    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK");
+	    "HEARTBEAT", "SENT", "WON", "FAILED", "RANK", "SOURCE");
 	report_open_list(&r, "peers");
 	for (i = 0; i < n; i++) {
 		rows[i].addr[sizeof(rows[i].addr) - 1] = '\0';
@@ -363,6 +409,53 @@ gauge(struct report_buf *b, const char *name, const char *type,
 		    (unsigned long long)v);
 	else
 		report_printf(b, "codns_%s %.6f\n", name, v);
+}
+
+/* Per peers-dns name, labelled by it (a name has no quote or backslash:
+ * conf.c allows letters, digits, '-', '_' and dots only). */
+static void
+metrics_peers_dns(struct report_buf *b, const struct codnsd *d)
+{
+	struct peersdns_info in[CONF_PEERS_DNS_MAX];
+	size_t i, n = peernetio_dns_sources(d->peernet, in,
+	    CONF_PEERS_DNS_MAX);
+	const struct {
+		const char *name, *type, *help;
+		size_t off; /* of a uint64_t in peersdns_info, or -1 */
+	} m[] = {
+		{ "peers_dns_peers", "gauge",
+		    "Peers in the name's last good list.", (size_t)-1 },
+		{ "peers_dns_refreshes_total", "counter",
+		    "Resolutions of the name.",
+		    offsetof(struct peersdns_info, refreshes) },
+		{ "peers_dns_failures_total", "counter",
+		    "Resolutions that failed or came back empty (the last "
+		    "good list was kept).",
+		    offsetof(struct peersdns_info, failures) },
+		{ "peers_dns_malformed_total", "counter",
+		    "Records that could not be used.",
+		    offsetof(struct peersdns_info, malformed) },
+		{ "peers_dns_cut_total", "counter",
+		    "Addresses left out beyond 4096 peers.",
+		    offsetof(struct peersdns_info, cut) },
+	};
+	size_t k;
+
+	if (n == 0)
+		return;
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		stats_metric_head(b, m[k].name, m[k].type, m[k].help);
+		for (i = 0; i < n; i++)
+			report_printf(b, "codns_%s{name=\"%s\"} %llu\n",
+			    m[k].name, in[i].name,
+			    (unsigned long long)(m[k].off == (size_t)-1 ?
+				    in[i].count :
+				    *(const uint64_t *)(const void *)((
+					  const char *)&in[i] + m[k].off)));
+	}
+	gauge(b, "peers_dns_cut_union_total", "counter",
+	    "peers-dns addresses left out beyond the 4096-peer list.",
+	    (double)peernet_dns_cut(d->peernet));
 }
 
 static void
@@ -432,6 +525,7 @@ metrics_render(struct ctl *ctl, struct report_buf *b)
 		    "codns_recent_wins{window=\"32\",winner=\"local\"} %u\n"
 		    "codns_recent_wins{window=\"32\",winner=\"peer\"} %u\n",
 		    w[0], w[1], w[2], w[3]);
+		metrics_peers_dns(b, d);
 	}
 	stats_render_metrics(d->stats, b);
 }

@@ -27,10 +27,13 @@
 #define PN_FILE_CHECK_MS 2000 /* look for a changed peers file this often */
 #define PN_SELF_MAX 16	     /* listed addresses found to be this node */
 
+#define PN_SRC_FILE UINT16_MAX /* a peer's source: the peers file */
+
 struct pn_peer {
 	uint64_t id;
 	struct conf_addr addr;
 	char name[ADDR_STRLEN];
+	uint16_t src; /* PN_SRC_FILE, or the peers-dns name's index */
 };
 
 struct peernet_query {
@@ -58,6 +61,13 @@ struct peernet {
 	struct peernet_env env;
 	void *hb, *file; /* the env's timers */
 	char peers_file[PATH_MAX];
+	int file_optional; /* peers-dns is set: no peers file is no error */
+	/* The peers that the peers-dns names gave (peernet_set_dns()). */
+	struct conf_addr *dns;
+	uint16_t *dns_src;
+	size_t ndns;
+	char dns_names[CONF_PEERS_DNS_MAX][CONF_DNSNAME_MAX + 1];
+	uint64_t dns_cut; /* beyond CONF_PEERS_MAX with the file's */
 	struct conf_addr listen; /* peer-listen: this node, not a peer */
 	unsigned neighbors;
 	size_t queue_max; /* peer-queue-max */
@@ -642,6 +652,11 @@ struct peernet_staged {
 	int have_key;
 	struct peers_config pc;
 	char peers_file[PATH_MAX];
+	int file_optional;
+	size_t cut; /* peers-dns addresses beyond CONF_PEERS_MAX */
+	char dns_names[CONF_PEERS_DNS_MAX][CONF_DNSNAME_MAX + 1];
+	size_t ndns_names;
+	uint16_t port; /* peer-listen's */
 	struct conf_addr listen;
 	size_t queue_max;
 };
@@ -657,45 +672,91 @@ peernet_staged_free(struct peernet_staged *s)
 	free(s);
 }
 
-/* Read the peers file s->peers_file into s->list, skipping this node
- * itself: its peer-listen address s->listen, and the addresses whose
- * heartbeats came back to it. */
+/* Put a into s->list[j] unless it is this node; 1 when it was put. One
+ * peers file or registry serves the whole cluster: skip ourselves. */
+static int
+pn_stage_add(const struct peernet *pn, struct peernet_staged *s,
+    const struct conf_addr *a, uint16_t src, size_t j)
+{
+	if (addr_equal((const struct sockaddr *)&a->ss,
+		(const struct sockaddr *)&s->listen.ss) ||
+	    pn_is_self(pn, (const struct sockaddr *)&a->ss))
+		return 0;
+	s->list[j].addr = *a;
+	s->list[j].id = pn_peer_id(a);
+	s->list[j].src = src;
+	addr_format((const struct sockaddr *)&a->ss, s->list[j].name,
+	    sizeof(s->list[j].name));
+	return 1;
+}
+
+/* Whether id is among the first n entries of list, sorted by id. */
+static int
+pn_staged_has(const struct pn_peer *list, size_t n, uint64_t id)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (list[mid].id == id)
+			return 1;
+		if (list[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Read the peers file s->peers_file and add the peers-dns peers into
+ * s->list, skipping this node itself: its peer-listen address s->listen,
+ * and the addresses whose heartbeats came back to it. */
 static int
 pn_stage_list(const struct peernet *pn, struct peernet_staged *s, char *err,
     size_t errlen)
 {
 	struct conf_addr *addrs = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, cap;
 
 	if (conf_load_peers(s->peers_file, &addrs, &n, err, errlen) == -1) {
-		if (errno == ENOENT)
-			snprintf(err, errlen, "%s: %s", s->peers_file,
-			    strerror(ENOENT));
-		return -1;
+		if (errno != ENOENT || !s->file_optional) {
+			if (errno == ENOENT)
+				snprintf(err, errlen, "%s: %s", s->peers_file,
+				    strerror(ENOENT));
+			return -1;
+		}
+		n = 0; /* peers-dns alone */
 	}
-	s->list = calloc(n ? n : 1, sizeof(*s->list));
-	s->ids = calloc(n ? n : 1, sizeof(*s->ids));
+	cap = n + pn->ndns;
+	s->list = calloc(cap ? cap : 1, sizeof(*s->list));
+	s->ids = calloc(cap ? cap : 1, sizeof(*s->ids));
 	if (s->list == NULL || s->ids == NULL) {
 		free(addrs);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = j = 0; i < n; i++) {
-		/* One peers file serves the whole cluster: skip ourselves. */
-		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&s->listen.ss) ||
-		    pn_is_self(pn, (const struct sockaddr *)&addrs[i].ss))
+	for (i = j = 0; i < n; i++)
+		if (pn_stage_add(pn, s, &addrs[i], PN_SRC_FILE, j))
+			j++;
+	free(addrs);
+	/* Sorted by id: pn_by_id() is a binary search; the file's entries
+	 * first, so an address in both keeps "file" as its source. */
+	qsort(s->list, j, sizeof(*s->list), pn_cmp_peer);
+	n = j;
+	for (i = 0; i < pn->ndns; i++) {
+		if (pn_staged_has(s->list, n, pn_peer_id(&pn->dns[i])))
 			continue;
-		s->list[j].addr = addrs[i];
-		s->list[j].id = s->ids[j] = pn_peer_id(&addrs[i]);
-		addr_format((const struct sockaddr *)&addrs[i].ss,
-		    s->list[j].name, sizeof(s->list[j].name));
-		j++;
+		if (j >= CONF_PEERS_MAX) {
+			s->cut++;
+			continue;
+		}
+		if (pn_stage_add(pn, s, &pn->dns[i], pn->dns_src[i], j))
+			j++;
 	}
 	s->n = j;
-	/* Sorted by id: pn_by_id() is a binary search. */
 	qsort(s->list, s->n, sizeof(*s->list), pn_cmp_peer);
-	free(addrs);
+	for (i = 0; i < s->n; i++)
+		s->ids[i] = s->list[i].id;
 	return 0;
 }
 
@@ -735,6 +796,10 @@ pn_stage(const struct peernet *pn, const struct conf *c, int key,
 	}
 	pn_config_of(c, &s->pc);
 	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
+	s->file_optional = c->npeers_dns > 0;
+	memcpy(s->dns_names, c->peers_dns, sizeof(s->dns_names));
+	s->ndns_names = c->npeers_dns;
+	s->port = addr_port((const struct sockaddr *)&c->peer_listen.ss);
 	s->listen = c->peer_listen;
 	s->queue_max = c->peer_queue_max;
 	if (pn_stage_list(pn, s, err, errlen) == -1 ||
@@ -759,6 +824,7 @@ pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 	pn->list = s->list;
 	pn->nlist = s->n;
 	s->list = NULL;
+	pn->dns_cut += s->cut;
 	stat(s->peers_file, &pn->file_st);
 	pn_hb_arm(pn);
 	return 0;
@@ -780,8 +846,13 @@ peernet_commit(struct peernet *pn, struct peernet_staged *s)
 	memcpy(pn->key, s->key, sizeof(pn->key));
 	pn->have_key = s->have_key;
 	memcpy(pn->peers_file, s->peers_file, sizeof(pn->peers_file));
+	pn->file_optional = s->file_optional;
 	pn->listen = s->listen;
 	pn->neighbors = s->pc.neighbors;
+	/* The names are followed by the env (a reload re-resolves them). */
+	if (pn->env.dns_configure != NULL)
+		pn->env.dns_configure(pn->env.ctx, s->dns_names, s->ndns_names,
+		    s->port);
 	pn->queue_max = s->queue_max;
 	peernet_staged_free(s);
 	return 0;
@@ -802,6 +873,7 @@ pn_file_cb(void *arg)
 		return;
 	if ((s = calloc(1, sizeof(*s))) != NULL) {
 		memcpy(s->peers_file, pn->peers_file, sizeof(s->peers_file));
+		s->file_optional = pn->file_optional;
 		s->listen = pn->listen;
 	}
 	if (s == NULL || pn_stage_list(pn, s, err, sizeof(err)) == -1 ||
@@ -890,6 +962,8 @@ peernet_free(struct peernet *pn)
 	peers_free(pn->peers);
 	sodium_memzero(pn->key, sizeof(pn->key));
 	free(pn->list);
+	free(pn->dns);
+	free(pn->dns_src);
 	if (pn->env.release != NULL)
 		pn->env.release(pn->env.ctx);
 	free(pn);
@@ -1002,6 +1076,11 @@ peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		snprintf(out[n].addr, sizeof(out[n].addr), "%s", p->name);
+		if (p->src == PN_SRC_FILE)
+			snprintf(out[n].source, sizeof(out[n].source), "file");
+		else
+			snprintf(out[n].source, sizeof(out[n].source), "dns %s",
+			    pn->dns_names[p->src]);
 		out[n].state = peers_state_name(r.state);
 		out[n].rtt_ms = r.has_rtt ? r.rtt_ms : 0;
 		out[n].ns_ms = r.ns_mean_ms;
@@ -1037,4 +1116,60 @@ peernet_neighbours(const struct peernet *pn, struct peernet_nbr *out)
 	out->sweep_period_ms = sum.sweep_period_ms;
 	out->full_after_s = pn->full_ms == 0 ? -1 :
 	    (double)(pn->full_ms - pn->opened_ms) / 1000.0;
+}
+
+int
+peernet_set_dns(struct peernet *pn, const struct conf_addr *addrs,
+    const uint16_t *src, size_t n, const char (*names)[CONF_DNSNAME_MAX + 1],
+    size_t nnames, size_t cut)
+{
+	struct peernet_staged *s;
+	struct conf_addr *a = calloc(n ? n : 1, sizeof(*a));
+	uint16_t *sr = calloc(n ? n : 1, sizeof(*sr));
+	char err[1024] = "out of memory";
+	size_t i;
+
+	if (a == NULL || sr == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		free(a);
+		free(sr);
+		log_warnx("peers-dns list not applied: out of memory");
+		return -1;
+	}
+	pn->dns_cut += cut;
+	if (n > 0) {
+		memcpy(a, addrs, n * sizeof(*a));
+		memcpy(sr, src, n * sizeof(*sr));
+	}
+	free(pn->dns);
+	free(pn->dns_src);
+	pn->dns = a;
+	pn->dns_src = sr;
+	pn->ndns = n;
+	for (i = 0; i < nnames && i < CONF_PEERS_DNS_MAX; i++)
+		snprintf(pn->dns_names[i], sizeof(pn->dns_names[i]), "%s",
+		    names[i]);
+	memcpy(s->peers_file, pn->peers_file, sizeof(s->peers_file));
+	s->file_optional = pn->file_optional;
+	s->listen = pn->listen;
+	if (pn_stage_list(pn, s, err, sizeof(err)) == -1 ||
+	    pn_commit_list(pn, s) == -1) {
+		log_warnx("peers-dns list not applied: %s", err);
+		peernet_staged_free(s);
+		return -1;
+	}
+	log_info("peer list: %zu peers (%zu from peers-dns)", pn->nlist, n);
+	peernet_staged_free(s);
+	return 0;
+}
+
+uint64_t
+peernet_dns_cut(const struct peernet *pn)
+{
+	return pn->dns_cut;
+}
+
+void *
+peernet_env_ctx(const struct peernet *pn)
+{
+	return pn->env.ctx;
 }

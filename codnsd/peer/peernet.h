@@ -10,6 +10,7 @@
 
 #include "peers.h"
 #include "proto.h"
+#include "conf.h"
 #include "stats.h"
 
 struct peernet;
@@ -56,6 +57,12 @@ struct peernet_env {
 	void (*health)(void *ctx, struct peernet_health *);
 	/* Called last by peernet_free() (may be NULL). */
 	void (*release)(void *ctx);
+	/* The peers-dns names of the config just committed (start and
+	 * every reload), for the env to follow and to re-resolve; it hands
+	 * their peers back with peernet_set_dns(). May be NULL. */
+	void (*dns_configure)(void *ctx,
+	    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n,
+	    uint16_t port);
 	/* How often the peers file is checked for changes; 0: 2 s. */
 	uint32_t file_check_ms;
 };
@@ -120,6 +127,7 @@ void peernet_record(struct peernet *, uint64_t id, enum peers_outcome);
 /* One listed peer, for codnsctl peers. */
 struct peernet_row {
 	char addr[64];
+	char source[CONF_DNSNAME_MAX + 8]; /* "file" or "dns NAME" */
 	const char *state; /* probing, candidate, neighbour, down */
 	uint32_t rtt_ms;
 	uint32_t ns_ms;
@@ -131,6 +139,21 @@ struct peernet_row {
 	uint64_t sent, won, failed;
 	int rank; /* -1 none */
 };
+
+/*
+ * The peers that the peers-dns names give now (codnsd/peer/peersdns.c),
+ * each with the index of its name in names[]: the peer list becomes
+ * their union with the peers file, at most CONF_PEERS_MAX (the rest is
+ * counted, peernet_dns_cut(), with the cut addresses the names gave
+ * beyond that already). Peers that stay keep their state. -1 on out of
+ * memory (the list stays as it was).
+ */
+int peernet_set_dns(struct peernet *, const struct conf_addr *addrs,
+    const uint16_t *src, size_t n, const char (*names)[CONF_DNSNAME_MAX + 1],
+    size_t nnames, size_t cut);
+uint64_t peernet_dns_cut(const struct peernet *);
+/* The env's ctx that pn was made with. */
+void *peernet_env_ctx(const struct peernet *);
 
 /* Fill up to max rows; returns how many were written. */
 size_t peernet_rows(const struct peernet *, struct peernet_row *out,

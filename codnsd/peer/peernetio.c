@@ -15,7 +15,9 @@
 #include "clock.h"
 #include "codnsd.h"
 #include "conf.h"
+#include "log.h"
 #include "peerproto.h"
+#include "peersdns.h"
 #include "stats.h"
 #include "stream.h"
 #include "upstream.h"
@@ -27,6 +29,7 @@ struct peernetio {
 	struct peernet *pn;
 	int fd;
 	ev_io io;
+	struct peersdns *pd; /* the peers-dns names, NULL without any */
 };
 
 struct pio_timer {
@@ -135,11 +138,68 @@ pio_health(void *ctx, struct peernet_health *out)
 	out->nsset_id = h->nsset_id;
 }
 
+/* The peers-dns names gave another list: hand the union to peernet. */
+static void
+pio_dns_changed(void *arg)
+{
+	struct peernetio *io = arg;
+	struct conf_addr *addrs = calloc(PEERSDNS_MAX, sizeof(*addrs));
+	uint16_t *src = calloc(PEERSDNS_MAX, sizeof(*src));
+	struct peersdns_info info[CONF_PEERS_DNS_MAX];
+	char names[CONF_PEERS_DNS_MAX][CONF_DNSNAME_MAX + 1];
+	size_t n = 0, nn, i, cut = 0;
+
+	if (addrs == NULL || src == NULL)
+		log_warnx("peers-dns: out of memory");
+	else if (io->pn != NULL) {
+		n = peersdns_list(io->pd, addrs, src, PEERSDNS_MAX, &cut);
+		nn = peersdns_sources(io->pd, info, CONF_PEERS_DNS_MAX);
+		for (i = 0; i < nn; i++)
+			snprintf(names[i], sizeof(names[i]), "%s",
+			    info[i].name);
+		if (cut > 0)
+			log_warnx("peers-dns: %zu peers beyond %d left out",
+			    cut, PEERSDNS_MAX);
+		peernet_set_dns(io->pn, addrs, src, n, names, nn, cut);
+	}
+	free(addrs);
+	free(src);
+}
+
+static void
+pio_dns_configure(void *ctx, const char (*names)[CONF_DNSNAME_MAX + 1],
+    size_t n, uint16_t port)
+{
+	struct peernetio *io = ctx;
+
+	if (peersdns_same(io->pd, names, n, port)) {
+		peersdns_refresh(io->pd); /* SIGHUP: resolve them again */
+		return;
+	}
+	peersdns_free(io->pd);
+	io->pd = peersdns_new(io->d->loop, io->d->upstream, names, n, port,
+	    pio_dns_changed, io);
+	if (io->pd == NULL && n > 0)
+		log_warnx("peers-dns: out of memory");
+	if (io->pd == NULL && io->pn != NULL) /* names gone: so are theirs */
+		peernet_set_dns(io->pn, NULL, NULL, 0, NULL, 0, 0);
+}
+
+size_t
+peernetio_dns_sources(const struct peernet *pn, struct peersdns_info *out,
+    size_t max)
+{
+	const struct peernetio *io = pn != NULL ? peernet_env_ctx(pn) : NULL;
+
+	return io != NULL ? peersdns_sources(io->pd, out, max) : 0;
+}
+
 static void
 pio_release(void *ctx)
 {
 	struct peernetio *io = ctx;
 
+	peersdns_free(io->pd);
 	ev_io_stop(io->d->loop, &io->io);
 	if (io->fd != -1)
 		close(io->fd);
@@ -185,12 +245,14 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 		.stat_count = pio_count,
 		.health = pio_health,
 		.release = pio_release,
+		.dns_configure = pio_dns_configure,
 	};
 	struct stat st;
 	char a[ADDR_STRLEN];
 
 	*out = NULL;
-	if (stat(c->peers_file, &st) == -1 && errno == ENOENT)
+	if (stat(c->peers_file, &st) == -1 && errno == ENOENT &&
+	    c->npeers_dns == 0)
 		return 0;
 	if ((io = calloc(1, sizeof(*io))) == NULL) {
 		snprintf(err, errlen, "cannot initialise the peer module");

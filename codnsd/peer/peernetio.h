@@ -9,11 +9,17 @@
 
 struct codnsd;
 
+struct peersdns_info;
+
 /* Bind peer-listen of c and start peernet when the peers file of c
- * exists: 0 with *out set (NULL when there is no peers file), or -1 with a
+ * exists or c has peers-dns names: 0 with *out set (NULL when there is no peers file), or -1 with a
  * message in err. c is d->conf, or at a reload the config about to become
  * d->conf. peernet_free() closes the socket. */
 int peernet_open(struct codnsd *, const struct conf *c, struct peernet **out,
     char *err, size_t errlen);
+
+/* Each peers-dns name's state, for codnsctl status and the metrics. */
+size_t peernetio_dns_sources(const struct peernet *, struct peersdns_info *,
+    size_t max);
 
 #endif

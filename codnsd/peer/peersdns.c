@@ -568,25 +568,26 @@ pd_is_srv(const char *name)
 }
 
 struct peersdns *
-peersdns_new(struct ev_loop *loop, struct upstream *up, const struct conf *c,
+peersdns_new(struct ev_loop *loop, struct upstream *up,
+    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n, uint16_t port,
     peersdns_change_cb *cb, void *arg)
 {
 	struct peersdns *pd;
 	struct pd_source *s;
 	size_t i;
 
-	if (c->npeers_dns == 0 || (pd = calloc(1, sizeof(*pd))) == NULL)
+	if (n == 0 || (pd = calloc(1, sizeof(*pd))) == NULL)
 		return NULL;
 	pd->loop = loop;
 	pd->up = up;
-	pd->port = addr_port((const struct sockaddr *)&c->peer_listen.ss);
+	pd->port = port;
 	pd->cb = cb;
 	pd->arg = arg;
-	for (i = 0; i < c->npeers_dns; i++) {
+	for (i = 0; i < n && i < CONF_PEERS_DNS_MAX; i++) {
 		s = &pd->src[pd->nsrc];
-		if (dnsmsg_name_from_text(c->peers_dns[i], &s->qname) == -1)
+		if (dnsmsg_name_from_text(names[i], &s->qname) == -1)
 			continue; /* conf.c checked it: cannot happen */
-		snprintf(s->name, sizeof(s->name), "%s", c->peers_dns[i]);
+		snprintf(s->name, sizeof(s->name), "%s", names[i]);
 		s->pd = pd;
 		s->srv = pd_is_srv(s->name);
 		peersdns_set_init(&s->cur);
@@ -627,17 +628,17 @@ peersdns_refresh(struct peersdns *pd)
 }
 
 int
-peersdns_same(const struct peersdns *pd, const struct conf *c)
+peersdns_same(const struct peersdns *pd,
+    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n, uint16_t port)
 {
 	size_t i;
 
 	if (pd == NULL)
-		return c->npeers_dns == 0;
-	if (pd->nsrc != c->npeers_dns ||
-	    pd->port != addr_port((const struct sockaddr *)&c->peer_listen.ss))
+		return n == 0;
+	if (pd->nsrc != n || pd->port != port)
 		return 0;
 	for (i = 0; i < pd->nsrc; i++)
-		if (strcasecmp(pd->src[i].name, c->peers_dns[i]) != 0)
+		if (strcasecmp(pd->src[i].name, names[i]) != 0)
 			return 0;
 	return 1;
 }

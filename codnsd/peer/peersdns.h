@@ -70,15 +70,17 @@ struct upstream;
 /* Called from the loop when the union of the names' lists changed. */
 typedef void peersdns_change_cb(void *arg);
 
-/* NULL when c has no peers-dns names or on out of memory. Resolution
- * starts at once. */
+/* NULL when there are no names (n == 0) or on out of memory. Resolution
+ * starts at once; port is peer-listen's, for A/AAAA names. */
 struct peersdns *peersdns_new(struct ev_loop *, struct upstream *,
-    const struct conf *c, peersdns_change_cb *, void *arg);
+    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n, uint16_t port,
+    peersdns_change_cb *, void *arg);
 void peersdns_free(struct peersdns *);
 /* Resolve every name again now (SIGHUP). */
 void peersdns_refresh(struct peersdns *);
-/* Whether c names the same peers-dns names and port as pd was made with. */
-int peersdns_same(const struct peersdns *, const struct conf *c);
+/* Whether pd was made with these names and port (NULL: with none). */
+int peersdns_same(const struct peersdns *,
+    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n, uint16_t port);
 
 /* The union of the last good lists: up to max (and PEERSDNS_MAX)
  * addresses, each with the index of the first name that gave it in

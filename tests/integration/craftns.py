@@ -14,6 +14,7 @@
 #     4: a PTR first owned by another name, then one of the name asked;
 #     5: a PTR good.test (a control);
 #     6: a PTR named "-rf.test" (a leading dash);
+#   peers (any domain): SERVFAIL, the registry failing (test_peersdns.sh);
 #   anything else: NXDOMAIN.
 # Each question is logged to LOG as "QNAME QTYPE". Exits after SECONDS.
 import socket
@@ -49,6 +50,8 @@ def answer(q, qname, qtype, qend):
                       struct.pack(">H", 0xc000 | (at + 14))))
     elif label == "good":
         ans.append(rr(here, 1, bytes([192, 0, 2, 1])))
+    elif label == "peers":
+        rcode = 2
     elif qname.endswith(".2.0.192.in-addr.arpa") and qtype == 12:
         other = wire("99.2.0.192.in-addr.arpa")
         if label == "1":

@@ -277,7 +277,8 @@ make(struct ev_loop *loop, const char *n1, const char *n2)
 		    "%s", n2);
 	nfq = 0;
 	changes = 0;
-	pd = peersdns_new(loop, NULL, &c, changed, NULL);
+	pd = peersdns_new(loop, NULL, c.peers_dns, c.npeers_dns, 7053, changed,
+	    NULL);
 	assert_non_null(pd);
 	ev_run(loop, EVRUN_NOWAIT); /* the first resolution is due at once */
 	return pd;
