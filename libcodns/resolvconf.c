@@ -253,7 +253,7 @@ resolvconf_walk_wait_ms(const struct resolvconf *rc, uint32_t per_try_ms,
     size_t nservers, const char *name)
 {
 	uint64_t total = (uint64_t)resolvconf_wait_ms(rc, per_try_ms, nservers) *
-	    resolvconf_walk_max(rc->nsearch, name);
+	    resolvconf_walk_max(nservers > 1 ? rc->nsearch : 0, name);
 
 	return total > 3600000 ? 3600000 : (uint32_t)total;
 }

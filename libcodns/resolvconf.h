@@ -50,9 +50,10 @@ uint32_t resolvconf_wait_ms(const struct resolvconf *, uint32_t per_try_ms,
 size_t resolvconf_walk_max(size_t nsearch, const char *name);
 /*
  * What glibc may wait in all for name: resolvconf_wait_ms() for each name
- * of its search walk. A timeout ends the walk, but a live nameserver after
- * a dead one lets it go on, and every name pays the dead one's timeout
- * again (issue 25).
+ * of its search walk when there are two nameservers or more. A timeout
+ * ends the walk, but a live nameserver after a dead one lets it go on, and
+ * every name pays the dead one's timeout again (issue 25); with one
+ * nameserver, its timeout ends the walk.
  */
 uint32_t resolvconf_walk_wait_ms(const struct resolvconf *,
     uint32_t per_try_ms, size_t nservers, const char *name);

@@ -91,7 +91,9 @@ struct nss_bump {
 
 /*
  * The last wait worked out for one query, in the low 24 bits, and the
- * number of search domains in the next 8, under a digest of resolv.conf's
+ * number of search domains that may each cost it (none with one
+ * nameserver: resolvconf_walk_wait_ms()) in the next 8, under a digest of
+ * resolv.conf's
  * stat in the high half (never 0): one atomic word, so threads and a child
  * after fork() need no lock, and reading the file (some 20 us) happens
  * only when it changed.
@@ -130,7 +132,7 @@ nss_timeout_glibc_ms(const char *name)
 	}
 	resolvconf_load(RESOLVCONF_PATH, &rc);
 	wait = resolvconf_wait_ms(&rc, 0, rc.nservers);
-	nsearch = (uint32_t)rc.nsearch;
+	nsearch = rc.nservers > 1 ? (uint32_t)rc.nsearch : 0;
 	if (key != 0)
 		atomic_store_explicit(&nss_wait_memo,
 		    (uint64_t)key << 32 | nsearch << 24 | wait,

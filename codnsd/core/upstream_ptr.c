@@ -37,7 +37,8 @@ upstream_ptr_name(const struct proto_request *r, char *out, size_t len)
  * CNAME on the way, RFC 2317), and only a name glibc would give
  * (res_hnok). Others are left out, as glibc does (c-ares' parser would
  * name the last one and make the others aliases). Returns the CODNS
- * status: a name refused is no data, a malformed answer try-again.
+ * status: a name refused or a malformed answer is no data, as glibc gives
+ * no name either; no answer at all is try-again.
  */
 static uint8_t
 upstream_ptr_parse(struct upstream_query *q, const unsigned char *abuf,

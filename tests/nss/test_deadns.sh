@@ -8,9 +8,10 @@
 # before a live one (dnsmasq on 127.0.0.1), with "search sub.test test" and
 # ndots:2: "v4only.test" is asked as v4only.test.sub.test, v4only.test.test
 # and then itself, and glibc pays the dead server's timeout for each
-# candidate. codns must find what glibc finds, under "hosts: codns" with
-# the shared table and with "shared-cache no", for timeout:1 and
-# timeout:2. The latencies are printed as figures, never asserted.
+# candidate. codns must find what glibc finds, asking the live nameserver
+# as many queries, under "hosts: codns" with the shared table and with
+# "shared-cache no", for timeout:1 and timeout:2. The latencies are
+# printed as figures, never asserted.
 set -u
 
 ns_name=test_deadns
@@ -90,6 +91,10 @@ for m in shared noshared; do
 			echo "figure: $m timeout:$t $p: dns ${d##* } s, codns ${c##* } s"
 			check "$m timeout:$t $p: codns finds what dns finds (dns: $d; codns: $c)" \
 			    test "${d% *}" = "${c% *}" -a "${d% *}" = 192.0.2.11
+			qd=$(grep -c "query\[.*\] dns-$m-$t-$p\.test" "$tmp/live.log")
+			qc=$(grep -c "query\[.*\] codns-$m-$t-$p\.test" "$tmp/live.log")
+			check "$m timeout:$t $p: as many queries at the live nameserver ($qd, $qc)" \
+			    test "$qd" = "$qc"
 		done
 	done
 done

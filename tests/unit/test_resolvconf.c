@@ -149,6 +149,9 @@ test_walk_wait(void **state)
 	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, "v4only.test"),
 	    3 * 2000);
 	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, NULL), 2000);
+	/* One nameserver: its timeout ends the walk. */
+	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 1, "v4only.test"),
+	    1000);
 	rc.timeout_s = 2;
 	assert_int_equal(resolvconf_walk_wait_ms(&rc, 0, 2, "v4only.test"),
 	    3 * (2000 + 4000 / 2));
