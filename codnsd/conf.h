@@ -38,6 +38,8 @@
 #define CONF_DEFAULT_PORT 7053
 #define CONF_DEFAULT_RESOLV "/etc/resolv.conf" /* = RESOLVCONF_PATH */
 #define CONF_DNS_PORT 53
+#define CONF_RATELIMIT_AUTO UINT32_MAX
+#define CONF_RATELIMIT_PUBLIC 100 /* the default for a public stub */
 
 struct conf {
 	struct conf_addr listen[CONF_LISTEN_MAX];
@@ -75,6 +77,11 @@ struct conf {
 	size_t ndns_listen; /* 0: no stub listener */
 	uint32_t serve_stale_s; /* 0: off */
 	uint32_t stale_answer_timeout_ms; /* 0: only when every source failed */
+	/* Stub UDP responses a second per source prefix; 0: off;
+	 * CONF_RATELIMIT_AUTO: CONF_RATELIMIT_PUBLIC when a dns-listen
+	 * address is not loopback, else off. */
+	uint32_t ratelimit;
+	uint32_t ratelimit_slip; /* every Nth dropped one goes with TC */
 };
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */
