@@ -3,15 +3,16 @@
 # tests/integration/amplify.py: one source floods a DNS server over UDP
 # and measures what comes back, as an amplification attack would.
 # usage: amplify.py SERVER PORT SOURCE COUNT QTYPE NAME|random:PARENT
-#        [window=N] [tcp-retry]
+#        [gap=MS] [stepwise] [tcp-retry]
 #   Sends COUNT queries for NAME (or random names under NAME's parent
 #   with "random:PARENT") of QTYPE (TXT, A, ANY, ...) with EDNS 4096 from
 #   SOURCE as fast as it can, reading answers meanwhile, then waits 1 s.
 #   With gap=MS, a pause of MS ms (reading answers) after every 32
 #   queries: a steady flood rather than one burst that overflows the
 #   server's socket buffer.
-#   With window=N, at most N queries are unanswered at once (a client
-#   that waits, which no buffer on the way drops; each wait at most 1 s).
+#   With "stepwise", each query waits for its answer (1 s, 3 tries, as a
+#   resolver does) before the next goes: answers counts the questions
+#   answered, whatever a busy socket buffer dropped on the way.
 #   Prints "sent=N in=BYTES answers=N tc=N out=BYTES factor=F" (factor:
 #   bytes received / bytes sent). With "tcp-retry", then asks NAME once
 #   over UDP until an answer with TC comes (at most 200 tries) and that
@@ -61,6 +62,42 @@ def drain(u, stats, wait):
         wait = 0
 
 
+def stepwise(u, server, port, count, qtype, spec):
+    stats = {"answers": 0, "out": 0, "tc": 0}
+    sent = nbytes = 0
+    for i in range(count):
+        qid = i & 0xffff
+        q = query(qid, name_of(spec, i), qtype)
+        for _ in range(3):
+            u.sendto(q, (server, port))
+            sent += 1
+            nbytes += len(q)
+            if wait_id(u, qid, stats):
+                stats["answers"] += 1
+                break
+    print("sent=%d in=%d answers=%d tc=%d out=%d factor=%.2f" % (
+        sent, nbytes, stats["answers"], stats["tc"], stats["out"],
+        stats["out"] / nbytes if nbytes else 0), flush=True)
+
+
+def wait_id(u, qid, stats):
+    """Read answers for 1 s at most until the one with qid comes."""
+    end = time.time() + 1.0
+    while time.time() < end:
+        if not select.select([u], [], [], max(0, end - time.time()))[0]:
+            return False
+        try:
+            m = u.recv(65535)
+        except BlockingIOError:
+            continue
+        stats["out"] += len(m)
+        if len(m) >= 4 and struct.unpack(">H", m[:2])[0] == qid:
+            if m[2] & 0x02:
+                stats["tc"] += 1
+            return True
+    return False
+
+
 def tcp_retry(server, port, source, name, qtype):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((source, 0))
@@ -103,17 +140,16 @@ def main():
     u.bind((source, 0))
     u.setblocking(False)
     flags = sys.argv[7:]
-    window = gap = 0
+    gap = 0
     for f in flags:
-        if f.startswith("window="):
-            window = int(f[7:])
-        elif f.startswith("gap="):
+        if f.startswith("gap="):
             gap = float(f[4:]) / 1000
     stats = {"answers": 0, "out": 0, "tc": 0}
     sent = nbytes = 0
+    if "stepwise" in flags:
+        stepwise(u, server, port, count, qtype, spec)
+        return
     for i in range(count):
-        if window and sent - stats["answers"] >= window:
-            drain(u, stats, 1.0)
         q = query(i & 0xffff, name_of(spec, i), qtype)
         try:
             u.sendto(q, (server, port))

@@ -89,7 +89,7 @@ ok "of 1000 random names, few reach the nameserver ($((after - before)))" \
 	[ "$((after - before))" -le 250 ]
 
 # A loopback source is this host's own: never limited.
-out=$($AMP 127.0.0.1 "$DPORT" 127.0.0.1 300 TXT big.test.example window=8)
+out=$($AMP 127.0.0.1 "$DPORT" 127.0.0.1 300 TXT big.test.example stepwise)
 ok "loopback sources are not limited ($out)" eval \
 	'[ "$(field answers "$out")" -eq 300 ] && [ "$(field tc "$out")" -eq 0 ]'
 
@@ -108,7 +108,7 @@ ok "ANY over TCP: the same" grep -q 'HINFO.*"RFC8482"' <<<"$out"
 echo "ratelimit 0" >>"$T_DIR/a.codnsd.conf"
 ctl a reload >/dev/null
 out=$($AMP 192.0.2.1 "$DPORT" 198.51.100.7 300 TXT big.test.example \
-	window=8)
+	stepwise)
 ok "ratelimit 0: every answer goes out ($out)" eval \
 	'[ "$(field answers "$out")" -eq 300 ] && [ "$(field tc "$out")" -eq 0 ]'
 
