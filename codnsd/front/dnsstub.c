@@ -706,6 +706,13 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* --- set-up --------------------------------------------------------------- */
 
+/* The clock of the forwarded-answer cache: the loop's. */
+static uint64_t
+dnsstub_now_ms(void *loop)
+{
+	return clock_loop_ms(loop);
+}
+
 static void
 dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
     void (*cb)(struct ev_loop *, ev_io *, int))
@@ -729,7 +736,8 @@ dnsstub_new(struct codnsd *d)
 	LIST_INIT(&s->conns);
 	stream_pool_init(&s->pool);
 	s->ob_fd = -1;
-	if ((s->fc = fwdcache_new(d->loop, &d->conf, d->upstream)) == NULL ||
+	if ((s->fc = fwdcache_new(dnsstub_now_ms, d->loop, &d->conf,
+		 d->upstream)) == NULL ||
 	    (s->rl = ratelimit_new()) == NULL) {
 		fwdcache_free(s->fc);
 		free(s);
