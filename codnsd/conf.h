@@ -66,7 +66,7 @@ struct conf {
 	char control_socket[PATH_MAX];
 	char lookup_socket[PATH_MAX]; /* "" for "none" */
 	char nscd_socket[PATH_MAX];   /* "" (the default): no nscd service */
-	uint32_t max_clients;          /* lookup connections, all clients */
+	uint32_t max_clients;          /* lookup connections, per pool */
 	uint32_t max_clients_per_user; /* per uid (UNIX), per address (TCP) */
 	char control_group[64];        /* "" when unset */
 	char user[64];          /* "" when unset */
