@@ -98,6 +98,9 @@ static const struct key keys[] = {
 	/* RFC 8767 section 5 suggests 1 to 3 days of stale data. */
 	{ "serve-stale", K_TTL, F(serve_stale_s), 0, 7 * DAY },
 	{ "stale-answer-timeout", K_DUR, F(stale_answer_timeout_ms), 0, HOUR },
+	/* The stub's response rate limit per source prefix (dnsstub.c). */
+	{ "ratelimit", K_COUNT, F(ratelimit), 0, 1000000 },
+	{ "ratelimit-slip", K_COUNT, F(ratelimit_slip), 0, 100 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -201,6 +204,8 @@ conf_defaults(struct conf *c)
 	c->max_clients_per_user = 256;
 	c->serve_stale_s = 24 * 3600;
 	c->stale_answer_timeout_ms = 1800;
+	c->ratelimit = CONF_RATELIMIT_AUTO;
+	c->ratelimit_slip = 2;
 }
 
 int

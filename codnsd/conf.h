@@ -40,6 +40,8 @@
 #define CONF_DEFAULT_PORT 7053
 #define CONF_DEFAULT_RESOLV "/etc/resolv.conf" /* = RESOLVCONF_PATH */
 #define CONF_DNS_PORT 53
+#define CONF_RATELIMIT_AUTO UINT32_MAX
+#define CONF_RATELIMIT_PUBLIC 100 /* the default for a public stub */
 
 struct conf {
 	struct conf_addr listen[CONF_LISTEN_MAX];
@@ -70,7 +72,7 @@ struct conf {
 	char control_socket[PATH_MAX];
 	char lookup_socket[PATH_MAX]; /* "" for "none" */
 	char nscd_socket[PATH_MAX];   /* "" (the default): no nscd service */
-	uint32_t max_clients;          /* lookup connections, all clients */
+	uint32_t max_clients;          /* lookup connections, per pool */
 	uint32_t max_clients_per_user; /* per uid (UNIX), per address (TCP) */
 	char control_group[64];        /* "" when unset */
 	char user[64];          /* "" when unset */
@@ -84,6 +86,11 @@ struct conf {
 	size_t ndns_listen; /* 0: no stub listener */
 	uint32_t serve_stale_s; /* 0: off */
 	uint32_t stale_answer_timeout_ms; /* 0: only when every source failed */
+	/* Stub UDP responses a second per source prefix; 0: off;
+	 * CONF_RATELIMIT_AUTO: CONF_RATELIMIT_PUBLIC when a dns-listen
+	 * address is not loopback, else off. */
+	uint32_t ratelimit;
+	uint32_t ratelimit_slip; /* every Nth dropped one goes with TC */
 };
 
 /* Fill every key with its built-in default (DESIGN.md, codnsd.conf.5). */

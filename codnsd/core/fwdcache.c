@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "conf.h"
 #include "dnsmsg.h"
 #include "namehash.h"
@@ -44,7 +43,8 @@ struct fwdcache_fwd {
 };
 
 struct fwdcache {
-	struct ev_loop *loop;
+	uint64_t (*now_ms)(void *clock);
+	void *clock;
 	const struct conf *conf;
 	struct upstream *up;
 	struct namehash_key hkey; /* clients choose the names */
@@ -109,7 +109,7 @@ fwdcache_get(struct fwdcache *fc, const struct dnsmsg_query *m, int stale,
 {
 	struct dnsmsg_name key;
 	struct fwdcache_entry *e;
-	uint64_t now = clock_loop_ms(fc->loop);
+	uint64_t now = fc->now_ms(fc->clock);
 	uint64_t window = (uint64_t)fc->conf->serve_stale_s * 1000;
 
 	fwdcache_lower(&m->qname, &key);
@@ -200,7 +200,7 @@ fwdcache_put(struct fwdcache *fc, const struct dnsmsg_name *key,
 {
 	const struct conf *c = fc->conf;
 	struct fwdcache_entry *e;
-	uint64_t now = clock_loop_ms(fc->loop);
+	uint64_t now = fc->now_ms(fc->clock);
 	uint32_t ttl;
 
 	if (c->cache_size == 0 || len > FWDCACHE_BYTES_MAX / 16 ||
@@ -363,8 +363,8 @@ fwdcache_leave(struct fwdcache_wait *w)
 }
 
 struct fwdcache *
-fwdcache_new(struct ev_loop *loop, const struct conf *conf,
-    struct upstream *up)
+fwdcache_new(uint64_t (*now_ms)(void *clock), void *clock,
+    const struct conf *conf, struct upstream *up)
 {
 	struct fwdcache *fc;
 
@@ -374,7 +374,8 @@ fwdcache_new(struct ev_loop *loop, const struct conf *conf,
 		free(fc);
 		return NULL;
 	}
-	fc->loop = loop;
+	fc->now_ms = now_ms;
+	fc->clock = clock;
 	fc->conf = conf;
 	fc->up = up;
 	TAILQ_INIT(&fc->lru);

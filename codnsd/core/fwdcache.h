@@ -3,7 +3,6 @@
 #ifndef CODNSD_FWDCACHE_H
 #define CODNSD_FWDCACHE_H
 
-#include <ev.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -50,9 +49,10 @@ struct fwdcache_wait {
 
 enum fwdcache_asked { FWDCACHE_SENT, FWDCACHE_JOINED };
 
-/* conf (cache-size, TTL clamps, serve-stale) is read at each use. */
-struct fwdcache *fwdcache_new(struct ev_loop *, const struct conf *,
-    struct upstream *);
+/* now_ms(clock) is the time in ms (the loop's, clock_loop_ms()); conf
+ * (cache-size, TTL clamps, serve-stale) is read at each use. */
+struct fwdcache *fwdcache_new(uint64_t (*now_ms)(void *clock), void *clock,
+    const struct conf *, struct upstream *);
 /* Questions in flight are cancelled; their waiters hear nothing. */
 void fwdcache_free(struct fwdcache *);
 /* A cached answer to m's question: fresh (stale 0), or expired less

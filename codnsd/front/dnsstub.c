@@ -16,7 +16,9 @@
 #include "codnsd.h"
 #include "dnsmsg.h"
 #include "dnsresp.h"
+#include "clock.h"
 #include "fwdcache.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "lookup.h"
 #include "stats.h"
@@ -68,6 +70,7 @@ struct dnsstub {
 	struct stream_pool pool; /* TCP connections */
 	char addrs[CONF_LISTEN_MAX * ADDR_STRLEN];
 	struct fwdcache *fc; /* other query types */
+	struct ratelimit *rl; /* UDP responses per source prefix */
 	/* One batch of datagrams in, and the answers given while it is
 	 * read, sent together: on a virtual machine a system call costs
 	 * more than answering from the cache. */
@@ -421,6 +424,70 @@ dnsstub_refuse(const struct dnsmsg_query *m)
 	return DNSMSG_NOERROR;
 }
 
+/* ANY (RFC 8482 section 4.2): one HINFO, no nameserver asked. */
+static void
+dnsstub_any(struct dnsstub_query *q)
+{
+	struct dnsmsg_writer w;
+	uint32_t ttl = q->s->d->conf.cache_max_ttl_s;
+
+	stats_count(q->s->d->stats, STATS_DNS_ANY);
+	dnsstub_begin(q, &w, 0);
+	if (dnsresp_put_any(&w, &q->m, ttl < DNSRESP_ANY_TTL ? ttl :
+							   DNSRESP_ANY_TTL) ==
+	    -1)
+		dnsstub_truncated(q, &w, DNSMSG_NOERROR);
+	else
+		dnsstub_end(q, &w, DNSMSG_NOERROR);
+	dnsstub_query_free(q);
+}
+
+/* The rate limit in force (ratelimit, codnsd.conf.5): by default, on
+ * when a listener is public, off when all are loopback. */
+static uint32_t
+dnsstub_rate(const struct conf *c)
+{
+	size_t i;
+
+	if (c->ratelimit != CONF_RATELIMIT_AUTO)
+		return c->ratelimit;
+	for (i = 0; i < c->ndns_listen; i++)
+		if (!stream_is_loopback(&c->dns_listen[i].ss))
+			return CONF_RATELIMIT_PUBLIC;
+	return 0;
+}
+
+/*
+ * Response rate limiting on UDP (ratelimit.c), before anything is looked
+ * up or forwarded, so that a flood of random names from one prefix does
+ * not reach the nameservers either. Loopback sources are this host's
+ * own programs, which no one outside can spoof: never limited. 1 when
+ * the query was dropped or slipped (answered with TC) and freed.
+ */
+static int
+dnsstub_limited(struct dnsstub_query *q, uint16_t rcode)
+{
+	struct dnsstub *s = q->s;
+	struct dnsmsg_writer w;
+	enum ratelimit_verdict v;
+
+	if (stream_is_loopback(&q->from))
+		return 0;
+	v = ratelimit_check(s->rl, (const struct sockaddr *)&q->from,
+	    dnsstub_rate(&s->d->conf), s->d->conf.ratelimit_slip,
+	    clock_loop_ms(s->d->loop));
+	if (v == RATELIMIT_PASS)
+		return 0;
+	stats_count(s->d->stats, STATS_DNS_RATELIMITED);
+	if (v == RATELIMIT_SLIP) {
+		stats_count(s->d->stats, STATS_DNS_SLIPPED);
+		dnsstub_begin(q, &w, DNSMSG_F_TC);
+		dnsstub_end(q, &w, rcode);
+	}
+	dnsstub_query_free(q);
+	return 1;
+}
+
 static void
 dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
     const struct sockaddr_storage *from, socklen_t fromlen,
@@ -451,11 +518,17 @@ dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
 		dnsstub_query_free(q);
 		return;
 	}
+	if (c == NULL && dnsstub_limited(q, (uint16_t)rc))
+		return;
 	if (rc == DNSMSG_NOERROR)
 		rc = dnsstub_refuse(&q->m);
 	if (rc != DNSMSG_NOERROR) {
 		dnsstub_reply_rcode(q, (uint16_t)rc);
 		dnsstub_query_free(q);
+		return;
+	}
+	if (q->m.qtype == DNSMSG_T_ANY) {
+		dnsstub_any(q);
 		return;
 	}
 	if ((q->m.qtype == DNSMSG_T_A || q->m.qtype == DNSMSG_T_AAAA ||
@@ -633,6 +706,13 @@ dnsstub_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* --- set-up --------------------------------------------------------------- */
 
+/* The clock of the forwarded-answer cache: the loop's. */
+static uint64_t
+dnsstub_now_ms(void *loop)
+{
+	return clock_loop_ms(loop);
+}
+
 static void
 dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
     void (*cb)(struct ev_loop *, ev_io *, int))
@@ -656,7 +736,10 @@ dnsstub_new(struct codnsd *d)
 	LIST_INIT(&s->conns);
 	stream_pool_init(&s->pool);
 	s->ob_fd = -1;
-	if ((s->fc = fwdcache_new(d->loop, &d->conf, d->upstream)) == NULL) {
+	if ((s->fc = fwdcache_new(dnsstub_now_ms, d->loop, &d->conf,
+		 d->upstream)) == NULL ||
+	    (s->rl = ratelimit_new()) == NULL) {
+		fwdcache_free(s->fc);
 		free(s);
 		return NULL;
 	}
@@ -734,5 +817,6 @@ dnsstub_free(struct dnsstub *s)
 		close(s->tcp[i].fd);
 	}
 	fwdcache_free(s->fc);
+	ratelimit_free(s->rl);
 	free(s);
 }

@@ -37,9 +37,8 @@ stream_accept(int lfd, const char *what)
 	return fd;
 }
 
-/* Whether a source address is on this host: 127.0.0.0/8 or ::1. */
-static int
-stream_loopback(const struct sockaddr_storage *ss)
+int
+stream_is_loopback(const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
@@ -69,7 +68,7 @@ stream_peer(int fd, struct stream_who *who)
 		who->uid = cred.uid;
 		return 0;
 	}
-	if (stream_loopback(&peer)) {
+	if (stream_is_loopback(&peer)) {
 		/* One client per local user, whatever 127.x.y.z it picks. */
 		who->by_uid = 1;
 		who->uid = (uid_t)-1;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct conf;
@@ -113,6 +114,8 @@ ssize_t stream_write(int fd, const void *p, size_t len);
  * close-on-exec); -1 when there is none or on error (logged as what,
  * unless a transient one). */
 int stream_accept(int lfd, const char *what);
+/* Whether an address is on this host: 127.0.0.0/8 or ::1. */
+int stream_is_loopback(const struct sockaddr_storage *);
 /* Who is at the other end of an accepted fd; -1 when the kernel
  * cannot say. */
 int stream_peer(int fd, struct stream_who *);
