@@ -19,6 +19,7 @@
 #include "log.h"
 #include "nshealth.h"
 #include "peerproto.h"
+#include "peerlist.h"
 #include "peers.h"
 
 #define PN_BUCKETS 256
@@ -26,12 +27,6 @@
 #define PN_HB_BATCH 64
 #define PN_FILE_CHECK_MS 2000 /* look for a changed peers file this often */
 #define PN_SELF_MAX 16	     /* listed addresses found to be this node */
-
-struct pn_peer {
-	uint64_t id;
-	struct conf_addr addr;
-	char name[ADDR_STRLEN];
-};
 
 struct peernet_query {
 	struct peernet *pn;
@@ -63,7 +58,7 @@ struct peernet {
 	size_t queue_max; /* peer-queue-max */
 	uint32_t file_check_ms;
 	struct peers *peers;
-	struct pn_peer *list;
+	struct peerlist_entry *list;
 	size_t nlist;
 	uint8_t key[PEERPROTO_KEY_LEN];
 	int have_key;
@@ -85,6 +80,19 @@ struct peernet {
 	struct peers_nshealth nsh; /* the failure rate we report */
 	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
 };
+
+/* The listed entries by id and by address (peerlist.h). */
+static struct peerlist_entry *
+pn_by_id(const struct peernet *pn, uint64_t id)
+{
+	return peerlist_by_id(pn->list, pn->nlist, id);
+}
+
+static struct peerlist_entry *
+pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
+{
+	return peerlist_by_addr(pn->list, pn->nlist, sa);
+}
 
 static uint64_t
 pn_now_us(const struct peernet *pn)
@@ -108,69 +116,6 @@ static void
 pn_count(const struct peernet *pn, enum stats_counter c)
 {
 	pn->env.stat_count(pn->env.ctx, c);
-}
-
-/* A peer's id: HRW weights hang on it, so it must not depend on the
- * order of the peers file. */
-static uint64_t
-pn_addr_id(const struct sockaddr *sa)
-{
-	char s[ADDR_STRLEN];
-
-	addr_format(sa, s, sizeof(s));
-	return hrw_peer_id(s, strlen(s));
-}
-
-static uint64_t
-pn_peer_id(const struct conf_addr *a)
-{
-	return pn_addr_id((const struct sockaddr *)&a->ss);
-}
-
-/* The list is sorted by id: a lookup is O(log N) with thousands listed. */
-static struct pn_peer *
-pn_by_id(const struct peernet *pn, uint64_t id)
-{
-	size_t lo = 0, hi = pn->nlist;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pn->list[mid].id == id) {
-			while (mid > 0 && pn->list[mid - 1].id == id)
-				mid--;
-			return &pn->list[mid];
-		}
-		if (pn->list[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static struct pn_peer *
-pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
-{
-	struct pn_peer *p = pn_by_id(pn, pn_addr_id(sa));
-
-	/* Equal ids of different addresses (a hash collision) sit side by
-	 * side. */
-	for (; p != NULL && p < pn->list + pn->nlist; p++) {
-		if (addr_equal((const struct sockaddr *)&p->addr.ss, sa))
-			return p;
-		if (p + 1 < pn->list + pn->nlist && p[1].id != p->id)
-			break;
-	}
-	return NULL;
-}
-
-static int
-pn_cmp_peer(const void *a, const void *b)
-{
-	const struct pn_peer *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static void
@@ -260,7 +205,7 @@ pn_hb_cb(void *arg)
 	struct peers_heartbeat hb[PN_HB_BATCH];
 	struct peerproto_msg m;
 	struct peernet_health h;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 	uint64_t next;
 	size_t i, n;
 
@@ -316,7 +261,7 @@ pn_is_self(const struct peernet *pn, const struct sockaddr *sa)
  * reloads included, so it is never ranked, selected or asked.
  */
 static void
-pn_found_self(struct peernet *pn, struct pn_peer *p)
+pn_found_self(struct peernet *pn, struct peerlist_entry *p)
 {
 	uint64_t *ids;
 	size_t i, j;
@@ -344,7 +289,7 @@ pn_found_self(struct peernet *pn, struct pn_peer *p)
 
 /* The listed entry a heartbeat of our own was sent to, or NULL when the
  * heartbeat is another node's. */
-static struct pn_peer *
+static struct peerlist_entry *
 pn_self_entry(const struct peernet *pn, const struct peerproto_msg *in)
 {
 	if (in->type != PEERPROTO_T_HEARTBEAT || in->version < 2)
@@ -353,11 +298,11 @@ pn_self_entry(const struct peernet *pn, const struct peerproto_msg *in)
 }
 
 static void
-pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
+pn_on_heartbeat(struct peernet *pn, struct peerlist_entry *p,
     const struct peerproto_msg *in)
 {
 	struct peerproto_msg m;
-	struct pn_peer *self;
+	struct peerlist_entry *self;
 
 	if ((self = pn_self_entry(pn, in)) != NULL) {
 		pn_found_self(pn, self);
@@ -381,7 +326,7 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 }
 
 static void
-pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
+pn_on_ack(struct peernet *pn, struct peerlist_entry *p, const struct peerproto_msg *in)
 {
 	uint64_t now = pn_wall_ms(pn);
 	const struct peerproto_beat *b = &in->u.beat;
@@ -456,7 +401,7 @@ pn_serve_cb(void *arg, const struct proto_answer *a)
 }
 
 static void
-pn_on_query(struct peernet *pn, struct pn_peer *p,
+pn_on_query(struct peernet *pn, struct peerlist_entry *p,
     const struct peerproto_msg *in)
 {
 	struct proto_request req;
@@ -500,7 +445,7 @@ pn_pending_find(struct peernet *pn, uint64_t qid)
 /* An answer or cannot-resolve: only for an outstanding id, only from the
  * peer that was asked. */
 static void
-pn_on_reply(struct peernet *pn, struct pn_peer *p,
+pn_on_reply(struct peernet *pn, struct peerlist_entry *p,
     const struct peerproto_msg *in)
 {
 	struct peernet_query *q;
@@ -570,7 +515,7 @@ pn_unlisted(struct peernet *pn, const uint8_t *dgram, size_t n,
     const struct sockaddr *from)
 {
 	struct peerproto_msg m;
-	struct pn_peer *self;
+	struct peerlist_entry *self;
 
 	if ((pn_is_self(pn, from) || pn_is_loopback(from)) &&
 	    n <= PEERPROTO_DGRAM_MAX &&
@@ -588,7 +533,7 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
     const struct sockaddr *from)
 {
 	struct peerproto_msg m;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 	int err;
 
 	if ((p = pn_by_addr(pn, from)) == NULL) {
@@ -635,7 +580,7 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
  * the new list, the key and the settings (see peernet_prepare()).
  */
 struct peernet_staged {
-	struct pn_peer *list;
+	struct peerlist_entry *list;
 	uint64_t *ids;
 	size_t n;
 	uint8_t key[PEERPROTO_KEY_LEN];
@@ -655,48 +600,6 @@ peernet_staged_free(struct peernet_staged *s)
 	free(s->ids);
 	sodium_memzero(s->key, sizeof(s->key));
 	free(s);
-}
-
-/* Read the peers file s->peers_file into s->list, skipping this node
- * itself: its peer-listen address s->listen, and the addresses whose
- * heartbeats came back to it. */
-static int
-pn_stage_list(const struct peernet *pn, struct peernet_staged *s, char *err,
-    size_t errlen)
-{
-	struct conf_addr *addrs = NULL;
-	size_t n = 0, i, j;
-
-	if (conf_load_peers(s->peers_file, &addrs, &n, err, errlen) == -1) {
-		if (errno == ENOENT)
-			snprintf(err, errlen, "%s: %s", s->peers_file,
-			    strerror(ENOENT));
-		return -1;
-	}
-	s->list = calloc(n ? n : 1, sizeof(*s->list));
-	s->ids = calloc(n ? n : 1, sizeof(*s->ids));
-	if (s->list == NULL || s->ids == NULL) {
-		free(addrs);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = j = 0; i < n; i++) {
-		/* One peers file serves the whole cluster: skip ourselves. */
-		if (addr_equal((const struct sockaddr *)&addrs[i].ss,
-			(const struct sockaddr *)&s->listen.ss) ||
-		    pn_is_self(pn, (const struct sockaddr *)&addrs[i].ss))
-			continue;
-		s->list[j].addr = addrs[i];
-		s->list[j].id = s->ids[j] = pn_peer_id(&addrs[i]);
-		addr_format((const struct sockaddr *)&addrs[i].ss,
-		    s->list[j].name, sizeof(s->list[j].name));
-		j++;
-	}
-	s->n = j;
-	/* Sorted by id: pn_by_id() is a binary search. */
-	qsort(s->list, s->n, sizeof(*s->list), pn_cmp_peer);
-	free(addrs);
-	return 0;
 }
 
 static int
@@ -719,7 +622,7 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->neighbor_rtt_max_ms = c->neighbor_rtt_max_ms;
 	pc->heartbeat_discovery_ms = c->heartbeat_discovery_ms;
 	pc->heartbeat_steady_ms = c->heartbeat_steady_ms;
-	pc->seed = pn_peer_id(&c->peer_listen);
+	pc->seed = peerlist_id((const struct sockaddr *)&c->peer_listen.ss);
 }
 
 /* Build the peer side of c; key: also load the key file of c. */
@@ -737,7 +640,8 @@ pn_stage(const struct peernet *pn, const struct conf *c, int key,
 	snprintf(s->peers_file, sizeof(s->peers_file), "%s", c->peers_file);
 	s->listen = c->peer_listen;
 	s->queue_max = c->peer_queue_max;
-	if (pn_stage_list(pn, s, err, errlen) == -1 ||
+	if (peerlist_read(s->peers_file, &s->listen, pn->self, pn->nself,
+	    &s->list, &s->ids, &s->n, err, errlen) == -1 ||
 	    (key && pn_stage_key(c, s, err, errlen) == -1)) {
 		peernet_staged_free(s);
 		return -1;
@@ -804,7 +708,8 @@ pn_file_cb(void *arg)
 		memcpy(s->peers_file, pn->peers_file, sizeof(s->peers_file));
 		s->listen = pn->listen;
 	}
-	if (s == NULL || pn_stage_list(pn, s, err, sizeof(err)) == -1 ||
+	if (s == NULL || peerlist_read(s->peers_file, &s->listen,
+	    pn->self, pn->nself, &s->list, &s->ids, &s->n, err, sizeof(err)) == -1 ||
 	    pn_commit_list(pn, s) == -1) {
 		log_warnx("peers file not reloaded: %s", err);
 		pn->file_st = st;
@@ -934,7 +839,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 {
 	struct peernet_query *q;
 	struct peerproto_msg m;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 
 	/* A 253-byte name with its final dot does not fit a peer query. */
 	if (strlen(req->name) > PROTO_NAME_MAX)
@@ -992,7 +897,7 @@ size_t
 peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 {
 	struct peers_row r;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 	uint64_t now = pn_now_ms(pn);
 	size_t i, n = 0;
 
