@@ -97,7 +97,7 @@ pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
 static uint64_t
 pn_now_us(const struct peernet *pn)
 {
-	return pn->env.now_us(pn->env.ctx);
+	return pn->env.now_us(pn->env.clock);
 }
 
 static uint64_t
@@ -742,8 +742,8 @@ peernet_new(const struct peernet_env *env, const struct conf *c,
 	do
 		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
 	while (pn->nonce == 0);
-	if ((pn->hb = env->timer_new(env->ctx, pn_hb_cb, pn)) == NULL ||
-	    (pn->file = env->timer_new(env->ctx, pn_file_cb, pn)) == NULL) {
+	if ((pn->hb = env->timer_new(env->clock, pn_hb_cb, pn)) == NULL ||
+	    (pn->file = env->timer_new(env->clock, pn_file_cb, pn)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
