@@ -1,66 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* peers/peers.c: the peer table: heartbeats, liveness, neighbour ranking. */
-#include "peers.h"
+/* peers/peers.c: the peer table: heartbeats, liveness, states, reports. */
+#include "peers_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "hrw.h"
 
-#define PEERS_RTT_CAP_MS 60000 /* a sample is at most a minute */
 #define PEERS_SEQ_WINDOW 8     /* acks recognised for the last 8 heartbeats */
-
-struct peer {
-	uint64_t id;
-	enum peers_state state;
-	int acked;    /* has answered at least once */
-	int alive;    /* answered its latest heartbeat in time */
-	int awaiting; /* a heartbeat is out, not yet acked nor missed */
-	int sent_any;
-	int reprobe; /* heard from while not alive: probing again */
-	int force;   /* a heartbeat is due now, whatever the schedule */
-	int tracked; /* own steady schedule (neighbour or spare), not swept */
-	int picked, was_nbr; /* scratch for ranking */
-	int near;  /* under the limit, with its hysteresis */
-	int inc;   /* incumbent neighbour: kept against near-equal rivals */
-	int sick;  /* failing, but near enough to matter: checked often */
-	uint32_t seq;
-	uint32_t rtts[PEERS_RTT_WIN]; /* the last samples, a ring */
-	unsigned nrtt, rpos;
-	unsigned fresh; /* samples since it last came alive (fast start) */
-	uint32_t ns_mean_ms, ns_fail_permille;
-	uint64_t ns_set_id;
-	uint64_t tie; /* seeded tie-break */
-	uint64_t last_sent, last_ack;
-	uint64_t hold;	 /* a swept heartbeat not before this (rate limit) */
-	uint64_t qsince; /* first query since its last sign of life, or NEVER */
-	unsigned misses, qmisses;
-	unsigned rank;
-	uint64_t qsent, qwon, qfailed, qmissed;
-	uint64_t key; /* when it next needs attention: the heap order */
-	size_t hpos;
-};
-
-struct peers {
-	struct peers_config cfg;
-	uint64_t self_nsid;
-	struct peer *v; /* sorted by id */
-	size_t n;
-	struct peer **sorted, **order; /* ranking scratch, n each */
-	struct peer **heap;	       /* all peers, by key */
-	struct peer **nbr;	       /* the neighbours, nnbr */
-	size_t nnbr;
-	unsigned generation;
-	enum peers_mode mode;
-	size_t nswept;
-	uint64_t sweep_period, sweep_gap;
-	uint64_t recheck; /* the pace of down and sick peers */
-	unsigned sweep_burst;
-	uint64_t sweep_tat;   /* GCRA theoretical arrival time */
-	uint64_t sweep_defer; /* last slot given to a held-back peer */
-	int urgent;	      /* re-rank before the selection is used again */
-	uint64_t rank_due;    /* lazy re-rank at this time, or NEVER */
-};
 
 void
 peers_config_default(struct peers_config *c)
@@ -89,18 +36,6 @@ peers_config_fill(struct peers_config *dst, const struct peers_config *src)
 		dst->heartbeat_steady_ms = def.heartbeat_steady_ms;
 }
 
-static uint64_t
-peers_min(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t
-peers_max(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
-
 static struct peer *
 peers_lookup(const struct peers *p, uint64_t id)
 {
@@ -117,69 +52,6 @@ peers_lookup(const struct peers *p, uint64_t id)
 			hi = mid;
 	}
 	return NULL;
-}
-
-/* The RTT: the smallest of the last PEERS_RTT_WIN samples. Queueing only
- * ever adds delay, so the minimum is the path's RTT; a window (not the
- * minimum ever) follows a path that got longer. */
-static uint32_t
-peers_rtt(const struct peer *e)
-{
-	uint32_t m = UINT32_MAX;
-	unsigned i;
-
-	for (i = 0; i < e->nrtt; i++)
-		if (e->rtts[i] < m)
-			m = e->rtts[i];
-	return e->nrtt > 0 ? m : 0;
-}
-
-/* The second smallest sample (the only one while there is one): what the
- * limit is judged by, so that one low (jittered) sample is not enough. */
-static uint32_t
-peers_rtt2(const struct peer *e)
-{
-	uint32_t m1 = UINT32_MAX, m2 = UINT32_MAX;
-	unsigned i;
-
-	if (e->nrtt < 2)
-		return peers_rtt(e);
-	for (i = 0; i < e->nrtt; i++) {
-		if (e->rtts[i] < m1) {
-			m2 = m1;
-			m1 = e->rtts[i];
-		} else if (e->rtts[i] < m2)
-			m2 = e->rtts[i];
-	}
-	return m2;
-}
-
-/* Hysteresis at neighbor-rtt-max: in when two samples of the window are
- * under it, out only when they are PEERS_LIMIT_HYST % over it. */
-static void
-peers_update_near(const struct peers *p, struct peer *e)
-{
-	uint64_t lim = p->cfg.neighbor_rtt_max_ms, r2 = peers_rtt2(e);
-
-	if (e->nrtt == 0)
-		e->near = 0;
-	else if (e->near)
-		e->near = r2 * 100 < lim * (100 + PEERS_LIMIT_HYST);
-	else
-		e->near = r2 < lim;
-}
-
-static int
-peers_bad(const struct peer *e)
-{
-	return e->ns_fail_permille > PEERS_FAIL_BAD;
-}
-
-/* Another nameserver set than ours (unknown counts as another). */
-static int
-peers_other_set(const struct peers *p, const struct peer *e)
-{
-	return e->ns_set_id == 0 || e->ns_set_id != p->self_nsid;
 }
 
 static uint64_t
@@ -315,47 +187,6 @@ peers_stale(struct peers *p, uint64_t at)
 	p->rank_due = peers_min(p->rank_due, at);
 }
 
-/* --- ranking --- */
-
-/* A peer's ranking distance in tenths of a millisecond: its RTT, less
- * the incumbent's margin (max(PEERS_SWAP_MS, PEERS_SWAP_PCT %)), so that
- * a rival takes a neighbour's place only when clearly nearer. */
-static int64_t
-peers_eff(const struct peer *e)
-{
-	int64_t r = (int64_t)peers_rtt(e) * 10, m;
-
-	if (!e->inc)
-		return r;
-	m = r * PEERS_SWAP_PCT / 100;
-	if (m < PEERS_SWAP_MS * 10)
-		m = PEERS_SWAP_MS * 10;
-	return r - m;
-}
-
-/* Ranking order: healthy before failing, then distance (the reported
- * nameserver time is left out: after an outage it stays high for
- * minutes, and health is the failure rate's to say), incumbents first. */
-static int
-peers_cmp_rank(const void *a, const void *b)
-{
-	const struct peer *x = *(struct peer *const *)a;
-	const struct peer *y = *(struct peer *const *)b;
-	int64_t sx = peers_eff(x), sy = peers_eff(y);
-
-	if (peers_bad(x) != peers_bad(y))
-		return peers_bad(x) - peers_bad(y);
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
-	if (x->inc != y->inc)
-		return y->inc - x->inc;
-	if (x->tie != y->tie)
-		return x->tie < y->tie ? -1 : 1;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return 0;
-}
-
 static enum peers_state
 peers_base_state(const struct peers *p, const struct peer *e)
 {
@@ -366,126 +197,6 @@ peers_base_state(const struct peers *p, const struct peer *e)
 		    PEERS_PROBING;
 	}
 	return e->near ? PEERS_CANDIDATE : PEERS_FAR;
-}
-
-/* How many picked peers, healthy and of another nameserver set than
- * ours, carry set id (0, unknown, is never a duplicate). */
-static size_t
-peers_set_count(const struct peers *p, size_t nc, uint64_t id)
-{
-	size_t i, k = 0;
-
-	if (id == 0)
-		return 0;
-	for (i = 0; i < nc; i++) {
-		const struct peer *e = p->sorted[i];
-
-		if (e->picked && !peers_bad(e) && peers_other_set(p, e) &&
-		    e->ns_set_id == id)
-			k++;
-	}
-	return k;
-}
-
-/* Among the picked: those of other sets (*others) and how many distinct
- * other sets (*sets). */
-static void
-peers_diversity(const struct peers *p, size_t nc, size_t *others,
-    size_t *sets)
-{
-	size_t i;
-
-	*others = *sets = 0;
-	for (i = 0; i < nc; i++) {
-		const struct peer *e = p->sorted[i];
-
-		if (!e->picked || peers_bad(e) || !peers_other_set(p, e))
-			continue;
-		(*others)++;
-		/* Counted once, at its first (nearest) holder. */
-		if (e->ns_set_id == 0 ||
-		    peers_set_count(p, i, e->ns_set_id) == 0)
-			(*sets)++;
-	}
-}
-
-/* The nearest unpicked healthy candidate of another set; of a set no
- * picked peer has, if fresh. */
-static struct peer *
-peers_diverse_pick(const struct peers *p, size_t nc, int fresh)
-{
-	size_t i;
-
-	for (i = 0; i < nc; i++) {
-		struct peer *e = p->sorted[i];
-
-		if (e->picked || peers_bad(e) || !peers_other_set(p, e))
-			continue;
-		if (!fresh || peers_set_count(p, nc, e->ns_set_id) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* The farthest picked peer whose slot diversity may take: one sharing our
- * set, or (dup) one whose set another picked peer has too. */
-static struct peer *
-peers_diverse_drop(const struct peers *p, size_t nc, int dup)
-{
-	size_t i;
-
-	for (i = nc; i-- > 0;) {
-		struct peer *e = p->sorted[i];
-
-		if (!e->picked)
-			continue;
-		if (!peers_other_set(p, e) ||
-		    (dup && peers_set_count(p, nc, e->ns_set_id) >= 2))
-			return e;
-	}
-	return NULL;
-}
-
-/* Order the candidates (see peers.h): the nearest `neighbors`, except
- * that a minority of the slots, neighbors / PEERS_DIVERSE_DIV rounded up,
- * goes to diversity: until that many neighbours use another nameserver
- * set than ours, and at least two distinct other sets are among them,
- * the nearest healthy candidate that adds one replaces the farthest
- * neighbour that does not. Returns how many were ordered. */
-static size_t
-peers_order(struct peers *p, size_t nc)
-{
-	size_t nb = nc < p->cfg.neighbors ? nc : p->cfg.neighbors;
-	size_t i, k = 0, others, sets, need, round;
-	struct peer *in, *out;
-
-	need = (p->cfg.neighbors + PEERS_DIVERSE_DIV - 1) / PEERS_DIVERSE_DIV;
-	for (i = 0; i < nc; i++)
-		p->sorted[i]->picked = i < nb;
-	for (round = 0; round < need; round++) {
-		peers_diversity(p, nc, &others, &sets);
-		if (others < need) {
-			in = peers_diverse_pick(p, nc, sets < 2);
-			if (in == NULL)
-				in = peers_diverse_pick(p, nc, 0);
-			out = peers_diverse_drop(p, nc, 0);
-		} else if (sets < 2) {
-			in = peers_diverse_pick(p, nc, 1);
-			out = peers_diverse_drop(p, nc, 1);
-		} else
-			break;
-		if (in == NULL || out == NULL)
-			break;
-		out->picked = 0;
-		in->picked = 1;
-	}
-	for (i = 0; i < nc; i++)
-		if (p->sorted[i]->picked)
-			p->order[k++] = p->sorted[i];
-	for (i = 0; i < nc; i++)
-		if (!p->sorted[i]->picked)
-			p->order[k++] = p->sorted[i];
-	return k;
 }
 
 static enum peers_mode
@@ -522,45 +233,6 @@ peers_sweep_pace(struct peers *p)
 	p->sweep_burst = p->mode == PEERS_DISCOVERY ? burst : 1;
 	p->sweep_gap = interval / burst ? interval / burst : 1;
 	p->sweep_period = peers_max(interval, p->nswept * interval / burst);
-}
-
-/* The RTT of the last healthy neighbour, if the healthy candidates fill
- * the set: a failing peer nearer than that would be a neighbour if it
- * recovered, so it is checked often (sick). */
-static uint32_t
-peers_sick_bound(const struct peers *p, size_t nc)
-{
-	size_t i, healthy = 0;
-
-	for (i = 0; i < nc; i++)
-		if (!peers_bad(p->sorted[i]) &&
-		    ++healthy == p->cfg.neighbors)
-			return peers_rtt(p->sorted[i]);
-	return UINT32_MAX;
-}
-
-/* Place the ordered candidates: neighbours, tracked spares, sick ones. */
-static void
-peers_place(struct peers *p, size_t nord, uint32_t sick_rtt)
-{
-	size_t i;
-
-	p->nnbr = 0;
-	for (i = 0; i < nord; i++) {
-		struct peer *e = p->order[i];
-
-		e->rank = (unsigned)i + 1;
-		if (i < p->cfg.neighbors) {
-			e->state = PEERS_NEIGHBOR;
-			p->nbr[p->nnbr++] = e;
-		}
-		/* The spares replace a lost neighbour at once, so they are
-		 * kept known alive like the neighbours. */
-		if (i < 2 * (size_t)p->cfg.neighbors)
-			e->tracked = 1;
-		if (peers_bad(e) && peers_rtt(e) < sick_rtt)
-			e->sick = e->tracked = 1;
-	}
 }
 
 /* Schedules that depend on counts: the sweep, and the re-check of down
@@ -608,8 +280,7 @@ peers_rank(struct peers *p)
 		if (e->state == PEERS_CANDIDATE)
 			p->sorted[nc++] = e;
 	}
-	if (nc > 1)
-		qsort(p->sorted, nc, sizeof(*p->sorted), peers_cmp_rank);
+	peers_rank_sort(p, nc);
 	peers_place(p, peers_order(p, nc), peers_sick_bound(p, nc));
 	for (i = 0; i < p->n; i++) {
 		struct peer *e = &p->v[i];
@@ -974,21 +645,6 @@ peers_heard(struct peers *p, uint64_t id, uint64_t now)
 	return peers_alive_hint(p, e, now);
 }
 
-/* Add an RTT sample to e's window. */
-static void
-peers_sample(struct peers *p, struct peer *e, uint32_t rtt_ms)
-{
-	if (rtt_ms > PEERS_RTT_CAP_MS)
-		rtt_ms = PEERS_RTT_CAP_MS;
-	e->rtts[e->rpos] = rtt_ms;
-	e->rpos = (e->rpos + 1) % PEERS_RTT_WIN;
-	if (e->nrtt < PEERS_RTT_WIN)
-		e->nrtt++;
-	if (e->fresh < PEERS_RTT_WIN)
-		e->fresh++;
-	peers_update_near(p, e);
-}
-
 int
 peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
@@ -1030,157 +686,6 @@ peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
 	 * ranking, not one each. */
 	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
 	return 0;
-}
-
-/* The group a neighbour is asked in: 0 another nameserver set (it can
- * rescue us when ours fails), 1 ours, 2 failing or suspect. */
-static int
-peers_group(const struct peers *p, const struct peer *e)
-{
-	if (e->qmisses > 0 || peers_bad(e))
-		return 2;
-	return peers_other_set(p, e) ? 0 : 1;
-}
-
-/* The margin of the per-name choice: within it of the nearest peer of a
- * group, peers are equals and HRW picks among them. */
-static uint64_t
-peers_near_cut(const struct peers *p, int group)
-{
-	uint64_t r0 = UINT64_MAX, m;
-	size_t i;
-
-	for (i = 0; i < p->nnbr; i++)
-		if (peers_group(p, p->nbr[i]) == group)
-			r0 = peers_min(r0, peers_rtt(p->nbr[i]));
-	if (r0 == UINT64_MAX)
-		return r0;
-	m = r0 * PEERS_NEAR_PCT / 100;
-	return r0 + peers_max(m, PEERS_NEAR_MS);
-}
-
-struct peers_key3 {
-	uint64_t dist, w, id;
-};
-
-static int
-peers_key3_before(const struct peers_key3 *a, const struct peers_key3 *b)
-{
-	if (a->dist != b->dist)
-		return a->dist < b->dist;
-	return hrw_before(a->w, a->id, b->w, b->id);
-}
-
-/* Append to ids_out the neighbours of group g on one side of cut (far:
- * beyond it, by distance; else within it, in HRW order), by repeated
- * selection below the last one picked: no allocation, and max is small
- * (peers-per-lookup). */
-static size_t
-peers_select_part(const struct peers *p, uint64_t nh, int g, uint64_t cut,
-    int far, uint64_t *ids_out, size_t k, size_t max)
-{
-	struct peers_key3 prev = { 0, 0, 0 }, best, cur;
-	int have_prev = 0, found;
-	size_t i;
-
-	while (k < max) {
-		found = 0;
-		for (i = 0; i < p->nnbr; i++) {
-			const struct peer *e = p->nbr[i];
-
-			if (peers_group(p, e) != g ||
-			    (peers_rtt(e) > cut) != far)
-				continue;
-			cur.dist = far ? peers_rtt(e) : 0;
-			cur.w = hrw_weight(nh, e->id);
-			cur.id = e->id;
-			if (have_prev && !peers_key3_before(&prev, &cur))
-				continue;
-			if (!found || peers_key3_before(&cur, &best)) {
-				best = cur;
-				found = 1;
-			}
-		}
-		if (!found)
-			break;
-		ids_out[k++] = best.id;
-		prev = best;
-		have_prev = 1;
-	}
-	return k;
-}
-
-/* Fallback order: healthy first, then nearest. */
-static int
-peers_fallback_before(const struct peer *a, const struct peer *b)
-{
-	if (peers_bad(a) != peers_bad(b))
-		return peers_bad(b);
-	if (peers_rtt(a) != peers_rtt(b))
-		return peers_rtt(a) < peers_rtt(b);
-	return a->id < b->id;
-}
-
-/* The far fallback from k on, up to max; rescuers only: healthy, of
- * another nameserver set. */
-static size_t
-peers_fallback_part(const struct peers *p, int rescuers, uint64_t *ids_out,
-    size_t k, size_t max)
-{
-	const struct peer *prev = NULL, *best;
-	size_t i;
-
-	while (k < max) {
-		best = NULL;
-		for (i = 0; i < p->n; i++) {
-			const struct peer *e = &p->v[i];
-
-			if (!e->alive || e->state == PEERS_NEIGHBOR ||
-			    (rescuers &&
-				(peers_bad(e) || !peers_other_set(p, e))) ||
-			    (prev != NULL && !peers_fallback_before(prev, e)))
-				continue;
-			if (best == NULL || peers_fallback_before(e, best))
-				best = e;
-		}
-		if (best == NULL)
-			break;
-		ids_out[k++] = best->id;
-		prev = best;
-	}
-	return k;
-}
-
-size_t
-peers_fallback(const struct peers *p, uint64_t *ids_out, size_t max)
-{
-	return peers_fallback_part(p, 0, ids_out, 0, max);
-}
-
-size_t
-peers_select(const struct peers *p, const char *name, uint64_t *ids_out,
-    size_t max)
-{
-	uint64_t nh = hrw_name_hash(name), cut;
-	size_t k = 0;
-	int g;
-
-	for (g = 0; g < 3 && k < max; g++) {
-		if ((cut = peers_near_cut(p, g)) == UINT64_MAX) {
-			/* No neighbour can rescue us from an outage of our
-			 * nameserver: the nearest peers that can come
-			 * before those that share it (an isolated site). */
-			if (g == 0)
-				k = peers_fallback_part(p, 1, ids_out, k,
-				    k + PEERS_FAR_FIRST < max ?
-					k + PEERS_FAR_FIRST :
-					max);
-			continue;
-		}
-		k = peers_select_part(p, nh, g, cut, 0, ids_out, k, max);
-		k = peers_select_part(p, nh, g, cut, 1, ids_out, k, max);
-	}
-	return k;
 }
 
 int

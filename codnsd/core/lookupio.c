@@ -25,7 +25,7 @@ struct lookupio_timer {
 	void *arg;
 };
 
-static uint64_t
+uint64_t
 lookupio_now_us(void *clock)
 {
 	return clock_loop_us(clock);
@@ -39,7 +39,7 @@ lookupio_timer_fired(struct ev_loop *loop, ev_timer *t, int revents)
 	lt->cb(lt->arg);
 }
 
-static void *
+void *
 lookupio_timer_new(void *clock, lookup_timer_cb *cb, void *arg)
 {
 	struct lookupio_timer *lt;
@@ -54,7 +54,7 @@ lookupio_timer_new(void *clock, lookup_timer_cb *cb, void *arg)
 	return lt;
 }
 
-static void
+void
 lookupio_timer_start(void *timer, uint64_t after_us)
 {
 	struct lookupio_timer *lt = timer;
@@ -63,7 +63,7 @@ lookupio_timer_start(void *timer, uint64_t after_us)
 	ev_timer_start(lt->loop, &lt->t);
 }
 
-static void
+void
 lookupio_timer_stop(void *timer)
 {
 	struct lookupio_timer *lt = timer;
@@ -71,7 +71,7 @@ lookupio_timer_stop(void *timer)
 	ev_timer_stop(lt->loop, &lt->t);
 }
 
-static void
+void
 lookupio_timer_free(void *timer)
 {
 	struct lookupio_timer *lt = timer;
@@ -246,12 +246,7 @@ struct lookup *
 lookupio_new(struct codnsd *d)
 {
 	struct lookup_env env = {
-		.clock = d->loop,
-		.now_us = lookupio_now_us,
-		.timer_new = lookupio_timer_new,
-		.timer_start = lookupio_timer_start,
-		.timer_stop = lookupio_timer_stop,
-		.timer_free = lookupio_timer_free,
+		LOOKUPIO_CLOCK(d->loop),
 		.cache = d,
 		.cache_get = lookupio_cache_get,
 		.cache_put = lookupio_cache_put,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/peer/peernet.c: the peer transport: UDP socket, peers file, heartbeats,
- * peer queries out and in. Which peer to ask and when is lookup.c's. */
+/* codnsd/peer/peernet.c: the peer transport: heartbeats, this node's own
+ * addresses, datagrams in, the peers file's reloads. */
 #include "peernet.h"
+#include "peernet_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,182 +16,57 @@
 
 #include "addr.h"
 #include "conf.h"
-#include "hrw.h"
 #include "log.h"
 #include "nshealth.h"
 #include "peerproto.h"
+#include "peerlist.h"
 #include "peers.h"
 
-#define PN_BUCKETS 256
-#define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
-#define PN_HB_BATCH 64
-#define PN_FILE_CHECK_MS 2000 /* look for a changed peers file this often */
-#define PN_SELF_MAX 16	     /* listed addresses found to be this node */
-
-#define PN_SRC_FILE UINT16_MAX /* a peer's source: the peers file */
-
-struct pn_peer {
-	uint64_t id;
-	struct conf_addr addr;
-	char name[ADDR_STRLEN];
-	uint16_t src; /* PN_SRC_FILE, or the peers-dns name's index */
-};
-
-struct peernet_query {
-	struct peernet *pn;
-	uint64_t qid;
-	uint64_t peer;
-	peernet_cb *cb;
-	void *arg;
-	uint64_t sent_us;
-	LIST_ENTRY(peernet_query) entry;
-};
-
-/* A query a peer sent us, being resolved. */
-struct pn_serve {
-	struct peernet *pn;
-	uint64_t qid;
-	uint8_t version; /* the query's: the answer goes back in it */
-	size_t peer; /* index into list when it arrived */
-	struct conf_addr from;
-	void *handle; /* the server's, while it resolves */
-	LIST_ENTRY(pn_serve) entry;
-};
-
-struct peernet {
-	struct peernet_env env;
-	void *hb, *file; /* the env's timers */
-	char peers_file[PATH_MAX];
-	int file_optional; /* peers-dns is set: no peers file is no error */
-	/* The peers that the peers-dns names gave (peernet_set_dns()). */
-	struct conf_addr *dns;
-	uint16_t *dns_src;
-	size_t ndns;
-	char dns_names[CONF_PEERS_DNS_MAX][CONF_DNSNAME_MAX + 1];
-	uint64_t dns_cut; /* beyond CONF_PEERS_MAX with the file's */
-	struct conf_addr listen; /* peer-listen: this node, not a peer */
-	unsigned neighbors;
-	size_t queue_max; /* peer-queue-max */
-	uint32_t file_check_ms;
-	struct peers *peers;
-	struct pn_peer *list;
-	size_t nlist;
-	uint8_t key[PEERPROTO_KEY_LEN];
-	int have_key;
-	struct peerproto_replay replay;
-	/* Random per process: a heartbeat carrying it came from this node,
-	 * through a listed address that is ours (peer-listen 0.0.0.0). */
-	uint64_t nonce;
-	struct conf_addr self[PN_SELF_MAX];
-	size_t nself;
-	LIST_HEAD(, peernet_query) pending[PN_BUCKETS];
-	size_t npending;
-	LIST_HEAD(, pn_serve) serving;
-	size_t nserving;
-	peernet_serve_fn *serve;
-	peernet_unserve_fn *unserve;
-	void *serve_ctx;
-	struct stat file_st;
-	unsigned generation; /* of the neighbour set, as last seen */
-	struct peers_nshealth nsh; /* the failure rate we report */
-	uint64_t opened_ms, full_ms; /* when the set was first full, or 0 */
-};
-
-static uint64_t
-pn_now_us(const struct peernet *pn)
+/* The listed entries by id and by address (peerlist.h). */
+struct peerlist_entry *
+peernet_by_id(const struct peernet *pn, uint64_t id)
 {
-	return pn->env.now_us(pn->env.ctx);
+	return peerlist_by_id(pn->list, pn->nlist, id);
 }
 
-static uint64_t
-pn_now_ms(const struct peernet *pn)
+static struct peerlist_entry *
+pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
 {
-	return pn_now_us(pn) / 1000;
+	return peerlist_by_addr(pn->list, pn->nlist, sa);
 }
 
-static uint64_t
-pn_wall_ms(const struct peernet *pn)
+uint64_t
+peernet_now_us(const struct peernet *pn)
+{
+	return pn->env.now_us(pn->env.clock);
+}
+
+uint64_t
+peernet_now_ms(const struct peernet *pn)
+{
+	return peernet_now_us(pn) / 1000;
+}
+
+uint64_t
+peernet_wall_ms(const struct peernet *pn)
 {
 	return pn->env.wall_ms(pn->env.ctx);
 }
 
-static void
-pn_count(const struct peernet *pn, enum stats_counter c)
+void
+peernet_count(const struct peernet *pn, enum stats_counter c)
 {
 	pn->env.stat_count(pn->env.ctx, c);
 }
 
-/* A peer's id: HRW weights hang on it, so it must not depend on the
- * order of the peers file. */
-static uint64_t
-pn_addr_id(const struct sockaddr *sa)
-{
-	char s[ADDR_STRLEN];
-
-	addr_format(sa, s, sizeof(s));
-	return hrw_peer_id(s, strlen(s));
-}
-
-static uint64_t
-pn_peer_id(const struct conf_addr *a)
-{
-	return pn_addr_id((const struct sockaddr *)&a->ss);
-}
-
-/* The list is sorted by id: a lookup is O(log N) with thousands listed. */
-static struct pn_peer *
-pn_by_id(const struct peernet *pn, uint64_t id)
-{
-	size_t lo = 0, hi = pn->nlist;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (pn->list[mid].id == id) {
-			while (mid > 0 && pn->list[mid - 1].id == id)
-				mid--;
-			return &pn->list[mid];
-		}
-		if (pn->list[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static struct pn_peer *
-pn_by_addr(const struct peernet *pn, const struct sockaddr *sa)
-{
-	struct pn_peer *p = pn_by_id(pn, pn_addr_id(sa));
-
-	/* Equal ids of different addresses (a hash collision) sit side by
-	 * side. */
-	for (; p != NULL && p < pn->list + pn->nlist; p++) {
-		if (addr_equal((const struct sockaddr *)&p->addr.ss, sa))
-			return p;
-		if (p + 1 < pn->list + pn->nlist && p[1].id != p->id)
-			break;
-	}
-	return NULL;
-}
-
-static int
-pn_cmp_peer(const void *a, const void *b)
-{
-	const struct pn_peer *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static void
-pn_send(struct peernet *pn, const struct peerproto_msg *m,
+void
+peernet_send(struct peernet *pn, const struct peerproto_msg *m,
     const struct conf_addr *to)
 {
 	uint8_t dgram[PEERPROTO_DGRAM_MAX];
 	size_t len;
 
-	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, pn_wall_ms(pn),
+	if (peerproto_encode(m, pn->have_key ? pn->key : NULL, peernet_wall_ms(pn),
 		dgram, sizeof(dgram), &len) == -1) {
 		log_debug("peer message of type %u does not encode", m->type);
 		return;
@@ -212,55 +88,19 @@ pn_fill_health(struct peernet *pn, struct peerproto_beat *b)
 	/* Decayed with time, not per query: a recovered nameserver looks
 	 * healthy within seconds however few queries it sees (issue 21). */
 	b->ns_fail_permille = (uint16_t)peers_nshealth_fail(&pn->nsh,
-	    h.queries, h.failures, pn_now_ms(pn));
+	    h.queries, h.failures, peernet_now_ms(pn));
 	b->ns_set_id = h.nsset_id;
 }
 
-static void
-pn_hb_arm(struct peernet *pn)
+void
+peernet_hb_arm(struct peernet *pn)
 {
-	uint64_t now = pn_now_ms(pn), next = peers_next_wakeup(pn->peers, now);
+	uint64_t now = peernet_now_ms(pn), next = peers_next_wakeup(pn->peers, now);
 
 	pn->env.timer_stop(pn->hb);
 	if (next == PEERS_NEVER)
 		return;
 	pn->env.timer_start(pn->hb, next > now ? (next - now) * 1000 : 0);
-}
-
-/* Queries in flight to peers found dead fail at once, so their lookups
- * move on to the next peer instead of waiting (issue 15). Unlinked
- * first: the callbacks may send new queries. */
-static void
-pn_pending_unlink(struct peernet_query *q)
-{
-	LIST_REMOVE(q, entry);
-	q->pn->npending--;
-}
-
-static void
-pn_fail_dead(struct peernet *pn)
-{
-	LIST_HEAD(, peernet_query) dead = LIST_HEAD_INITIALIZER(dead);
-	struct peernet_query *q, *next;
-	uint64_t now_us = pn_now_us(pn);
-	size_t i;
-
-	for (i = 0; i < PN_BUCKETS; i++)
-		for (q = LIST_FIRST(&pn->pending[i]); q != NULL; q = next) {
-			next = LIST_NEXT(q, entry);
-			if (peers_usable(pn->peers, q->peer))
-				continue;
-			pn_pending_unlink(q);
-			LIST_INSERT_HEAD(&dead, q, entry);
-		}
-	/* As "cannot resolve": the lookup counts it failed and moves on. */
-	while ((q = LIST_FIRST(&dead)) != NULL) {
-		LIST_REMOVE(q, entry);
-		pn_count(pn, STATS_PEER_QUERIES_ABANDONED);
-		q->cb(q->arg, PEERNET_CANNOT, NULL,
-		    (uint32_t)(now_us - q->sent_us));
-		free(q);
-	}
 }
 
 static void
@@ -270,42 +110,42 @@ pn_hb_cb(void *arg)
 	struct peers_heartbeat hb[PN_HB_BATCH];
 	struct peerproto_msg m;
 	struct peernet_health h;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 	uint64_t next;
 	size_t i, n;
 
 	pn->env.health(pn->env.ctx, &h);
 	peers_set_self_nsid(pn->peers, h.nsset_id);
-	n = peers_heartbeat_due(pn->peers, pn_now_ms(pn), hb, PN_HB_BATCH, &next);
+	n = peers_heartbeat_due(pn->peers, peernet_now_ms(pn), hb, PN_HB_BATCH, &next);
 	for (i = 0; i < n; i++) {
-		if ((p = pn_by_id(pn, hb[i].id)) == NULL)
+		if ((p = peernet_by_id(pn, hb[i].id)) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
-		m.u.beat.send_time = pn_wall_ms(pn);
+		m.u.beat.send_time = peernet_wall_ms(pn);
 		/* Only we can read it: which listed entry this went to. */
 		m.u.beat.node_nonce = pn->nonce ^ p->id;
 		if (m.u.beat.node_nonce == 0)
 			m.u.beat.node_nonce = pn->nonce;
 		pn_fill_health(pn, &m.u.beat);
-		pn_send(pn, &m, &p->addr);
-		pn_count(pn, STATS_HEARTBEATS_SENT);
+		peernet_send(pn, &m, &p->addr);
+		peernet_count(pn, STATS_HEARTBEATS_SENT);
 	}
 	if (peers_generation(pn->peers) != pn->generation) {
 		pn->generation = peers_generation(pn->peers);
-		pn_fail_dead(pn);
+		peernet_fail_dead(pn);
 	}
 	if (pn->full_ms == 0 && pn->nlist > 0 &&
 	    peers_neighbours(pn->peers) >= (pn->nlist < pn->neighbors ?
 						pn->nlist :
 						pn->neighbors)) {
-		pn->full_ms = pn_now_ms(pn);
+		pn->full_ms = peernet_now_ms(pn);
 		log_info("peers: %zu neighbours, %.2f s after start",
 		    peers_neighbours(pn->peers),
 		    (double)(pn->full_ms - pn->opened_ms) / 1000.0);
 	}
-	pn_hb_arm(pn);
+	peernet_hb_arm(pn);
 }
 
 static int
@@ -326,7 +166,7 @@ pn_is_self(const struct peernet *pn, const struct sockaddr *sa)
  * reloads included, so it is never ranked, selected or asked.
  */
 static void
-pn_found_self(struct peernet *pn, struct pn_peer *p)
+pn_found_self(struct peernet *pn, struct peerlist_entry *p)
 {
 	uint64_t *ids;
 	size_t i, j;
@@ -341,7 +181,7 @@ pn_found_self(struct peernet *pn, struct pn_peer *p)
 			ids[j++] = pn->list[i].id;
 	log_info("peer %s is this node itself (its own heartbeat came back); "
 	    "leaving it out", p->name);
-	if (peers_set_list(pn->peers, ids, j, pn_now_ms(pn)) ==
+	if (peers_set_list(pn->peers, ids, j, peernet_now_ms(pn)) ==
 	    0) {
 		for (i = j = 0; i < pn->nlist; i++)
 			if (&pn->list[i] != p)
@@ -349,25 +189,25 @@ pn_found_self(struct peernet *pn, struct pn_peer *p)
 		pn->nlist = j;
 	}
 	free(ids);
-	pn_hb_arm(pn);
+	peernet_hb_arm(pn);
 }
 
 /* The listed entry a heartbeat of our own was sent to, or NULL when the
  * heartbeat is another node's. */
-static struct pn_peer *
+static struct peerlist_entry *
 pn_self_entry(const struct peernet *pn, const struct peerproto_msg *in)
 {
 	if (in->type != PEERPROTO_T_HEARTBEAT || in->version < 2)
 		return NULL;
-	return pn_by_id(pn, in->u.beat.node_nonce ^ pn->nonce);
+	return peernet_by_id(pn, in->u.beat.node_nonce ^ pn->nonce);
 }
 
 static void
-pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
+pn_on_heartbeat(struct peernet *pn, struct peerlist_entry *p,
     const struct peerproto_msg *in)
 {
 	struct peerproto_msg m;
-	struct pn_peer *self;
+	struct peerlist_entry *self;
 
 	if ((self = pn_self_entry(pn, in)) != NULL) {
 		pn_found_self(pn, self);
@@ -382,18 +222,18 @@ pn_on_heartbeat(struct peernet *pn, struct pn_peer *p,
 	m.u.beat.seq = in->u.beat.seq;
 	m.u.beat.send_time = in->u.beat.send_time;
 	pn_fill_health(pn, &m.u.beat);
-	pn_send(pn, &m, &p->addr);
-	pn_count(pn, STATS_HEARTBEATS_RECEIVED);
+	peernet_send(pn, &m, &p->addr);
+	peernet_count(pn, STATS_HEARTBEATS_RECEIVED);
 	/* A heartbeat from a peer we think down or not yet there is a sign
 	 * of life: probe it now (adoption, issue 15). */
-	if (peers_heard(pn->peers, p->id, pn_now_ms(pn)) == 1)
-		pn_hb_arm(pn);
+	if (peers_heard(pn->peers, p->id, peernet_now_ms(pn)) == 1)
+		peernet_hb_arm(pn);
 }
 
 static void
-pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
+pn_on_ack(struct peernet *pn, struct peerlist_entry *p, const struct peerproto_msg *in)
 {
-	uint64_t now = pn_wall_ms(pn);
+	uint64_t now = peernet_wall_ms(pn);
 	const struct peerproto_beat *b = &in->u.beat;
 	uint32_t rtt;
 
@@ -402,142 +242,17 @@ pn_on_ack(struct peernet *pn, struct pn_peer *p, const struct peerproto_msg *in)
 		return;
 	}
 	if (b->send_time > now || now - b->send_time > 3600 * 1000) {
-		pn_count(pn, STATS_PEER_UNEXPECTED);
+		peernet_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
 	rtt = (uint32_t)(now - b->send_time);
 	if (peers_ack(pn->peers, p->id, b->seq, rtt, b->ns_mean_ms,
-		b->ns_fail_permille, b->ns_set_id, pn_now_ms(pn)) == -1) {
-		pn_count(pn, STATS_PEER_UNEXPECTED);
+		b->ns_fail_permille, b->ns_set_id, peernet_now_ms(pn)) == -1) {
+		peernet_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
-	pn_count(pn, STATS_HEARTBEATS_ACKED);
-	pn_hb_arm(pn);
-}
-
-static void
-pn_serve_free(struct pn_serve *s)
-{
-	LIST_REMOVE(s, entry);
-	s->pn->nserving--;
-	free(s);
-}
-
-/* Our answer to a peer: only what we could resolve (CoDNS 4.4); anything
- * else is "cannot resolve", so it moves on at once. */
-static void
-pn_serve_reply(struct pn_serve *s, const struct proto_answer *a)
-{
-	struct peernet *pn = s->pn;
-	struct peerproto_msg m;
-	uint8_t dgram[PEERPROTO_DGRAM_MAX];
-	size_t len;
-
-	memset(&m, 0, sizeof(m));
-	m.version = s->version;
-	if (a->status == CODNS_FOUND || a->status == CODNS_NOTFOUND ||
-	    a->status == CODNS_NODATA) {
-		m.type = PEERPROTO_T_ANSWER;
-		m.u.answer.id = s->qid;
-		m.u.answer.a = *a;
-		m.u.answer.a.peer[0] = '\0';
-		if (peerproto_encode(&m, pn->have_key ? pn->key : NULL,
-			pn_wall_ms(pn), dgram, sizeof(dgram), &len) == -1) {
-			memset(&m, 0, sizeof(m));
-			m.version = s->version;
-			m.type = PEERPROTO_T_CANNOT;
-			m.u.cannot.id = s->qid;
-			m.u.cannot.reason = PEERPROTO_R_TOOBIG;
-		}
-	} else {
-		m.type = PEERPROTO_T_CANNOT;
-		m.u.cannot.id = s->qid;
-		m.u.cannot.reason = PEERPROTO_R_FAILED;
-	}
-	pn_send(pn, &m, &s->from);
-	pn_count(pn, STATS_PEER_SERVED);
-	pn_serve_free(s);
-}
-
-static void
-pn_serve_cb(void *arg, const struct proto_answer *a)
-{
-	pn_serve_reply(arg, a);
-}
-
-static void
-pn_on_query(struct peernet *pn, struct pn_peer *p,
-    const struct peerproto_msg *in)
-{
-	struct proto_request req;
-	struct proto_answer now;
-	struct pn_serve *s;
-
-	/* An overloaded node drops peer queries; local lookups come first
-	 * (CoDNS 4.4). */
-	if (pn->serve == NULL || pn->nserving >= pn->queue_max ||
-	    (s = calloc(1, sizeof(*s))) == NULL) {
-		pn_count(pn, STATS_PEER_DROPPED);
-		return;
-	}
-	s->pn = pn;
-	s->qid = in->u.query.id;
-	s->version = in->version;
-	s->from = p->addr;
-	LIST_INSERT_HEAD(&pn->serving, s, entry);
-	pn->nserving++;
-	memset(&req, 0, sizeof(req));
-	req.kind = in->u.query.kind;
-	req.family = in->u.query.family;
-	memcpy(req.name, in->u.query.name, sizeof(in->u.query.name));
-	memcpy(req.addr, in->u.query.addr, sizeof(req.addr));
-	s->handle = pn->serve(pn->serve_ctx, &req, pn_serve_cb, s, &now);
-	if (s->handle == NULL)
-		pn_serve_reply(s, &now);
-}
-
-static struct peernet_query *
-pn_pending_find(struct peernet *pn, uint64_t qid)
-{
-	struct peernet_query *q;
-
-	LIST_FOREACH(q, &pn->pending[qid % PN_BUCKETS], entry)
-		if (q->qid == qid)
-			return q;
-	return NULL;
-}
-
-/* An answer or cannot-resolve: only for an outstanding id, only from the
- * peer that was asked. */
-static void
-pn_on_reply(struct peernet *pn, struct pn_peer *p,
-    const struct peerproto_msg *in)
-{
-	struct peernet_query *q;
-	struct proto_answer a;
-	uint64_t qid = in->type == PEERPROTO_T_ANSWER ? in->u.answer.id :
-							 in->u.cannot.id;
-	uint32_t latency_us;
-
-	if ((q = pn_pending_find(pn, qid)) == NULL || q->peer != p->id) {
-		pn_count(pn, STATS_PEER_UNEXPECTED);
-		return;
-	}
-	pn_pending_unlink(q);
-	latency_us = (uint32_t)(pn_now_us(pn) - q->sent_us);
-	/* Any reply is a sign of life (peers.h); the counts are lookup's. */
-	if (peers_heard(pn->peers, p->id, pn_now_ms(pn)) == 1)
-		pn_hb_arm(pn);
-	if (in->type == PEERPROTO_T_CANNOT)
-		q->cb(q->arg, PEERNET_CANNOT, NULL, latency_us);
-	else {
-		a = in->u.answer.a;
-		a.source = CODNS_SRC_PEER;
-		a.latency_us = latency_us;
-		snprintf(a.peer, sizeof(a.peer), "%s", p->name);
-		q->cb(q->arg, PEERNET_ANSWER, &a, latency_us);
-	}
-	free(q);
+	peernet_count(pn, STATS_HEARTBEATS_ACKED);
+	peernet_hb_arm(pn);
 }
 
 static void
@@ -547,13 +262,13 @@ pn_count_decode_error(struct peernet *pn, int err)
 	case PEERPROTO_EUNSIGNED:
 	case PEERPROTO_EBADTAG:
 	case PEERPROTO_EUNEXPECTED_AUTH:
-		pn_count(pn, STATS_PEER_BAD_AUTH);
+		peernet_count(pn, STATS_PEER_BAD_AUTH);
 		break;
 	case PEERPROTO_ESTALE:
-		pn_count(pn, STATS_PEER_STALE);
+		peernet_count(pn, STATS_PEER_STALE);
 		break;
 	default:
-		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
+		peernet_count(pn, STATS_PEER_BAD_DATAGRAM);
 	}
 }
 
@@ -580,17 +295,17 @@ pn_unlisted(struct peernet *pn, const uint8_t *dgram, size_t n,
     const struct sockaddr *from)
 {
 	struct peerproto_msg m;
-	struct pn_peer *self;
+	struct peerlist_entry *self;
 
 	if ((pn_is_self(pn, from) || pn_is_loopback(from)) &&
 	    n <= PEERPROTO_DGRAM_MAX &&
 	    peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
-		pn_wall_ms(pn), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
+		peernet_wall_ms(pn), PEERPROTO_SKEW_MS, &m) == PEERPROTO_OK &&
 	    (self = pn_self_entry(pn, &m)) != NULL) {
 		pn_found_self(pn, self);
 		return;
 	}
-	pn_count(pn, STATS_PEER_UNLISTED);
+	peernet_count(pn, STATS_PEER_UNLISTED);
 }
 
 void
@@ -598,7 +313,7 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
     const struct sockaddr *from)
 {
 	struct peerproto_msg m;
-	struct pn_peer *p;
+	struct peerlist_entry *p;
 	int err;
 
 	if ((p = pn_by_addr(pn, from)) == NULL) {
@@ -606,19 +321,19 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
 		return;
 	}
 	if (n > PEERPROTO_DGRAM_MAX) {
-		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
+		peernet_count(pn, STATS_PEER_BAD_DATAGRAM);
 		return;
 	}
 	err = peerproto_decode(dgram, n, pn->have_key ? pn->key : NULL,
-	    pn_wall_ms(pn), PEERPROTO_SKEW_MS, &m);
+	    peernet_wall_ms(pn), PEERPROTO_SKEW_MS, &m);
 	if (err != PEERPROTO_OK) {
 		log_debug("peer %s: %s", p->name, peerproto_strerror(err));
 		pn_count_decode_error(pn, err);
 		return;
 	}
 	if (m.authenticated &&
-	    peerproto_replay_check(&pn->replay, &m, pn_wall_ms(pn)) == -1) {
-		pn_count(pn, STATS_PEER_STALE);
+	    peerproto_replay_check(&pn->replay, &m, peernet_wall_ms(pn)) == -1) {
+		peernet_count(pn, STATS_PEER_STALE);
 		return;
 	}
 	switch (m.type) {
@@ -629,14 +344,14 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
 		pn_on_ack(pn, p, &m);
 		break;
 	case PEERPROTO_T_QUERY:
-		pn_on_query(pn, p, &m);
+		peernet_on_query(pn, p, &m);
 		break;
 	case PEERPROTO_T_ANSWER:
 	case PEERPROTO_T_CANNOT:
-		pn_on_reply(pn, p, &m);
+		peernet_on_reply(pn, p, &m);
 		break;
 	default:
-		pn_count(pn, STATS_PEER_BAD_DATAGRAM);
+		peernet_count(pn, STATS_PEER_BAD_DATAGRAM);
 	}
 }
 
@@ -645,7 +360,7 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
  * the new list, the key and the settings (see peernet_prepare()).
  */
 struct peernet_staged {
-	struct pn_peer *list;
+	struct peerlist_entry *list;
 	uint64_t *ids;
 	size_t n;
 	uint8_t key[PEERPROTO_KEY_LEN];
@@ -661,6 +376,18 @@ struct peernet_staged {
 	size_t queue_max;
 };
 
+/* The staged list: the peers file of s and the peers-dns peers. */
+static int
+pn_stage_list(const struct peernet *pn, struct peernet_staged *s, char *err,
+    size_t errlen)
+{
+	struct peerlist_more more = { pn->dns, pn->dns_src, pn->ndns,
+		s->file_optional };
+
+	return peerlist_read(s->peers_file, &more, &s->listen, pn->self,
+	    pn->nself, &s->list, &s->ids, &s->n, &s->cut, err, errlen);
+}
+
 void
 peernet_staged_free(struct peernet_staged *s)
 {
@@ -670,94 +397,6 @@ peernet_staged_free(struct peernet_staged *s)
 	free(s->ids);
 	sodium_memzero(s->key, sizeof(s->key));
 	free(s);
-}
-
-/* Put a into s->list[j] unless it is this node; 1 when it was put. One
- * peers file or registry serves the whole cluster: skip ourselves. */
-static int
-pn_stage_add(const struct peernet *pn, struct peernet_staged *s,
-    const struct conf_addr *a, uint16_t src, size_t j)
-{
-	if (addr_equal((const struct sockaddr *)&a->ss,
-		(const struct sockaddr *)&s->listen.ss) ||
-	    pn_is_self(pn, (const struct sockaddr *)&a->ss))
-		return 0;
-	s->list[j].addr = *a;
-	s->list[j].id = pn_peer_id(a);
-	s->list[j].src = src;
-	addr_format((const struct sockaddr *)&a->ss, s->list[j].name,
-	    sizeof(s->list[j].name));
-	return 1;
-}
-
-/* Whether id is among the first n entries of list, sorted by id. */
-static int
-pn_staged_has(const struct pn_peer *list, size_t n, uint64_t id)
-{
-	size_t lo = 0, hi = n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (list[mid].id == id)
-			return 1;
-		if (list[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-/* Read the peers file s->peers_file and add the peers-dns peers into
- * s->list, skipping this node itself: its peer-listen address s->listen,
- * and the addresses whose heartbeats came back to it. */
-static int
-pn_stage_list(const struct peernet *pn, struct peernet_staged *s, char *err,
-    size_t errlen)
-{
-	struct conf_addr *addrs = NULL;
-	size_t n = 0, i, j, cap;
-
-	if (conf_load_peers(s->peers_file, &addrs, &n, err, errlen) == -1) {
-		if (errno != ENOENT || !s->file_optional) {
-			if (errno == ENOENT)
-				snprintf(err, errlen, "%s: %s", s->peers_file,
-				    strerror(ENOENT));
-			return -1;
-		}
-		n = 0; /* peers-dns alone */
-	}
-	cap = n + pn->ndns;
-	s->list = calloc(cap ? cap : 1, sizeof(*s->list));
-	s->ids = calloc(cap ? cap : 1, sizeof(*s->ids));
-	if (s->list == NULL || s->ids == NULL) {
-		free(addrs);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = j = 0; i < n; i++)
-		if (pn_stage_add(pn, s, &addrs[i], PN_SRC_FILE, j))
-			j++;
-	free(addrs);
-	/* Sorted by id: pn_by_id() is a binary search; the file's entries
-	 * first, so an address in both keeps "file" as its source. */
-	qsort(s->list, j, sizeof(*s->list), pn_cmp_peer);
-	n = j;
-	for (i = 0; i < pn->ndns; i++) {
-		if (pn_staged_has(s->list, n, pn_peer_id(&pn->dns[i])))
-			continue;
-		if (j >= CONF_PEERS_MAX) {
-			s->cut++;
-			continue;
-		}
-		if (pn_stage_add(pn, s, &pn->dns[i], pn->dns_src[i], j))
-			j++;
-	}
-	s->n = j;
-	qsort(s->list, s->n, sizeof(*s->list), pn_cmp_peer);
-	for (i = 0; i < s->n; i++)
-		s->ids[i] = s->list[i].id;
-	return 0;
 }
 
 static int
@@ -780,7 +419,7 @@ pn_config_of(const struct conf *c, struct peers_config *pc)
 	pc->neighbor_rtt_max_ms = c->neighbor_rtt_max_ms;
 	pc->heartbeat_discovery_ms = c->heartbeat_discovery_ms;
 	pc->heartbeat_steady_ms = c->heartbeat_steady_ms;
-	pc->seed = pn_peer_id(&c->peer_listen);
+	pc->seed = peerlist_id((const struct sockaddr *)&c->peer_listen.ss);
 }
 
 /* Build the peer side of c; key: also load the key file of c. */
@@ -818,7 +457,7 @@ static int
 pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 {
 	if (peers_set_list(pn->peers, s->ids, s->n,
-		pn_now_ms(pn)) == -1)
+		peernet_now_ms(pn)) == -1)
 		return -1;
 	free(pn->list);
 	pn->list = s->list;
@@ -826,7 +465,7 @@ pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 	s->list = NULL;
 	pn->dns_cut += s->cut;
 	stat(s->peers_file, &pn->file_st);
-	pn_hb_arm(pn);
+	peernet_hb_arm(pn);
 	return 0;
 }
 
@@ -849,11 +488,11 @@ peernet_commit(struct peernet *pn, struct peernet_staged *s)
 	pn->file_optional = s->file_optional;
 	pn->listen = s->listen;
 	pn->neighbors = s->pc.neighbors;
+	pn->queue_max = s->queue_max;
 	/* The names are followed by the env (a reload re-resolves them). */
 	if (pn->env.dns_configure != NULL)
 		pn->env.dns_configure(pn->env.ctx, s->dns_names, s->ndns_names,
 		    s->port);
-	pn->queue_max = s->queue_max;
 	peernet_staged_free(s);
 	return 0;
 }
@@ -904,13 +543,13 @@ peernet_new(const struct peernet_env *env, const struct conf *c,
 	for (i = 0; i < PN_BUCKETS; i++)
 		LIST_INIT(&pn->pending[i]);
 	LIST_INIT(&pn->serving);
-	pn->opened_ms = pn_now_ms(pn);
+	pn->opened_ms = peernet_now_ms(pn);
 	peerproto_replay_init(&pn->replay, PEERPROTO_SKEW_MS);
 	do
 		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
 	while (pn->nonce == 0);
-	if ((pn->hb = env->timer_new(env->ctx, pn_hb_cb, pn)) == NULL ||
-	    (pn->file = env->timer_new(env->ctx, pn_file_cb, pn)) == NULL) {
+	if ((pn->hb = env->timer_new(env->clock, pn_hb_cb, pn)) == NULL ||
+	    (pn->file = env->timer_new(env->clock, pn_file_cb, pn)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -935,26 +574,9 @@ fail:
 void
 peernet_free(struct peernet *pn)
 {
-	struct peernet_query *q;
-	struct pn_serve *s;
-	size_t i;
-
 	if (pn == NULL)
 		return;
-	/* Unregister what points into us, whoever is freed first: the
-	 * server's lookups for our peers, and our queries' owners (who may
-	 * cancel their other queries from the callback). */
-	while ((s = LIST_FIRST(&pn->serving)) != NULL) {
-		if (s->handle != NULL)
-			pn->unserve(s->handle);
-		pn_serve_free(s);
-	}
-	for (i = 0; i < PN_BUCKETS; i++)
-		while ((q = LIST_FIRST(&pn->pending[i])) != NULL) {
-			pn_pending_unlink(q);
-			q->cb(q->arg, PEERNET_GONE, NULL, 0);
-			free(q);
-		}
+	peernet_queries_free(pn);
 	if (pn->hb != NULL)
 		pn->env.timer_free(pn->hb);
 	if (pn->file != NULL)
@@ -970,113 +592,20 @@ peernet_free(struct peernet *pn)
 }
 
 size_t
-peernet_select(struct peernet *pn, const struct proto_request *req,
-    uint64_t *ids, size_t max)
-{
-	char name[PROTO_NAME_MAX + 1];
-	size_t i, len;
-
-	if (req->kind == PROTO_KIND_FORWARD)
-		return peers_select(pn->peers, req->name, ids, max);
-	/* Reverse lookups hash on the address bytes, printed as hex. */
-	len = proto_addr_len(req->family);
-	for (i = 0; i < len; i++)
-		snprintf(name + 2 * i, sizeof(name) - 2 * i, "%02x",
-		    req->addr[i]);
-	name[2 * len] = '\0';
-	return peers_select(pn->peers, name, ids, max);
-}
-
-size_t
-peernet_fallback(struct peernet *pn, uint64_t *ids, size_t max)
-{
-	return peers_fallback(pn->peers, ids, max);
-}
-
-void
-peernet_set_server(struct peernet *pn, peernet_serve_fn *serve,
-    peernet_unserve_fn *unserve, void *ctx)
-{
-	pn->serve = serve;
-	pn->unserve = unserve;
-	pn->serve_ctx = ctx;
-}
-
-struct peernet_query *
-peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
-    peernet_cb *cb, void *arg)
-{
-	struct peernet_query *q;
-	struct peerproto_msg m;
-	struct pn_peer *p;
-
-	/* A 253-byte name with its final dot does not fit a peer query. */
-	if (strlen(req->name) > PROTO_NAME_MAX)
-		return NULL;
-	/* A peer known dead is skipped: the caller moves on at once. */
-	if ((p = pn_by_id(pn, id)) == NULL || !peers_usable(pn->peers, id) ||
-	    pn->npending >= PN_QUERIES_MAX ||
-	    (q = calloc(1, sizeof(*q))) == NULL)
-		return NULL;
-	q->pn = pn;
-	q->peer = id;
-	q->cb = cb;
-	q->arg = arg;
-	q->sent_us = pn_now_us(pn);
-	/* A random id, so an off-path sender cannot guess an answer in. */
-	do
-		randombytes_buf(&q->qid, sizeof(q->qid));
-	while (pn_pending_find(pn, q->qid) != NULL);
-	memset(&m, 0, sizeof(m));
-	m.type = PEERPROTO_T_QUERY;
-	m.u.query.id = q->qid;
-	m.u.query.kind = req->kind;
-	m.u.query.family = req->family;
-	memcpy(m.u.query.name, req->name, sizeof(m.u.query.name));
-	memcpy(m.u.query.addr, req->addr, sizeof(m.u.query.addr));
-	pn_send(pn, &m, &p->addr);
-	LIST_INSERT_HEAD(&pn->pending[q->qid % PN_BUCKETS], q, entry);
-	pn->npending++;
-	/* Its answer is awaited as evidence: unanswered, it is a query
-	 * miss (peers.h). This also counts it sent. */
-	peers_query_sent(pn->peers, id, pn_now_ms(pn));
-	pn_hb_arm(pn);
-	return q;
-}
-
-void
-peernet_query_cancel(struct peernet_query *q)
-{
-	if (q == NULL)
-		return;
-	pn_pending_unlink(q);
-	free(q);
-}
-
-void
-peernet_record(struct peernet *pn, uint64_t id, enum peers_outcome out)
-{
-	/* A query sent was counted by peers_query_sent() in peernet_query(),
-	 * together with the evidence it starts. */
-	if (out != PEERS_QUERY_SENT)
-		peers_record_query(pn->peers, id, out);
-}
-
-size_t
 peernet_rows(const struct peernet *pn, struct peernet_row *out, size_t max)
 {
 	struct peers_row r;
-	struct pn_peer *p;
-	uint64_t now = pn_now_ms(pn);
+	struct peerlist_entry *p;
+	uint64_t now = peernet_now_ms(pn);
 	size_t i, n = 0;
 
 	for (i = 0; i < peers_count(pn->peers) && n < max; i++) {
 		if (peers_row(pn->peers, i, &r) == -1 ||
-		    (p = pn_by_id(pn, r.id)) == NULL)
+		    (p = peernet_by_id(pn, r.id)) == NULL)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		snprintf(out[n].addr, sizeof(out[n].addr), "%s", p->name);
-		if (p->src == PN_SRC_FILE)
+		if (p->src == PEERLIST_SRC_FILE)
 			snprintf(out[n].source, sizeof(out[n].source), "file");
 		else
 			snprintf(out[n].source, sizeof(out[n].source), "dns %s",

@@ -42,14 +42,17 @@ struct peernet_health {
 typedef void peernet_timer_cb(void *arg);
 
 struct peernet_env {
-	void *ctx;
-	uint64_t (*now_us)(void *ctx);	/* monotonic */
-	uint64_t (*wall_ms)(void *ctx); /* for the wire's timestamps */
-	/* One-shot timers; the callback comes from the loop. */
-	void *(*timer_new)(void *ctx, peernet_timer_cb *, void *arg);
+	/* The monotonic clock and one-shot timers (as lookup_env's: the
+	 * daemon gives both the same); callbacks come from the loop. */
+	void *clock;
+	uint64_t (*now_us)(void *clock);
+	void *(*timer_new)(void *clock, peernet_timer_cb *, void *arg);
 	void (*timer_start)(void *timer, uint64_t after_us);
 	void (*timer_stop)(void *timer);
 	void (*timer_free)(void *timer);
+	/* The rest take ctx. */
+	void *ctx;
+	uint64_t (*wall_ms)(void *ctx); /* for the wire's timestamps */
 	/* Send one datagram; -1 is a lost datagram. */
 	int (*send)(void *ctx, const void *buf, size_t len,
 	    const struct sockaddr *to, socklen_t tolen);

@@ -16,6 +16,7 @@
 #include "codnsd.h"
 #include "conf.h"
 #include "log.h"
+#include "lookupio.h"
 #include "peerproto.h"
 #include "peersdns.h"
 #include "stats.h"
@@ -32,81 +33,11 @@ struct peernetio {
 	struct peersdns *pd; /* the peers-dns names, NULL without any */
 };
 
-struct pio_timer {
-	ev_timer w;
-	struct ev_loop *loop;
-	peernet_timer_cb *cb;
-	void *arg;
-};
-
-static uint64_t
-pio_now_us(void *ctx)
-{
-	struct peernetio *io = ctx;
-
-	return clock_loop_us(io->d->loop);
-}
-
 static uint64_t
 pio_wall_ms(void *ctx)
 {
 	(void)ctx;
 	return clock_wall_ms();
-}
-
-static void
-pio_timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct pio_timer *t = w->data;
-
-	(void)loop;
-	(void)revents;
-	t->cb(t->arg);
-}
-
-static void *
-pio_timer_new(void *ctx, peernet_timer_cb *cb, void *arg)
-{
-	struct peernetio *io = ctx;
-	struct pio_timer *t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	t->loop = io->d->loop;
-	t->cb = cb;
-	t->arg = arg;
-	ev_init(&t->w, pio_timer_fired);
-	t->w.data = t;
-	return t;
-}
-
-static void
-pio_timer_start(void *timer, uint64_t after_us)
-{
-	struct pio_timer *t = timer;
-
-	ev_timer_stop(t->loop, &t->w);
-	ev_timer_set(&t->w, (double)after_us / 1e6, 0.);
-	ev_timer_start(t->loop, &t->w);
-}
-
-static void
-pio_timer_stop(void *timer)
-{
-	struct pio_timer *t = timer;
-
-	ev_timer_stop(t->loop, &t->w);
-}
-
-static void
-pio_timer_free(void *timer)
-{
-	struct pio_timer *t = timer;
-
-	if (t == NULL)
-		return;
-	ev_timer_stop(t->loop, &t->w);
-	free(t);
 }
 
 static int
@@ -235,12 +166,8 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 {
 	struct peernetio *io;
 	struct peernet_env env = {
-		.now_us = pio_now_us,
+		LOOKUPIO_CLOCK(d->loop),
 		.wall_ms = pio_wall_ms,
-		.timer_new = pio_timer_new,
-		.timer_start = pio_timer_start,
-		.timer_stop = pio_timer_stop,
-		.timer_free = pio_timer_free,
 		.send = pio_send,
 		.stat_count = pio_count,
 		.health = pio_health,

@@ -13,21 +13,14 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "fakeclock.h"
 #include "lookup.h"
 #include "peers.h"
 
 #define MAXQ 256
-#define MAXT 256
 #define MAXC 256
 
 /* --- the fake world ------------------------------------------------------ */
-
-struct ftimer {
-	int used, armed;
-	uint64_t at;
-	lookup_timer_cb *cb;
-	void *arg;
-};
 
 struct fquery {
 	struct proto_request req;
@@ -54,7 +47,7 @@ struct fanswer {
 
 static struct world {
 	uint64_t now;
-	struct ftimer timers[MAXT];
+	struct fakeclock clk;
 	struct fquery local[MAXQ];
 	size_t nlocal;
 	struct fpeerq peerq[MAXQ];
@@ -74,54 +67,6 @@ static struct world {
 	uint64_t by_source[8]; /* client answers by source */
 	struct fanswer answers[MAXQ];
 } W;
-
-static uint64_t
-f_now_us(void *clock)
-{
-	(void)clock;
-	return W.now;
-}
-
-static void *
-f_timer_new(void *clock, lookup_timer_cb *cb, void *arg)
-{
-	size_t i;
-
-	(void)clock;
-	for (i = 0; i < MAXT; i++)
-		if (!W.timers[i].used) {
-			memset(&W.timers[i], 0, sizeof(W.timers[i]));
-			W.timers[i].used = 1;
-			W.timers[i].cb = cb;
-			W.timers[i].arg = arg;
-			return &W.timers[i];
-		}
-	return NULL;
-}
-
-static void
-f_timer_start(void *timer, uint64_t after_us)
-{
-	struct ftimer *t = timer;
-
-	t->armed = 1;
-	t->at = W.now + after_us;
-}
-
-static void
-f_timer_stop(void *timer)
-{
-	((struct ftimer *)timer)->armed = 0;
-}
-
-static void
-f_timer_free(void *timer)
-{
-	struct ftimer *t = timer;
-
-	if (t != NULL)
-		t->used = t->armed = 0;
-}
 
 static int
 f_same(const struct proto_request *a, const struct proto_request *b)
@@ -279,11 +224,7 @@ f_stat_peer(void *stats, uint8_t status, uint32_t latency_us)
 }
 
 static const struct lookup_env fake_env = {
-	.now_us = f_now_us,
-	.timer_new = f_timer_new,
-	.timer_start = f_timer_start,
-	.timer_stop = f_timer_stop,
-	.timer_free = f_timer_free,
+	FAKECLOCK_ENV(&W.clk),
 	.cache_get = f_cache_get,
 	.cache_put = f_cache_put,
 	.local_resolve = f_local_resolve,
@@ -311,6 +252,7 @@ world_new(size_t npeers)
 	};
 
 	memset(&W, 0, sizeof(W));
+	W.clk.now = &W.now;
 	W.now = 1000000; /* not 0, so that times are not mistaken for unset */
 	W.peers_active = npeers > 0;
 	W.npeers = npeers;
@@ -321,35 +263,7 @@ world_new(size_t npeers)
 static void
 advance(uint64_t ms)
 {
-	uint64_t end = W.now + ms * 1000;
-	struct ftimer *next;
-	size_t i;
-
-	for (;;) {
-		next = NULL;
-		for (i = 0; i < MAXT; i++)
-			if (W.timers[i].used && W.timers[i].armed &&
-			    W.timers[i].at <= end &&
-			    (next == NULL || W.timers[i].at < next->at))
-				next = &W.timers[i];
-		if (next == NULL)
-			break;
-		if (next->at > W.now)
-			W.now = next->at;
-		next->armed = 0;
-		next->cb(next->arg);
-	}
-	W.now = end;
-}
-
-static int
-timers_in_use(void)
-{
-	int i, n = 0;
-
-	for (i = 0; i < MAXT; i++)
-		n += W.timers[i].used;
-	return n;
+	fakeclock_advance(&W.clk, ms);
 }
 
 static void
@@ -438,7 +352,7 @@ static void
 world_free(struct lookup *lk)
 {
 	lookup_free(lk);
-	assert_int_equal(timers_in_use(), 0);
+	assert_int_equal(fakeclock_in_use(&W.clk), 0);
 }
 
 /* --- the cases ----------------------------------------------------------- */
@@ -910,6 +824,7 @@ stale_world_new(size_t npeers, uint32_t stale_timeout_ms)
 	};
 
 	memset(&W, 0, sizeof(W));
+	W.clk.now = &W.now;
 	W.now = 1000000;
 	W.peers_active = npeers > 0;
 	W.npeers = npeers;
@@ -1153,25 +1068,41 @@ test_callback_cancels_sibling(void **state)
 	world_free(lk);
 }
 
+/* Local fails, then the peers are asked in turn, each saying "cannot
+ * resolve" but the last, whose result is last_result; no other is asked. */
+static void
+asked_in_turn(const uint64_t *peers, size_t n, int last_result)
+{
+	size_t i;
+
+	local_reply(0, CODNS_TRYAGAIN);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(W.npeerq, i + 1);
+		assert_int_equal(W.peerq[i].peer, peers[i]);
+		peer_reply(i, i + 1 < n ? LOOKUP_PEER_CANNOT : last_result,
+		    CODNS_FOUND);
+	}
+	assert_int_equal(W.npeerq, n);
+}
+
 /* Issue 21, 2: with no neighbour (none under neighbor-rtt-max) the far
  * fallback is asked, so an isolated node is rescued; with neighbours it
- * comes after all of them. */
+ * comes after all of them, and a far peer the selection already holds is
+ * not asked twice. */
 static void
 test_far_fallback(void **state)
 {
+	static const uint64_t alone[1] = { 901 }, after[3] = { 101, 102, 901 },
+			      once[3] = { 901, 102, 902 };
 	struct lookup *lk = world_new(0);
-	struct fanswer f = { 0 }, g = { 0 };
+	struct fanswer f = { 0 }, g = { 0 }, h = { 0 };
 
 	(void)state;
 	W.peers_active = 1;
 	W.nfar = 2;
 	start(lk, "iso.example", 0, &f);
 	advance(20);
-	local_reply(0, CODNS_TRYAGAIN);
-	assert_int_equal(W.npeerq, 1);
-	assert_int_equal(W.peerq[0].peer, 901);
-	advance(124);
-	peer_reply(0, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	asked_in_turn(alone, 1, LOOKUP_PEER_ANSWER);
 	assert_true(f.got);
 	assert_int_equal(f.a.status, CODNS_FOUND);
 	assert_int_equal(f.a.source, CODNS_SRC_PEER);
@@ -1180,35 +1111,18 @@ test_far_fallback(void **state)
 	lk = world_new(2);
 	W.nfar = 1;
 	start(lk, "two.example", 0, &g);
-	local_reply(0, CODNS_TRYAGAIN);
-	assert_int_equal(W.peerq[0].peer, 101);
-	peer_reply(0, LOOKUP_PEER_CANNOT, 0);
-	assert_int_equal(W.peerq[1].peer, 102);
-	peer_reply(1, LOOKUP_PEER_CANNOT, 0);
-	assert_int_equal(W.npeerq, 3);
-	assert_int_equal(W.peerq[2].peer, 901);
-	peer_reply(2, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	asked_in_turn(after, 3, LOOKUP_PEER_ANSWER);
 	assert_true(g.got);
 	assert_int_equal(g.a.status, CODNS_FOUND);
 	world_free(lk);
 
-	/* A far peer the selection already holds is not asked twice. */
 	lk = world_new(2);
 	W.nfar = 2;
 	W.select_far = 1;
-	memset(&g, 0, sizeof(g));
-	start(lk, "dup.example", 0, &g);
-	local_reply(0, CODNS_TRYAGAIN);
-	assert_int_equal(W.peerq[0].peer, 901);
-	peer_reply(0, LOOKUP_PEER_CANNOT, 0);
-	assert_int_equal(W.peerq[1].peer, 102);
-	peer_reply(1, LOOKUP_PEER_CANNOT, 0);
-	assert_int_equal(W.npeerq, 3);
-	assert_int_equal(W.peerq[2].peer, 902);
-	peer_reply(2, LOOKUP_PEER_CANNOT, 0);
-	assert_true(g.got);
-	assert_int_equal(g.a.status, CODNS_TRYAGAIN);
-	assert_int_equal(W.npeerq, 3);
+	start(lk, "dup.example", 0, &h);
+	asked_in_turn(once, 3, LOOKUP_PEER_CANNOT);
+	assert_true(h.got);
+	assert_int_equal(h.a.status, CODNS_TRYAGAIN);
 	world_free(lk);
 }
 

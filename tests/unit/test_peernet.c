@@ -16,21 +16,14 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "fakeclock.h"
 #include "peernet.h"
 #include "peerproto.h"
 #include "peers.h"
 
-#define MAXT 16
 #define MAXD 512
 #define NPEERS 3
 #define WALL0 1700000000000ULL
-
-struct ftimer {
-	int used, armed;
-	uint64_t at;
-	peernet_timer_cb *cb;
-	void *arg;
-};
 
 struct fdgram {
 	struct sockaddr_in to;
@@ -40,7 +33,7 @@ struct fdgram {
 
 static struct world {
 	uint64_t now; /* us */
-	struct ftimer timers[MAXT];
+	struct fakeclock clk;
 	struct fdgram out[MAXD];
 	size_t nout;
 	uint64_t counters[STATS_NCOUNTERS];
@@ -54,55 +47,10 @@ static struct world {
 } W;
 
 static uint64_t
-f_now_us(void *ctx)
-{
-	(void)ctx;
-	return W.now;
-}
-
-static uint64_t
 f_wall_ms(void *ctx)
 {
 	(void)ctx;
 	return WALL0 + W.now / 1000;
-}
-
-static void *
-f_timer_new(void *ctx, peernet_timer_cb *cb, void *arg)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < MAXT; i++)
-		if (!W.timers[i].used) {
-			W.timers[i].used = 1;
-			W.timers[i].armed = 0;
-			W.timers[i].cb = cb;
-			W.timers[i].arg = arg;
-			return &W.timers[i];
-		}
-	return NULL;
-}
-
-static void
-f_timer_start(void *timer, uint64_t after_us)
-{
-	struct ftimer *t = timer;
-
-	t->armed = 1;
-	t->at = W.now + after_us;
-}
-
-static void
-f_timer_stop(void *timer)
-{
-	((struct ftimer *)timer)->armed = 0;
-}
-
-static void
-f_timer_free(void *timer)
-{
-	memset(timer, 0, sizeof(struct ftimer));
 }
 
 /* The fake socket: every datagram sent is decoded and kept. */
@@ -148,12 +96,8 @@ f_release(void *ctx)
 }
 
 static const struct peernet_env fake_env = {
-	.now_us = f_now_us,
+	FAKECLOCK_ENV(&W.clk),
 	.wall_ms = f_wall_ms,
-	.timer_new = f_timer_new,
-	.timer_start = f_timer_start,
-	.timer_stop = f_timer_stop,
-	.timer_free = f_timer_free,
 	.send = f_send,
 	.stat_count = f_count,
 	.health = f_health,
@@ -202,6 +146,7 @@ setup(void **state)
 
 	(void)state;
 	memset(&W, 0, sizeof(W));
+	W.clk.now = &W.now;
 	W.now = 5000000;
 	snprintf(W.path, sizeof(W.path), "/tmp/test_peernet.XXXXXX");
 	assert_true((fd = mkstemp(W.path)) != -1);
@@ -223,33 +168,15 @@ teardown(void **state)
 	(void)state;
 	peernet_free(W.pn);
 	assert_int_equal(W.released, 1);
+	assert_int_equal(fakeclock_in_use(&W.clk), 0);
 	unlink(W.path);
 	return 0;
 }
 
-/* The loop: run the timers due up to now + ms, in order. */
 static void
 advance(uint64_t ms)
 {
-	uint64_t end = W.now + ms * 1000;
-	struct ftimer *next;
-	size_t i;
-
-	for (;;) {
-		next = NULL;
-		for (i = 0; i < MAXT; i++)
-			if (W.timers[i].used && W.timers[i].armed &&
-			    W.timers[i].at <= end &&
-			    (next == NULL || W.timers[i].at < next->at))
-				next = &W.timers[i];
-		if (next == NULL)
-			break;
-		if (next->at > W.now)
-			W.now = next->at;
-		next->armed = 0;
-		next->cb(next->arg);
-	}
-	W.now = end;
+	fakeclock_advance(&W.clk, ms);
 }
 
 /* A datagram from host arrives. */

@@ -24,6 +24,7 @@ struct sim {
 	uint32_t pat[8]; /* the RTT of the first npat acks (cycle: of all) */
 	size_t npat, ipat;
 	int cycle;
+	uint32_t jitter; /* when set: each sample is rtt +- jitter % + 0..1 ms */
 	uint32_t lastseq; /* the last heartbeat sent to it, and when */
 	uint64_t lastsent;
 };
@@ -60,13 +61,31 @@ world_sim(struct world *w, uint64_t id)
 	return NULL;
 }
 
+/* A fixed pseudo-random sequence (xorshift64), so runs repeat. */
+static uint64_t
+sim_rand(void)
+{
+	static uint64_t x = 88172645463325252ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
 /* The RTT that s's next ack measures. */
 static uint32_t
 sim_rtt(struct sim *s)
 {
+	uint64_t span;
+
 	if (s->npat > 0 && (s->cycle || s->ipat < s->npat))
 		return s->pat[s->ipat++ % s->npat];
-	return s->rtt;
+	if (s->jitter == 0)
+		return s->rtt;
+	span = (uint64_t)s->rtt * s->jitter / 100;
+	return (uint32_t)(s->rtt - span + sim_rand() % (2 * span + 1) +
+	    sim_rand() % 2);
 }
 
 /* n peers with ids 101.., all up, RTT 10 + i, nameserver time 5. */
@@ -1401,6 +1420,39 @@ test_select_isolated(void **state)
 	assert_int_equal(ids[2], 106);
 }
 
+/* Item 7: steady state with jittered samples (+-10 %, and 0..1 ms) over
+ * a site-like cluster: at most 0.2 neighbour-set changes a minute. */
+static void
+test_churn_jitter(void **state)
+{
+	struct world w;
+	unsigned gen, changes = 0;
+	uint64_t t;
+	size_t i;
+
+	(void)state;
+	world_init(&w, 40, 10);
+	for (i = 0; i < 40; i++) {
+		/* 3 at our site, then sites of 4 at 6, 9, 12, ... ms. */
+		w.s[i].rtt = i < 3 ? 0 : 6 + 3 * (uint32_t)((i - 3) / 4);
+		w.s[i].nsid = i < 3 ? 7 : 8 + (i - 3) / 4;
+		w.s[i].jitter = 10;
+	}
+	peers_set_self_nsid(w.p, 7);
+	world_run(&w, 5 * 60000);
+	gen = generation_of(&w);
+	for (t = 5 * 60000; t < 35 * 60000; t += 1000) {
+		world_run(&w, t + 1000);
+		if (generation_of(&w) != gen) {
+			changes++;
+			gen = generation_of(&w);
+		}
+	}
+	print_message("%u neighbour-set changes in 30 minutes\n", changes);
+	if (changes > 30 * 2 / 10)
+		fail_msg("%u neighbour-set changes in 30 minutes", changes);
+}
+
 /* Item 6: a node of a sparse site (fewer candidates than neighbours) with
  * some listed nodes down sends no storm: at most 3 heartbeats a second
  * over any 10 s, once the start is over. */
@@ -1408,7 +1460,7 @@ static void
 test_no_storm(void **state)
 {
 	struct world w;
-	size_t i, before, after, total;
+	size_t i, before, after, total, most = 0;
 	uint64_t t;
 
 	(void)state;
@@ -1420,17 +1472,19 @@ test_no_storm(void **state)
 	world_run(&w, 120000);
 	assert_int_equal(count_state(&w, PEERS_NEIGHBOR), 8);
 	assert_int_equal(count_state(&w, PEERS_DOWN), 4);
-	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	for (t = 120000; t < 720000; t += 10000) {
 		for (before = 0, i = 0; i < 40; i++)
 			before += w.sent[i];
 		world_run(&w, t + 10000);
 		for (after = 0, i = 0; i < 40; i++)
 			after += w.sent[i];
-		if (after - before > 30)
-			fail_msg("%zu heartbeats in the 10 s from %llu",
-			    after - before, (unsigned long long)t);
+		if (after - before > most)
+			most = after - before;
 	}
+	print_message("at most %zu heartbeats in 10 s\n", most);
+	if (most > 30)
+		fail_msg("%zu heartbeats in 10 s", most);
+	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	/* Still re-probed: each down one at least every 10 s. */
 	for (total = 0, i = 36; i < 40; i++)
 		total += w.sent[i];
@@ -1563,6 +1617,7 @@ main(void)
 		cmocka_unit_test_teardown(test_fallback_far, world_teardown),
 		cmocka_unit_test_teardown(test_select_isolated, world_teardown),
 		cmocka_unit_test_teardown(test_no_storm, world_teardown),
+		cmocka_unit_test_teardown(test_churn_jitter, world_teardown),
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
 		cmocka_unit_test(test_nshealth_decay),
 		cmocka_unit_test_teardown(test_sweep_schedule,
