@@ -137,8 +137,15 @@ def main():
     c.check("peers-dns is the Service's SRV name", pd == [srv], (pd, srv))
 
     # Paths: the config file, the run directory, the probes.
-    cmd = main_c["command"] + main_c.get("args", [])
+    # The codnsd command line, also inside a shell script.
+    words = " ".join(main_c["command"] + main_c.get("args", [])).split()
+    c.check("the container runs /usr/sbin/codnsd",
+            "/usr/sbin/codnsd" in words)
+    cmd = words[words.index("/usr/sbin/codnsd"):] \
+        if "/usr/sbin/codnsd" in words else []
     cfg = cmd[cmd.index("-c") + 1] if "-c" in cmd else ""
+    c.check("codnsd replaces a running codnsd (-R) in the foreground",
+            "-R" in cmd and "-f" in cmd)
     mounts = {m["name"]: m for m in main_c["volumeMounts"]}
     vols = {v["name"]: v for v in spec["volumes"]}
     cfg_vol = [n for n, v in vols.items() if "configMap" in v]

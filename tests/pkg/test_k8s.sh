@@ -41,4 +41,55 @@ ok "drift: control socket of the probes" drifted ctl \
 ok "drift: run directory mount" drifted run \
 	's/mountPath: \/run\/codnsd/mountPath: \/run\/codns/'
 ok "drift: SRV name" drifted srv 's/name: codns-peers/name: codns-nodes/'
+
+# The container's command, run here twice as two pods of a rolling
+# upgrade would run it: the second takes the sockets from the first (-R),
+# the first's shell stays up (so no kubelet restart would take them back)
+# and exits 0 on SIGTERM; the second serves throughout.
+python3 -c "
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d['kind'] == 'DaemonSet':
+        c = d['spec']['template']['spec']['containers'][0]
+        print(c['command'][2])" "$yaml_file" >"$T_DIR/pod.sh"
+NSPORT=$(free_port 127.0.0.1)
+LPORT=$(free_port 127.0.0.1)
+echo "address=/test.example/192.0.2.9" >"$T_DIR/ns.zone"
+start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
+printf '%s\n' "listen 127.0.0.1:$LPORT" "upstream 127.0.0.1:$NSPORT" \
+	"lookup-socket $T_DIR/lookup.sock" \
+	"control-socket $T_DIR/control.sock" >"$T_DIR/pod.conf"
+sed -e "s|/usr/sbin/codnsd|$CODNSD|" \
+	-e "s|/etc/codns/codnsd.conf|$T_DIR/pod.conf|" \
+	"$T_DIR/pod.sh" >"$T_DIR/pod1.sh"
+lookup_ok() {
+	"$CODNSCTL" -c "$T_DIR/pod.conf" lookup "$1" | grep -q 192.0.2.9
+}
+gone() { # PID: it exits within 10 s
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+codnsd_of() { pgrep -P "$1" -f "$CODNSD"; }
+sh "$T_DIR/pod1.sh" >"$T_DIR/pod1.log" 2>&1 &
+POD1=$!
+T_PIDS="$T_PIDS $POD1"
+wait_tcp 127.0.0.1 "$LPORT" || cat "$T_DIR/pod1.log" >&2
+ok "the first pod serves" lookup_ok a.test.example
+old=$(codnsd_of "$POD1")
+sh "$T_DIR/pod1.sh" >"$T_DIR/pod2.log" 2>&1 &
+POD2=$!
+T_PIDS="$T_PIDS $POD2"
+ok "the first pod's codnsd hands over and exits" gone "$old"
+ok "the first pod's shell stays up" kill -0 "$POD1"
+ok "the second pod serves" lookup_ok b.test.example
+ok "the second pod's codnsd is the server" eval 'codnsd_of "$POD2" >/dev/null'
+kill -TERM "$POD1"
+ok "the first pod stops with exit 0 on SIGTERM" wait "$POD1"
+ok "the second pod still serves" lookup_ok c.test.example
+new=$(codnsd_of "$POD2")
+kill -TERM "$POD2"
+ok "SIGTERM reaches the second pod's codnsd" gone "$new"
 finish
