@@ -18,6 +18,7 @@
 #include "log.h"
 #include "namehash.h"
 #include "conf.h"
+#include "filewatch.h"
 #include "resolvconf.h"
 #include "stats.h"
 
@@ -25,7 +26,8 @@
 #define UPSTREAM_PROBE_CHECK_S 1.0
 /* The as-is name and every search domain (resolvconf_candidates()). */
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
-/* How often resolv.conf's stat is looked at, as the peers file's. */
+/* How often resolv.conf's stat is looked at where inotify cannot tell
+ * (filewatch.h), as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
 
 #define UPSTREAM_PROBE_NAME "codns-probe.invalid"
@@ -85,7 +87,7 @@ struct upstream {
 	struct resolvconf rc;
 	char rc_path[PATH_MAX];
 	struct stat rc_st;
-	ev_timer rc_timer;
+	struct filewatch rc_watch;
 	uint32_t lookup_timeout_ms; /* 0: from resolv.conf */
 	struct stats *stats;
 	upstream_change_cb *change_cb;
@@ -345,7 +347,7 @@ upstream_probe_idle(struct upstream *up, int on)
 		ev_timer_stop(up->loop, &up->probe);
 }
 
-static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
+static void upstream_rc_changed(void *);
 
 /* resolv.conf as it is now, and the stat that tells when it changes. */
 static void
@@ -397,10 +399,8 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->nservers = c->nupstream;
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
 	upstream_describe(up);
-	ev_timer_init(&up->rc_timer, upstream_rc_timer_cb, UPSTREAM_RC_POLL_S,
-	    UPSTREAM_RC_POLL_S);
-	up->rc_timer.data = up;
-	ev_timer_start(loop, &up->rc_timer);
+	filewatch_start(&up->rc_watch, loop, up->rc_path, UPSTREAM_RC_POLL_S,
+	    upstream_rc_changed, up);
 	return up;
 }
 
@@ -454,13 +454,13 @@ upstream_rc_same(const struct upstream *up, const struct resolvconf *a,
 
 /*
  * glibc notices a changed resolv.conf by itself (its stat check before
- * each lookup), so codnsd does too: every UPSTREAM_RC_POLL_S, like the
- * peers file. A change that matters gets a new channel.
+ * each lookup), so codnsd does too, told by inotify (filewatch), like
+ * the peers file. A change that matters gets a new channel.
  */
 static void
-upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+upstream_rc_changed(void *arg)
 {
-	struct upstream *up = w->data;
+	struct upstream *up = arg;
 	struct resolvconf rc;
 	struct stat st;
 	struct conf *c;
@@ -546,6 +546,7 @@ upstream_commit(struct upstream *up, struct upstream_staged *s,
 		return 0;
 	memcpy(up->rc_path, s->rc_path, sizeof(up->rc_path));
 	up->rc_st = s->rc_st;
+	filewatch_retarget(&up->rc_watch, up->rc_path);
 	up->lookup_timeout_ms = s->lookup_timeout_ms;
 	if (s->chan != NULL) {
 		up->rc = s->rc;
@@ -606,7 +607,7 @@ upstream_free(struct upstream *up)
 	if (up == NULL)
 		return;
 	ev_timer_stop(up->loop, &up->probe);
-	ev_timer_stop(up->loop, &up->rc_timer);
+	filewatch_stop(&up->rc_watch);
 	/* Destroying a channel answers its queries (try-again), which may
 	 * wake the reaper: stop it only afterwards. */
 	while ((chan = LIST_FIRST(&up->draining)) != NULL) {

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "codnsd.h"
 #include "conf.h"
+#include "filewatch.h"
 #include "hrw.h"
 #include "log.h"
 #include "peerproto.h"
@@ -28,7 +29,7 @@
 #define PN_BUCKETS 256
 #define PN_QUERIES_MAX 4096 /* our queries to peers awaiting an answer */
 #define PN_HB_BATCH 64
-#define PN_FILE_CHECK_S 2.0  /* look for a changed peers file this often */
+#define PN_FILE_CHECK_S 2.0  /* peers file polling, where inotify cannot */
 #define PN_SELF_MAX 16	     /* listed addresses found to be this node */
 
 struct pn_peer {
@@ -63,7 +64,7 @@ struct peernet {
 	int fd;
 	ev_io io;
 	ev_timer hb;
-	ev_timer file;
+	struct filewatch file;
 	struct peers *peers;
 	struct pn_peer *list;
 	size_t nlist;
@@ -745,6 +746,7 @@ pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 	pn->nlist = s->n;
 	s->list = NULL;
 	stat(s->peers_file, &pn->file_st);
+	filewatch_retarget(&pn->file, s->peers_file);
 	pn_hb_arm(pn);
 	return 0;
 }
@@ -769,9 +771,9 @@ peernet_commit(struct peernet *pn, struct peernet_staged *s)
 }
 
 static void
-pn_file_cb(struct ev_loop *loop, ev_timer *w, int revents)
+pn_file_changed(void *arg)
 {
-	struct peernet *pn = w->data;
+	struct peernet *pn = arg;
 	struct peernet_staged *s = NULL;
 	struct stat st;
 	char err[1024] = "out of memory";
@@ -816,8 +818,7 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 		randombytes_buf(&pn->nonce, sizeof(pn->nonce));
 	while (pn->nonce == 0);
 	ev_init(&pn->hb, pn_hb_cb);
-	ev_timer_init(&pn->file, pn_file_cb, PN_FILE_CHECK_S, PN_FILE_CHECK_S);
-	pn->hb.data = pn->file.data = pn;
+	pn->hb.data = pn;
 	if (pn_stage(pn, c, 1, &s, err, errlen) == -1)
 		goto fail;
 	if ((pn->peers = peers_new(&s->pc)) == NULL) {
@@ -847,7 +848,8 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 	ev_io_init(&pn->io, pn_read_cb, pn->fd, EV_READ);
 	pn->io.data = pn;
 	ev_io_start(d->loop, &pn->io);
-	ev_timer_start(d->loop, &pn->file);
+	filewatch_start(&pn->file, d->loop, c->peers_file, PN_FILE_CHECK_S,
+	    pn_file_changed, pn);
 	*out = pn;
 	return 0;
 fail:
@@ -881,7 +883,7 @@ peernet_free(struct peernet *pn)
 		}
 	ev_io_stop(pn->d->loop, &pn->io);
 	ev_timer_stop(pn->d->loop, &pn->hb);
-	ev_timer_stop(pn->d->loop, &pn->file);
+	filewatch_stop(&pn->file);
 	if (pn->fd != -1)
 		close(pn->fd);
 	peers_free(pn->peers);
