@@ -7,70 +7,14 @@
 #include <stdint.h>
 
 /*
- * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and the
- * events (heartbeats to send, acks and heartbeats received, query
+ * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and
+ * the events (heartbeats due, acks and heartbeats received, query
  * outcomes) and asks for decisions (whom to heartbeat and when, which
  * neighbours to ask). Peers are known by a 64-bit id, hrw_peer_id() of
- * their address; the daemon keeps the id -> address map.
- *
- * Neighbour discovery follows CoDNS (Park et al., OSDI 2004, sec. 4.3):
- * heartbeats at heartbeat-discovery pace until enough neighbours are
- * found, then at heartbeat-steady. Nodes with RTT under neighbor-rtt-max
- * are candidates; the best `neighbors` of them by RTT + reported
- * nameserver time, preferring other nameserver sets, become neighbours. A
- * neighbour that misses a heartbeat leaves the selection at once and the
- * next best candidate takes its place until it answers again.
- *
- * Rules this module adds where the paper is silent (issue 15: they must
- * hold with thousands of listed peers):
- * - Who is heartbeated how often. Neighbours and the next `neighbors`
- *   candidates (the spares that replace a lost neighbour at once) are
- *   tracked: one heartbeat each per heartbeat-steady. Every other listed
- *   peer is swept: visited once per sweep period, max(interval, n x
- *   interval / burst) with n the swept peers, interval heartbeat-discovery
- *   and burst PEERS_DISCOVERY_BURST while in discovery mode, else
- *   heartbeat-steady and PEERS_SWEEP_PER_STEADY. A rate limit (GCRA)
- *   spreads the sweep heartbeats out to at most burst per interval, in
- *   bursts of up to PEERS_DISCOVERY_BURST while in discovery (a start
- *   finds neighbours at once) and one at a time once steady. The steady cost is
- *   2 x neighbors / heartbeat-steady + PEERS_SWEEP_PER_STEADY /
- *   heartbeat-steady heartbeats a second, whatever the cluster size.
- * - Discovery mode: fewer than `neighbors` neighbours while some peer
- *   could still become one (probing or down). An empty or short
- *   neighbour set keeps the discovery pace for the swept peers.
- * - A heartbeat not acked within the ack wait, max(500 ms,
- *   4 x neighbor-rtt-max) but at most heartbeat-discovery, is a miss. One
- *   miss makes an answering peer DOWN; a never-answering peer becomes DOWN
- *   after PEERS_TRIES misses. After a miss an answering peer is retried at
- *   the discovery pace for PEERS_TRIES tries before it joins the sweep.
- * - Adoption: a heartbeat *from* a peer that is down or probing brings it
- *   back to probing at once, retried at the discovery pace, so the ack of
- *   our own heartbeat measures its RTT and a late node is adopted within
- *   a heartbeat-discovery instead of a sweep period.
- * - Query evidence: a peer query unanswered for the query wait (the ack
- *   wait) with no sign of life from that peer since is a query miss. The
- *   first one sends the peer a heartbeat at once; if that heartbeat misses
- *   too, or a second query miss comes first, the peer is DOWN and
- *   replaced. A dead neighbour is replaced about two ack waits after the
- *   first query it left unanswered. Any answer, "cannot resolve" or ack
- *   is a sign of life and clears the count.
- * - Ranking: candidates sorted by (failure rate over 50 %, RTT + peer
- *   nameserver time, a tie-break hashed with the seed so that nodes at
- *   equal distance spread over different neighbours). Greedy, in that
- *   order: (1) the best healthy peer of each nameserver set that differs
- *   from ours and from those already chosen; (2) more peers of sets other
- *   than ours, healthy first, until half the neighbour slots (rounded up)
- *   hold one; (3) the rest. Set id 0 means unknown and counts as other.
- *   The first `neighbors` are neighbours. So wherever the cluster has
- *   nameservers other than ours, some neighbours use them. The RTT is
- *   smoothed as in RFC 6298 (alpha 1/8).
- * - peers_select() asks neighbours on another nameserver set first, then
- *   those sharing ours, and those with a query miss pending last; HRW
- *   order within each group.
- * - Cost: an ack, a heartbeat received or a query event is O(log N) (a
- *   binary search and a heap update); the ranking, O(N log N), is redone
- *   lazily, at most once per call of peers_heartbeat_due() and at most
- *   every PEERS_RANK_GAP_MS for RTT changes alone.
+ * their address. Neighbour discovery follows CoDNS (Park et al., OSDI
+ * 2004, sec. 4.3); the rules added where the paper is silent (sweep and
+ * rate limit, misses, adoption, query evidence, ranking, cost) are in
+ * doc/peers-policy.md.
  */
 
 #define PEERS_MAX 4096	    /* listed peers kept */
