@@ -78,24 +78,25 @@ filewatch_target(struct filewatch *fw)
 	ev_stat_start(fw->loop, &fw->target);
 }
 
+/* Something changed (inotify, libev's poll) or the second look is due. */
 static void
-filewatch_stat_cb(struct ev_loop *loop, ev_stat *w, int revents)
+filewatch_look(struct filewatch *fw)
 {
-	struct filewatch *fw = w->data;
-
 	filewatch_target(fw);
 	fw->cb(fw->arg);
 	filewatch_settle_arm(fw);
 }
 
 static void
+filewatch_stat_cb(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	filewatch_look(w->data);
+}
+
+static void
 filewatch_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct filewatch *fw = w->data;
-
-	filewatch_target(fw);
-	fw->cb(fw->arg);
-	filewatch_settle_arm(fw);
+	filewatch_look(w->data);
 }
 
 void
