@@ -18,9 +18,9 @@ typedef void filewatch_cb(void *arg);
  */
 struct filewatch {
 	struct ev_loop *loop;
-	ev_stat link;	   /* the path itself (libev lstat()s it) */
-	ev_stat target;	   /* where it points, when it is a link */
-	ev_timer settle;   /* the second look, see filewatch.c */
+	ev_stat link;	 /* the path itself (libev lstat()s it) */
+	ev_stat target;	 /* where it points, when it is a link */
+	ev_timer settle; /* the second look, see filewatch.c */
 	ev_tstamp poll;
 	filewatch_cb *cb;
 	void *arg;
