@@ -7,59 +7,14 @@
 #include <stdint.h>
 
 /*
- * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and the
- * events (heartbeats to send, acks and heartbeats received, query
+ * Pure policy, no I/O: the daemon passes in the time (monotonic ms) and
+ * the events (heartbeats due, acks and heartbeats received, query
  * outcomes) and asks for decisions (whom to heartbeat and when, which
- * peers to ask). Peers are known by a 64-bit id, hrw_peer_id() of their
- * address; the daemon keeps the id -> address map. man/codnsd.8 says the
- * same for users ("NEIGHBOURS").
- *
- * After CoDNS (Park et al., OSDI 2004, sec. 4.3), with what a WAN taught
- * (issue 21):
- * - RTT: the smallest of the last PEERS_RTT_WIN samples. Only the ack of
- *   the newest heartbeat, within the ack wait, is a sample; other acks
- *   are signs of life. The first samples after a peer comes alive go
- *   1, 2, 4 and 8 heartbeat-discovery intervals apart (fast start).
- * - Candidates: alive peers under neighbor-rtt-max by their second
- *   smallest sample; a candidate stays one until that sample is
- *   PEERS_LIMIT_HYST % over the limit.
- * - Ranking: healthy (reported failure rate up to 50 %) before failing,
- *   then RTT; an incumbent neighbour counts max(PEERS_SWAP_MS,
- *   PEERS_SWAP_PCT %) nearer, and keeps that claim while down. The
- *   nearest `neighbors` are the neighbours, except that up to
- *   neighbors / PEERS_DIVERSE_DIV (rounded up) slots go to diversity:
- *   while fewer neighbours than that use another nameserver set than
- *   ours, or fewer than two distinct other sets, the nearest healthy
- *   candidate that adds one replaces the farthest that does not.
- * - Per name (peers_select): neighbours on another nameserver set, then
- *   on ours, then failing or suspect ones. In each group, those within
- *   max(PEERS_NEAR_MS, PEERS_NEAR_PCT %) of the group's nearest in HRW
- *   order (cache locality among equals), then the others nearest first.
- *   With no neighbour on another set, up to PEERS_FAR_FIRST of the
- *   nearest healthy non-neighbours on another set come before those on
- *   ours. peers_fallback() gives the nearest live peers that are not
- *   neighbours, for when no neighbour could answer.
- * - Heartbeats: neighbours and the next `neighbors` candidates (spares)
- *   every heartbeat-steady; every other live peer is swept once per
- *   max(interval, n x interval / burst), through a rate limit (GCRA),
- *   with interval and burst heartbeat-discovery and PEERS_DISCOVERY_BURST
- *   in discovery mode, else heartbeat-steady and PEERS_SWEEP_PER_STEADY.
- *   Discovery mode: fewer than `neighbors` neighbours while some listed
- *   peer was never measured. Down peers, and failing peers nearer than
- *   the last healthy neighbour (sick), are re-checked every
- *   max(PEERS_RECHECK_MIN, their number) heartbeat-discovery intervals:
- *   one a second in all, whatever the size of an outage.
- * - Liveness: a heartbeat not acked within the ack wait, max(500 ms,
- *   4 x neighbor-rtt-max) but at most heartbeat-discovery, is a miss. One
- *   miss makes an answering peer DOWN (then PEERS_TRIES quick retries);
- *   a never-answering one is DOWN after PEERS_TRIES. A heartbeat from a
- *   down or probing peer, or any reply of it, probes it again at once.
- *   A query unanswered for the ack wait is a query miss: a heartbeat
- *   goes at once; a second miss first makes it DOWN.
- * - Cost: an ack, a heartbeat received or a query event is O(log N); the
- *   ranking, O(N log N), is redone lazily, at most once per call of
- *   peers_heartbeat_due() and at most every PEERS_RANK_GAP_MS for RTT
- *   changes alone.
+ * neighbours to ask). Peers are known by a 64-bit id, hrw_peer_id() of
+ * their address. Neighbour discovery follows CoDNS (Park et al., OSDI
+ * 2004, sec. 4.3); the rules added where the paper is silent (sweep and
+ * rate limit, misses, adoption, query evidence, ranking, cost) are in
+ * doc/peers-policy.md.
  */
 
 #define PEERS_MAX 4096	    /* listed peers kept */

@@ -14,6 +14,8 @@
 #include "namehash.h"
 
 /* How often resolv.conf's stat is looked at, as the peers file's. */
+/* How often resolv.conf's stat is looked at where inotify cannot tell
+ * (filewatch.h), as the peers file's. */
 #define UPSTREAM_RC_POLL_S 2.0
 
 /* The server list as text, and its identity for heartbeats (peers prefer
@@ -60,7 +62,7 @@ upstream_reap_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	}
 }
 
-static void upstream_rc_timer_cb(struct ev_loop *, ev_timer *, int);
+static void upstream_rc_changed(void *);
 
 /* resolv.conf as it is now, and the stat that tells when it changes. */
 void
@@ -112,10 +114,8 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	up->nservers = c->nupstream;
 	memcpy(up->servers, c->upstream, sizeof(up->servers));
 	upstream_describe(up);
-	ev_timer_init(&up->rc_timer, upstream_rc_timer_cb, UPSTREAM_RC_POLL_S,
-	    UPSTREAM_RC_POLL_S);
-	up->rc_timer.data = up;
-	ev_timer_start(loop, &up->rc_timer);
+	filewatch_start(&up->rc_watch, loop, up->rc_path, UPSTREAM_RC_POLL_S,
+	    upstream_rc_changed, up);
 	return up;
 }
 
@@ -169,13 +169,13 @@ upstream_rc_same(const struct upstream *up, const struct resolvconf *a,
 
 /*
  * glibc notices a changed resolv.conf by itself (its stat check before
- * each lookup), so codnsd does too: every UPSTREAM_RC_POLL_S, like the
- * peers file. A change that matters gets a new channel.
+ * each lookup), so codnsd does too, told by inotify (filewatch), like
+ * the peers file. A change that matters gets a new channel.
  */
 static void
-upstream_rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+upstream_rc_changed(void *arg)
 {
-	struct upstream *up = w->data;
+	struct upstream *up = arg;
 	struct resolvconf rc;
 	struct stat st;
 	struct conf *c;
@@ -244,7 +244,7 @@ upstream_free(struct upstream *up)
 	if (up == NULL)
 		return;
 	ev_timer_stop(up->loop, &up->probe);
-	ev_timer_stop(up->loop, &up->rc_timer);
+	filewatch_stop(&up->rc_watch);
 	/* Destroying a channel answers its queries (try-again), which may
 	 * wake the reaper: stop it only afterwards. */
 	while ((chan = LIST_FIRST(&up->draining)) != NULL) {

@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 
+#include "filewatch.h"
 #include "resolvconf.h"
 #include "upstream.h"
 
@@ -70,7 +71,7 @@ struct upstream {
 	struct resolvconf rc;
 	char rc_path[PATH_MAX];
 	struct stat rc_st;
-	ev_timer rc_timer;
+	struct filewatch rc_watch;
 	uint32_t lookup_timeout_ms; /* 0: from resolv.conf */
 	struct stats *stats;
 	upstream_change_cb *change_cb;

@@ -63,6 +63,7 @@ upstream_commit(struct upstream *up, struct upstream_staged *s,
 	if (s == NULL)
 		return 0;
 	memcpy(up->rc_path, s->rc_path, sizeof(up->rc_path));
+	filewatch_retarget(&up->rc_watch, up->rc_path);
 	up->rc_st = s->rc_st;
 	up->lookup_timeout_ms = s->lookup_timeout_ms;
 	if (s->chan != NULL) {

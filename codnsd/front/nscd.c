@@ -37,6 +37,7 @@
 #include "cache.h"
 #include "codnsd.h"
 #include "conf.h"
+#include "filewatch.h"
 #include "log.h"
 #include "lookup.h"
 #include "nscdtab.h"
@@ -88,6 +89,7 @@ struct nscd {
 	LIST_HEAD(, nscd_conn) conns;
 	struct stream_pool pool;
 	struct stat hosts; /* the hosts file as last seen */
+	struct filewatch hosts_watch;
 	int nl_fd;         /* interface changes, or -1 */
 	ev_io nl_io;
 	struct nscd_left left[NSCD_LEFT_MAX];
@@ -750,13 +752,12 @@ nscd_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    fd, c->in, sizeof(c->in));
 }
 
-/* Each second: expiry, the timestamp clients check, the hosts file. */
+/* A changed hosts file (filewatch) clears the table, as nscd does. */
 static void
-nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+nscd_hosts_changed(void *arg)
 {
-	struct nscd *n = t->data;
+	struct nscd *n = arg;
 	struct stat st;
-	time_t now = time(NULL);
 
 	if (stat(nscd_hosts_path, &st) == -1)
 		memset(&st, 0, sizeof(st));
@@ -766,6 +767,15 @@ nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		nscd_left_drop(n, NULL);
 		n->hosts = st;
 	}
+}
+
+/* Each second: expiry, the timestamp clients check. */
+static void
+nscd_tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct nscd *n = t->data;
+	time_t now = time(NULL);
+
 	nscdtab_expire(n->tab, now);
 	nscdtab_touch(n->tab, now);
 }
@@ -887,6 +897,8 @@ nscd_new(struct codnsd *d)
 	ev_timer_init(&n->tick, nscd_tick_cb, NSCD_TICK_SEC, NSCD_TICK_SEC);
 	n->tick.data = n;
 	ev_timer_start(d->loop, &n->tick);
+	filewatch_start(&n->hosts_watch, d->loop, nscd_hosts_path,
+	    NSCD_TICK_SEC, nscd_hosts_changed, n);
 	return n;
 }
 
@@ -898,6 +910,7 @@ nscd_free(struct nscd *n)
 	while (!LIST_EMPTY(&n->conns))
 		nscd_conn_free(LIST_FIRST(&n->conns));
 	ev_timer_stop(n->d->loop, &n->tick);
+	filewatch_stop(&n->hosts_watch);
 	if (n->usock.fd != -1) {
 		ev_io_stop(n->d->loop, &n->io);
 		usock_close(&n->usock);

@@ -485,6 +485,8 @@ peernet_commit(struct peernet *pn, struct peernet_staged *s)
 	memcpy(pn->key, s->key, sizeof(pn->key));
 	pn->have_key = s->have_key;
 	memcpy(pn->peers_file, s->peers_file, sizeof(pn->peers_file));
+	if (pn->watch != NULL)
+		pn->env.watch_retarget(pn->watch, pn->peers_file);
 	pn->file_optional = s->file_optional;
 	pn->listen = s->listen;
 	pn->neighbors = s->pc.neighbors;
@@ -506,7 +508,9 @@ pn_file_cb(void *arg)
 	struct stat st;
 	char err[1024] = "out of memory";
 
-	pn->env.timer_start(pn->file, (uint64_t)pn->file_check_ms * 1000);
+	if (pn->watch == NULL)
+		pn->env.timer_start(pn->file,
+		    (uint64_t)pn->file_check_ms * 1000);
 	if (stat(pn->peers_file, &st) == -1 ||
 	    !conf_file_changed(&st, &pn->file_st))
 		return;
@@ -561,7 +565,11 @@ peernet_new(const struct peernet_env *env, const struct conf *c,
 		goto fail;
 	}
 	s = NULL;
-	env->timer_start(pn->file, (uint64_t)pn->file_check_ms * 1000);
+	if (env->watch_new != NULL)
+		pn->watch = env->watch_new(env->ctx, pn->peers_file, pn_file_cb,
+		    pn);
+	if (pn->watch == NULL)
+		env->timer_start(pn->file, (uint64_t)pn->file_check_ms * 1000);
 	*out = pn;
 	return 0;
 fail:
@@ -581,6 +589,8 @@ peernet_free(struct peernet *pn)
 		pn->env.timer_free(pn->hb);
 	if (pn->file != NULL)
 		pn->env.timer_free(pn->file);
+	if (pn->watch != NULL)
+		pn->env.watch_free(pn->watch);
 	peers_free(pn->peers);
 	sodium_memzero(pn->key, sizeof(pn->key));
 	free(pn->list);

@@ -66,7 +66,13 @@ struct peernet_env {
 	void (*dns_configure)(void *ctx,
 	    const char (*names)[CONF_DNSNAME_MAX + 1], size_t n,
 	    uint16_t port);
-	/* How often the peers file is checked for changes; 0: 2 s. */
+	/* Follow the peers file (inotify, filewatch.h): cb whenever it may
+	 * have changed. Without watch_new (NULL) the file's stat is looked
+	 * at every file_check_ms on a timer instead (0: 2 s). */
+	void *(*watch_new)(void *ctx, const char *path, peernet_timer_cb *cb,
+	    void *arg);
+	void (*watch_retarget)(void *watch, const char *path);
+	void (*watch_free)(void *watch);
 	uint32_t file_check_ms;
 };
 

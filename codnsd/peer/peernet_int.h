@@ -56,6 +56,7 @@ struct peernet {
 	unsigned neighbors;
 	size_t queue_max; /* peer-queue-max */
 	uint32_t file_check_ms;
+	void *watch; /* the env's watch of the peers file, or NULL */
 	struct peers *peers;
 	struct peerlist_entry *list;
 	size_t nlist;

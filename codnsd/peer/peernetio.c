@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "codnsd.h"
 #include "conf.h"
+#include "filewatch.h"
 #include "log.h"
 #include "lookupio.h"
 #include "peerproto.h"
@@ -125,6 +126,32 @@ peernetio_dns_sources(const struct peernet *pn, struct peersdns_info *out,
 	return io != NULL ? peersdns_sources(io->pd, out, max) : 0;
 }
 
+/* The peers file through inotify (filewatch.h); polled every 2 s only
+ * where inotify cannot tell. */
+static void *
+pio_watch_new(void *ctx, const char *path, peernet_timer_cb *cb, void *arg)
+{
+	struct peernetio *io = ctx;
+	struct filewatch *fw = calloc(1, sizeof(*fw));
+
+	if (fw != NULL)
+		filewatch_start(fw, io->d->loop, path, 2.0, cb, arg);
+	return fw;
+}
+
+static void
+pio_watch_retarget(void *w, const char *path)
+{
+	filewatch_retarget(w, path);
+}
+
+static void
+pio_watch_free(void *w)
+{
+	filewatch_stop(w);
+	free(w);
+}
+
 static void
 pio_release(void *ctx)
 {
@@ -173,6 +200,9 @@ peernet_open(struct codnsd *d, const struct conf *c, struct peernet **out,
 		.health = pio_health,
 		.release = pio_release,
 		.dns_configure = pio_dns_configure,
+		.watch_new = pio_watch_new,
+		.watch_retarget = pio_watch_retarget,
+		.watch_free = pio_watch_free,
 	};
 	struct stat st;
 	char a[ADDR_STRLEN];

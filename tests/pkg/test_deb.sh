@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # tests/pkg/test_deb.sh: build the Debian packages from a copy of the
-# source tree (dpkg-buildpackage -us -uc -b, without the package's own
-# test run), run lintian on them (no errors allowed), check what each
+# source tree (dpkg-source -b, then dpkg-buildpackage -us -uc -b, without
+# the package's own test run), run lintian on them (no errors, nothing
+# about the licence or the maintainer's address), check what each
 # package holds and depends on (dpkg-deb -c, -I), and run the
 # libnss-codns maintainer scripts against a scratch root (DPKG_ROOT), as
 # an unprivileged user, never against the machine's /etc.
@@ -41,6 +42,14 @@ mkdir "$tree"
 (cd "$srcdir" && git ls-files -z) | (cd "$srcdir" &&
 	xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] || continue
 	cp -P --parents -- "$f" "$0"; done' "$tree")
+# The source package first, from the clean tree: lintian checks
+# debian/copyright (DEP-5) only there.
+(cd "$T_DIR" && tar -czf "codns_$upstream.orig.tar.gz" \
+	--exclude="codns-$upstream/debian" "codns-$upstream" &&
+	dpkg-source -b "codns-$upstream") >"$T_DIR/source.log" 2>&1
+source_rc=$?
+[ "$source_rc" -eq 0 ] || tail -n 20 "$T_DIR/source.log"
+ok "dpkg-source -b" test "$source_rc" -eq 0
 start=$(date +%s)
 (cd "$tree" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=2" \
 	dpkg-buildpackage -us -uc -b) >"$T_DIR/build.log" 2>&1
@@ -60,15 +69,32 @@ for p in codnsd libnss-codns libcodns0 libcodns-dev; do
 done
 
 # --- lintian -----------------------------------------------------------------
+# Informational and pedantic tags too, for the licence and the contacts.
 start=$(date +%s)
-lintian --info "$T_DIR/codns_${version}_$arch.changes" >"$T_DIR/lintian.out" \
-	2>&1
+lintian --info --display-info --pedantic \
+	"$T_DIR/codns_${version}_$arch.changes" "$T_DIR/codns_$version.dsc" \
+	>"$T_DIR/lintian.out" 2>&1
 lintian_rc=$?
 echo "# lintian took $(($(date +%s) - start)) s; its findings:"
-grep -E '^[EW]:' "$T_DIR/lintian.out"
+grep -E '^[EWIP]:' "$T_DIR/lintian.out"
 # lintian exits 1 on errors, 2 when it could not check.
 ok "lintian: no errors" eval \
 	'[ "$lintian_rc" -eq 0 ] && ! grep -q "^E:" "$T_DIR/lintian.out"'
+# The licence (MIT) is stated in debian/copyright, machine-readable: no
+# tag of any level about it (copyright-*, *-dep5-*, *license*).
+ok "lintian: nothing about debian/copyright or the licence" eval \
+	'! grep -E "^[EWIP]: [^:]+: [^ ]*(copyright|dep5|licen[cs]e)" \
+	"$T_DIR/lintian.out"'
+# A real contact, not a placeholder domain.
+ok "lintian: nothing about the maintainer's address" eval \
+	'! grep -E "^[EWIP]: [^:]+: (bogus-mail-host|malformed-contact|no-phrase|mail-address-loops-or-bounces)" \
+	"$T_DIR/lintian.out"'
+ok "the maintainer is not at example.org/com/net" eval \
+	'! grep -Eqi "^(Maintainer|Uploaders):.*@example\.(org|com|net)" \
+	"$srcdir/debian/control"'
+ok "debian/copyright: MIT for every file (Files: *)" eval \
+	'grep -q "^Files: \*" "$srcdir/debian/copyright" &&
+	grep -q "^License: MIT$" "$srcdir/debian/copyright"'
 
 # --- contents ----------------------------------------------------------------
 # has PKG PATH...: each path is in the package (dpkg-deb -c).
