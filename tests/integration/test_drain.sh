@@ -34,11 +34,13 @@ for _ in sys.argv[2:]:
 PY
 }
 
-# run_case OUT: start daemon a, a client with three lookups in flight
-# while the nameserver is stopped, then SIGTERM a; the client's output in
-# OUT. After the TERM, the hook "$AFTER_TERM" runs.
+# run_case OUT NAME...: start daemon a, a client with three lookups of
+# NAME... in flight while the nameserver is stopped, then SIGTERM a; the
+# client's output in OUT. After the TERM, the hook "$AFTER_TERM" runs.
+# Each case asks its own names: the cache survives a restart.
 run_case() {
 	local out=$1 cpid
+	shift
 	LISTEN_a=127.0.0.1:$(free_port)
 	cat >"$T_DIR/a.codnsd.conf" <<EOF
 listen $LISTEN_a
@@ -49,8 +51,7 @@ lookup-timeout 20s
 EOF
 	start_codnsd a || return 1
 	kill -STOP "$NS"
-	inflight one.test.example two.test.example three.test.example \
-		>"$out" 2>&1 &
+	inflight "$@" >"$out" 2>&1 &
 	cpid=$!
 	for _ in $(seq 100); do
 		grep -q sent "$out" && break
@@ -71,13 +72,15 @@ EOF
 
 # Case 1: the nameserver answers 0.2 s after the TERM, within the drain.
 AFTER_TERM="eval sleep 0.2; kill -CONT $NS"
-run_case "$T_DIR/case1.out"
+run_case "$T_DIR/case1.out" one.test.example two.test.example \
+	three.test.example
 ok "in flight at SIGTERM, answered within the drain: all three found" \
 	test "$(grep -c '^found$' "$T_DIR/case1.out")" = 3
 
 # Case 2: the nameserver stays silent: the drain ends, unavailable.
 AFTER_TERM=true
-run_case "$T_DIR/case2.out"
+run_case "$T_DIR/case2.out" four.test.example five.test.example \
+	six.test.example
 ok "not answerable before the drain ends: all three unavailable" \
 	test "$(grep -c '^unavail$' "$T_DIR/case2.out")" = 3
 ok "never try-again" eval '! grep -q tryagain "$T_DIR"/case*.out'
