@@ -379,18 +379,18 @@ shmtab_alive(const struct shmtab_view *v, uint64_t now_ms)
 uint32_t
 shmtab_conf_tag(const struct stat *st)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const uint64_t f[] = { st == NULL ? 0 : (uint64_t)st->st_ino,
-		st == NULL ? 0 : (uint64_t)st->st_dev,
-		st == NULL ? 0 : (uint64_t)st->st_size,
-		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_sec,
-		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_nsec,
-		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_sec,
-		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_nsec };
+	uint64_t f[7], h = 1469598103934665603ULL;
 	size_t i;
 
 	if (st == NULL)
 		return 1;
+	f[0] = (uint64_t)st->st_ino;
+	f[1] = (uint64_t)st->st_dev;
+	f[2] = (uint64_t)st->st_size;
+	f[3] = (uint64_t)st->st_mtim.tv_sec;
+	f[4] = (uint64_t)st->st_mtim.tv_nsec;
+	f[5] = (uint64_t)st->st_ctim.tv_sec;
+	f[6] = (uint64_t)st->st_ctim.tv_nsec;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		h = (h ^ f[i]) * 1099511628211ULL;
 	/* 0 is "not tied" and 1 "missing". */

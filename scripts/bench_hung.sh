@@ -5,7 +5,8 @@
 #
 # A benchmark, not a test: it prints figures and asserts nothing.
 # usage: scripts/bench_hung.sh [BUILDDIR]   (default: the current directory)
-# Environment: BENCH_RUNS processes per row (default 3).
+# Environment: BENCH_RUNS processes per row (default 3); BENCH_MODES
+# (default "module nscd").
 #
 # Inside new mount and network namespaces (unshare -mn), with /run on a
 # tmpfs and bind-mounted nsswitch.conf ("hosts: files codns
@@ -60,6 +61,7 @@ for port in 5300 53; do
 	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port=$port \
 	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
 	    --pid-file= --local=/codns.test/ --address=/codns.test/192.0.2.9 \
+	    --local-ttl=300 \
 	    >"$tmp/dnsmasq$port.log" 2>&1 &
 	pids="$pids $!"
 done
@@ -87,6 +89,7 @@ one_mode() {
 	printf 'listen none\nupstream 127.0.0.1:5300\npeers-file %s/none\n%s\n' \
 	    "$tmp" "$extra" >"$tmp/codnsd.conf"
 	"$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd-$mode.log" 2>&1 &
+	sleep 0.1
 	pid=$!
 	pids="$pids $pid"
 	for _ in $(seq 1 100); do
@@ -106,7 +109,12 @@ one_mode() {
 	kill -CONT "$pid"
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
+	[ -n "${BENCH_VERBOSE:-}" ] && cat "$tmp/codnsd-$mode.log"
 }
 
-one_mode module ""
-one_mode nscd "nscd-socket /run/nscd/socket"
+for mode in ${BENCH_MODES:-module nscd}; do
+	case $mode in
+	module) one_mode module "" ;;
+	nscd) one_mode nscd "nscd-socket /run/nscd/socket" ;;
+	esac
+done
