@@ -397,15 +397,19 @@ shmtab_conf_tag(const struct stat *st)
 	return (uint32_t)(h ^ h >> 32) | 2;
 }
 
+uint32_t
+shmtab_conf_now(void)
+{
+	struct stat st;
+
+	return shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st : NULL);
+}
+
 int
-shmtab_conf_ok(const struct shmtab_view *v)
+shmtab_conf_ok(const struct shmtab_view *v, uint32_t now_tag)
 {
 	uint32_t tag = __atomic_load_n(&shmtab_hdr(v)->conf_tag,
 	    __ATOMIC_RELAXED);
-	struct stat st;
 
-	if (tag == 0)
-		return 1;
-	return tag == shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st :
-								      NULL);
+	return tag == 0 || tag == now_tag;
 }
