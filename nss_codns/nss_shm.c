@@ -10,8 +10,8 @@
  * directory passes client_dir_trusted() (writable by its owner only, who
  * is root, the caller or the daemon's user), and the file is a regular
  * file owned by root or by the directory's owner and writable by nobody
- * else: the rule the lookup socket follows (nss_codns(8)). Everything in it is still
- * bounds-checked before use.
+ * else: the rule the lookup socket follows (nss_codns(8)). Everything in
+ * it is still bounds-checked before use.
  *
  * Threads share one mapping through an atomic pointer; a thread that
  * loses the race to map drops its own. A mapping survives fork(). Each
