@@ -379,33 +379,37 @@ shmtab_alive(const struct shmtab_view *v, uint64_t now_ms)
 uint32_t
 shmtab_conf_tag(const struct stat *st)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const uint64_t f[] = { st == NULL ? 0 : (uint64_t)st->st_ino,
-		st == NULL ? 0 : (uint64_t)st->st_dev,
-		st == NULL ? 0 : (uint64_t)st->st_size,
-		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_sec,
-		st == NULL ? 0 : (uint64_t)st->st_mtim.tv_nsec,
-		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_sec,
-		st == NULL ? 0 : (uint64_t)st->st_ctim.tv_nsec };
+	uint64_t f[7], h = 1469598103934665603ULL;
 	size_t i;
 
 	if (st == NULL)
 		return 1;
+	f[0] = (uint64_t)st->st_ino;
+	f[1] = (uint64_t)st->st_dev;
+	f[2] = (uint64_t)st->st_size;
+	f[3] = (uint64_t)st->st_mtim.tv_sec;
+	f[4] = (uint64_t)st->st_mtim.tv_nsec;
+	f[5] = (uint64_t)st->st_ctim.tv_sec;
+	f[6] = (uint64_t)st->st_ctim.tv_nsec;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		h = (h ^ f[i]) * 1099511628211ULL;
 	/* 0 is "not tied" and 1 "missing". */
 	return (uint32_t)(h ^ h >> 32) | 2;
 }
 
+uint32_t
+shmtab_conf_now(void)
+{
+	struct stat st;
+
+	return shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st : NULL);
+}
+
 int
-shmtab_conf_ok(const struct shmtab_view *v)
+shmtab_conf_ok(const struct shmtab_view *v, uint32_t now_tag)
 {
 	uint32_t tag = __atomic_load_n(&shmtab_hdr(v)->conf_tag,
 	    __ATOMIC_RELAXED);
-	struct stat st;
 
-	if (tag == 0)
-		return 1;
-	return tag == shmtab_conf_tag(stat(RESOLVCONF_PATH, &st) == 0 ? &st :
-								      NULL);
+	return tag == 0 || tag == now_tag;
 }

@@ -173,9 +173,12 @@ int shmtab_alive(const struct shmtab_view *, uint64_t now_ms);
  */
 struct stat;
 uint32_t shmtab_conf_tag(const struct stat *);
+/* shmtab_conf_tag() of RESOLVCONF_PATH as the caller sees it (one
+ * stat(2)). */
+uint32_t shmtab_conf_now(void);
 /* 1 when the table is not tied to resolv.conf or was made under the one
- * the caller sees now (one stat(2)); 0: ask the socket. */
-int shmtab_conf_ok(const struct shmtab_view *);
+ * whose tag the caller sees now; 0: ask the socket. */
+int shmtab_conf_ok(const struct shmtab_view *, uint32_t now_tag);
 
 /* Also in client.c: the trust rule's directory part, for the socket and
  * the table (nss_codns(8)): 1 when dir (its stat) is a directory writable

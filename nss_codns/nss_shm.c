@@ -10,8 +10,8 @@
  * directory passes client_dir_trusted() (writable by its owner only, who
  * is root, the caller or the daemon's user), and the file is a regular
  * file owned by root or by the directory's owner and writable by nobody
- * else: the rule the lookup socket follows (nss_codns(8)). Everything in it is still
- * bounds-checked before use.
+ * else: the rule the lookup socket follows (nss_codns(8)). Everything in
+ * it is still bounds-checked before use.
  *
  * Threads share one mapping through an atomic pointer; a thread that
  * loses the race to map drops its own. A mapping survives fork(). Each
@@ -87,6 +87,8 @@ nss_shm_map_free(struct nss_shm_map *m)
 		munmap(m, sizeof(*m));
 }
 static uint64_t nss_shm_retry_at;
+#define NSS_SHM_CONF_MS 100
+static uint64_t nss_shm_conf_memo;
 /* Per thread, so that readers share no written cache line; each thread
  * reports its own hits on its next connection. */
 static __thread uint64_t nss_shm_hits;
@@ -221,6 +223,27 @@ nss_shm_get(uint64_t now)
 	return nm;
 }
 
+/*
+ * resolv.conf's tag, looked at (one stat) at most every NSS_SHM_CONF_MS
+ * per process: a new process always looks, a running one notices a
+ * change within that time, as codnsd's own poll would. One atomic word:
+ * the tag in the low half, the time it was taken (ms, truncated) in the
+ * high half.
+ */
+static uint32_t
+nss_shm_conf(uint64_t now)
+{
+	uint64_t memo = __atomic_load_n(&nss_shm_conf_memo, __ATOMIC_RELAXED);
+	uint32_t at = (uint32_t)(memo >> 32), tag = (uint32_t)memo;
+
+	if (tag != 0 && (uint32_t)now - at < NSS_SHM_CONF_MS)
+		return tag;
+	tag = shmtab_conf_now();
+	__atomic_store_n(&nss_shm_conf_memo, (uint64_t)(uint32_t)now << 32 | tag,
+	    __ATOMIC_RELAXED);
+	return tag;
+}
+
 int
 nss_shm_ask(const char *name, int cfamily, const void *addr,
     struct codns_result **out)
@@ -240,7 +263,7 @@ nss_shm_ask(const char *name, int cfamily, const void *addr,
 		return 0;
 	if (!shmtab_alive(&m->v, now))
 		return -1;
-	if (!shmtab_conf_ok(&m->v))
+	if (!shmtab_conf_ok(&m->v, nss_shm_conf(now)))
 		return 0;
 	if ((r = client_result_alloc(&a)) == NULL)
 		return 0;

@@ -5,7 +5,8 @@
 #
 # A benchmark, not a test: it prints figures and asserts nothing.
 # usage: scripts/bench_hung.sh [BUILDDIR]   (default: the current directory)
-# Environment: BENCH_RUNS processes per row (default 3).
+# Environment: BENCH_RUNS processes per row (default 3); BENCH_MODES
+# (default "module nscd").
 #
 # Inside new mount and network namespaces (unshare -mn), with /run on a
 # tmpfs and bind-mounted nsswitch.conf ("hosts: files codns
@@ -21,49 +22,26 @@
 # Then the same with nscd-socket /run/nscd/socket (glibc's nscd client
 # asks codnsd first, with its own fixed 5 s waits).
 set -u
-top=${1:-$(pwd)}
-top=$(cd "$top" && pwd)
+BUILDDIR=$(cd "${1:-.}" && pwd)
 runs=${BENCH_RUNS:-3}
-codnsd=$top/codnsd/codnsd
-dnsmasq=${DNSMASQ:-/usr/sbin/dnsmasq}
+ns_name=bench_hung
+. "$(dirname "$0")/../tests/nss/ns_lib.sh"
 
-if [ -z "${CODNS_IN_NS:-}" ]; then
-	CODNS_IN_NS=1 exec unshare -mn "$BASH" "$0" "$top"
-fi
-tmp=$(mktemp -d /tmp/bench-hung.XXXXXX)
-pids=
-cleanup() {
-	local p
-	for p in $pids; do
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip link set lo up
-ip addr add 192.0.2.200/32 dev lo
+ns_require "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" -- getent
+ns_enter "$@"
+ns_begin bench-hung
+chmod 755 "$tmp"
+ns_loopback
 mount -t tmpfs -o mode=755 tmpfs "$(readlink -f /var/run)" || exit 1
-printf 'hosts: files codns [!UNAVAIL=return] dns\n' >"$tmp/nsswitch.conf"
-printf '127.0.0.1 localhost\n' >"$tmp/hosts"
-printf 'nameserver 127.0.0.1\n' >"$tmp/resolv.conf"
-for f in nsswitch.conf hosts resolv.conf; do
-	mount --bind "$tmp/$f" "/etc/$f" || exit 1
-done
 mkdir -p /run/nscd
-export LD_LIBRARY_PATH="$top/.libs"
+ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' $'127.0.0.1 localhost\n' \
+    $'nameserver 127.0.0.1\n'
+export LD_LIBRARY_PATH=$module_dir
 unset CODNS_LOOKUP_SOCKET CODNS_LOOKUP_ADDRESS CODNS_SHM_PATH CODNS_TIMEOUT_MS
-
 for port in 5300 53; do
-	"$dnsmasq" --no-daemon --no-resolv --no-hosts --port=$port \
-	    --listen-address=127.0.0.1 --bind-interfaces --user=root \
-	    --pid-file= --local=/codns.test/ --address=/codns.test/192.0.2.9 \
-	    >"$tmp/dnsmasq$port.log" 2>&1 &
-	pids="$pids $!"
+	ns_dnsmasq $port dnsmasq$port --local=/codns.test/ \
+	    --address=/codns.test/192.0.2.9 --local-ttl=300 || exit 1
 done
-sleep 0.5
 
 # seconds NAME: the wall time of one fresh getent process.
 seconds() {
@@ -83,30 +61,29 @@ row() {
 }
 
 one_mode() {
-	local mode=$1 extra=$2 pid
-	printf 'listen none\nupstream 127.0.0.1:5300\npeers-file %s/none\n%s\n' \
-	    "$tmp" "$extra" >"$tmp/codnsd.conf"
-	"$codnsd" -f -c "$tmp/codnsd.conf" >"$tmp/codnsd-$mode.log" 2>&1 &
-	pid=$!
-	pids="$pids $pid"
-	for _ in $(seq 1 100); do
-		grep -q ' ready on ' "$tmp/codnsd-$mode.log" && break
-		sleep 0.05
-	done
+	local mode=$1
+	shift
+	ns_conf "upstream 127.0.0.1:5300" "$@"
+	ns_codnsd || exit 1
 	for i in $(seq 1 "$runs"); do
 		getent ahosts "cached$i.codns.test" >/dev/null
 	done
 	sleep 1
 	echo "--- $mode: seconds per new process (one per run)"
-	kill -STOP "$pid"
+	kill -STOP "$codnsd_pid"
 	row "at-stop, unseen name" "atstop-$mode-"
 	sleep 4
 	row "stale, unseen name" "stale-$mode-"
 	row "stale, name in the table" "cached"
-	kill -CONT "$pid"
-	kill -TERM "$pid"
-	wait "$pid" 2>/dev/null
+	kill -CONT "$codnsd_pid"
+	kill -TERM "$codnsd_pid"
+	wait "$codnsd_pid" 2>/dev/null
+	[ -n "${BENCH_VERBOSE:-}" ] && cat "$tmp/codnsd.log"
 }
 
-one_mode module ""
-one_mode nscd "nscd-socket /run/nscd/socket"
+for mode in ${BENCH_MODES:-module nscd}; do
+	case $mode in
+	module) one_mode module ;;
+	nscd) one_mode nscd "nscd-socket /run/nscd/socket" ;;
+	esac
+done

@@ -24,8 +24,10 @@ struct shm_stats {
  * then rename it over path. A table already at path (left by an earlier
  * codnsd, or `old`, the one this replaces) is marked replaced first, so
  * that every reader remaps. old is freed (its file is not unlinked: the
- * rename already took its name). NULL with a message in err on failure;
- * old is then left as it was.
+ * rename already took its name). The file's blocks are reserved first
+ * (no room: no table). NULL with a message in err on failure; old is then
+ * left as it was, and without old a table left at path is retired, so
+ * that its readers go to the socket.
  */
 struct shm *shm_new(const char *path, size_t entries, struct shm *old,
     char *err, size_t errlen);

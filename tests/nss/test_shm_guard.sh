@@ -175,7 +175,7 @@ check "hung: a new process is answered by dns, not the table" \
 check "hung: a new process does not connect to codnsd" \
     hasnt "$(cat "$tmp/strace.hung")" 'lookup\.sock'
 kill -CONT "$codnsd_pid"
-for _ in $(seq 1 40); do
+for _ in $(seq 1 100); do
 	getent ahosts web.codns.test | grep -q '^192\.0\.2\.51 ' && break
 	sleep 0.1
 done

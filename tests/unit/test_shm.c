@@ -483,6 +483,14 @@ nss_twice(void)
 	return nss_hit() + nss_hit();
 }
 
+static int
+owns_run_dir(uid_t uid)
+{
+	struct stat st;
+
+	return stat(RUNSTATEDIR "/codnsd", &st) == 0 && st.st_uid == uid;
+}
+
 static void
 test_nss_trust(void **state)
 {
@@ -515,6 +523,15 @@ test_nss_trust(void **state)
 	chmod(dir, 0777);
 	assert_int_equal(in_child(nss_hit), 0);
 	chmod(dir, 0755);
+	/* Another user's directory, closed to others (issue 20): neither
+	 * root's, the caller's nor the daemon user's (unless that user owns
+	 * the default run directory on this machine). */
+	if (geteuid() == 0 && !owns_run_dir(65534) &&
+	    chown(dir, 65534, (gid_t)-1) == 0) {
+		assert_int_equal(in_child(nss_hit), 0);
+		assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
+		assert_int_equal(in_child(nss_hit), 1);
+	}
 	/* Empty: the table is turned off. */
 	setenv("CODNS_SHM_PATH", "", 1);
 	assert_int_equal(in_child(nss_hit), 0);
