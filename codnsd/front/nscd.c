@@ -7,8 +7,8 @@
  * answers are codnsd's: the lookup race, peers, serve-stale.
  *
  * What nscd would have got from NSS, in the order "hosts: files codns":
- * the hosts file first, through glibc's own files module in this process
- * (__nss_configure_lookup), then codnsd's lookup. Anything this file does
+ * the hosts file first, read as glibc's files module reads it, then
+ * codnsd's lookup. Anything this file does
  * not serve (other databases, keys it finds odd, a GETAI whose lookup
  * failed) is refused by closing the connection: glibc then does what it
  * does without nscd, which is asking NSS.
@@ -823,8 +823,10 @@ nscd_netlink_open(struct nscd *n)
  * answer only this loop can give. glibc skips nscd for a database whose
  * sources were set with __nss_configure_lookup(), so every database
  * codnsd uses is set to what nsswitch.conf says now, and hosts to
- * "files": the hosts file is the only source nscd_from_hosts() may
- * consult. (glibc then stops re-reading nsswitch.conf in this process.)
+ * "files". That does not cover glibc's getaddrinfo() sorting its answers
+ * (__check_pf asks nscd regardless), so codnsd makes no hosts call to
+ * glibc at all (nscd_from_hosts() reads the file itself). (glibc then
+ * stops re-reading nsswitch.conf in this process.)
  */
 static void
 nscd_no_self(void)

@@ -252,8 +252,13 @@ side dns
 n_dns=$(getent ahostsv4 huge.test | awk '{print $1}' | sort -u | wc -l)
 side codns
 n_codns=$(getent ahostsv4 huge.test | awk '{print $1}' | sort -u | wc -l)
-check "300 addresses: dns gives $n_dns, codns its cap ($n_codns)" \
-    test "$n_dns" = 300 -a "$n_codns" = 255
+# Under "hosts: files dns" the nscd side leaves this name to NSS (A only,
+# and resolv.conf has a search list now: codnsd(8), NSCD PROTOCOL), so
+# glibc's dns module gives all of them.
+cap=255
+[ "$nscd_mode" = dns ] && cap=300
+check "300 addresses: dns gives $n_dns, codns $cap ($n_codns)" \
+    test "$n_dns" = 300 -a "$n_codns" = "$cap"
 stats=$("$top/codnsctl/codnsctl" -c "$tmp/codnsd.conf" stats 2>&1)
 check "the cut answer is counted (answers_truncated)" \
     eval 'printf "%s\n" "$stats" | grep -Eq "answers_truncated[^0-9]*[1-9]"'
