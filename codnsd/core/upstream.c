@@ -1202,3 +1202,12 @@ upstream_cancel(struct upstream_query *q)
 		q->raw_cb = NULL;
 	}
 }
+
+size_t
+upstream_candidates(const struct upstream *up, const char *name,
+    char out[][PROTO_NAME_MAX + 1], size_t max)
+{
+	int as_is_first;
+
+	return resolvconf_candidates(&up->rc, name, out, max, &as_is_first);
+}
