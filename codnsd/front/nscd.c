@@ -40,11 +40,11 @@
 #include "log.h"
 #include "lookup.h"
 #include "nscdtab.h"
-#include "upstream.h"
 #include "proto.h"
 #include "resolvconf.h"
 #include "stats.h"
 #include "stream.h"
+#include "upstream.h"
 #include "usock.h"
 
 #define NSCD_IN_MAX (sizeof(struct nscd_req_hdr) + NSCD_KEY_MAX)
@@ -151,10 +151,16 @@ nscd_queue(struct nscd_conn *c, const uint8_t *rec, size_t len)
 	c->st.outlen += len;
 }
 
+static int
+nscd_byaddr(int type)
+{
+	return type == NSCD_GETHOSTBYADDR || type == NSCD_GETHOSTBYADDRv6;
+}
+
 static const void *
 nscd_key(const struct nscd_conn *c)
 {
-	if (c->type == NSCD_GETHOSTBYADDR || c->type == NSCD_GETHOSTBYADDRv6)
+	if (nscd_byaddr(c->type))
 		return c->addr;
 	return c->name;
 }
@@ -175,12 +181,12 @@ nscd_left_find(struct nscd *n, const struct nscd_conn *c, time_t now)
 
 	for (i = 0; i < NSCD_LEFT_MAX; i++) {
 		l = &n->left[i];
-		if (l->type == c->type && l->until > now &&
-		    l->keylen == c->keylen &&
-		    (c->type == NSCD_GETHOSTBYADDR ||
-			    c->type == NSCD_GETHOSTBYADDRv6 ?
-			memcmp(l->key, nscd_key(c), c->keylen) == 0 :
-			strcasecmp((const char *)l->key, c->name) == 0))
+		if (l->type != c->type || l->until <= now ||
+		    l->keylen != c->keylen)
+			continue;
+		if (nscd_byaddr(c->type) ?
+			memcmp(l->key, c->addr, c->keylen) == 0 :
+			strcasecmp((const char *)l->key, c->name) == 0)
 			return l;
 	}
 	return NULL;
@@ -219,8 +225,7 @@ nscd_left_drop(struct nscd *n, const char *name)
 
 	for (i = 0; i < NSCD_LEFT_MAX; i++) {
 		l = &n->left[i];
-		if (name == NULL || (l->type != NSCD_GETHOSTBYADDR &&
-					l->type != NSCD_GETHOSTBYADDRv6 &&
+		if (name == NULL || (!nscd_byaddr(l->type) &&
 					strcasecmp((const char *)l->key, name) == 0))
 			l->type = 0;
 	}
@@ -388,8 +393,7 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 	if (a->status == CODNS_FOUND) {
 		/* Static: a proto_answer is 16 KB, and this never recurses. */
 		named = *a;
-		if (c->type == NSCD_GETHOSTBYADDR ||
-		    c->type == NSCD_GETHOSTBYADDRv6 || !looked_up)
+		if (nscd_byaddr(c->type) || !looked_up)
 			asked = "";
 		nscd_name(a->cname[0] != '\0' ? a->cname : c->name, asked,
 		    named.cname, sizeof(named.cname));
