@@ -213,6 +213,15 @@ upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
 	up->change_arg = arg;
 }
 
+size_t
+upstream_candidates(const struct upstream *up, const char *name,
+    char out[][PROTO_NAME_MAX + 1], size_t max)
+{
+	int as_is_first;
+
+	return resolvconf_candidates(&up->rc, name, out, max, &as_is_first);
+}
+
 void
 upstream_set_stats(struct upstream *up, struct stats *stats)
 {

@@ -53,6 +53,10 @@ void upstream_discard(struct upstream_staged *);
 /* Called from the loop when resolv.conf changed the resolver by itself. */
 typedef void upstream_change_cb(void *arg);
 void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* The names a forward lookup of name tries, in order, as
+ * resolvconf_candidates() (at most max; returns how many). */
+size_t upstream_candidates(const struct upstream *, const char *name,
+    char out[][PROTO_NAME_MAX + 1], size_t max);
 /* Whether a relative name may be tried with a search domain (resolv.conf
  * has a search list or a domain): then "name" and "name." may differ. */
 int upstream_searches(const struct upstream *);

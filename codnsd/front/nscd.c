@@ -7,8 +7,8 @@
  * answers are codnsd's: the lookup race, peers, serve-stale.
  *
  * What nscd would have got from NSS, in the order "hosts: files codns":
- * the hosts file first, through glibc's own files module in this process
- * (__nss_configure_lookup), then codnsd's lookup. Anything this file does
+ * the hosts file first, read as glibc's files module reads it, then
+ * codnsd's lookup. Anything this file does
  * not serve (other databases, keys it finds odd, a GETAI whose lookup
  * failed) is refused by closing the connection: glibc then does what it
  * does without nscd, which is asking NSS.
@@ -41,10 +41,11 @@
 #include "log.h"
 #include "lookup.h"
 #include "nscdtab.h"
-#include "upstream.h"
 #include "proto.h"
+#include "resolvconf.h"
 #include "stats.h"
 #include "stream.h"
+#include "upstream.h"
 #include "usock.h"
 
 #define NSCD_IN_MAX (sizeof(struct nscd_req_hdr) + NSCD_KEY_MAX)
@@ -65,9 +66,22 @@ struct nscd_conn {
 	uint8_t addr[16];
 	size_t keylen;
 	int refused; /* the request was refused, not malformed */
+	int whole;   /* nscd_check_run() found the GETAI answer whole */
+	struct nscd_check *chk;
 	struct lookup_waiter *w;
 	uint8_t in[NSCD_IN_MAX];
 	LIST_ENTRY(nscd_conn) entry;
+};
+
+/* A GETAI answer lacking a family, held while that family is asked of
+ * the names the search walk tries after the one it ended on. */
+struct nscd_check {
+	struct proto_answer u;
+	uint32_t ttl;   /* u's, and no longer than any "none" found since */
+	uint8_t family; /* the one u lacks */
+	size_t i, n;
+	char cands[RESOLVCONF_SEARCH_MAX + 1][PROTO_NAME_MAX + 1];
+	struct proto_answer now;
 };
 
 /* A request that was left to NSS, and until when it is left again at once
@@ -102,6 +116,7 @@ static void
 nscd_conn_free(struct nscd_conn *c)
 {
 	lookup_cancel(c->w);
+	free(c->chk);
 	stream_stop(&c->st);
 	LIST_REMOVE(c, entry);
 	free(c);
@@ -137,10 +152,16 @@ nscd_queue(struct nscd_conn *c, const uint8_t *rec, size_t len)
 	c->st.outlen += len;
 }
 
+static int
+nscd_byaddr(int type)
+{
+	return type == NSCD_GETHOSTBYADDR || type == NSCD_GETHOSTBYADDRv6;
+}
+
 static const void *
 nscd_key(const struct nscd_conn *c)
 {
-	if (c->type == NSCD_GETHOSTBYADDR || c->type == NSCD_GETHOSTBYADDRv6)
+	if (nscd_byaddr(c->type))
 		return c->addr;
 	return c->name;
 }
@@ -161,12 +182,12 @@ nscd_left_find(struct nscd *n, const struct nscd_conn *c, time_t now)
 
 	for (i = 0; i < NSCD_LEFT_MAX; i++) {
 		l = &n->left[i];
-		if (l->type == c->type && l->until > now &&
-		    l->keylen == c->keylen &&
-		    (c->type == NSCD_GETHOSTBYADDR ||
-			    c->type == NSCD_GETHOSTBYADDRv6 ?
-			memcmp(l->key, nscd_key(c), c->keylen) == 0 :
-			strcasecmp((const char *)l->key, c->name) == 0))
+		if (l->type != c->type || l->until <= now ||
+		    l->keylen != c->keylen)
+			continue;
+		if (nscd_byaddr(c->type) ?
+			memcmp(l->key, c->addr, c->keylen) == 0 :
+			strcasecmp((const char *)l->key, c->name) == 0)
 			return l;
 	}
 	return NULL;
@@ -205,12 +226,13 @@ nscd_left_drop(struct nscd *n, const char *name)
 
 	for (i = 0; i < NSCD_LEFT_MAX; i++) {
 		l = &n->left[i];
-		if (name == NULL || (l->type != NSCD_GETHOSTBYADDR &&
-					l->type != NSCD_GETHOSTBYADDRv6 &&
+		if (name == NULL || (!nscd_byaddr(l->type) &&
 					strcasecmp((const char *)l->key, name) == 0))
 			l->type = 0;
 	}
 }
+
+static void nscd_answer_cb(void *, const struct proto_answer *);
 
 /*
  * Whether a GETAI answer holds what getaddrinfo() of each family would
@@ -219,8 +241,9 @@ nscd_left_drop(struct nscd *n, const char *name)
  * family ended the search list's walk on a name that may not be the one a
  * search for the missing family ends on ("split" with A only as
  * split.sub.test and AAAA only as split.test: AF_INET6 must give
- * split.test's address, not split.sub.test's mapped or none), so such an
- * answer is left to NSS when a relative name was searched.
+ * split.test's address, not split.sub.test's mapped or none). So for a
+ * relative name that was searched, the missing family is asked of every
+ * name the walk tries after that one (nscd_check_run()).
  */
 static int
 nscd_ai_whole(const struct nscd_conn *c, const struct proto_answer *a)
@@ -232,8 +255,104 @@ nscd_ai_whole(const struct nscd_conn *c, const struct proto_answer *a)
 		v4 |= a->addrs[i].family == CODNS_AF_INET;
 		v6 |= a->addrs[i].family == CODNS_AF_INET6;
 	}
-	return (v4 && v6) || (l > 0 && c->name[l - 1] == '.') ||
+	return c->whole || (v4 && v6) || (l > 0 && c->name[l - 1] == '.') ||
 	    !upstream_searches(c->n->d->upstream);
+}
+
+/*
+ * The next of the check's lookups; got: the last one's answer, or NULL.
+ * 1: one is under way (nscd_answer_cb() goes on); 0: none of the names
+ * has the family, the answer is whole; -1: one has it (the search for
+ * that family ends there), or it could not be told: left to NSS.
+ */
+static int
+nscd_check_run(struct nscd_conn *c, const struct proto_answer *got)
+{
+	struct nscd_check *k = c->chk;
+	struct proto_request req;
+	uint32_t ttl;
+
+	for (;;) {
+		if (got != NULL) {
+			if (got->status != CODNS_NOTFOUND &&
+			    got->status != CODNS_NODATA)
+				return -1;
+			if ((ttl = cache_ttl(c->n->d->cache, got)) < k->ttl)
+				k->ttl = ttl;
+			k->i++;
+		}
+		if (k->i >= k->n)
+			return 0;
+		memset(&req, 0, sizeof(req));
+		req.kind = PROTO_KIND_FORWARD;
+		req.family = k->family;
+		/* This name alone, not searched again. */
+		snprintf(req.name, sizeof(req.name), "%s.", k->cands[k->i]);
+		c->st.npending++;
+		c->w = lookup_start(c->n->d->lookup, &req, 0, nscd_answer_cb, c,
+		    &k->now);
+		if (c->w != NULL)
+			return 1;
+		c->st.npending--;
+		got = &k->now;
+	}
+}
+
+static int
+nscd_same_name(const char *x, const char *y)
+{
+	size_t lx = strlen(x), ly = strlen(y);
+
+	lx -= lx > 0 && x[lx - 1] == '.';
+	ly -= ly > 0 && y[ly - 1] == '.';
+	return lx == ly && strncasecmp(x, y, lx) == 0;
+}
+
+/* Start checking a, found for c's name with *ttl: nscd_check_run()'s
+ * result, with *ttl shortened when it is 0. */
+static int
+nscd_check_start(struct nscd_conn *c, const struct proto_answer *a,
+    uint32_t *ttl)
+{
+	struct nscd_check *k;
+	size_t i, j;
+	int r;
+
+	if (c->chk == NULL && (c->chk = calloc(1, sizeof(*c->chk))) == NULL)
+		return -1;
+	k = c->chk;
+	k->u = *a;
+	k->ttl = *ttl;
+	k->family = CODNS_AF_INET;
+	for (i = 0; i < a->naddrs; i++)
+		if (a->addrs[i].family == CODNS_AF_INET)
+			k->family = CODNS_AF_INET6;
+	k->n = upstream_candidates(c->n->d->upstream, c->name, k->cands,
+	    sizeof(k->cands) / sizeof(k->cands[0]));
+	/* The walk ended on the name found, or on its CNAME chain's start. */
+	for (i = 0; i < k->n; i++) {
+		if (nscd_same_name(k->cands[i], a->cname))
+			break;
+		for (j = 0; j < a->naliases; j++)
+			if (nscd_same_name(k->cands[i], a->aliases[j]))
+				break;
+		if (j < a->naliases)
+			break;
+	}
+	if (i >= k->n)
+		return -1;
+	k->i = i + 1;
+	if ((r = nscd_check_run(c, NULL)) == 0)
+		*ttl = k->ttl;
+	return r;
+}
+
+/* Leave the request to NSS, and remember that for ttl (nscd_left_add). */
+static void
+nscd_leave(struct nscd_conn *c, uint32_t ttl)
+{
+	nscd_count(c->n, STATS_NSCD_TO_NSS);
+	nscd_left_add(c->n, c, ttl);
 }
 
 /*
@@ -266,13 +385,16 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 		return;
 	}
 	if (a->status == CODNS_FOUND && c->type == NSCD_GETAI && looked_up &&
-	    !nscd_ai_whole(c, a)) {
-		/* found == 0 below: left to NSS */
-	} else if (a->status == CODNS_FOUND) {
+	    !nscd_ai_whole(c, a) && nscd_check_start(c, a, &ttl) != 0) {
+		/* under way (answered from nscd_answer_cb()), or left to NSS */
+		if (c->w == NULL)
+			nscd_leave(c, ttl);
+		return;
+	}
+	if (a->status == CODNS_FOUND) {
 		/* Static: a proto_answer is 16 KB, and this never recurses. */
 		named = *a;
-		if (c->type == NSCD_GETHOSTBYADDR ||
-		    c->type == NSCD_GETHOSTBYADDRv6 || !looked_up)
+		if (nscd_byaddr(c->type) || !looked_up)
 			asked = "";
 		nscd_name(a->cname[0] != '\0' ? a->cname : c->name, asked,
 		    named.cname, sizeof(named.cname));
@@ -289,8 +411,7 @@ nscd_reply(struct nscd_conn *c, const struct proto_answer *a, uint32_t ttl,
 	} else if (a->status == CODNS_NOTFOUND && c->type == NSCD_GETAI)
 		len = nscdrec_neg(rec, sizeof(rec), c->type, HOST_NOT_FOUND);
 	if (len == 0) {
-		nscd_count(n, STATS_NSCD_TO_NSS);
-		nscd_left_add(n, c, ttl);
+		nscd_leave(c, ttl);
 		return;
 	}
 	nscd_queue(c, rec, len);
@@ -308,7 +429,18 @@ nscd_answer_cb(void *arg, const struct proto_answer *a)
 
 	c->w = NULL;
 	c->st.npending--;
-	nscd_reply(c, a, cache_ttl(c->n->d->cache, a), 1);
+	if (c->chk == NULL)
+		nscd_reply(c, a, cache_ttl(c->n->d->cache, a), 1);
+	else
+		switch (nscd_check_run(c, a)) {
+		case 0:
+			c->whole = 1;
+			nscd_reply(c, &c->chk->u, c->chk->ttl, 1);
+			break;
+		case -1:
+			nscd_leave(c, c->chk->ttl);
+			break;
+		}
 	stream_update(&c->st);
 }
 
@@ -350,12 +482,11 @@ nscd_read_hostconf(void)
 /*
  * One line read for family af (AF_UNSPEC: the line's own), glibc's
  * rules: for AF_INET an IPv6 line counts if it is v4-mapped or ::1 (then
- * 127.0.0.1); for AF_INET6 an IPv4 line only v4-mapped, and only when
- * mapped is set (gethostbyaddr of a 16-byte address). name: whether the
+ * 127.0.0.1); for AF_INET6 an IPv4 line does not. name: whether the
  * line names it (case aside); NULL: no match asked. 0: no such line.
  */
 static int
-nscd_hline_parse(char *line, int af, int mapped, const char *name,
+nscd_hline_parse(char *line, int af, const char *name,
     struct nscd_hline *h)
 {
 	static const char sep[] = " \t\r\n\f\v";
@@ -384,11 +515,6 @@ nscd_hline_parse(char *line, int af, int mapped, const char *name,
 			h->family = CODNS_AF_INET6;
 			memcpy(h->a, &a6, 16);
 		}
-	} else if (af == AF_INET6 && mapped &&
-	    inet_pton(AF_INET, tok, &a4) == 1) {
-		h->family = CODNS_AF_INET6;
-		h->a[10] = h->a[11] = 0xff;
-		memcpy(h->a + 12, &a4, 4);
 	} else
 		return 0;
 	while ((tok = strtok_r(NULL, sep, &save)) != NULL) {
@@ -438,14 +564,15 @@ nscd_hosts_byname(const char *name, int af, struct proto_answer *a)
 	if ((f = fopen(nscd_hosts_path, "re")) == NULL)
 		return 0;
 	while (getline(&line, &cap, f) != -1) {
-		if (!nscd_hline_parse(line, af, 0, name, &h) || !h.matched)
+		if (!nscd_hline_parse(line, af, name, &h) || !h.matched)
 			continue;
 		if (a->naddrs == 0)
 			snprintf(a->cname, sizeof(a->cname), "%s", h.names[0]);
-		else if (af != AF_UNSPEC && strcmp(a->cname, h.names[0]) != 0)
-			nscd_hosts_alias(a, h.names[0]);
 		for (i = 1; af != AF_UNSPEC && i < h.nnames; i++)
 			nscd_hosts_alias(a, h.names[i]);
+		if (a->naddrs > 0 && af != AF_UNSPEC &&
+		    strcmp(a->cname, h.names[0]) != 0)
+			nscd_hosts_alias(a, h.names[0]);
 		nscd_hosts_addr(a, &h);
 		if (!nscd_multi)
 			break;
@@ -456,8 +583,9 @@ nscd_hosts_byname(const char *name, int af, struct proto_answer *a)
 	return a->naddrs > 0;
 }
 
-/* The first line holding addr (len 4: AF_INET, 16: AF_INET6 with IPv4
- * lines v4-mapped), as gethostbyaddr_r. 1: found. */
+/* The first line holding addr (len 4: AF_INET, 16: AF_INET6), as
+ * gethostbyaddr_r (glibc 2.36 maps no IPv4 line for a v4-mapped address).
+ * 1: found. */
 static int
 nscd_hosts_byaddr(const uint8_t *addr, size_t len, struct proto_answer *a)
 {
@@ -471,7 +599,7 @@ nscd_hosts_byaddr(const uint8_t *addr, size_t len, struct proto_answer *a)
 	if ((f = fopen(nscd_hosts_path, "re")) == NULL)
 		return 0;
 	while (!found && getline(&line, &cap, f) != -1) {
-		if (!nscd_hline_parse(line, len == 4 ? AF_INET : AF_INET6, 1,
+		if (!nscd_hline_parse(line, len == 4 ? AF_INET : AF_INET6,
 			NULL, &h) || memcmp(h.a, addr, len) != 0)
 			continue;
 		snprintf(a->cname, sizeof(a->cname), "%s", h.names[0]);
@@ -825,8 +953,10 @@ nscd_netlink_open(struct nscd *n)
  * answer only this loop can give. glibc skips nscd for a database whose
  * sources were set with __nss_configure_lookup(), so every database
  * codnsd uses is set to what nsswitch.conf says now, and hosts to
- * "files": the hosts file is the only source nscd_from_hosts() may
- * consult. (glibc then stops re-reading nsswitch.conf in this process.)
+ * "files". That does not cover glibc's getaddrinfo() sorting its answers
+ * (__check_pf asks nscd regardless), so codnsd makes no hosts call to
+ * glibc at all (nscd_from_hosts() reads the file itself). (glibc then
+ * stops re-reading nsswitch.conf in this process.)
  */
 static void
 nscd_no_self(void)

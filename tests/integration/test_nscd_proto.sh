@@ -260,8 +260,16 @@ ok "GETHOSTBYNAME while stopped: no answer either ($out)" test "$out" = closed
 ok "failures counted" test "$(counter nscd_failed)" -ge $((f0 + 2))
 ok "failures not published" test "$(nc find name f5.test.example)" = none
 kill -CONT "$dpid"
+# A failure left to NSS is remembered for 5 s (codnsd(8)): a repeat is left
+# to NSS at once, without resolving it a second time first.
+l0=$(counter nscd_left_to_nss)
 out=$(nc ai f4.test.example)
-ok "nameserver back: answered" has "$out" '^found 1 '
+ok "a repeat within 5 s: left to NSS at once ($out)" test "$out" = closed
+ok "and counted as left to NSS" \
+    test "$(counter nscd_left_to_nss)" -eq $((l0 + 1))
+ctl a flush f4.test.example >/dev/null
+out=$(nc ai f4.test.example)
+ok "nameserver back, the memory flushed: answered" has "$out" '^found 1 '
 
 # watch_dead OUT: map the table now, in the background, and write "dead"
 # to OUT when it is marked dead (not running, stale, odd cycle) within 10 s.

@@ -71,9 +71,10 @@ count_calls() {
 		p, $1, $2, $3, $5 - $4, $10 - $9 }'
 }
 
-# count_check PHASE: the codns side asks the nameservers what the dns side
-# asks; a repeat may cost less (a cache), and KNOWN_Q lists the documented
-# extra queries of the nscd side (the key -> codns's count).
+# count_check PHASE: the codns side asks the nameservers no more than the
+# dns side does (less when its cache answers: a repeat, or Python's
+# gethostbyname_ex(), which resolves the name twice), but for the
+# documented extra queries of the nscd side in KNOWN_Q (key -> count).
 count_check() {
 	local phase=$1 key want got line
 	while IFS= read -r line; do
@@ -84,25 +85,56 @@ count_check() {
 		if [ -n "${KNOWN_Q[$phase $key]+x}" ]; then
 			check "$phase: $key: documented (dns: $want; codns: $got)" \
 			    test "$got" = "${KNOWN_Q[$phase $key]}"
-		elif [[ $key == queries-repeat* ]]; then
-			check "$phase: $key: $got queries, dns $want" \
-			    test "${got:-x}" -le "$want"
 		else
 			check "$phase: $key: $got queries, dns $want" \
-			    test "${got:-x}" = "$want"
+			    test "${got:-x}" -le "$want"
 		fi
 	done <"$tmp/$phase.dns"
 }
 
 declare -A KNOWN_Q=()
+if [ -n "$nscd_mode" ]; then
+	# codnsd(8), NSCD PROTOCOL, "Differences from NSS", all on a cold
+	# cache only (the repeats cost what glibc's cost):
+	# - GETAI is one question for every family: A and AAAA for each name
+	#   of the search walk, where glibc asks the family requested;
+	KNOWN_Q["queries queries-first gai-inet-canon nowhere5"]=6
+	KNOWN_Q["queries queries-first gai-inet6 nowhere5"]=6
+	# - "two" (A only, found on the second search domain): that GETAI,
+	#   and AAAA of "two." (the name the walk tries next): a search for
+	#   AAAA alone must not end elsewhere;
+	KNOWN_Q["queries queries-first gai-inet-canon two"]=5
+	KNOWN_Q["queries queries-first gai-inet6 two"]=5
+	KNOWN_Q["queries queries-first gai-unspec two"]=5
+	# - a failure cannot be answered through nscd: codnsd's resolution,
+	#   then NSS's (under "files codns" codnsd's own once more).
+	KNOWN_Q["all-dead queries-first gethostbyname dead5.test"]=2
+	KNOWN_Q["all-dead queries-first gai-unspec dead5.test"]=4
+fi
+if [ "$nscd_mode" = dns ]; then
+	# - a negative GETHOSTBY* answer is left to NSS, and glibc's dns
+	#   module asks again what codnsd just asked.
+	KNOWN_Q["queries queries-first gethostbyname nowhere5"]=6
+	KNOWN_Q["queries queries-first gai-inet nowhere5"]=6
+	KNOWN_Q["first-dead queries-first gethostbyname nowhere5.test"]=4
+fi
 
 # --- etc-hosts (issue 25, items 3 and 6) -------------------------------------
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-    >"$tmp/hosts"
+# Lines of one name in both families, other spellings, aliases.
+cat >"$tmp/hosts" <<'EOF'
+127.0.0.1	localhost
+::1	localhost ip6-localhost ip6-loopback
+10.9.0.1	multi.example m1	# a comment
+10.9.0.2	Multi.Example m2
+fd00:9::1	multi.example m6
+::ffff:10.9.0.3	mapped.example
+10.9.0.4	v4host.example v4alias
+EOF
 printf 'nameserver 127.0.0.1\noptions ndots:1\n' >"$tmp/resolv.conf"
 start_codnsd || exit 99
-compare etc-hosts "localhost ip6-localhost ip6-loopback LocalHost" \
-    "127.0.0.1 ::1"
+compare etc-hosts "localhost ip6-localhost ip6-loopback LocalHost
+multi.example m1 m2 m6 mapped.example v4host.example v4alias" \
+    "127.0.0.1 ::1 10.9.0.1 10.9.0.2 fd00:9::1 10.9.0.3 ::ffff:10.9.0.4"
 if [ -n "$nscd_mode" ]; then
 	self=$(counter nscd_self_requests)
 	check "etc-hosts: codnsd never asked its own nscd socket (${self:-?})" \

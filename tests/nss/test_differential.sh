@@ -49,10 +49,11 @@ zone=(
 	--host-record=m.x.sub.test,192.0.2.23
 	--host-record=dual.other.test,192.0.2.24
 	# issue 25 (diff_scenarios.sh): A only under the first search
-	# domain, AAAA only under the second; a name found second.
+	# domain, AAAA only under the second; a name found second, with a
+	# TTL as in real zones (the nscd side may then publish it).
 	--host-record=split.sub.test,10.0.1.7
 	--host-record=split.test,fd00:10::7
-	--host-record=two.test,10.0.2.2
+	--host-record=two.test,10.0.2.2,60
 	--addn-hosts="$tmp/many.hosts"
 )
 : >"$tmp/many.hosts"
