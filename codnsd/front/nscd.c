@@ -48,6 +48,14 @@
 #include "upstream.h"
 #include "usock.h"
 
+/*
+ * A short queue of connections not yet accepted. glibc's nscd client
+ * connects without blocking and gives up at once when the queue is full,
+ * going on to NSS; a queued connection to a hung codnsd costs it 5 s for
+ * the table and 5 s for the request. With a short queue only the first
+ * few processes after a hang pay that; a live codnsd accepts at once.
+ */
+#define NSCD_BACKLOG 16
 #define NSCD_IN_MAX (sizeof(struct nscd_req_hdr) + NSCD_KEY_MAX)
 #define NSCD_REC_MAX 16384
 #define NSCD_IDLE_SEC 5.    /* glibc waits 5 s for an answer, then goes */
@@ -1018,7 +1026,8 @@ nscd_new(struct codnsd *d)
 	nscdtab_touch(n->tab, time(NULL));
 	/* glibc's client runs as any user. */
 	if (usock_listen(&n->usock, d->conf.nscd_socket, d->conf.user, 0666,
-		"nscd") == -1) {
+		"nscd") == -1 ||
+	    usock_backlog(&n->usock, NSCD_BACKLOG) == -1) {
 		nscd_free(n);
 		return NULL;
 	}

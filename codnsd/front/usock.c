@@ -259,6 +259,17 @@ usock_listen(struct usock *u, const char *path, const char *user,
 	return 0;
 }
 
+int
+usock_backlog(struct usock *u, int backlog)
+{
+	/* listen() again on a listening socket sets its backlog (Linux). */
+	if (listen(u->fd, backlog) == -1) {
+		log_warn("listen %s", u->path);
+		return -1;
+	}
+	return 0;
+}
+
 void
 usock_close(struct usock *u)
 {

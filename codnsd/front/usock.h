@@ -21,6 +21,9 @@ struct usock {
  * socket file is removed; a socket another daemon answers on is an
  * error. what names the socket in log messages. 0, or -1 (logged).
  */
+/* A shorter queue of connections not yet accepted than usock_listen()'s
+ * 128 (inherited sockets too). */
+int usock_backlog(struct usock *, int backlog);
 int usock_listen(struct usock *, const char *path, const char *user,
     mode_t mode, const char *what);
 /* Close the socket and unlink its file unless it was replaced. */

@@ -30,10 +30,19 @@ HEAD = struct.Struct("=iiiiQ4I6i7Q")  # 120 bytes, nscd-client.h
 
 
 def connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    return s
+    # codnsd keeps the socket's accept queue short (a hung codnsd must not
+    # hold many new processes): a full queue refuses at once, so a burst
+    # of connections retries for at most 2 s, as a patient client would.
+    for _ in range(200):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            time.sleep(0.01)
+    raise BlockingIOError("accept queue full for 2 s")
 
 
 def request(path, rtype, key):

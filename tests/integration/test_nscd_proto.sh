@@ -85,6 +85,12 @@ left=$((stamp + 300 - now))
 ok "table: timestamp just recent enough for glibc ($left s left)" \
     test "$left" -ge 0 -a "$left" -le 3
 ok "one table handed out" test "$(counter nscd_tables_handed)" -eq 1
+# A hung codnsd: glibc's client connects without blocking and goes on to
+# NSS at once when the socket's queue is full, so a short queue bounds how
+# many new processes pay its 5 s + 5 s waits (doc/hung-daemon.md: 10 s
+# each for every process with 128, for the first three with 4).
+backlog=$(ss -xlH src "$NSOCK" | awk '{print $4}')
+ok "nscd socket: a short accept queue ($backlog)" test "$backlog" -le 16
 
 # --- answers over the socket, then found in the table ------------------------
 out=$(nc ai www.test.example)
