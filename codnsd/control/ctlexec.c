@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlexec.c: a control request run: who may, and what it does. */
+/* codnsd/control/ctlexec.c: a control request: who may, and what it does. */
 #include "ctlexec.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlexec.h: a control request run: who may, and what it does. */
+/* codnsd/control/ctlexec.h: a control request: who may, and what it does. */
 #ifndef CODNSD_CTLEXEC_H
 #define CODNSD_CTLEXEC_H
 

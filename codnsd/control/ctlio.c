@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlio.c: ctl_env on the daemon's modules, followed through d. */
+/* codnsd/control/ctlio.c: ctl_env on the daemon's modules, read through d. */
 #include "ctlio.h"
-
-#include <string.h>
 
 #include "cache.h"
 #include "clock.h"
@@ -124,16 +122,9 @@ ctlio_flush(void *ctx, const char *name)
 void
 ctlio_env(struct codnsd *d, struct ctl_env *env)
 {
-	memset(env, 0, sizeof(*env));
-	env->loop = d->loop;
-	env->stats = d->stats;
-	env->ctx = d;
-	env->daemon_uid = ctlio_uid;
-	env->control_group = ctlio_group;
-	env->figures = ctlio_figures;
-	env->peer_rows = ctlio_peer_rows;
-	env->neighbours = ctlio_neighbours;
-	env->peers_dns = ctlio_peers_dns;
-	env->peers_dns_cut = ctlio_peers_dns_cut;
-	env->flush = ctlio_flush;
+	*env = (struct ctl_env){ .loop = d->loop, .stats = d->stats, .ctx = d,
+		.daemon_uid = ctlio_uid, .control_group = ctlio_group,
+		.figures = ctlio_figures, .peer_rows = ctlio_peer_rows,
+		.neighbours = ctlio_neighbours, .peers_dns = ctlio_peers_dns,
+		.peers_dns_cut = ctlio_peers_dns_cut, .flush = ctlio_flush };
 }

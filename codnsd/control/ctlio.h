@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlio.h: ctl_env on the daemon's modules, followed through d. */
+/* codnsd/control/ctlio.h: ctl_env on the daemon's modules, read through d. */
 #ifndef CODNSD_CTLIO_H
 #define CODNSD_CTLIO_H
 

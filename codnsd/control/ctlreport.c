@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlreport.c: codnsctl status, peers and metrics, from ctl_env. */
+/* codnsd/control/ctlreport.c: codnsctl status, peers and metrics. */
 #include "ctlreport.h"
 
 #include <stddef.h>

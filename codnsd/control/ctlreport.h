@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* codnsd/control/ctlreport.h: codnsctl status, peers and metrics, from ctl_env. */
+/* codnsd/control/ctlreport.h: codnsctl status, peers and metrics. */
 #ifndef CODNSD_CTLREPORT_H
 #define CODNSD_CTLREPORT_H
 

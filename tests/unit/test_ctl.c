@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test_ctl.c: the control commands and reports on a fake ctl_env. */
+/* tests/unit/test_ctl.c: control commands and reports on a fake ctl_env. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,16 +61,23 @@ fake_figures(void *ctx, struct ctl_figures *f)
 	*f = ((struct fake *)ctx)->f;
 }
 
-/* The peer side is asked only when it runs. */
+/* The peer side is asked only when it runs: n items of size to out. */
+static size_t
+fake_copy(const struct fake *fk, void *out, const void *in, size_t n,
+    size_t size, size_t max)
+{
+	assert_true(fk->f.peers_on);
+	assert_true(max >= n);
+	memcpy(out, in, n * size);
+	return n;
+}
+
 static size_t
 fake_rows(void *ctx, struct peernet_row *rows, size_t max)
 {
 	struct fake *fk = ctx;
 
-	assert_true(fk->f.peers_on);
-	assert_true(max >= fk->nrows);
-	memcpy(rows, fk->rows, fk->nrows * sizeof(*rows));
-	return fk->nrows;
+	return fake_copy(fk, rows, fk->rows, fk->nrows, sizeof(*rows), max);
 }
 
 static void
@@ -87,10 +94,7 @@ fake_peers_dns(void *ctx, struct peersdns_info *info, size_t max)
 {
 	struct fake *fk = ctx;
 
-	assert_true(fk->f.peers_on);
-	assert_true(max >= fk->ndns);
-	memcpy(info, fk->dns, fk->ndns * sizeof(*info));
-	return fk->ndns;
+	return fake_copy(fk, info, fk->dns, fk->ndns, sizeof(*info), max);
 }
 
 static uint64_t
@@ -208,15 +212,38 @@ fake_init(struct fake *fk, int peers)
 	fk->cut = 5;
 }
 
-static struct ctl_env
-fake_env(struct fake *fk, struct stats *st)
+/* What each test gets: the fake with peers, its env, real counters. */
+struct fix {
+	struct fake fk;
+	struct ctl_env env;
+};
+
+static int
+fix_setup(void **state)
 {
-	return (struct ctl_env){ .stats = st, .ctx = fk,
+	struct fix *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return -1;
+	fake_init(&x->fk, 1);
+	x->env = (struct ctl_env){ .stats = stats_new(), .ctx = &x->fk,
 		.daemon_uid = fake_uid, .control_group = fake_group,
 		.figures = fake_figures, .peer_rows = fake_rows,
 		.neighbours = fake_neighbours, .peers_dns = fake_peers_dns,
 		.peers_dns_cut = fake_cut, .flush = fake_flush,
 		.reload = fake_reload, .handover = fake_handover };
+	*state = x;
+	return x->env.stats == NULL ? -1 : 0;
+}
+
+static int
+fix_teardown(void **state)
+{
+	struct fix *x = *state;
+
+	stats_free(x->env.stats);
+	free(x);
+	return 0;
 }
 
 /* --- a JSON validity check (RFC 8259's grammar, no more) --- */
@@ -358,7 +385,8 @@ static void
 test_json_check_itself(void **state)
 {
 	(void)state;
-	assert_true(json_valid("{\"a\":[1,-2.5e3,true,null,\"x\\n\\u00e9\"]}\n"));
+	assert_true(json_valid(
+	    "{\"a\":[1,-2.5e3,true,null,\"x\\n\\u00e9\"]}\n"));
 	assert_true(json_valid("[]"));
 	assert_false(json_valid("{\"a\":1,}"));
 	assert_false(json_valid("{\"a\" 1}"));
@@ -407,6 +435,18 @@ run_free(struct run *r)
 	report_buf_free(&r->b);
 }
 
+/* A request that must succeed (from root: every command may run); json:
+ * its reply must be one JSON document. */
+static void
+run_ok(const struct ctl_env *env, const char *line, struct run *out)
+{
+	run(env, line, 1, 0, 0, out);
+	if (out->rc != 0)
+		fail_msg("%s: %s", line, out->err);
+	if (strncmp(line, "json ", 5) == 0 && !json_valid(out->b.p))
+		fail_msg("%s: not JSON:\n%s", line, out->b.p);
+}
+
 /* The line of text that holds needle, as a string of its own. */
 static const char *
 line_of(const char *text, const char *needle, char *line, size_t len)
@@ -424,6 +464,35 @@ line_of(const char *text, const char *needle, char *line, size_t len)
 	return line;
 }
 
+/* The reply to line (run_ok()) holds (has) or lacks (!has) each of the
+ * strings that follow, up to NULL. */
+static void
+reply_check(const struct ctl_env *env, const char *line, int has, ...)
+{
+	struct run r;
+	const char *needle;
+	va_list ap;
+
+	run_ok(env, line, &r);
+	va_start(ap, has);
+	while ((needle = va_arg(ap, const char *)) != NULL)
+		if ((strstr(r.b.p, needle) != NULL) != has)
+			fail_msg("%s \"%s\" in:\n%s",
+			    has ? "missing" : "unexpected", needle, r.b.p);
+	va_end(ap);
+	run_free(&r);
+}
+/* The whole reply to line (run_ok()) is want. */
+static void
+reply_is(const struct ctl_env *env, const char *line, const char *want)
+{
+	struct run r;
+
+	run_ok(env, line, &r);
+	assert_string_equal(r.b.p, want);
+	run_free(&r);
+}
+
 static void
 assert_has(const char *text, const char *needle)
 {
@@ -431,97 +500,60 @@ assert_has(const char *text, const char *needle)
 		fail_msg("missing \"%s\" in:\n%s", needle, text);
 }
 
-static void
-assert_lacks(const char *text, const char *needle)
-{
-	if (strstr(text, needle) != NULL)
-		fail_msg("unexpected \"%s\" in:\n%s", needle, text);
-}
+#define reply_has(env, line, ...) reply_check(env, line, 1, __VA_ARGS__, NULL)
+#define reply_lacks(env, line, ...) \
+	reply_check(env, line, 0, __VA_ARGS__, NULL)
 
 /* --- status --- */
 
 static void
 test_status_text(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
-	struct run r;
+	struct fix *x = *state;
 
-	(void)state;
-	assert_non_null(st);
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "status", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
-	assert_has(r.b.p, "version        codnsd " PACKAGE_VERSION ", pid ");
-	assert_has(r.b.p, "\nuptime         1d 01:01:01\n");
-	assert_has(r.b.p,
-	    "\nlisteners      127.0.0.1:5354,[::1]:5354\n");
-	assert_has(r.b.p, "\nupstreams      127.0.0.1:53,127.0.0.2:53\n"
-			  "  health       mean 12 ms, failing 2.5 %, 1000 "
-			  "queries, 25 failed, last 2.5 s ago\n");
-	assert_has(r.b.p, "\ninitial delay  150 ms (adaptive)\n"
-			  "wins           last 16: local 11, peer 5; "
-			  "last 32: local 20, peer 12\n");
-	assert_has(r.b.p, "\nneighbours     1 (steady), 1 on our nameserver "
-			  "set abcdef01: all share ours\n");
-	assert_has(r.b.p, "\nheartbeats     2 tracked, 0 swept every 30 s\n");
-	/* Each peers-dns name with its last error, or none. */
-	assert_has(r.b.p, "\npeers-dns      peers.example (SRV): 3 peers, "
-			  "resolved 12.5 s ago, next in 47.5 s; last error: "
-			  "SERVFAIL (keeping the last good list)\n");
-	assert_has(r.b.p, "\npeers-dns      more.example (A/AAAA): 0 peers, "
-			  "never resolved, next in 5.0 s\n");
-	assert_has(r.b.p, "\ncache          7 / 100 entries, hit rate 75.0 % "
-			  "(3 hits, 1 misses)\n");
-	assert_has(r.b.p, "\nlookups        0 answered, 3 in flight\n");
-	assert_has(r.b.p, "\nclients        4 lookup, 2 control\n");
-	assert_has(r.b.p, "\nnscd           /run/nscd/socket, 1 clients, "
-			  "table 9 entries in 4096 bytes, 10 published, "
-			  "1 rebuilt\n");
-	run_free(&r);
-	stats_free(st);
+	reply_has(&x->env, "status",
+	    "version        codnsd " PACKAGE_VERSION ", pid ",
+	    "\nuptime         1d 01:01:01\n",
+	    "\nlisteners      127.0.0.1:5354,[::1]:5354\n",
+	    "\nupstreams      127.0.0.1:53,127.0.0.2:53\n  health       mean "
+	    "12 ms, failing 2.5 %, 1000 queries, 25 failed, last 2.5 s ago\n",
+	    "\ninitial delay  150 ms (adaptive)\nwins           last 16: "
+	    "local 11, peer 5; last 32: local 20, peer 12\n",
+	    "\nneighbours     1 (steady), 1 on our nameserver set abcdef01: "
+	    "all share ours\n",
+	    "\nheartbeats     2 tracked, 0 swept every 30 s\n",
+	    /* Each peers-dns name with its last error, or none. */
+	    "\npeers-dns      peers.example (SRV): 3 peers, resolved 12.5 s "
+	    "ago, next in 47.5 s; last error: SERVFAIL (keeping the last "
+	    "good list)\n",
+	    "\npeers-dns      more.example (A/AAAA): 0 peers, never "
+	    "resolved, next in 5.0 s\n",
+	    "\ncache          7 / 100 entries, hit rate 75.0 % (3 hits, 1 "
+	    "misses)\n",
+	    "\nlookups        0 answered, 3 in flight\n",
+	    "\nclients        4 lookup, 2 control\n",
+	    "\nnscd           /run/nscd/socket, 1 clients, table 9 entries in "
+	    "4096 bytes, 10 published, 1 rebuilt\n");
 }
 
 static void
 test_status_json(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
-	struct run r;
+	struct fix *x = *state;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "json status", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	assert_has(r.b.p, "\"uptime_s\":90061");
-	assert_has(r.b.p, "\"listeners\":[\"127.0.0.1:5354\",\"[::1]:5354\"]");
-	assert_has(r.b.p, "\"last_ago_s\":2.500");
-	assert_has(r.b.p, "\"initial_delay_ms\":150");
-	assert_has(r.b.p, "\"ns_set_id\":\"abcdef0123456789\"");
-	assert_has(r.b.p, "\"name\":\"peers.example\",\"kind\":\"SRV\"");
-	assert_has(r.b.p, "\"last_error\":\"SERVFAIL\"");
-	assert_has(r.b.p, "\"last_refresh_ago_s\":null");
-	assert_has(r.b.p, "\"last_error\":null");
-	assert_has(r.b.p, "\"full_set_after_s\":4.500");
-	assert_has(r.b.p, "\"control\":2");
-	assert_has(r.b.p, "\"socket\":\"/run/nscd/socket\"");
-	run_free(&r);
-
+	reply_has(&x->env, "json status", "\"uptime_s\":90061",
+	    "\"listeners\":[\"127.0.0.1:5354\",\"[::1]:5354\"]",
+	    "\"last_ago_s\":2.500", "\"initial_delay_ms\":150",
+	    "\"ns_set_id\":\"abcdef0123456789\"",
+	    "\"name\":\"peers.example\",\"kind\":\"SRV\"",
+	    "\"last_error\":\"SERVFAIL\"", "\"last_refresh_ago_s\":null",
+	    "\"last_error\":null", "\"full_set_after_s\":4.500",
+	    "\"control\":2", "\"socket\":\"/run/nscd/socket\"");
 	/* A name's error with quotes and a backslash stays one string. */
-	snprintf(fk.dns[0].last_error, sizeof(fk.dns[0].last_error),
+	snprintf(x->fk.dns[0].last_error, sizeof(x->fk.dns[0].last_error),
 	    "bad \"reply\" \\ here");
-	run(&env, "json status", 0, 0, 0, &r);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	assert_has(r.b.p, "\"last_error\":\"bad \\\"reply\\\" \\\\ here\"");
-	run_free(&r);
-	stats_free(st);
+	reply_has(&x->env, "json status",
+	    "\"last_error\":\"bad \\\"reply\\\" \\\\ here\"");
 }
 
 /* Without a peer side nothing asks it (the fakes fail the test), and
@@ -529,33 +561,17 @@ test_status_json(void **state)
 static void
 test_status_without_peers(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
-	struct run r;
+	struct fix *x = *state;
 
-	(void)state;
-	fake_init(&fk, 0);
-	fk.f.ns_last_ago_s = -1;
-	env = fake_env(&fk, st);
-	run(&env, "status", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
-	assert_has(r.b.p, "\ninitial delay  n/a\npeers          none "
-			  "configured\n");
-	assert_has(r.b.p, ", 25 failed, none yet\n");
-	assert_lacks(r.b.p, "peers-dns");
-	assert_lacks(r.b.p, "\nnscd ");
-	run_free(&r);
-	run(&env, "json status", 0, 0, 0, &r);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	assert_has(r.b.p, "\"peers_configured\":false");
-	assert_has(r.b.p, "\"windows\":null");
-	assert_has(r.b.p, "\"last_ago_s\":null");
-	assert_lacks(r.b.p, "\"nscd\"");
-	assert_lacks(r.b.p, "\"peers_dns\"");
-	run_free(&r);
-	stats_free(st);
+	fake_init(&x->fk, 0);
+	x->fk.f.ns_last_ago_s = -1;
+	reply_has(&x->env, "status",
+	    "\ninitial delay  n/a\npeers          none configured\n",
+	    ", 25 failed, none yet\n");
+	reply_lacks(&x->env, "status", "peers-dns", "\nnscd ");
+	reply_has(&x->env, "json status", "\"peers_configured\":false",
+	    "\"windows\":null", "\"last_ago_s\":null");
+	reply_lacks(&x->env, "json status", "\"nscd\"", "\"peers_dns\"");
 }
 
 /* --- peers --- */
@@ -563,18 +579,13 @@ test_status_without_peers(void **state)
 static void
 test_peers_text(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
+	struct fix *x = *state;
+	struct ctl_env *env = &x->env;
 	struct run r;
 	char head[256], row[256];
 	size_t col;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "peers", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
+	run_ok(env, "peers", &r);
 	assert_non_null(line_of(r.b.p, "ADDRESS", head, sizeof(head)));
 	assert_ptr_equal(strstr(r.b.p, "ADDRESS"), r.b.p);
 	col = (size_t)(strstr(head, "SOURCE") - head);
@@ -591,46 +602,23 @@ test_peers_text(void **state)
 	assert_has(row, "     never");
 	assert_has(row, "    - dns");
 	run_free(&r);
-	stats_free(st);
 }
 
 static void
 test_peers_json(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
-	struct run r;
+	struct fix *x = *state;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "json peers", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	assert_has(r.b.p, "{\"configured\":true,\"peers\":[{\"address\":"
-			  "\"10.0.0.1:5355\"");
-	assert_has(r.b.p, "\"ns_set_shared\":true");
-	assert_has(r.b.p, "\"ns_set_shared\":false");
-	assert_has(r.b.p, "\"last_heartbeat_ago_s\":1.250");
-	assert_has(r.b.p, "\"last_heartbeat_ago_s\":null");
-	assert_has(r.b.p, "\"rank\":null");
-	assert_has(r.b.p, "\"source\":\"file\"");
-	assert_has(r.b.p, "\"source\":\"dns peers.example\"");
-	run_free(&r);
-
-	fake_init(&fk, 0);
-	run(&env, "json peers", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	assert_string_equal(r.b.p, "{\"configured\":false,\"peers\":[]}\n");
-	run_free(&r);
-	run(&env, "peers", 0, 0, 0, &r);
-	assert_string_equal(r.b.p, "peers: none configured\n");
-	run_free(&r);
-	stats_free(st);
+	reply_has(&x->env, "json peers",
+	    "{\"configured\":true,\"peers\":[{\"address\":\"10.0.0.1:5355\"",
+	    "\"ns_set_shared\":true", "\"ns_set_shared\":false",
+	    "\"last_heartbeat_ago_s\":1.250",
+	    "\"last_heartbeat_ago_s\":null", "\"rank\":null",
+	    "\"source\":\"file\"", "\"source\":\"dns peers.example\"");
+	fake_init(&x->fk, 0);
+	reply_is(&x->env, "json peers",
+	    "{\"configured\":false,\"peers\":[]}\n");
+	reply_is(&x->env, "peers", "peers: none configured\n");
 }
 
 /* --- metrics --- */
@@ -659,47 +647,33 @@ assert_prometheus(const char *text)
 static void
 test_metrics(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
+	struct fix *x = *state;
 	struct run r;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "metrics", 0, 0, 0, &r);
-	assert_int_equal(r.rc, 0);
+	run_ok(&x->env, "metrics", &r);
 	assert_prometheus(r.b.p);
-	assert_has(r.b.p, "codns_build_info{version=\"" PACKAGE_VERSION
-			  "\"} 1\n");
-	assert_has(r.b.p, "\ncodns_uptime_seconds 90061\n");
-	assert_has(r.b.p, "\ncodns_cache_hits_total 3\n");
-	assert_has(r.b.p, "\ncodns_control_clients 2\n");
-	assert_has(r.b.p, "\ncodns_lookup_clients 4\n");
-	assert_has(r.b.p, "\ncodns_upstream_response_seconds 0.012000\n");
-	assert_has(r.b.p, "\ncodns_upstream_failure_ratio 0.025000\n");
-	assert_has(r.b.p, "\ncodns_initial_delay_seconds 0.150000\n");
-	assert_has(r.b.p,
-	    "\ncodns_recent_wins{window=\"32\",winner=\"peer\"} 12\n");
-	assert_has(r.b.p, "# TYPE codns_peers_dns_failures_total counter\n"
-			  "codns_peers_dns_failures_total{name=\"peers."
-			  "example\"} 2\ncodns_peers_dns_failures_total{name="
-			  "\"more.example\"} 0\n");
-	assert_has(r.b.p, "\ncodns_peers_dns_peers{name=\"peers.example\"} "
-			  "3\n");
-	assert_has(r.b.p, "\ncodns_peers_dns_cut_union_total 5\n");
-	/* stats's own part follows. */
-	assert_has(r.b.p, "\n# TYPE codns_lookups_total counter\n");
 	run_free(&r);
-
-	fake_init(&fk, 0);
-	run(&env, "metrics", 0, 0, 0, &r);
+	reply_has(&x->env, "metrics",
+	    "codns_build_info{version=\"" PACKAGE_VERSION "\"} 1\n",
+	    "\ncodns_uptime_seconds 90061\n", "\ncodns_cache_hits_total 3\n",
+	    "\ncodns_control_clients 2\n", "\ncodns_lookup_clients 4\n",
+	    "\ncodns_upstream_response_seconds 0.012000\n",
+	    "\ncodns_upstream_failure_ratio 0.025000\n",
+	    "\ncodns_initial_delay_seconds 0.150000\n",
+	    "\ncodns_recent_wins{window=\"32\",winner=\"peer\"} 12\n",
+	    "# TYPE codns_peers_dns_failures_total counter\n"
+	    "codns_peers_dns_failures_total{name=\"peers.example\"} 2\n"
+	    "codns_peers_dns_failures_total{name=\"more.example\"} 0\n",
+	    "\ncodns_peers_dns_peers{name=\"peers.example\"} 3\n",
+	    "\ncodns_peers_dns_cut_union_total 5\n",
+	    /* stats's own part follows. */
+	    "\n# TYPE codns_lookups_total counter\n");
+	fake_init(&x->fk, 0);
+	run_ok(&x->env, "metrics", &r);
 	assert_prometheus(r.b.p);
-	assert_lacks(r.b.p, "initial_delay");
-	assert_lacks(r.b.p, "peers_dns");
-	assert_lacks(r.b.p, "recent_wins");
 	run_free(&r);
-	stats_free(st);
+	reply_lacks(&x->env, "metrics", "initial_delay", "peers_dns",
+	    "recent_wins");
 }
 
 /* --- who may --- */
@@ -734,74 +708,66 @@ static void
 test_admin_commands(void **state)
 {
 	static const char *const cmds[] = { "flush", "reload", "handover" };
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
+	struct fix *x = *state;
+	struct ctl_env *env = &x->env;
+	struct fake *fk = &x->fk;
 	size_t i;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
 	for (i = 0; i < 3; i++) {
-		expect_refused(&env, cmds[i], 1, STRANGER, STRANGER);
-		expect_refused(&env, cmds[i], 1, STRANGER, 0); /* gid 0 */
-		expect_refused(&env, cmds[i], 0, 0, 0); /* no SO_PEERCRED */
-		expect_refused(&env, cmds[i], 1, DAEMON_UID + 1, DAEMON_UID);
+		expect_refused(env, cmds[i], 1, STRANGER, STRANGER);
+		expect_refused(env, cmds[i], 1, STRANGER, 0); /* gid 0 */
+		expect_refused(env, cmds[i], 0, 0, 0); /* no SO_PEERCRED */
+		expect_refused(env, cmds[i], 1, DAEMON_UID + 1, DAEMON_UID);
 	}
-	assert_int_equal(fk.flushes + fk.reloads + fk.handovers, 0);
+	assert_int_equal(fk->flushes + fk->reloads + fk->handovers, 0);
 	for (i = 0; i < 3; i++) {
-		expect_allowed(&env, cmds[i], 1, 0, STRANGER);
-		expect_allowed(&env, cmds[i], 1, DAEMON_UID, STRANGER);
+		expect_allowed(env, cmds[i], 1, 0, STRANGER);
+		expect_allowed(env, cmds[i], 1, DAEMON_UID, STRANGER);
 	}
-	assert_int_equal(fk.flushes, 2);
-	assert_int_equal(fk.reloads, 2);
-	assert_int_equal(fk.handovers, 2);
-	assert_int_equal(fk.handover_fd, 7);
-	assert_true(ctl_admin(&env, 0));
-	assert_true(ctl_admin(&env, DAEMON_UID));
-	assert_false(ctl_admin(&env, STRANGER));
+	assert_int_equal(fk->flushes, 2);
+	assert_int_equal(fk->reloads, 2);
+	assert_int_equal(fk->handovers, 2);
+	assert_int_equal(fk->handover_fd, 7);
+	assert_true(ctl_admin(env, 0));
+	assert_true(ctl_admin(env, DAEMON_UID));
+	assert_false(ctl_admin(env, STRANGER));
 	/* The daemon's uid is asked each time (it changes when privileges
 	 * are dropped after the socket is bound). */
-	fk.uid = STRANGER;
-	assert_true(ctl_admin(&env, STRANGER));
-	expect_allowed(&env, "flush", 1, STRANGER, STRANGER);
-	expect_refused(&env, "flush", 1, DAEMON_UID, DAEMON_UID);
-	stats_free(st);
+	fk->uid = STRANGER;
+	assert_true(ctl_admin(env, STRANGER));
+	expect_allowed(env, "flush", 1, STRANGER, STRANGER);
+	expect_refused(env, "flush", 1, DAEMON_UID, DAEMON_UID);
 }
 
 /* top shows other users' names: root, the daemon's uid, control-group. */
 static void
 test_top_needs_group(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
+	struct fix *x = *state;
+	struct ctl_env *env = &x->env;
+	struct fake *fk = &x->fk;
 	struct group *gr;
 	char group[64];
 
-	(void)state;
 	/* The group of gid 0, whose members the stranger is not. */
 	assert_null(getpwuid(STRANGER));
 	assert_non_null(gr = getgrgid(0));
 	snprintf(group, sizeof(group), "%s", gr->gr_name);
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	expect_refused(&env, "top", 1, STRANGER, 0); /* no control-group */
-	expect_refused(&env, "top", 0, 0, 0);
-	expect_allowed(&env, "top", 1, 0, STRANGER);
-	expect_allowed(&env, "top 5", 1, DAEMON_UID, STRANGER);
-	fk.group = group;
-	expect_allowed(&env, "top", 1, STRANGER, 0);
-	expect_refused(&env, "top", 1, STRANGER, STRANGER);
-	expect_refused(&env, "top", 0, STRANGER, 0); /* gid unknown */
-	fk.group = "no-such-group-codns";
-	expect_refused(&env, "top", 1, STRANGER, 0);
+	expect_refused(env, "top", 1, STRANGER, 0); /* no control-group */
+	expect_refused(env, "top", 0, 0, 0);
+	expect_allowed(env, "top", 1, 0, STRANGER);
+	expect_allowed(env, "top 5", 1, DAEMON_UID, STRANGER);
+	fk->group = group;
+	expect_allowed(env, "top", 1, STRANGER, 0);
+	expect_refused(env, "top", 1, STRANGER, STRANGER);
+	expect_refused(env, "top", 0, STRANGER, 0); /* gid unknown */
+	fk->group = "no-such-group-codns";
+	expect_refused(env, "top", 1, STRANGER, 0);
 	/* The reports are everyone's, credentials or not. */
-	expect_allowed(&env, "status", 0, 0, 0);
-	expect_allowed(&env, "peers", 1, STRANGER, STRANGER);
-	expect_allowed(&env, "stats", 0, 0, 0);
-	expect_allowed(&env, "metrics", 1, STRANGER, STRANGER);
-	stats_free(st);
+	expect_allowed(env, "status", 0, 0, 0);
+	expect_allowed(env, "peers", 1, STRANGER, STRANGER);
+	expect_allowed(env, "stats", 0, 0, 0);
+	expect_allowed(env, "metrics", 1, STRANGER, STRANGER);
 }
 
 /* --- the commands' replies and errors --- */
@@ -820,61 +786,42 @@ expect_error(const struct ctl_env *env, const char *line, const char *err)
 static void
 test_command_replies(void **state)
 {
-	struct stats *st = stats_new();
-	struct fake fk;
-	struct ctl_env env;
-	struct run r;
+	struct fix *x = *state;
+	struct ctl_env *env = &x->env;
+	struct fake *fk = &x->fk;
 
-	(void)state;
-	fake_init(&fk, 1);
-	env = fake_env(&fk, st);
-	run(&env, "flush", 1, 0, 0, &r);
-	assert_string_equal(r.b.p, "flushed 42 entries\n");
-	assert_string_equal(fk.flushed, "*");
-	run_free(&r);
-	run(&env, "json flush www.example.com", 1, 0, 0, &r);
-	assert_string_equal(r.b.p, "{\"flushed\":2}\n");
-	assert_string_equal(fk.flushed, "www.example.com");
-	run_free(&r);
-	run(&env, "reload", 1, 0, 0, &r);
-	assert_string_equal(r.b.p, "reloaded\n");
-	run_free(&r);
-	run(&env, "json reload", 1, 0, 0, &r);
-	assert_string_equal(r.b.p, "{\"reloaded\":true}\n");
-	run_free(&r);
-	run(&env, "json top 3", 1, 0, 0, &r);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	run_free(&r);
-	run(&env, "json stats", 1, 0, 0, &r);
-	if (!json_valid(r.b.p))
-		fail_msg("not JSON:\n%s", r.b.p);
-	run_free(&r);
+	reply_is(env, "flush", "flushed 42 entries\n");
+	assert_string_equal(fk->flushed, "*");
+	reply_is(env, "json flush www.example.com", "{\"flushed\":2}\n");
+	assert_string_equal(fk->flushed, "www.example.com");
+	reply_is(env, "reload", "reloaded\n");
+	reply_is(env, "json reload", "{\"reloaded\":true}\n");
+	reply_has(env, "json top 3", "{");
+	reply_has(env, "json stats", "{");
 
 	/* A failed reload's lines become one. */
-	fk.reload_err = "line 3: bad key\nline 9: bad value\n\n";
-	expect_error(&env, "reload",
+	fk->reload_err = "line 3: bad key\nline 9: bad value\n\n";
+	expect_error(env, "reload",
 	    "reload failed: line 3: bad key;line 9: bad value");
-	fk.reload_err = NULL;
-	expect_error(&env, "flush a b", "usage: flush [NAME]");
-	expect_error(&env, "flush bad..name", "invalid name");
-	expect_error(&env, "reload now", "usage: reload");
-	expect_error(&env, "handover x", "usage: handover");
-	expect_error(&env, "top 0", "top: N must be 1..256");
-	expect_error(&env, "top 257", "top: N must be 1..256");
-	expect_error(&env, "top 5x", "top: N must be 1..256");
-	expect_error(&env, "top 1 2", "usage: top [N]");
-	expect_error(&env, "status now", "status takes no arguments");
-	expect_error(&env, "metrics x", "metrics takes no arguments");
-	expect_error(&env, "frobnicate", "unknown command frobnicate");
-	assert_int_equal(fk.flushes, 2);
-	assert_int_equal(fk.reloads, 3);
-	assert_int_equal(fk.handovers, 0);
-	env.reload = NULL;
-	env.handover = NULL;
-	expect_error(&env, "reload", "reload is not available");
-	expect_error(&env, "handover", "handover is not available");
-	stats_free(st);
+	fk->reload_err = NULL;
+	expect_error(env, "flush a b", "usage: flush [NAME]");
+	expect_error(env, "flush bad..name", "invalid name");
+	expect_error(env, "reload now", "usage: reload");
+	expect_error(env, "handover x", "usage: handover");
+	expect_error(env, "top 0", "top: N must be 1..256");
+	expect_error(env, "top 257", "top: N must be 1..256");
+	expect_error(env, "top 5x", "top: N must be 1..256");
+	expect_error(env, "top 1 2", "usage: top [N]");
+	expect_error(env, "status now", "status takes no arguments");
+	expect_error(env, "metrics x", "metrics takes no arguments");
+	expect_error(env, "frobnicate", "unknown command frobnicate");
+	assert_int_equal(fk->flushes, 2);
+	assert_int_equal(fk->reloads, 3);
+	assert_int_equal(fk->handovers, 0);
+	env->reload = NULL;
+	env->handover = NULL;
+	expect_error(env, "reload", "reload is not available");
+	expect_error(env, "handover", "handover is not available");
 }
 
 int
@@ -882,15 +829,24 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_check_itself),
-		cmocka_unit_test(test_status_text),
-		cmocka_unit_test(test_status_json),
-		cmocka_unit_test(test_status_without_peers),
-		cmocka_unit_test(test_peers_text),
-		cmocka_unit_test(test_peers_json),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_admin_commands),
-		cmocka_unit_test(test_top_needs_group),
-		cmocka_unit_test(test_command_replies),
+		cmocka_unit_test_setup_teardown(test_status_text,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_status_json,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_status_without_peers,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_peers_text,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_peers_json,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_metrics,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_admin_commands,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_top_needs_group,
+		    fix_setup, fix_teardown),
+		cmocka_unit_test_setup_teardown(test_command_replies,
+		    fix_setup, fix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
