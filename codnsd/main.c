@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctlio.h"
 #include "dnsstub.h"
 #include "handover.h"
 #include "listen.h"
@@ -343,7 +344,7 @@ reload_discard(struct reload *r)
 	peernet_free(r->peernet);
 }
 
-/* SIGHUP, and `codnsctl reload` through ctl_on_reload(). */
+/* SIGHUP, and `codnsctl reload` (ctl_env.reload). */
 static int
 codnsd_reload(void *arg, char *err, size_t errlen)
 {
@@ -604,6 +605,7 @@ static void
 setup(struct codnsd *d)
 {
 	struct cache_limits lim;
+	struct ctl_env cenv;
 	char err[1024];
 
 	cache_limits_of(&d->conf, &lim);
@@ -626,10 +628,12 @@ setup(struct codnsd *d)
 	if (peers_open(d, &d->conf, &d->peernet, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	peers_wired(d);
-	if ((d->ctl = ctl_new(d)) == NULL)
+	ctlio_env(d, &cenv);
+	cenv.reload = codnsd_reload;
+	cenv.handover = codnsd_handover;
+	if ((d->ctl = ctl_new(&cenv, d->conf.control_socket,
+		 d->conf.user)) == NULL)
 		fatalx("cannot open the control socket");
-	ctl_on_reload(d->ctl, codnsd_reload, d);
-	ctl_on_handover(d->ctl, codnsd_handover, d);
 	handover_close_unused();
 	codnsd_shm_apply(d);
 	ev_signal_init(&d->sigterm, sigterm_cb, SIGTERM);
