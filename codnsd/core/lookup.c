@@ -500,9 +500,11 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 
 	job->uq = NULL;
 	lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
-	/* c-ares' getaddrinfo does not pass on the SOA minimum (RFC 2308),
-	 * so a negative answer lives for negative-ttl. */
-	if (ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA)
+	/* A negative answer lives for its SOA's negative TTL (RFC 2308
+	 * section 5), at most negative-ttl; negative-ttl when no SOA came
+	 * (the local resolver says UINT32_MAX). */
+	if ((ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA) &&
+	    ans.ttl > lk->conf.negative_ttl_s)
 		ans.ttl = lk->conf.negative_ttl_s;
 	/* Found, NXDOMAIN and NODATA are answers (the lookup race, 3). */
 	if (ans.status != CODNS_TRYAGAIN) {

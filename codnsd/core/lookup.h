@@ -60,7 +60,8 @@ struct lookup_env {
 	int (*cache_get_stale)(void *cache, const struct proto_request *,
 	    uint64_t now_ms, struct proto_answer *);
 
-	/* The local nameservers (upstream.h): a handle, or NULL. */
+	/* The local nameservers (upstream.h): a handle, or NULL. A negative
+	 * answer's TTL is its SOA's negative TTL, UINT32_MAX without one. */
 	void *local;
 	void *(*local_resolve)(void *local, const struct proto_request *,
 	    lookup_cb *, void *arg);

@@ -45,7 +45,7 @@ enum stats_counter {
 	STATS_DNS_STALE,       /* stub: other qtypes answered stale */
 	STATS_DNS_CLIENTS_REFUSED, /* stub: TCP over the connection cap */
 	STATS_DNS_COALESCED,   /* stub: forwarded, joined one in flight */
-	STATS_DNS_NEGATIVE_SOA, /* stub: negative lookup, response asked */
+	STATS_DNS_NEGATIVE_BARE, /* stub: negative answer sent without SOA */
 	STATS_NSCD_REQUESTS,   /* nscd protocol: whole requests */
 	STATS_NSCD_MAPS,       /* nscd: tables handed out (GETFDHST) */
 	STATS_NSCD_HOSTS_FILE, /* nscd: answered from the hosts file */

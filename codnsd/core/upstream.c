@@ -214,6 +214,13 @@ upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
 }
 
 void
+upstream_on_response(struct upstream *up, upstream_keep_cb *cb, void *arg)
+{
+	up->keep_cb = cb;
+	up->keep_arg = arg;
+}
+
+void
 upstream_set_stats(struct upstream *up, struct stats *stats)
 {
 	up->stats = stats;

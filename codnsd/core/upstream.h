@@ -13,8 +13,24 @@ struct upstream;
 struct upstream_query;
 
 /* Called once per query that was not cancelled, with status FOUND,
- * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). */
+ * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). A FOUND
+ * answer's TTL is the least TTL of the records it was made of; a NOTFOUND
+ * or NODATA answer's is the negative TTL of the SOA that came with it
+ * (RFC 2308 section 5: the least of its TTL and MINIMUM), or
+ * UPSTREAM_NEG_TTL_NONE when none came. */
 typedef void upstream_cb(void *arg, const struct proto_answer *);
+#define UPSTREAM_NEG_TTL_NONE UINT32_MAX
+
+/*
+ * Every response the lookups receive (one per question, A, AAAA or PTR),
+ * whole: the question's name (text, no final dot), its type, the rcode
+ * and the records flattened by dnsmsg_response_flatten(), valid during
+ * the call. So the DNS stub sends a negative answer with the SOA of the
+ * response that decided it, without asking again.
+ */
+typedef void upstream_keep_cb(void *arg, const char *name, uint16_t qtype,
+    uint8_t rcode, const uint8_t *flat, size_t len);
+void upstream_on_response(struct upstream *, upstream_keep_cb *, void *);
 
 struct upstream_health {
 	uint32_t mean_ms;       /* smoothed response time of answered queries */

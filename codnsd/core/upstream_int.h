@@ -32,6 +32,15 @@ struct upstream_sock {
 	LIST_ENTRY(upstream_sock) entry;
 };
 
+/* One question (A or AAAA) of a search-list name, asked with
+ * ares_query(); its status is c-ares' (ARES_ENODATA also for an answer
+ * without a usable address). */
+struct upstream_part {
+	struct upstream_query *q;
+	uint16_t qtype;
+	int status;
+};
+
 struct upstream_query {
 	struct upstream_chan *chan;
 	upstream_cb *cb;
@@ -51,6 +60,15 @@ struct upstream_query {
 	int got_nodata, got_servfail;
 	int refused; /* the last status was c-ares' own refusal */
 	int truncated;
+	/* The name being asked: one part per type, their answers gathered
+	 * in acc until the last part is in. */
+	struct upstream_part parts[2];
+	uint8_t nparts, waiting;
+	uint32_t acc_ttl; /* least TTL of the records used */
+	struct proto_answer acc;
+	/* Least negative TTL of the SOAs seen on the walk (RFC 2308
+	 * section 5); UPSTREAM_NEG_TTL_NONE while none came. */
+	uint32_t neg_ttl;
 };
 
 struct upstream {
@@ -75,6 +93,8 @@ struct upstream {
 	struct stats *stats;
 	upstream_change_cb *change_cb;
 	void *change_arg;
+	upstream_keep_cb *keep_cb;
+	void *keep_arg;
 };
 
 /*
@@ -119,6 +139,21 @@ void upstream_query_free(struct upstream_query *);
  * ares_status feeds the health figures. */
 void upstream_finish(struct upstream_query *, struct proto_answer *,
     int ares_status);
+
+/*
+ * A response of the search walk or a reverse lookup, flattened
+ * (dnsmsg_response_flatten()) into a buffer of this module's that the
+ * next call overwrites; given to the keep callback. 0, or -1 when it is
+ * malformed.
+ */
+int upstream_flatten(struct upstream *, const char *name, uint16_t qtype,
+    const uint8_t *msg, size_t len, const uint8_t **flat, size_t *flatlen,
+    uint8_t *rcode);
+
+/* A response's SOA, if any, taken into q->neg_ttl (RFC 2308 section 5:
+ * the negative TTL is the least of the SOA's TTL and MINIMUM). */
+void upstream_soa_seen(struct upstream_query *, const uint8_t *flat,
+    size_t len);
 
 /* upstream_search.c: forward lookups, res_search()'s walk. */
 void upstream_search_start(struct upstream_query *);

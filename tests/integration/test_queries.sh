@@ -30,13 +30,14 @@ pod_resolv() {
 ns_etc $'hosts: dns\n' $'127.0.0.1 localhost\n' "$(pod_resolv 127.0.0.1)"
 
 # dnsmasq authoritative for both zones, so that every negative answer
-# carries its zone's SOA (RFC 2308), with a 60 s negative TTL.
+# carries its zone's SOA (RFC 2308): dnsmasq's SOA has auth-ttl (60 s)
+# for its TTL and MINIMUM, so negative answers may be kept 60 s.
 NS=127.0.0.1
 "$dnsmasq" --no-daemon --no-resolv --no-hosts --port=53 \
     --listen-address=$NS --bind-dynamic --user=root --pid-file= \
     --auth-server=ns.cluster.local,$NS --auth-zone=cluster.local \
-    --auth-zone=example.test --auth-ttl=300 \
-    --auth-soa=1,hostmaster.cluster.local,1200,120,604800,60 \
+    --auth-zone=example.test --auth-ttl=60 \
+    --auth-soa=1,hostmaster.cluster.local,1200,120,604800 \
     --host-record=kubernetes.default.svc.cluster.local,10.96.0.1 \
     --host-record=www.example.test,192.0.2.80 \
     --log-queries --log-facility=- >"$tmp/ns.log" 2>&1 &
@@ -84,8 +85,9 @@ check "glibc asks 4 names for kubernetes.default (issue 23)" \
 # codnsd with the same pod resolv.conf (for its own search walk), its
 # stub on 127.0.0.53:53 and its lookup socket for nss_codns.
 pod_resolv $NS >"$tmp/pod.resolv.conf"
+# negative-ttl is long: the SOA's 60 s must be what limits negatives.
 ns_conf "resolv-conf $tmp/pod.resolv.conf" "dns-listen 127.0.0.53:53" \
-    "lookup-socket $tmp/lookup.sock" "shared-cache no"
+    "lookup-socket $tmp/lookup.sock" "shared-cache no" "negative-ttl 1h"
 ns_codnsd || exit 99
 
 # (b) glibc's dns module through the stub.
@@ -119,6 +121,19 @@ for name in www.example.test kubernetes.default; do
 	check "nss_codns, $name warm: $warm queries" test "$warm" -eq 0
 	out=$(look $name)
 	check "nss_codns answers $name" has "$out" '^(192\.0\.2\.80|10\.96\.0\.1) '
+done
+
+# Negative answers on the lookup path live for the SOA's negative TTL
+# (RFC 2308 section 5), not negative-ttl: both a cold one and the cached.
+for i in 1 2; do
+	out=$(ctl lookup -4 nx.example.test.)
+	ttl=$(printf '%s\n' "$out" | awk '$1 == "ttl" { print $2 + 0 }')
+	check "lookup path, NXDOMAIN $i: TTL ${ttl:-none} from the SOA (60 s)" \
+	    test "${ttl:-9999}" -le 60 -a "${ttl:-0}" -gt 0
+	out=$(ctl lookup -6 www.example.test.)
+	ttl=$(printf '%s\n' "$out" | awk '$1 == "ttl" { print $2 + 0 }')
+	check "lookup path, NODATA $i: TTL ${ttl:-none} from the SOA (60 s)" \
+	    test "${ttl:-9999}" -le 60 -a "${ttl:-0}" -gt 0
 done
 
 ns_finish "$tmp/ns.log" "$tmp/codnsd.log"

@@ -328,6 +328,9 @@ local_reply(size_t i, uint8_t status)
 	W.local[i].done = 1;
 	if (W.local[i].cancelled)
 		return;
+	/* The fake nameserver sends no SOA with a negative answer. */
+	if (status == CODNS_NOTFOUND || status == CODNS_NODATA)
+		a.ttl = UINT32_MAX;
 	a.source = CODNS_SRC_LOCAL;
 	a.latency_us = (uint32_t)(W.now - W.local[i].sent_us);
 	W.local[i].cb(W.local[i].arg, &a);
@@ -403,6 +406,36 @@ test_coalescing(void **state)
 	world_free(lk);
 	assert_true(f[2].got);
 	assert_int_equal(f[2].a.status, CODNS_UNAVAIL);
+}
+
+/* A negative answer lives for its SOA's negative TTL when that is less
+ * than negative-ttl (RFC 2308 section 5), and for negative-ttl when it
+ * is more: the answer given and the entry cached say so. */
+static void
+test_negative_ttl_from_soa(void **state)
+{
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 }, g = { 0 };
+	struct proto_answer a = answer_of(CODNS_NODATA);
+
+	(void)state;
+	start(lk, "nodata.example", 0, &f);
+	a.ttl = 7;
+	a.source = CODNS_SRC_LOCAL;
+	W.local[0].done = 1;
+	W.local[0].cb(W.local[0].arg, &a);
+	assert_true(f.got);
+	assert_int_equal(f.a.ttl, 7);
+	assert_int_equal(W.cache_puts, 1);
+	start(lk, "nx.example", 0, &g);
+	a = answer_of(CODNS_NOTFOUND);
+	a.ttl = 3600;
+	a.source = CODNS_SRC_LOCAL;
+	W.local[1].done = 1;
+	W.local[1].cb(W.local[1].arg, &a);
+	assert_true(g.got);
+	assert_int_equal(g.a.ttl, 30); /* negative-ttl */
+	world_free(lk);
 }
 
 /* NXDOMAIN from the local nameserver is an answer: it wins over the peer
@@ -1133,6 +1166,7 @@ main(void)
 		cmocka_unit_test(test_cache_hit_returns),
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_nxdomain_from_local_wins),
+		cmocka_unit_test(test_negative_ttl_from_soa),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
 		cmocka_unit_test(test_far_fallback),
