@@ -91,6 +91,7 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
 	l->stale_s = c->serve_stale_s;
+	l->prefetch = c->prefetch;
 }
 
 /* A file of codnsd's next to the lookup socket (or, with "lookup-socket

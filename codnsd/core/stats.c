@@ -76,6 +76,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_CLIENTS_BAD_FRAME] = "clients_bad_frame",
 	[STATS_CLIENTS_IDLE] = "clients_idle_closed",
 	[STATS_LOOKUPS_COALESCED] = "lookups_coalesced",
+	[STATS_LOOKUPS_PREFETCHED] = "lookups_prefetched",
 	[STATS_LOOKUPS_OVERLOAD] = "lookups_overload",
 	[STATS_LOOKUPS_TIMEOUT] = "lookups_timeout",
 	[STATS_ANSWERS_TRUNCATED] = "answers_truncated",

@@ -16,6 +16,7 @@ enum stats_counter {
 	STATS_CLIENTS_BAD_FRAME, /* dropped for a malformed frame */
 	STATS_CLIENTS_IDLE,      /* closed for silence */
 	STATS_LOOKUPS_COALESCED, /* joined an identical lookup in flight */
+	STATS_LOOKUPS_PREFETCHED, /* a hit near expiry refreshed its entry */
 	STATS_LOOKUPS_OVERLOAD,  /* refused: too many lookups in flight */
 	STATS_LOOKUPS_TIMEOUT,   /* lookup-timeout reached */
 	STATS_ANSWERS_TRUNCATED, /* over the protocol's alias or address cap */
