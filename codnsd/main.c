@@ -243,6 +243,7 @@ codnsd_resolver_changed(void *arg)
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
+	dnsstub_flush(d->dnsstub, NULL); /* the responses kept, too */
 	nscd_flush(d->nscd, NULL);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
 }

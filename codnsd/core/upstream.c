@@ -214,9 +214,11 @@ upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
 }
 
 void
-upstream_on_response(struct upstream *up, upstream_keep_cb *cb, void *arg)
+upstream_on_response(struct upstream *up, upstream_keep_cb *cb,
+    upstream_find_cb *find, void *arg)
 {
 	up->keep_cb = cb;
+	up->find_cb = find;
 	up->keep_arg = arg;
 }
 

@@ -30,7 +30,23 @@ typedef void upstream_cb(void *arg, const struct proto_answer *);
  */
 typedef void upstream_keep_cb(void *arg, const char *name, uint16_t qtype,
     uint8_t rcode, const uint8_t *flat, size_t len);
-void upstream_on_response(struct upstream *, upstream_keep_cb *, void *);
+/*
+ * And the way back: before the search walk asks a question (name, qtype)
+ * it looks for a response kept: 1 with *out filled (flat valid during the
+ * call), 0 when the question must be asked. So every question is asked
+ * once per TTL whatever front end, family or search walk needs it.
+ */
+struct upstream_kept {
+	uint8_t rcode;
+	const uint8_t *flat;
+	size_t len;
+	uint32_t age_s;  /* taken off every TTL */
+	uint32_t left_s; /* and no TTL above this */
+};
+typedef int upstream_find_cb(void *arg, const char *name, uint16_t qtype,
+    struct upstream_kept *out);
+void upstream_on_response(struct upstream *, upstream_keep_cb *,
+    upstream_find_cb *, void *);
 
 struct upstream_health {
 	uint32_t mean_ms;       /* smoothed response time of answered queries */

@@ -69,6 +69,8 @@ struct upstream_query {
 	/* Least negative TTL of the SOAs seen on the walk (RFC 2308
 	 * section 5); UPSTREAM_NEG_TTL_NONE while none came. */
 	uint32_t neg_ttl;
+	int offline; /* the walk was answered from kept responses only */
+	unsigned gen; /* upstream_ask_name() calls */
 };
 
 struct upstream {
@@ -94,6 +96,7 @@ struct upstream {
 	upstream_change_cb *change_cb;
 	void *change_arg;
 	upstream_keep_cb *keep_cb;
+	upstream_find_cb *find_cb;
 	void *keep_arg;
 };
 
@@ -153,7 +156,10 @@ int upstream_flatten(struct upstream *, const char *name, uint16_t qtype,
 /* A response's SOA, if any, taken into q->neg_ttl (RFC 2308 section 5:
  * the negative TTL is the least of the SOA's TTL and MINIMUM). */
 void upstream_soa_seen(struct upstream_query *, const uint8_t *flat,
-    size_t len);
+    size_t len, const struct upstream_kept *);
+/* A kept record's TTL now: its age taken off, capped by what is left
+ * (kept NULL: a response just received, the TTL as it is). */
+uint32_t upstream_kept_ttl(const struct upstream_kept *, uint32_t ttl);
 
 /* upstream_search.c: forward lookups, res_search()'s walk. */
 void upstream_search_start(struct upstream_query *);

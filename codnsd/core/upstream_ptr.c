@@ -81,7 +81,7 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	if (abuf != NULL && alen > 0 &&
 	    upstream_flatten(q->chan->up, ptr, DNSMSG_T_PTR, abuf,
 		(size_t)alen, &flat, &flatlen, &rcode) == 0)
-		upstream_soa_seen(q, flat, flatlen);
+		upstream_soa_seen(q, flat, flatlen, NULL);
 	if (status == ARES_SUCCESS)
 		a.status = upstream_ptr_parse(q, abuf, alen, &a);
 	if (a.status == CODNS_FOUND) {

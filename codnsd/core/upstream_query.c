@@ -63,8 +63,18 @@ upstream_flatten(struct upstream *up, const char *name, uint16_t qtype,
 	return 0;
 }
 
+uint32_t
+upstream_kept_ttl(const struct upstream_kept *k, uint32_t ttl)
+{
+	if (k == NULL)
+		return ttl;
+	ttl = ttl > k->age_s ? ttl - k->age_s : 0;
+	return ttl < k->left_s ? ttl : k->left_s;
+}
+
 void
-upstream_soa_seen(struct upstream_query *q, const uint8_t *flat, size_t len)
+upstream_soa_seen(struct upstream_query *q, const uint8_t *flat, size_t len,
+    const struct upstream_kept *k)
 {
 	struct buf b;
 	struct dnsmsg_rr rr;
@@ -73,7 +83,8 @@ upstream_soa_seen(struct upstream_query *q, const uint8_t *flat, size_t len)
 	buf_init_read(&b, flat, len);
 	while (dnsmsg_flat_next(&b, &rr) == 1)
 		if (rr.section == DNSMSG_NS && rr.type == DNSMSG_T_SOA &&
-		    (neg = dnsmsg_soa_negttl(&rr)) < q->neg_ttl)
+		    (neg = dnsmsg_soa_negttl(&rr)) != UINT32_MAX &&
+		    (neg = upstream_kept_ttl(k, neg)) < q->neg_ttl)
 			q->neg_ttl = neg;
 }
 
@@ -119,7 +130,7 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a,
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
-	if (!q->refused)
+	if (!q->refused && !q->offline)
 		upstream_account(up, q->start_ms,
 		    upstream_verdict(ares_status, !q->starting, 0));
 	if (q->truncated && up->stats != NULL)

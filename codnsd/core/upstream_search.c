@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "dnsmsg.h"
+#include "stats.h"
 
 static void
 upstream_add_alias(struct upstream_query *q, struct proto_answer *a,
@@ -92,7 +93,8 @@ upstream_chain_step(const uint8_t *flat, size_t len, struct dnsmsg_name *cur,
  * SOA's negative TTL.
  */
 static void
-upstream_part_read(struct upstream_query *q, const uint8_t *flat, size_t len)
+upstream_part_read(struct upstream_query *q, const uint8_t *flat, size_t len,
+    const struct upstream_kept *k)
 {
 	struct proto_answer *a = &q->acc;
 	struct dnsmsg_name cur, owners[UPSTREAM_CHAIN_MAX];
@@ -127,9 +129,10 @@ upstream_part_read(struct upstream_query *q, const uint8_t *flat, size_t len)
 		if (rr.ttl < ttl)
 			ttl = rr.ttl;
 	}
+	ttl = upstream_kept_ttl(k, ttl);
 	if (a->naddrs > 0 && ttl < q->acc_ttl)
 		q->acc_ttl = ttl;
-	upstream_soa_seen(q, flat, len);
+	upstream_soa_seen(q, flat, len, k);
 }
 
 /*
@@ -211,24 +214,19 @@ upstream_cand_done(struct upstream_query *q)
 	upstream_finish(q, &a, status);
 }
 
+/* One part's response (k: kept, else just received), then the name's
+ * answer if it was the last part. */
 static void
-upstream_part_cb(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
+upstream_part_done(struct upstream_part *p, int status, const uint8_t *flat,
+    size_t flatlen, uint8_t rcode, const struct upstream_kept *k)
 {
-	struct upstream_part *p = arg;
 	struct upstream_query *q = p->q;
-	const uint8_t *flat;
-	size_t flatlen;
-	uint8_t rcode;
 	size_t before = q->acc.naddrs;
 
-	(void)timeouts;
 	p->status = status;
-	if (abuf != NULL && alen > 0 &&
-	    upstream_flatten(q->chan->up, q->cands[q->cand], p->qtype, abuf,
-		(size_t)alen, &flat, &flatlen, &rcode) == 0 &&
+	if (flat != NULL &&
 	    (rcode == DNSMSG_NOERROR || rcode == DNSMSG_NXDOMAIN)) {
-		upstream_part_read(q, flat, flatlen);
+		upstream_part_read(q, flat, flatlen, k);
 		/* Records, but none of the addresses asked (a CNAME chain
 		 * that ends elsewhere): no data, as getaddrinfo says. */
 		if (status == ARES_SUCCESS && q->acc.naddrs == before)
@@ -236,6 +234,45 @@ upstream_part_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	}
 	if (--q->waiting == 0)
 		upstream_cand_done(q);
+}
+
+static void
+upstream_part_cb(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct upstream_part *p = arg;
+	struct upstream_query *q = p->q;
+	const uint8_t *flat = NULL;
+	size_t flatlen = 0;
+	uint8_t rcode = 0;
+
+	(void)timeouts;
+	if (abuf != NULL && alen > 0 &&
+	    upstream_flatten(q->chan->up, q->cands[q->cand], p->qtype, abuf,
+		(size_t)alen, &flat, &flatlen, &rcode) == -1)
+		flat = NULL;
+	upstream_part_done(p, status, flat, flatlen, rcode, NULL);
+}
+
+/* The part's question answered from a response kept (upstream_find_cb):
+ * 1 when it was, and is done. */
+static int
+upstream_part_kept(struct upstream_part *p)
+{
+	struct upstream_query *q = p->q;
+	struct upstream *up = q->chan->up;
+	struct upstream_kept k;
+	int status;
+
+	if (up->find_cb == NULL ||
+	    !up->find_cb(up->keep_arg, q->cands[q->cand], p->qtype, &k) ||
+	    (k.rcode != DNSMSG_NOERROR && k.rcode != DNSMSG_NXDOMAIN))
+		return 0;
+	if (up->stats != NULL)
+		stats_count(up->stats, STATS_QUESTIONS_KEPT);
+	status = k.rcode == DNSMSG_NXDOMAIN ? ARES_ENOTFOUND : ARES_SUCCESS;
+	upstream_part_done(p, status, k.flat, k.len, k.rcode, &k);
+	return 1;
 }
 
 /*
@@ -263,7 +300,9 @@ upstream_ask_name(struct upstream_query *q)
 {
 	char buf[PROTO_QNAME_MAX + 1];
 	const char *name;
+	unsigned gen;
 	uint8_t i;
+	int was;
 
 	memset(&q->acc, 0, sizeof(q->acc));
 	q->acc_ttl = UINT32_MAX;
@@ -280,9 +319,24 @@ upstream_ask_name(struct upstream_query *q)
 		q->parts[i].q = q;
 		q->parts[i].status = ARES_ENODATA;
 	}
-	for (i = 0; i < q->nparts; i++)
+	/*
+	 * A question whose response is kept is not asked again. A part done
+	 * at once (kept, or refused by c-ares) may finish the name and start
+	 * the next one, whose parts replace these: the loop stops there. And
+	 * the query may end: while starting, its answer waits for the loop
+	 * (upstream_finish()), so q stays valid until this returns.
+	 */
+	gen = ++q->gen;
+	was = q->starting;
+	q->starting = 1;
+	for (i = 0; i < q->nparts && q->gen == gen; i++) {
+		if (upstream_part_kept(&q->parts[i]))
+			continue;
+		q->offline = 0;
 		ares_query(q->chan->ch, name, DNSMSG_C_IN, q->parts[i].qtype,
 		    upstream_part_cb, &q->parts[i]);
+	}
+	q->starting = was;
 }
 
 /* Start res_search()'s walk for q->req (forward). */
@@ -292,6 +346,7 @@ upstream_search_start(struct upstream_query *q)
 	struct proto_answer a;
 
 	q->first_status = -1;
+	q->offline = 1;
 	q->ncands = (uint8_t)resolvconf_candidates(&q->chan->up->rc,
 	    q->req.name, q->cands, UPSTREAM_CANDS_MAX, &q->as_is_first);
 	if (q->ncands > 0) {

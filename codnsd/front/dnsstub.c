@@ -712,6 +712,35 @@ dnsstub_keep(void *arg, const char *name, uint16_t qtype, uint8_t rcode,
 	(void)fwdcache_store(s->fc, name, qtype, rcode, flat, len);
 }
 
+/*
+ * A response kept for the search walk's question (upstream_find_cb), in
+ * the first 90 % of its life only: in the last 10 % the walk asks again,
+ * so that a refresh (prefetch) gets a whole TTL, not what is left.
+ */
+static int
+dnsstub_find(void *arg, const char *name, uint16_t qtype,
+    struct upstream_kept *out)
+{
+	struct dnsstub *s = arg;
+	struct dnsmsg_query m;
+	struct fwdcache_answer a;
+
+	memset(&m, 0, sizeof(m));
+	if (dnsmsg_name_from_text(name, &m.qname) == -1)
+		return 0;
+	m.qtype = qtype;
+	m.qclass = DNSMSG_C_IN;
+	if (fwdcache_get(s->fc, &m, 0, &a) == -1 ||
+	    (uint64_t)a.max_ttl * 10 <= (uint64_t)a.age_s + a.max_ttl)
+		return 0;
+	out->rcode = a.rcode;
+	out->flat = a.flat;
+	out->len = a.len;
+	out->age_s = a.age_s;
+	out->left_s = a.max_ttl;
+	return 1;
+}
+
 static void
 dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
     void (*cb)(struct ev_loop *, ev_io *, int))
@@ -742,7 +771,7 @@ dnsstub_new(struct codnsd *d)
 		free(s);
 		return NULL;
 	}
-	upstream_on_response(d->upstream, dnsstub_keep, s);
+	upstream_on_response(d->upstream, dnsstub_keep, dnsstub_find, s);
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
 		    a, sizeof(a));
@@ -816,7 +845,7 @@ dnsstub_free(struct dnsstub *s)
 		ev_io_stop(s->d->loop, &s->tcp[i].io);
 		close(s->tcp[i].fd);
 	}
-	upstream_on_response(s->d->upstream, NULL, NULL);
+	upstream_on_response(s->d->upstream, NULL, NULL, NULL);
 	fwdcache_free(s->fc);
 	ratelimit_free(s->rl);
 	free(s);

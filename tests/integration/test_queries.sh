@@ -123,6 +123,25 @@ for name in www.example.test kubernetes.default; do
 	check "nss_codns answers $name" has "$out" '^(192\.0\.2\.80|10\.96\.0\.1) '
 done
 
+# (d) One question, one query, whoever asks it: once nss_codns has looked
+# the name up, a lookup of one family (another request) and glibc through
+# the stub (other requests again: absolute names, one family each) find
+# every question's response kept, and ask the nameserver nothing.
+ctl flush >/dev/null || check "codnsctl flush" false
+queries_for look www.example.test
+check "nss_codns after a flush: $count queries, glibc alone ${want[www.example.test]}" \
+    test "$count" -le "${want[www.example.test]}"
+queries_for getent ahostsv4 www.example.test
+check "nss_codns, IPv4 only, after either family: $count queries" \
+    test "$count" -eq 0
+printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
+pod_resolv 127.0.0.53 >"$tmp/resolv.conf"
+queries_for look www.example.test
+check "glibc dns -> stub after nss_codns: $count queries" test "$count" -eq 0
+kept=$(counter questions_answered_kept)
+check "questions answered from kept responses counted (${kept:-none})" \
+    test "${kept:-0}" -ge 8
+
 # Negative answers on the lookup path live for the SOA's negative TTL
 # (RFC 2308 section 5), not negative-ttl: both a cold one and the cached.
 for i in 1 2; do
