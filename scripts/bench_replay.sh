@@ -19,6 +19,9 @@
 # doc/bench-replay.png (gnuplot). A benchmark: it asserts nothing.
 #
 # Usage: scripts/bench_replay.sh [RATE] [SECONDS] [SEED]
+# Environment: CODNSD_CONF, lines added to codnsd's configuration (e.g.
+# "negative-ttl 1h"); PHASES, the servers to run (default
+# "codnsd-stub codnsd-nss unbound dnsmasq").
 # (defaults 200 lookups/s, 40 s per server: about 4 minutes in all; run as
 # root from the top of the tree after scripts/build.sh: the NSS phase
 # bind-mounts nsswitch.conf in a private mount namespace).
@@ -114,6 +117,7 @@ peers-file $dir/none
 cache-size 20000
 cache-file none
 prefetch yes
+${CODNSD_CONF:-}
 EOF
 	"$CODNSD" -f -c "$dir/codnsd.conf" 2>"$dir/codnsd-$1.log" &
 	server_pid=$!
@@ -211,16 +215,26 @@ send_nss() {
 		exec python3 "$3" nss "$1" "$4"' sh "$dir" "$build/.libs" "$py" "$1"
 }
 
-phase codnsd-stub codnsd_start send_stub
-phase codnsd-nss codnsd_start send_nss
-phase unbound unbound_start send_unbound
-phase dnsmasq dnsmasq_start send_dnsmasq
+for p in ${PHASES:-codnsd-stub codnsd-nss unbound dnsmasq}; do
+	case $p in
+	codnsd-stub) phase codnsd-stub codnsd_start send_stub ;;
+	codnsd-nss) phase codnsd-nss codnsd_start send_nss ;;
+	unbound) phase unbound unbound_start send_unbound ;;
+	dnsmasq) phase dnsmasq dnsmasq_start send_dnsmasq ;;
+	esac
+done
 echo "]" >>"$dir/phases.json"
 
 echo "bench_replay: $rate lookups/s for ${secs}s per server, seed $seed," \
 	"$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$py" report "$dir" | tee "$dir/report.txt"
 mkdir -p "$top/doc"
+plot= col=2
+for p in ${PHASES:-codnsd-stub codnsd-nss unbound dnsmasq}; do
+	[ "$p" = unbound ] && p="unbound (prefetch)"
+	plot="$plot${plot:+, }\"$dir/series.dat\" using 1:$col with lines lw 2 title \"$p\""
+	col=$((col + 1))
+done
 gnuplot <<EOF
 set terminal png size 900,480
 set output "$top/doc/bench-replay.png"
@@ -229,9 +243,6 @@ set xlabel "seconds since the start of the replay"
 set ylabel "upstream queries per second"
 set key top right
 set grid
-plot "$dir/series.dat" using 1:2 with lines lw 2 title "codnsd stub", \
-     "" using 1:3 with lines lw 2 title "codnsd NSS", \
-     "" using 1:4 with lines lw 2 title "unbound (prefetch)", \
-     "" using 1:5 with lines lw 2 title "dnsmasq"
+plot $plot
 EOF
 echo "bench_replay: picture in doc/bench-replay.png"
