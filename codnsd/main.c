@@ -142,7 +142,8 @@ codnsd_cache_save(struct codnsd *d)
 		return;
 	d->cache_saved = 1;
 	if ((n = cachefile_write(d->cache, path, clock_loop_ms(d->loop),
-		 d->conf.serve_stale_s)) >= 0)
+		 d->conf.serve_stale_s, upstream_resolver_id(d->upstream))) >=
+	    0)
 		log_info("cache: %ld entries written to %s in %.3f s", n, path,
 		    ev_time() - t0);
 }
@@ -156,7 +157,8 @@ codnsd_cache_load(struct codnsd *d)
 
 	if (cache_file_of(&d->conf, path, sizeof(path)) == -1)
 		return;
-	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop))) > 0)
+	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop),
+		 upstream_resolver_id(d->upstream))) > 0)
 		log_info("cache: %ld entries read from %s in %.3f s", n, path,
 		    ev_time() - t0);
 }

@@ -213,6 +213,21 @@ upstream_on_change(struct upstream *up, upstream_change_cb *cb, void *arg)
 	up->change_arg = arg;
 }
 
+uint64_t
+upstream_resolver_id(const struct upstream *up)
+{
+	char buf[sizeof(up->health.servers) +
+	    RESOLVCONF_SEARCH_MAX * (PROTO_NAME_MAX + 2) + 16];
+	size_t len, i;
+
+	len = (size_t)snprintf(buf, sizeof(buf), "%s|%u|", up->health.servers,
+	    up->rc.ndots);
+	for (i = 0; i < up->rc.nsearch && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s,",
+		    up->rc.search[i]);
+	return namehash(NULL, buf, len < sizeof(buf) ? len : sizeof(buf) - 1);
+}
+
 void
 upstream_on_response(struct upstream *up, upstream_keep_cb *cb,
     upstream_find_cb *find, void *arg)

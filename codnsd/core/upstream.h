@@ -85,6 +85,9 @@ void upstream_discard(struct upstream_staged *);
 /* Called from the loop when resolv.conf changed the resolver by itself. */
 typedef void upstream_change_cb(void *arg);
 void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
+/* The identity of what answers: the nameservers, the search list and
+ * ndots (a cache kept across a restart is for the same one only). */
+uint64_t upstream_resolver_id(const struct upstream *);
 /* Whether a relative name may be tried with a search domain (resolv.conf
  * has a search list or a domain): then "name" and "name." may differ. */
 int upstream_searches(const struct upstream *);

@@ -155,4 +155,20 @@ for i in 1 2; do
 	    test "${ttl:-9999}" -le 60 -a "${ttl:-0}" -gt 0
 done
 
+# (e) The cache kept across a restart is for the same resolver only: a
+# search list changed meanwhile (here ndots) means its answers to relative
+# names may be wrong, so the next codnsd does not read it.
+printf 'hosts: codns\n' >"$tmp/nsswitch.conf"
+queries_for look kubernetes.default
+kill -TERM "$codnsd_pid"
+wait "$codnsd_pid" 2>/dev/null
+printf 'nameserver %s\nsearch %s\noptions ndots:1\n' $NS "$search" \
+    >"$tmp/pod.resolv.conf"
+ns_codnsd || exit 99
+check "a cache file of another resolver is not read" \
+    grep -q "written for another resolver" "$tmp/codnsd.log"
+queries_for look kubernetes.default
+check "kubernetes.default asked again under ndots:1 ($count queries)" \
+    test "$count" -gt 0
+
 ns_finish "$tmp/ns.log" "$tmp/codnsd.log"
