@@ -301,6 +301,9 @@ status_render(struct ctl *ctl, struct report_buf *b, int json)
 	    hit_rate(cs));
 	report_text(&r, "(%llu hits, %llu misses)\n",
 	    (unsigned long long)cs->hits, (unsigned long long)cs->misses);
+	report_text(&r, "%-14s ", "");
+	report_uint(&r, "responses_kept", "%llu responses kept by question\n",
+	    (unsigned long long)dnsstub_cache_count(d->dnsstub));
 	report_close(&r);
 	report_text(&r, "%-14s ", "lookups");
 	report_uint(&r, "lookups", "%llu answered",
@@ -482,6 +485,9 @@ metrics_render(struct ctl *ctl, struct report_buf *b)
 		    (double)cache_count(d->cache) },
 		{ "cache_capacity", "gauge", "cache-size.",
 		    (double)cache_capacity(d->cache) },
+		{ "cache_responses_kept", "gauge",
+		    "Responses kept by question (name, type).",
+		    (double)dnsstub_cache_count(d->dnsstub) },
 		{ "cache_hits_total", "counter", "Cache lookups that hit.",
 		    (double)cs->hits },
 		{ "cache_misses_total", "counter", "Cache lookups that missed.",
