@@ -116,7 +116,6 @@ control-socket $dir/ctl.sock
 peers-file $dir/none
 cache-size 20000
 cache-file none
-prefetch yes
 ${CODNSD_CONF:-}
 EOF
 	"$CODNSD" -f -c "$dir/codnsd.conf" 2>"$dir/codnsd-$1.log" &
