@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	{ "pidfile", K_PATH, F(pidfile), 0, 0 },
 	{ "cache-file", K_PATH, F(cache_file), 0, 0 },
 	{ "shared-cache", K_BOOL, F(shared_cache), 0, 0 },
+	{ "prefetch", K_BOOL, F(prefetch), 0, 0 },
 	{ "dns-listen", K_DNSLISTEN, F(dns_listen), 0, 0 },
 	/* RFC 8767 section 5 suggests 1 to 3 days of stale data. */
 	{ "serve-stale", K_TTL, F(serve_stale_s), 0, 7 * DAY },
@@ -198,6 +199,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    CONF_DEFAULT_CONTROL);
 	c->shared_cache = 1;
+	c->prefetch = 1;
 	snprintf(c->lookup_socket, sizeof(c->lookup_socket), "%s",
 	    CONF_DEFAULT_LOOKUP);
 	c->max_clients = 1024;

@@ -81,6 +81,7 @@ struct conf {
 	 * for cache.dump beside the sockets, "none" for no file. */
 	char cache_file[PATH_MAX];
 	int shared_cache;       /* publish answers for nss_codns (shm.c) */
+	int prefetch;           /* refresh entries hit in their last 10 % */
 	/* DNS stub listener and serve-stale (dnsstub.c, RFC 8767). */
 	struct conf_addr dns_listen[CONF_LISTEN_MAX];
 	size_t ndns_listen; /* 0: no stub listener */

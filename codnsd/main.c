@@ -92,6 +92,7 @@ cache_limits_of(const struct conf *c, struct cache_limits *l)
 	l->max_ttl_s = c->cache_max_ttl_s;
 	l->negative_ttl_s = c->negative_ttl_s;
 	l->stale_s = c->serve_stale_s;
+	l->prefetch = c->prefetch;
 }
 
 /* A file of codnsd's next to the lookup socket (or, with "lookup-socket
@@ -142,7 +143,8 @@ codnsd_cache_save(struct codnsd *d)
 		return;
 	d->cache_saved = 1;
 	if ((n = cachefile_write(d->cache, path, clock_loop_ms(d->loop),
-		 d->conf.serve_stale_s)) >= 0)
+		 d->conf.serve_stale_s, upstream_resolver_id(d->upstream))) >=
+	    0)
 		log_info("cache: %ld entries written to %s in %.3f s", n, path,
 		    ev_time() - t0);
 }
@@ -156,7 +158,8 @@ codnsd_cache_load(struct codnsd *d)
 
 	if (cache_file_of(&d->conf, path, sizeof(path)) == -1)
 		return;
-	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop))) > 0)
+	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop),
+		 upstream_resolver_id(d->upstream))) > 0)
 		log_info("cache: %ld entries read from %s in %.3f s", n, path,
 		    ev_time() - t0);
 }
@@ -243,6 +246,7 @@ codnsd_resolver_changed(void *arg)
 	struct codnsd *d = arg;
 
 	cache_flush(d->cache, NULL);
+	dnsstub_flush(d->dnsstub, NULL); /* the responses kept, too */
 	nscd_flush(d->nscd, NULL);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
 }

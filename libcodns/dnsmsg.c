@@ -671,3 +671,19 @@ dnsmsg_rr_read(const uint8_t *msg, size_t len, struct buf *b,
 {
 	return rr_get(msg, len, b, rr);
 }
+
+uint32_t
+dnsmsg_soa_negttl(const struct dnsmsg_rr *rr)
+{
+	struct buf rd;
+	struct dnsmsg_name mname;
+	uint32_t minimum;
+
+	buf_init_read(&rd, rr->rdata, rr->rdlen);
+	if (rr->type == DNSMSG_T_SOA &&
+	    dnsmsg_name_get(rr->rdata, rr->rdlen, &rd, &mname) == 0 &&
+	    dnsmsg_name_get(rr->rdata, rr->rdlen, &rd, &mname) == 0 &&
+	    buf_skip(&rd, 16) == 0 && buf_get_u32(&rd, &minimum) == 0)
+		return minimum < rr->ttl ? minimum : rr->ttl;
+	return UINT32_MAX;
+}

@@ -149,6 +149,10 @@ int dnsmsg_response_flatten(const void *, size_t, struct buf *out,
     uint16_t *flags, uint8_t *rcode);
 /* Next record of a flat buffer: 1, 0 at the end, -1 when corrupt. */
 int dnsmsg_flat_next(struct buf *, struct dnsmsg_rr *);
+/* How long a SOA record (uncompressed rdata, as in a flat buffer) lets a
+ * negative answer be cached: its MINIMUM capped by its own TTL (RFC 2308
+ * section 5); UINT32_MAX when the rdata is not a whole SOA. */
+uint32_t dnsmsg_soa_negttl(const struct dnsmsg_rr *);
 
 /*
  * A response under construction. Owner names and names in NS, CNAME and

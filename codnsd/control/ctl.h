@@ -39,6 +39,7 @@ struct ctl_figures {
 	double ns_last_ago_s; /* since the last completed query; -1 none */
 	/* The cache. */
 	size_t cache_entries, cache_capacity;
+	size_t responses_kept; /* whole responses kept by question */
 	uint64_t cache_hits, cache_misses, cache_evictions;
 	/* The race (lookup.h), only when peers_on: a peer side runs. */
 	int peers_on;

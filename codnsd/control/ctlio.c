@@ -58,6 +58,7 @@ ctlio_figures(void *ctx, struct ctl_figures *f)
 	ctlio_upstream(d, f);
 	f->cache_entries = cache_count(d->cache);
 	f->cache_capacity = cache_capacity(d->cache);
+	f->responses_kept = dnsstub_cache_count(d->dnsstub);
 	f->cache_hits = cs->hits;
 	f->cache_misses = cs->misses;
 	f->cache_evictions = cs->evictions;

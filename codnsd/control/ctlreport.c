@@ -238,6 +238,9 @@ ctlreport_status(const struct ctl_env *env, size_t clients,
 	report_text(&r, "(%llu hits, %llu misses)\n",
 	    (unsigned long long)f.cache_hits,
 	    (unsigned long long)f.cache_misses);
+	report_text(&r, "%-14s ", "");
+	report_uint(&r, "responses_kept", "%llu responses kept by question\n",
+	    (unsigned long long)f.responses_kept);
 	report_close(&r);
 	report_text(&r, "%-14s ", "lookups");
 	report_uint(&r, "lookups", "%llu answered",
@@ -416,6 +419,9 @@ ctlreport_metrics(const struct ctl_env *env, size_t clients,
 		    (double)f.cache_entries },
 		{ "cache_capacity", "gauge", "cache-size.",
 		    (double)f.cache_capacity },
+		{ "cache_responses_kept", "gauge",
+		    "Responses kept by question (name, type).",
+		    (double)f.responses_kept },
 		{ "cache_hits_total", "counter", "Cache lookups that hit.",
 		    (double)f.cache_hits },
 		{ "cache_misses_total", "counter", "Cache lookups that missed.",

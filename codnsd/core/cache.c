@@ -22,6 +22,7 @@ struct cache_entry {
 	TAILQ_ENTRY(cache_entry) lru;
 	uint64_t expire_ms;
 	uint64_t hash;
+	uint32_t ttl_s; /* as stored: prefetch's 10 % are of this */
 	uint16_t bloblen;
 	uint8_t kind;
 	uint8_t family;
@@ -49,6 +50,7 @@ struct cache {
 	struct namehash_key hkey;
 	struct shm *shm; /* the NSS module's shared copy, or NULL */
 	int dot_blind;   /* cache_set_dot_blind() */
+	int hit_due;     /* cache_refresh_due() */
 };
 
 #define CACHE_BUCKETS_MIN 64
@@ -227,19 +229,23 @@ cache_set_shm(struct cache *c, struct shm *s, uint64_t now_ms)
 {
 	struct cache_entry *e;
 	struct shmtab_key sk;
+	uint64_t left, cut;
 
 	c->shm = s;
 	if (s == NULL)
 		return;
 	TAILQ_FOREACH_REVERSE(e, &c->lru, cache_lru, lru) {
-		if (e->expire_ms <= now_ms + 1000)
+		/* With prefetch, not in the last 10 % (cache_refresh_due). */
+		left = e->expire_ms - now_ms;
+		cut = c->limits.prefetch ? (uint64_t)e->ttl_s * 100 : 0;
+		if (e->expire_ms <= now_ms + 1000 || left <= cut + 1000)
 			continue;
 		sk.kind = e->kind;
 		sk.family = e->family;
 		sk.len = e->keylen;
 		memcpy(sk.bytes, e->data, e->keylen);
 		shm_publish(s, &sk, e->data + e->keylen, e->bloblen,
-		    (uint32_t)((e->expire_ms - now_ms) / 1000));
+		    (uint32_t)((left - cut) / 1000));
 	}
 }
 
@@ -288,6 +294,7 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 	struct cache_entry *e;
 	struct buf b;
 
+	c->hit_due = 0;
 	if (c->max_entries == 0 || cache_key_make(c, r, &k) == -1 ||
 	    (e = *cache_slot(c, &k)) == NULL)
 		goto miss;
@@ -309,6 +316,8 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 	/* Floor: a client must never keep the answer past our own expiry. */
 	out->ttl = (uint32_t)((e->expire_ms - now_ms) / 1000);
 	out->source = CODNS_SRC_CACHE;
+	c->hit_due = c->limits.prefetch &&
+	    (e->expire_ms - now_ms) * 10 <= (uint64_t)e->ttl_s * 1000;
 	TAILQ_REMOVE(&c->lru, e, lru);
 	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->stats.hits++;
@@ -316,6 +325,22 @@ cache_get(struct cache *c, const struct proto_request *r, uint64_t now_ms,
 miss:
 	c->stats.misses++;
 	return 0;
+}
+
+int
+cache_refresh_due(const struct cache *c)
+{
+	return c->hit_due;
+}
+
+/* How long the shared table may keep an answer of ttl seconds: with
+ * prefetch, its first 90 %, so that the last 10 % reach codnsd. */
+static uint32_t
+cache_shm_ttl(const struct cache *c, uint32_t ttl)
+{
+	if (!c->limits.prefetch)
+		return ttl;
+	return ttl - (ttl >= 10 ? ttl / 10 : ttl > 1);
 }
 
 int
@@ -339,7 +364,7 @@ cache_get_stale(struct cache *c, const struct proto_request *r,
 }
 
 static void cache_insert(struct cache *, const struct cache_key *,
-    const uint8_t *, size_t, uint64_t);
+    const uint8_t *, size_t, uint64_t, uint32_t);
 
 void
 cache_put(struct cache *c, const struct proto_request *r,
@@ -374,14 +399,14 @@ cache_put(struct cache *c, const struct proto_request *r,
 	buf_init_write(&b, blob, sizeof(blob));
 	if (proto_answer_put(&b, &tmp) == -1)
 		return;
-	shm_publish(c->shm, &sk, blob, b.pos, ttl);
-	cache_insert(c, &k, blob, b.pos, now_ms + (uint64_t)ttl * 1000);
+	shm_publish(c->shm, &sk, blob, b.pos, cache_shm_ttl(c, ttl));
+	cache_insert(c, &k, blob, b.pos, now_ms + (uint64_t)ttl * 1000, ttl);
 }
 
 /* A new entry at the head of the LRU list (its key is not cached). */
 static void
 cache_insert(struct cache *c, const struct cache_key *k, const uint8_t *blob,
-    size_t bloblen, uint64_t expire_ms)
+    size_t bloblen, uint64_t expire_ms, uint32_t ttl_s)
 {
 	struct cache_entry *e, **pp;
 
@@ -389,6 +414,7 @@ cache_insert(struct cache *c, const struct cache_key *k, const uint8_t *blob,
 		return;
 	memset(e, 0, sizeof(*e));
 	e->expire_ms = expire_ms;
+	e->ttl_s = ttl_s;
 	e->hash = k->hash;
 	e->bloblen = (uint16_t)bloblen;
 	e->kind = k->kind;
@@ -447,12 +473,16 @@ cache_restore(struct cache *c, const struct cache_record *r, uint64_t now_ms)
 	k.hash = cache_hash(c, &k);
 	if ((e = *cache_slot(c, &k)) != NULL)
 		cache_drop(c, e);
-	cache_insert(c, &k, r->blob, r->bloblen, r->expire_ms);
+	/* The TTL it was stored with is not in the file: what is left. */
+	cache_insert(c, &k, r->blob, r->bloblen, r->expire_ms,
+	    r->expire_ms > now_ms ? (uint32_t)((r->expire_ms - now_ms) / 1000) :
+				    0);
 	if (r->expire_ms > now_ms) {
 		cache_shm_key(&k, &sk);
 		/* Rounded down: the shared copy never outlives the entry. */
 		shm_publish(c->shm, &sk, r->blob, r->bloblen,
-		    (uint32_t)((r->expire_ms - now_ms) / 1000));
+		    cache_shm_ttl(c, (uint32_t)((r->expire_ms - now_ms) /
+					1000)));
 	}
 	return 0;
 }

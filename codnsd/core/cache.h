@@ -16,6 +16,7 @@ struct cache_limits {
 	uint32_t negative_ttl_s; /* negative-ttl: cap for NOTFOUND/NODATA */
 	uint32_t stale_s;        /* serve-stale: keep expired entries this
 				  * long (0: drop them when found expired) */
+	int prefetch;            /* prefetch: cache_refresh_due() */
 };
 
 struct cache_stats {
@@ -45,6 +46,15 @@ void cache_configure(struct cache *, size_t max_entries,
  */
 int cache_get(struct cache *, const struct proto_request *key, uint64_t now_ms,
     struct proto_answer *out);
+
+/*
+ * Prefetch (as unbound's): 1 when the entry of the last cache_get() hit is
+ * in the last 10 % of its TTL and prefetch is on, so the caller refreshes
+ * it in the background. With prefetch on, the shared table (shm.h) keeps
+ * an answer only for the first 90 % of its TTL: the NSS module's lookups
+ * in the last 10 % come to codnsd, whose hit refreshes the entry.
+ */
+int cache_refresh_due(const struct cache *);
 
 /*
  * Serve-stale (RFC 8767): an entry expired less than stale_s ago, copied

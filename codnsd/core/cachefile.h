@@ -17,11 +17,16 @@ struct cache;
  */
 
 /* Write the entries of c not expired by now_ms (nor within stale_s past
- * it). The number written, or -1 (logged). */
+ * it), with the identity of the resolver that gave them
+ * (upstream_resolver_id()). The number written, or -1 (logged). */
 long cachefile_write(const struct cache *c, const char *path, uint64_t now_ms,
-    uint32_t stale_s);
+    uint32_t stale_s, uint64_t resolver);
 /* Read path into c and remove it. The number restored; 0 when there is
- * no file; -1 when it is unusable (logged, removed). */
-long cachefile_read(struct cache *c, const char *path, uint64_t now_ms);
+ * no file, or when it was written for another resolver (other
+ * nameservers, search list or ndots: its answers may not be ours, as a
+ * reload with that change would flush them); -1 when it is unusable
+ * (logged, removed). */
+long cachefile_read(struct cache *c, const char *path, uint64_t now_ms,
+    uint64_t resolver);
 
 #endif

@@ -136,23 +136,6 @@ fwdcache_get(struct fwdcache *fc, const struct dnsmsg_query *m, int stale,
 	return 0;
 }
 
-/* The SOA's MINIMUM, capped by the record's own TTL; UINT32_MAX when
- * rdata is not a whole SOA. */
-static uint32_t
-fwdcache_soa_min(const struct dnsmsg_rr *rr)
-{
-	struct buf rd;
-	struct dnsmsg_name mname;
-	uint32_t minimum;
-
-	buf_init_read(&rd, rr->rdata, rr->rdlen);
-	if (dnsmsg_name_get(rr->rdata, rr->rdlen, &rd, &mname) == 0 &&
-	    dnsmsg_name_get(rr->rdata, rr->rdlen, &rd, &mname) == 0 &&
-	    buf_skip(&rd, 16) == 0 && buf_get_u32(&rd, &minimum) == 0)
-		return minimum < rr->ttl ? minimum : rr->ttl;
-	return UINT32_MAX;
-}
-
 /*
  * How long a forwarded answer may be cached: the smallest TTL of the
  * answer and authority records; for a negative answer the SOA's TTL or
@@ -175,7 +158,7 @@ fwdcache_ttl(const struct conf *c, uint8_t rcode, const uint8_t *flat,
 		if (rr.section != DNSMSG_AR && rr.ttl < ttl)
 			ttl = rr.ttl;
 		if (rr.section == DNSMSG_NS && rr.type == DNSMSG_T_SOA)
-			neg = fwdcache_soa_min(&rr);
+			neg = dnsmsg_soa_negttl(&rr);
 	}
 	if (r == -1)
 		return 0;
@@ -230,6 +213,19 @@ fwdcache_put(struct fwdcache *fc, const struct dnsmsg_name *key,
 	fc->n++;
 	fc->bytes += len;
 	return ttl;
+}
+
+uint32_t
+fwdcache_store(struct fwdcache *fc, const char *name, uint16_t qtype,
+    uint8_t rcode, const uint8_t *flat, size_t len)
+{
+	struct dnsmsg_name n, key;
+
+	if (dnsmsg_name_from_text(name, &n) == -1)
+		return 0;
+	fwdcache_lower(&n, &key);
+	return fwdcache_put(fc, &key, qtype, fwdcache_hash(fc, &key, qtype),
+	    rcode, flat, len);
 }
 
 size_t

@@ -64,6 +64,11 @@ int fwdcache_get(struct fwdcache *, const struct dnsmsg_query *, int stale,
  * be sent (then cb never comes). cb comes from the loop, once. */
 int fwdcache_ask(struct fwdcache *, const struct dnsmsg_query *,
     struct fwdcache_wait *, fwdcache_cb *, void *arg);
+/* Keep a response the lookup path received (upstream_on_response()):
+ * name (text) and qtype are its question, flat its records. Its TTL, or
+ * 0 when it is not kept (upstream_keep_cb's arguments). */
+uint32_t fwdcache_store(struct fwdcache *, const char *name, uint16_t qtype,
+    uint8_t rcode, const uint8_t *flat, size_t len);
 /* Stop waiting (the client went away); NULL-safe for one not waiting. */
 void fwdcache_leave(struct fwdcache_wait *);
 size_t fwdcache_count(const struct fwdcache *);

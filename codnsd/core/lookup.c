@@ -500,9 +500,11 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 
 	job->uq = NULL;
 	lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
-	/* c-ares' getaddrinfo does not pass on the SOA minimum (RFC 2308),
-	 * so a negative answer lives for negative-ttl. */
-	if (ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA)
+	/* A negative answer lives for its SOA's negative TTL (RFC 2308
+	 * section 5), at most negative-ttl; negative-ttl when no SOA came
+	 * (the local resolver says UINT32_MAX). */
+	if ((ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA) &&
+	    ans.ttl > lk->conf.negative_ttl_s)
 		ans.ttl = lk->conf.negative_ttl_s;
 	/* Found, NXDOMAIN and NODATA are answers (the lookup race, 3). */
 	if (ans.status != CODNS_TRYAGAIN) {
@@ -590,6 +592,30 @@ lookup_job_find(struct lookup *lk, const struct proto_request *key,
 	return NULL;
 }
 
+/*
+ * Prefetch (unbound's "prefetch"): a hit in the last 10 % of its entry's
+ * TTL refreshes the entry in the background, so that a name asked all
+ * the time never expires in front of a client. The refresh is a job with
+ * no waiter, which fills the cache as any job does; a lookup of the same
+ * request in flight already (a refresh or a client's) will do that, and
+ * a client whose entry expires meanwhile joins the job.
+ */
+static void
+lookup_prefetch(struct lookup *lk, const struct proto_request *key)
+{
+	uint32_t hash;
+
+	if (lk->stopping || lk->env.cache_refresh_due == NULL ||
+	    !lk->env.cache_refresh_due(lk->env.cache))
+		return;
+	hash = lookup_hash(lk, key);
+	if (lookup_job_find(lk, key, hash) != NULL ||
+	    lk->inflight >= LOOKUP_INFLIGHT_MAX)
+		return;
+	if (lookup_job_new(lk, key, hash) != NULL)
+		lk->env.stat_count(lk->env.stats, STATS_LOOKUPS_PREFETCHED);
+}
+
 struct lookup_waiter *
 lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
     lookup_cb *cb, void *arg, struct proto_answer *now)
@@ -608,6 +634,7 @@ lookup_start(struct lookup *lk, const struct proto_request *req, int flags,
 	/* The fast path: a cache hit is a return value, not a callback. */
 	if (lk->env.cache_get(lk->env.cache, &key, now_us / 1000, &a)) {
 		lookup_answer(lk, &key, flags, now_us, &a, now);
+		lookup_prefetch(lk, &key);
 		return NULL;
 	}
 	hash = lookup_hash(lk, &key);

@@ -55,12 +55,17 @@ struct lookup_env {
 	    uint64_t now_ms, struct proto_answer *);
 	void (*cache_put)(void *cache, const struct proto_request *,
 	    const struct proto_answer *, uint64_t now_ms);
+	/* Prefetch: whether the entry of the last cache_get() hit is in the
+	 * last 10 % of its TTL (cache_refresh_due()), so that it is
+	 * refreshed in the background; NULL: never. */
+	int (*cache_refresh_due)(void *cache);
 	/* Serve-stale (RFC 8767): an entry expired less than serve-stale
 	 * ago (cache_get_stale()), or 0. NULL: never serve stale. */
 	int (*cache_get_stale)(void *cache, const struct proto_request *,
 	    uint64_t now_ms, struct proto_answer *);
 
-	/* The local nameservers (upstream.h): a handle, or NULL. */
+	/* The local nameservers (upstream.h): a handle, or NULL. A negative
+	 * answer's TTL is its SOA's negative TTL, UINT32_MAX without one. */
 	void *local;
 	void *(*local_resolve)(void *local, const struct proto_request *,
 	    lookup_cb *, void *arg);
@@ -116,7 +121,9 @@ void lookup_configure(struct lookup *, const struct lookup_conf *);
 /*
  * Resolve req. When the answer is known at once (a cache hit, or a refusal
  * with try-again), it is copied to *now and NULL is returned: cb is never
- * called. Otherwise the returned waiter gets its answer through cb exactly
+ * called. A hit that cache_refresh_due() says is near expiry also starts
+ * a lookup with no waiter (local nameservers only) that refreshes the
+ * entry, unless one for the same request is in flight already. Otherwise the returned waiter gets its answer through cb exactly
  * once, later, from the event loop, unless lookup_cancel() comes first.
  */
 struct lookup_waiter *lookup_start(struct lookup *,

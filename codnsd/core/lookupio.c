@@ -94,6 +94,14 @@ lookupio_cache_get(void *ctx, const struct proto_request *key,
 }
 
 static int
+lookupio_cache_refresh_due(void *ctx)
+{
+	struct codnsd *d = ctx;
+
+	return d->cache != NULL && cache_refresh_due(d->cache);
+}
+
+static int
 lookupio_cache_get_stale(void *ctx, const struct proto_request *key,
     uint64_t now_ms, struct proto_answer *out)
 {
@@ -251,6 +259,7 @@ lookupio_new(struct codnsd *d)
 		.cache_get = lookupio_cache_get,
 		.cache_put = lookupio_cache_put,
 		.cache_get_stale = lookupio_cache_get_stale,
+		.cache_refresh_due = lookupio_cache_refresh_due,
 		.local = d,
 		.local_resolve = lookupio_local_resolve,
 		.local_cancel = lookupio_local_cancel,

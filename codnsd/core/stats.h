@@ -16,6 +16,7 @@ enum stats_counter {
 	STATS_CLIENTS_BAD_FRAME, /* dropped for a malformed frame */
 	STATS_CLIENTS_IDLE,      /* closed for silence */
 	STATS_LOOKUPS_COALESCED, /* joined an identical lookup in flight */
+	STATS_LOOKUPS_PREFETCHED, /* a hit near expiry refreshed its entry */
 	STATS_LOOKUPS_OVERLOAD,  /* refused: too many lookups in flight */
 	STATS_LOOKUPS_TIMEOUT,   /* lookup-timeout reached */
 	STATS_ANSWERS_TRUNCATED, /* over the protocol's alias or address cap */
@@ -45,7 +46,8 @@ enum stats_counter {
 	STATS_DNS_STALE,       /* stub: other qtypes answered stale */
 	STATS_DNS_CLIENTS_REFUSED, /* stub: TCP over the connection cap */
 	STATS_DNS_COALESCED,   /* stub: forwarded, joined one in flight */
-	STATS_DNS_NEGATIVE_SOA, /* stub: negative lookup, response asked */
+	STATS_DNS_NEGATIVE_BARE, /* stub: negative answer sent without SOA */
+	STATS_QUESTIONS_KEPT, /* a search walk's question answered as kept */
 	STATS_NSCD_REQUESTS,   /* nscd protocol: whole requests */
 	STATS_NSCD_MAPS,       /* nscd: tables handed out (GETFDHST) */
 	STATS_NSCD_HOSTS_FILE, /* nscd: answered from the hosts file */

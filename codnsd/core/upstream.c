@@ -222,6 +222,30 @@ upstream_candidates(const struct upstream *up, const char *name,
 	return resolvconf_candidates(&up->rc, name, out, max, &as_is_first);
 }
 
+uint64_t
+upstream_resolver_id(const struct upstream *up)
+{
+	char buf[sizeof(up->health.servers) +
+	    RESOLVCONF_SEARCH_MAX * (PROTO_NAME_MAX + 2) + 16];
+	size_t len, i;
+
+	len = (size_t)snprintf(buf, sizeof(buf), "%s|%u|", up->health.servers,
+	    up->rc.ndots);
+	for (i = 0; i < up->rc.nsearch && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s,",
+		    up->rc.search[i]);
+	return namehash(NULL, buf, len < sizeof(buf) ? len : sizeof(buf) - 1);
+}
+
+void
+upstream_on_response(struct upstream *up, upstream_keep_cb *cb,
+    upstream_find_cb *find, void *arg)
+{
+	up->keep_cb = cb;
+	up->find_cb = find;
+	up->keep_arg = arg;
+}
+
 void
 upstream_set_stats(struct upstream *up, struct stats *stats)
 {

@@ -13,8 +13,40 @@ struct upstream;
 struct upstream_query;
 
 /* Called once per query that was not cancelled, with status FOUND,
- * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). */
+ * NOTFOUND, NODATA or TRYAGAIN (SERVFAIL, refused, timeout). A FOUND
+ * answer's TTL is the least TTL of the records it was made of; a NOTFOUND
+ * or NODATA answer's is the negative TTL of the SOA that came with it
+ * (RFC 2308 section 5: the least of its TTL and MINIMUM), or
+ * UPSTREAM_NEG_TTL_NONE when none came. */
 typedef void upstream_cb(void *arg, const struct proto_answer *);
+#define UPSTREAM_NEG_TTL_NONE UINT32_MAX
+
+/*
+ * Every response the lookups receive (one per question, A, AAAA or PTR),
+ * whole: the question's name (text, no final dot), its type, the rcode
+ * and the records flattened by dnsmsg_response_flatten(), valid during
+ * the call. So the DNS stub sends a negative answer with the SOA of the
+ * response that decided it, without asking again.
+ */
+typedef void upstream_keep_cb(void *arg, const char *name, uint16_t qtype,
+    uint8_t rcode, const uint8_t *flat, size_t len);
+/*
+ * And the way back: before the search walk asks a question (name, qtype)
+ * it looks for a response kept: 1 with *out filled (flat valid during the
+ * call), 0 when the question must be asked. So every question is asked
+ * once per TTL whatever front end, family or search walk needs it.
+ */
+struct upstream_kept {
+	uint8_t rcode;
+	const uint8_t *flat;
+	size_t len;
+	uint32_t age_s;  /* taken off every TTL */
+	uint32_t left_s; /* and no TTL above this */
+};
+typedef int upstream_find_cb(void *arg, const char *name, uint16_t qtype,
+    struct upstream_kept *out);
+void upstream_on_response(struct upstream *, upstream_keep_cb *,
+    upstream_find_cb *, void *);
 
 struct upstream_health {
 	uint32_t mean_ms;       /* smoothed response time of answered queries */
@@ -57,6 +89,9 @@ void upstream_on_change(struct upstream *, upstream_change_cb *, void *);
  * resolvconf_candidates() (at most max; returns how many). */
 size_t upstream_candidates(const struct upstream *, const char *name,
     char out[][PROTO_NAME_MAX + 1], size_t max);
+/* The identity of what answers: the nameservers, the search list and
+ * ndots (a cache kept across a restart is for the same one only). */
+uint64_t upstream_resolver_id(const struct upstream *);
 /* Whether a relative name may be tried with a search domain (resolv.conf
  * has a search list or a domain): then "name" and "name." may differ. */
 int upstream_searches(const struct upstream *);

@@ -33,6 +33,15 @@ struct upstream_sock {
 	LIST_ENTRY(upstream_sock) entry;
 };
 
+/* One question (A or AAAA) of a search-list name, asked with
+ * ares_query(); its status is c-ares' (ARES_ENODATA also for an answer
+ * without a usable address). */
+struct upstream_part {
+	struct upstream_query *q;
+	uint16_t qtype;
+	int status;
+};
+
 struct upstream_query {
 	struct upstream_chan *chan;
 	upstream_cb *cb;
@@ -52,6 +61,17 @@ struct upstream_query {
 	int got_nodata, got_servfail;
 	int refused; /* the last status was c-ares' own refusal */
 	int truncated;
+	/* The name being asked: one part per type, their answers gathered
+	 * in acc until the last part is in. */
+	struct upstream_part parts[2];
+	uint8_t nparts, waiting;
+	uint32_t acc_ttl; /* least TTL of the records used */
+	struct proto_answer acc;
+	/* Least negative TTL of the SOAs seen on the walk (RFC 2308
+	 * section 5); UPSTREAM_NEG_TTL_NONE while none came. */
+	uint32_t neg_ttl;
+	int offline; /* the walk was answered from kept responses only */
+	unsigned gen; /* upstream_ask_name() calls */
 };
 
 struct upstream {
@@ -76,6 +96,9 @@ struct upstream {
 	struct stats *stats;
 	upstream_change_cb *change_cb;
 	void *change_arg;
+	upstream_keep_cb *keep_cb;
+	upstream_find_cb *find_cb;
+	void *keep_arg;
 };
 
 /*
@@ -120,6 +143,24 @@ void upstream_query_free(struct upstream_query *);
  * ares_status feeds the health figures. */
 void upstream_finish(struct upstream_query *, struct proto_answer *,
     int ares_status);
+
+/*
+ * A response of the search walk or a reverse lookup, flattened
+ * (dnsmsg_response_flatten()) into a buffer of this module's that the
+ * next call overwrites; given to the keep callback. 0, or -1 when it is
+ * malformed.
+ */
+int upstream_flatten(struct upstream *, const char *name, uint16_t qtype,
+    const uint8_t *msg, size_t len, const uint8_t **flat, size_t *flatlen,
+    uint8_t *rcode);
+
+/* A response's SOA, if any, taken into q->neg_ttl (RFC 2308 section 5:
+ * the negative TTL is the least of the SOA's TTL and MINIMUM). */
+void upstream_soa_seen(struct upstream_query *, const uint8_t *flat,
+    size_t len, const struct upstream_kept *);
+/* A kept record's TTL now: its age taken off, capped by what is left
+ * (kept NULL: a response just received, the TTL as it is). */
+uint32_t upstream_kept_ttl(const struct upstream_kept *, uint32_t ttl);
 
 /* upstream_search.c: forward lookups, res_search()'s walk. */
 void upstream_search_start(struct upstream_query *);

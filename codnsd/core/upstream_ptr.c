@@ -69,10 +69,19 @@ upstream_ptr_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct upstream_query *q = arg;
 	struct proto_answer a;
+	const uint8_t *flat;
+	size_t flatlen;
+	uint8_t rcode;
+	char ptr[80];
 
 	memset(&a, 0, sizeof(a));
 	a.status = upstream_status(status);
 	q->refused = upstream_refused(status);
+	upstream_ptr_name(&q->req, ptr, sizeof(ptr));
+	if (abuf != NULL && alen > 0 &&
+	    upstream_flatten(q->chan->up, ptr, DNSMSG_T_PTR, abuf,
+		(size_t)alen, &flat, &flatlen, &rcode) == 0)
+		upstream_soa_seen(q, flat, flatlen, NULL);
 	if (status == ARES_SUCCESS)
 		a.status = upstream_ptr_parse(q, abuf, alen, &a);
 	if (a.status == CODNS_FOUND) {

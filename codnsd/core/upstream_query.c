@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "dnsmsg.h"
 #include "stats.h"
 
 /* A status c-ares gives without asking a nameserver: not theirs to count. */
@@ -38,6 +39,53 @@ upstream_status(int status)
 		/* SERVFAIL, REFUSED, timeouts, destruction: temporary. */
 		return CODNS_TRYAGAIN;
 	}
+}
+
+/* A flattened response: big enough for any message (names expand). */
+static uint8_t upstream_flat[128 * 1024];
+
+int
+upstream_flatten(struct upstream *up, const char *name, uint16_t qtype,
+    const uint8_t *msg, size_t len, const uint8_t **flat, size_t *flatlen,
+    uint8_t *rcode)
+{
+	struct buf b;
+	uint16_t flags;
+
+	buf_init_write(&b, upstream_flat, sizeof(upstream_flat));
+	if (dnsmsg_response_flatten(msg, len, &b, &flags, rcode) == -1)
+		return -1;
+	*flat = upstream_flat;
+	*flatlen = b.pos;
+	if (up->keep_cb != NULL)
+		up->keep_cb(up->keep_arg, name, qtype, *rcode, upstream_flat,
+		    b.pos);
+	return 0;
+}
+
+uint32_t
+upstream_kept_ttl(const struct upstream_kept *k, uint32_t ttl)
+{
+	if (k == NULL)
+		return ttl;
+	ttl = ttl > k->age_s ? ttl - k->age_s : 0;
+	return ttl < k->left_s ? ttl : k->left_s;
+}
+
+void
+upstream_soa_seen(struct upstream_query *q, const uint8_t *flat, size_t len,
+    const struct upstream_kept *k)
+{
+	struct buf b;
+	struct dnsmsg_rr rr;
+	uint32_t neg;
+
+	buf_init_read(&b, flat, len);
+	while (dnsmsg_flat_next(&b, &rr) == 1)
+		if (rr.section == DNSMSG_NS && rr.type == DNSMSG_T_SOA &&
+		    (neg = dnsmsg_soa_negttl(&rr)) != UINT32_MAX &&
+		    (neg = upstream_kept_ttl(k, neg)) < q->neg_ttl)
+			q->neg_ttl = neg;
 }
 
 /* A query is done: a draining channel with none left is reaped. */
@@ -82,14 +130,16 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a,
 	struct upstream_chan *chan = q->chan;
 	struct upstream *up = chan->up;
 
-	if (!q->refused)
+	if (!q->refused && !q->offline)
 		upstream_account(up, q->start_ms,
 		    upstream_verdict(ares_status, !q->starting, 0));
 	if (q->truncated && up->stats != NULL)
 		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
 	a->source = CODNS_SRC_LOCAL;
 	a->latency_us = (uint32_t)(clock_loop_us(up->loop) - q->start_us);
-	if (a->status != CODNS_FOUND)
+	if (a->status == CODNS_NOTFOUND || a->status == CODNS_NODATA)
+		a->ttl = q->neg_ttl;
+	else if (a->status != CODNS_FOUND)
 		a->ttl = 0;
 	if (!q->starting) {
 		upstream_deliver(q, a);
@@ -115,6 +165,7 @@ upstream_query_new(struct upstream *up, void *arg)
 	q->start_ms = clock_loop_ms(up->loop);
 	q->start_us = clock_loop_us(up->loop);
 	q->starting = 1;
+	q->neg_ttl = UPSTREAM_NEG_TTL_NONE;
 	ev_timer_init(&q->defer, upstream_defer_cb, 0., 0.);
 	q->defer.data = q;
 	q->chan->pending++;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsmsg.h"
+#include "stats.h"
+
 static void
 upstream_add_alias(struct upstream_query *q, struct proto_answer *a,
     const char *name)
@@ -46,44 +49,90 @@ upstream_add_addr(struct upstream_query *q, struct proto_answer *a,
 
 static void upstream_ask_name(struct upstream_query *);
 
+#define UPSTREAM_CHAIN_MAX 16 /* CNAME links followed in one answer */
+
+/* The target of a CNAME record (its data uncompressed, as flat). */
+static int
+upstream_cname_target(const struct dnsmsg_rr *rr, struct dnsmsg_name *out)
+{
+	struct buf rd;
+
+	buf_init_read(&rd, rr->rdata, rr->rdlen);
+	return dnsmsg_name_get(rr->rdata, rr->rdlen, &rd, out);
+}
+
+/* The CNAME owned by *cur in the answer section: 1 with *cur its target,
+ * its owner in *owner and its TTL taken into *ttl; 0 when there is none. */
+static int
+upstream_chain_step(const uint8_t *flat, size_t len, struct dnsmsg_name *cur,
+    struct dnsmsg_name *owner, uint32_t *ttl)
+{
+	struct buf b;
+	struct dnsmsg_rr rr;
+
+	buf_init_read(&b, flat, len);
+	while (dnsmsg_flat_next(&b, &rr) == 1) {
+		if (rr.section != DNSMSG_AN || rr.type != DNSMSG_T_CNAME ||
+		    rr.rclass != DNSMSG_C_IN || !dnsmsg_name_equal(&rr.name, cur))
+			continue;
+		*owner = rr.name;
+		if (upstream_cname_target(&rr, cur) == -1)
+			return 0;
+		if (rr.ttl < *ttl)
+			*ttl = rr.ttl;
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * An answer of c-ares' getaddrinfo. The canonical name is the end of the
- * CNAME chain, or else the name that was asked (search domain included),
- * as glibc's h_name and ai_canonname are.
+ * One response's part of the answer, read as c-ares' getaddrinfo reads
+ * it: the CNAME chain from the name asked, whose owners become aliases
+ * and whose end is the canonical name; the addresses owned by that end;
+ * the least TTL of the records used; and, for the negative case, the
+ * SOA's negative TTL.
  */
 static void
-upstream_ai_answer(struct upstream_query *q, struct ares_addrinfo *ai,
-    struct proto_answer *a)
+upstream_part_read(struct upstream_query *q, const uint8_t *flat, size_t len,
+    const struct upstream_kept *k)
 {
-	struct ares_addrinfo_node *n;
-	struct ares_addrinfo_cname *cn;
+	struct proto_answer *a = &q->acc;
+	struct dnsmsg_name cur, owners[UPSTREAM_CHAIN_MAX];
+	struct dnsmsg_rr rr;
+	struct buf b;
+	char text[PROTO_NAME_MAX + 2];
 	uint32_t ttl = UINT32_MAX;
+	size_t n = 0, i;
 
-	snprintf(a->cname, sizeof(a->cname), "%s", q->cands[q->cand]);
-	for (cn = ai->cnames; cn != NULL; cn = cn->next) {
-		if (cn->ttl >= 0 && (uint32_t)cn->ttl < ttl)
-			ttl = (uint32_t)cn->ttl;
-		if (cn->name != NULL && strlen(cn->name) <= PROTO_NAME_MAX)
-			snprintf(a->cname, sizeof(a->cname), "%s", cn->name);
+	if (dnsmsg_name_from_text(q->cands[q->cand], &cur) == -1)
+		return;
+	while (n < UPSTREAM_CHAIN_MAX &&
+	    upstream_chain_step(flat, len, &cur, &owners[n], &ttl))
+		n++;
+	if (n > 0 && dnsmsg_name_text(&cur, text, sizeof(text)) == 0 &&
+	    strlen(text) <= PROTO_NAME_MAX)
+		snprintf(a->cname, sizeof(a->cname), "%s", text);
+	for (i = 0; i < n; i++)
+		if (dnsmsg_name_text(&owners[i], text, sizeof(text)) == 0)
+			upstream_add_alias(q, a, text);
+	buf_init_read(&b, flat, len);
+	while (dnsmsg_flat_next(&b, &rr) == 1) {
+		if (rr.section != DNSMSG_AN || rr.rclass != DNSMSG_C_IN ||
+		    !dnsmsg_name_equal(&rr.name, &cur))
+			continue;
+		if (rr.type == DNSMSG_T_A && rr.rdlen == 4)
+			upstream_add_addr(q, a, AF_INET, rr.rdata);
+		else if (rr.type == DNSMSG_T_AAAA && rr.rdlen == 16)
+			upstream_add_addr(q, a, AF_INET6, rr.rdata);
+		else
+			continue;
+		if (rr.ttl < ttl)
+			ttl = rr.ttl;
 	}
-	for (cn = ai->cnames; cn != NULL; cn = cn->next)
-		if (cn->alias != NULL)
-			upstream_add_alias(q, a, cn->alias);
-	for (n = ai->nodes; n != NULL; n = n->ai_next) {
-		if (n->ai_ttl >= 0 && (uint32_t)n->ai_ttl < ttl)
-			ttl = (uint32_t)n->ai_ttl;
-		if (n->ai_family == AF_INET)
-			upstream_add_addr(q, a, AF_INET,
-			    &((struct sockaddr_in *)(void *)n->ai_addr)
-				 ->sin_addr);
-		else if (n->ai_family == AF_INET6)
-			upstream_add_addr(q, a, AF_INET6,
-			    &((struct sockaddr_in6 *)(void *)n->ai_addr)
-				 ->sin6_addr);
-	}
-	a->ttl = ttl == UINT32_MAX ? 0 : ttl;
-	if (a->naddrs == 0)
-		a->status = CODNS_NODATA;
+	ttl = upstream_kept_ttl(k, ttl);
+	if (a->naddrs > 0 && ttl < q->acc_ttl)
+		q->acc_ttl = ttl;
+	upstream_soa_seen(q, flat, len, k);
 }
 
 /*
@@ -122,23 +171,108 @@ upstream_search_next(struct upstream_query *q, int status,
 	return 0;
 }
 
-static void
-upstream_ai_cb(void *arg, int status, int timeouts,
-    struct ares_addrinfo *ai)
+/* What the name's parts say together: addresses from either are found;
+ * else a name that does not exist, a failure, or no data. */
+static int
+upstream_cand_status(const struct upstream_query *q)
 {
-	struct upstream_query *q = arg;
-	struct proto_answer a;
+	uint8_t i;
 
-	memset(&a, 0, sizeof(a));
+	if (q->acc.naddrs > 0)
+		return ARES_SUCCESS;
+	for (i = 0; i < q->nparts; i++)
+		if (q->parts[i].status == ARES_ENOTFOUND)
+			return ARES_ENOTFOUND;
+	for (i = 0; i < q->nparts; i++)
+		if (q->parts[i].status != ARES_SUCCESS &&
+		    q->parts[i].status != ARES_ENODATA)
+			return q->parts[i].status;
+	return ARES_ENODATA;
+}
+
+/* Every part of the name is in: the answer, or the next name. */
+static void
+upstream_cand_done(struct upstream_query *q)
+{
+	struct proto_answer a;
+	int status = upstream_cand_status(q);
+
+	a = q->acc;
 	a.status = upstream_status(status);
 	q->refused = upstream_refused(status);
-	if (status == ARES_SUCCESS && ai != NULL)
-		upstream_ai_answer(q, ai, &a);
-	if (ai != NULL)
-		ares_freeaddrinfo(ai);
-	if (a.status != CODNS_FOUND && upstream_search_next(q, status, &a))
-		return;
+	if (a.status == CODNS_FOUND) {
+		if (a.cname[0] == '\0')
+			snprintf(a.cname, sizeof(a.cname), "%s",
+			    q->cands[q->cand]);
+		a.ttl = q->acc_ttl;
+	} else {
+		a.cname[0] = '\0';
+		a.naliases = 0;
+		if (upstream_search_next(q, status, &a))
+			return;
+	}
 	upstream_finish(q, &a, status);
+}
+
+/* One part's response (k: kept, else just received), then the name's
+ * answer if it was the last part. */
+static void
+upstream_part_done(struct upstream_part *p, int status, const uint8_t *flat,
+    size_t flatlen, uint8_t rcode, const struct upstream_kept *k)
+{
+	struct upstream_query *q = p->q;
+	size_t before = q->acc.naddrs;
+
+	p->status = status;
+	if (flat != NULL &&
+	    (rcode == DNSMSG_NOERROR || rcode == DNSMSG_NXDOMAIN)) {
+		upstream_part_read(q, flat, flatlen, k);
+		/* Records, but none of the addresses asked (a CNAME chain
+		 * that ends elsewhere): no data, as getaddrinfo says. */
+		if (status == ARES_SUCCESS && q->acc.naddrs == before)
+			p->status = ARES_ENODATA;
+	}
+	if (--q->waiting == 0)
+		upstream_cand_done(q);
+}
+
+static void
+upstream_part_cb(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct upstream_part *p = arg;
+	struct upstream_query *q = p->q;
+	const uint8_t *flat = NULL;
+	size_t flatlen = 0;
+	uint8_t rcode = 0;
+
+	(void)timeouts;
+	if (abuf != NULL && alen > 0 &&
+	    upstream_flatten(q->chan->up, q->cands[q->cand], p->qtype, abuf,
+		(size_t)alen, &flat, &flatlen, &rcode) == -1)
+		flat = NULL;
+	upstream_part_done(p, status, flat, flatlen, rcode, NULL);
+}
+
+/* The part's question answered from a response kept (upstream_find_cb):
+ * 1 when it was, and is done. */
+static int
+upstream_part_kept(struct upstream_part *p)
+{
+	struct upstream_query *q = p->q;
+	struct upstream *up = q->chan->up;
+	struct upstream_kept k;
+	int status;
+
+	if (up->find_cb == NULL ||
+	    !up->find_cb(up->keep_arg, q->cands[q->cand], p->qtype, &k) ||
+	    (k.rcode != DNSMSG_NOERROR && k.rcode != DNSMSG_NXDOMAIN))
+		return 0;
+	if (up->stats != NULL)
+		stats_count(up->stats, STATS_QUESTIONS_KEPT);
+	status = k.rcode == DNSMSG_NXDOMAIN ? ARES_ENOTFOUND : ARES_SUCCESS;
+	upstream_part_done(p, status, k.flat, k.len, k.rcode, &k);
+	return 1;
 }
 
 /*
@@ -159,20 +293,50 @@ upstream_wire_name(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+/* Ask the current name of the walk: A, AAAA or both, one question
+ * each, as glibc's dns module does. */
 static void
 upstream_ask_name(struct upstream_query *q)
 {
-	struct ares_addrinfo_hints hints;
 	char buf[PROTO_QNAME_MAX + 1];
+	const char *name;
+	unsigned gen;
+	uint8_t i;
+	int was;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = q->req.family == CODNS_AF_INET ? AF_INET :
-	    q->req.family == CODNS_AF_INET6		 ? AF_INET6 :
-							   AF_UNSPEC;
-	hints.ai_flags = ARES_AI_CANONNAME | ARES_AI_NOSORT;
-	ares_getaddrinfo(q->chan->ch,
-	    upstream_wire_name(q->cands[q->cand], buf, sizeof(buf)), NULL,
-	    &hints, upstream_ai_cb, q);
+	memset(&q->acc, 0, sizeof(q->acc));
+	q->acc_ttl = UINT32_MAX;
+	q->nparts = 0;
+	if (q->req.family != CODNS_AF_INET6)
+		q->parts[q->nparts++].qtype = DNSMSG_T_A;
+	if (q->req.family != CODNS_AF_INET)
+		q->parts[q->nparts++].qtype = DNSMSG_T_AAAA;
+	q->waiting = q->nparts;
+	name = upstream_wire_name(q->cands[q->cand], buf, sizeof(buf));
+	/* A part may be answered at once (a bad name): all are counted
+	 * as waiting before the first is asked. */
+	for (i = 0; i < q->nparts; i++) {
+		q->parts[i].q = q;
+		q->parts[i].status = ARES_ENODATA;
+	}
+	/*
+	 * A question whose response is kept is not asked again. A part done
+	 * at once (kept, or refused by c-ares) may finish the name and start
+	 * the next one, whose parts replace these: the loop stops there. And
+	 * the query may end: while starting, its answer waits for the loop
+	 * (upstream_finish()), so q stays valid until this returns.
+	 */
+	gen = ++q->gen;
+	was = q->starting;
+	q->starting = 1;
+	for (i = 0; i < q->nparts && q->gen == gen; i++) {
+		if (upstream_part_kept(&q->parts[i]))
+			continue;
+		q->offline = 0;
+		ares_query(q->chan->ch, name, DNSMSG_C_IN, q->parts[i].qtype,
+		    upstream_part_cb, &q->parts[i]);
+	}
+	q->starting = was;
 }
 
 /* Start res_search()'s walk for q->req (forward). */
@@ -182,6 +346,7 @@ upstream_search_start(struct upstream_query *q)
 	struct proto_answer a;
 
 	q->first_status = -1;
+	q->offline = 1;
 	q->ncands = (uint8_t)resolvconf_candidates(&q->chan->up->rc,
 	    q->req.name, q->cands, UPSTREAM_CANDS_MAX, &q->as_is_first);
 	if (q->ncands > 0) {

@@ -23,6 +23,7 @@
 #include "lookup.h"
 #include "stats.h"
 #include "stream.h"
+#include "upstream.h"
 
 #define DNSSTUB_UDP_BURST 64 /* datagrams read per wake-up */
 #define DNSSTUB_UDP_VLEN 32  /* datagrams per recvmmsg()/sendmmsg() */
@@ -44,10 +45,6 @@ struct dnsstub_query {
 	struct dnsmsg_query m;
 	struct lookup_waiter *w;
 	struct fwdcache_wait fw; /* for a forwarded question */
-	/* A negative answer of the lookup path waiting for the nameserver's
-	 * whole response (its SOA, its CNAMEs): the rcode to send without
-	 * them if that fails; -1 for a forwarded question. */
-	int neg_rcode;
 	LIST_ENTRY(dnsstub_query) entry; /* conn->pending or s->udp_pending */
 };
 
@@ -270,13 +267,12 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 	}
 	/*
 	 * A negative answer is sent with what the nameserver said around
-	 * it: the SOA (RFC 2308 section 3) and the CNAMEs that led there.
-	 * c-ares' getaddrinfo keeps only the status, so the whole response
-	 * comes from the forwarding path: from its cache, or asked once
-	 * right after the local nameserver answered. An answer from a peer
-	 * (the peer protocol carries no SOA), a stale one, or a cached one
-	 * whose response is gone is sent bare rather than wait for a
-	 * nameserver that may be down.
+	 * it: the SOA (RFC 2308 section 3) and the CNAMEs that led there,
+	 * from the response that decided it, which the lookup path handed
+	 * to the forwarded-answer cache (dnsstub_keep()). An answer from a
+	 * peer (the peer protocol carries no SOA), a stale one, or one
+	 * whose response is gone or came without a SOA is sent bare: the
+	 * nameserver is never asked the same question twice.
 	 */
 	if ((a->status == CODNS_NOTFOUND || a->status == CODNS_NODATA) &&
 	    (a->source == CODNS_SRC_LOCAL || a->source == CODNS_SRC_CACHE)) {
@@ -285,12 +281,7 @@ dnsstub_lookup_cb(void *arg, const struct proto_answer *a)
 			dnsstub_query_free(q);
 			return;
 		}
-		if (a->source == CODNS_SRC_LOCAL) {
-			stats_count(q->s->d->stats, STATS_DNS_NEGATIVE_SOA);
-			q->neg_rcode = rcode;
-			dnsstub_forward(q);
-			return;
-		}
+		stats_count(q->s->d->stats, STATS_DNS_NEGATIVE_BARE);
 	}
 	dnsstub_begin(q, &w, 0);
 	if (a->status == CODNS_FOUND && dnsresp_put_lookup(&w, &q->m, a) == -1)
@@ -349,17 +340,14 @@ dnsstub_request(const struct dnsmsg_query *m, struct proto_request *req)
 
 /* --- other query types: forwarded ----------------------------------------- */
 
-/* No response came: a negative lookup answer goes out bare; forwarded
- * questions get stale data if there is, else SERVFAIL. */
+/* No response came: stale data if there is, else SERVFAIL. */
 static void
 dnsstub_fwd_failed(struct dnsstub_query *q)
 {
 	struct dnsstub *s = q->s;
 	struct fwdcache_answer a;
 
-	if (q->neg_rcode >= 0)
-		dnsstub_reply_rcode(q, (uint16_t)q->neg_rcode);
-	else if (fwdcache_get(s->fc, &q->m, 1, &a) == 0) {
+	if (fwdcache_get(s->fc, &q->m, 1, &a) == 0) {
 		stats_count(s->d->stats, STATS_DNS_STALE);
 		dnsstub_answer_flat(q, &a);
 	} else
@@ -502,7 +490,6 @@ dnsstub_query(struct dnsstub *s, struct dnsstub_conn *c, int fd,
 	q->s = s;
 	q->conn = c;
 	q->fd = fd;
-	q->neg_rcode = -1;
 	if (from != NULL) {
 		memcpy(&q->from, from, fromlen);
 		q->fromlen = fromlen;
@@ -713,6 +700,47 @@ dnsstub_now_ms(void *loop)
 	return clock_loop_ms(loop);
 }
 
+/* Every response of the lookup path (upstream_keep_cb): kept, so that a
+ * negative answer goes out with its SOA and the stub's other questions
+ * of that name and type need not be asked again. */
+static void
+dnsstub_keep(void *arg, const char *name, uint16_t qtype, uint8_t rcode,
+    const uint8_t *flat, size_t len)
+{
+	struct dnsstub *s = arg;
+
+	(void)fwdcache_store(s->fc, name, qtype, rcode, flat, len);
+}
+
+/*
+ * A response kept for the search walk's question (upstream_find_cb), in
+ * the first 90 % of its life only: in the last 10 % the walk asks again,
+ * so that a refresh (prefetch) gets a whole TTL, not what is left.
+ */
+static int
+dnsstub_find(void *arg, const char *name, uint16_t qtype,
+    struct upstream_kept *out)
+{
+	struct dnsstub *s = arg;
+	struct dnsmsg_query m;
+	struct fwdcache_answer a;
+
+	memset(&m, 0, sizeof(m));
+	if (dnsmsg_name_from_text(name, &m.qname) == -1)
+		return 0;
+	m.qtype = qtype;
+	m.qclass = DNSMSG_C_IN;
+	if (fwdcache_get(s->fc, &m, 0, &a) == -1 ||
+	    (uint64_t)a.max_ttl * 10 <= (uint64_t)a.age_s + a.max_ttl)
+		return 0;
+	out->rcode = a.rcode;
+	out->flat = a.flat;
+	out->len = a.len;
+	out->age_s = a.age_s;
+	out->left_s = a.max_ttl;
+	return 1;
+}
+
 static void
 dnsstub_sock_start(struct dnsstub *s, struct dnsstub_sock *sk, int fd,
     void (*cb)(struct ev_loop *, ev_io *, int))
@@ -743,6 +771,7 @@ dnsstub_new(struct codnsd *d)
 		free(s);
 		return NULL;
 	}
+	upstream_on_response(d->upstream, dnsstub_keep, dnsstub_find, s);
 	for (i = 0; i < d->conf.ndns_listen; i++) {
 		addr_format((const struct sockaddr *)&d->conf.dns_listen[i].ss,
 		    a, sizeof(a));
@@ -816,6 +845,7 @@ dnsstub_free(struct dnsstub *s)
 		ev_io_stop(s->d->loop, &s->tcp[i].io);
 		close(s->tcp[i].fd);
 	}
+	upstream_on_response(s->d->upstream, NULL, NULL, NULL);
 	fwdcache_free(s->fc);
 	ratelimit_free(s->rl);
 	free(s);

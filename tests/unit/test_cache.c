@@ -12,7 +12,7 @@
 
 #include "cache.h"
 
-static const struct cache_limits lim_default = { 0, 3600, 30, 0 };
+static const struct cache_limits lim_default = { 0, 3600, 30, 0, 0 };
 
 static struct proto_request
 fwd(const char *name, uint8_t family)
@@ -146,7 +146,7 @@ test_ttl_expiry(void **state)
 static void
 test_clamp_min_max(void **state)
 {
-	struct cache_limits lim = { 60, 600, 30, 0 };
+	struct cache_limits lim = { 60, 600, 30, 0, 0 };
 	struct cache *c = cache_new(10, &lim);
 	struct proto_request lo = fwd("lo.example", CODNS_AF_INET);
 	struct proto_request hi = fwd("hi.example", CODNS_AF_INET);
@@ -176,10 +176,40 @@ test_clamp_min_max(void **state)
 	cache_free(c);
 }
 
+/* Prefetch: a hit is due for a refresh in the last 10 % of the TTL the
+ * entry was stored with (the clamped one), and only with prefetch on. */
+static void
+test_refresh_due(void **state)
+{
+	struct cache_limits on = { 0, 3600, 30, 0, 1 };
+	struct cache *c = cache_new(10, &on), *off = cache_new(10, &lim_default);
+	struct proto_request r = fwd("hot.example", CODNS_AF_INET);
+	struct proto_answer a = found(100, 1), out;
+
+	(void)state;
+	cache_put(c, &r, &a, 0);
+	cache_put(off, &r, &a, 0);
+	assert_int_equal(cache_get(c, &r, 89 * 1000, &out), 1);
+	assert_int_equal(cache_refresh_due(c), 0);
+	assert_int_equal(cache_get(c, &r, 90 * 1000, &out), 1);
+	assert_int_equal(cache_refresh_due(c), 1);
+	assert_int_equal(cache_get(off, &r, 99 * 1000, &out), 1);
+	assert_int_equal(cache_refresh_due(off), 0);
+	/* A miss is never due. */
+	assert_int_equal(cache_get(c, &r, 100 * 1000, &out), 0);
+	assert_int_equal(cache_refresh_due(c), 0);
+	/* The refreshed entry starts a new TTL: not due. */
+	cache_put(c, &r, &a, 95 * 1000);
+	assert_int_equal(cache_get(c, &r, 96 * 1000, &out), 1);
+	assert_int_equal(cache_refresh_due(c), 0);
+	cache_free(c);
+	cache_free(off);
+}
+
 static void
 test_clamp_negative(void **state)
 {
-	struct cache_limits lim = { 0, 3600, 30, 0 };
+	struct cache_limits lim = { 0, 3600, 30, 0, 0 };
 	struct cache *c = cache_new(10, &lim);
 	struct proto_request nx = fwd("nx.example", CODNS_AF_INET);
 	struct proto_request nd = fwd("nd.example", CODNS_AF_INET6);
@@ -612,7 +642,7 @@ rng(void)
 static void
 test_serve_stale(void **state)
 {
-	struct cache_limits lim = { 0, 3600, 30, 60 };
+	struct cache_limits lim = { 0, 3600, 30, 60, 0 };
 	struct cache *c = cache_new(10, &lim);
 	struct proto_request r = fwd("stale.example", CODNS_AF_INET);
 	struct proto_answer a = found(10, 7), out;
@@ -680,7 +710,7 @@ test_stress_bound(void **state)
 static void
 test_ttl_of(void **state)
 {
-	struct cache_limits lim = { 60, 600, 30, 0 };
+	struct cache_limits lim = { 60, 600, 30, 0, 0 };
 	struct cache *c = cache_new(10, &lim), *off = cache_new(0, &lim);
 	struct proto_answer a;
 
@@ -777,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_hit_copies_answer),
 		cmocka_unit_test(test_ttl_expiry),
 		cmocka_unit_test(test_clamp_min_max),
+		cmocka_unit_test(test_refresh_due),
 		cmocka_unit_test(test_clamp_negative),
 		cmocka_unit_test(test_ttl_zero_not_stored),
 		cmocka_unit_test(test_failures_not_stored),

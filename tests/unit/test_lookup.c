@@ -328,6 +328,9 @@ local_reply(size_t i, uint8_t status)
 	W.local[i].done = 1;
 	if (W.local[i].cancelled)
 		return;
+	/* The fake nameserver sends no SOA with a negative answer. */
+	if (status == CODNS_NOTFOUND || status == CODNS_NODATA)
+		a.ttl = UINT32_MAX;
 	a.source = CODNS_SRC_LOCAL;
 	a.latency_us = (uint32_t)(W.now - W.local[i].sent_us);
 	W.local[i].cb(W.local[i].arg, &a);
@@ -403,6 +406,36 @@ test_coalescing(void **state)
 	world_free(lk);
 	assert_true(f[2].got);
 	assert_int_equal(f[2].a.status, CODNS_UNAVAIL);
+}
+
+/* A negative answer lives for its SOA's negative TTL when that is less
+ * than negative-ttl (RFC 2308 section 5), and for negative-ttl when it
+ * is more: the answer given and the entry cached say so. */
+static void
+test_negative_ttl_from_soa(void **state)
+{
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 }, g = { 0 };
+	struct proto_answer a = answer_of(CODNS_NODATA);
+
+	(void)state;
+	start(lk, "nodata.example", 0, &f);
+	a.ttl = 7;
+	a.source = CODNS_SRC_LOCAL;
+	W.local[0].done = 1;
+	W.local[0].cb(W.local[0].arg, &a);
+	assert_true(f.got);
+	assert_int_equal(f.a.ttl, 7);
+	assert_int_equal(W.cache_puts, 1);
+	start(lk, "nx.example", 0, &g);
+	a = answer_of(CODNS_NOTFOUND);
+	a.ttl = 3600;
+	a.source = CODNS_SRC_LOCAL;
+	W.local[1].done = 1;
+	W.local[1].cb(W.local[1].arg, &a);
+	assert_true(g.got);
+	assert_int_equal(g.a.ttl, 30); /* negative-ttl */
+	world_free(lk);
 }
 
 /* NXDOMAIN from the local nameserver is an answer: it wins over the peer
@@ -859,6 +892,124 @@ cached_then_expired(struct lookup *lk, uint64_t s)
 	advance((300 + s) * 1000);
 }
 
+/* --- prefetch, with the real cache --------------------------------------- */
+
+static int
+r_cache_refresh_due(void *cache)
+{
+	return cache_refresh_due(cache);
+}
+
+/*
+ * hot.example asked once a second for 1000 s (well past three TTLs of
+ * 300 s) by clients, the nameserver answering each query it gets before
+ * the next second. Returns how many client lookups were not answered
+ * from the cache at once; the local queries are in W.nlocal.
+ */
+static size_t
+steady_client(int prefetch)
+{
+	struct lookup *lk = stale_world_new(0, 0);
+	static struct fanswer fa[1000];
+	struct proto_request r = req_of("hot.example");
+	struct proto_answer now;
+	struct lookup_waiter *w;
+	size_t misses = 0, replied = 0, t;
+
+	cache_free(stale_cache);
+	stale_cache = cache_new(64, &(struct cache_limits){ .max_ttl_s = 86400,
+					.negative_ttl_s = 30,
+					.prefetch = prefetch });
+	assert_non_null(stale_cache);
+	stale_env.cache = stale_cache;
+	stale_env.cache_get_stale = NULL;
+	stale_env.cache_refresh_due = r_cache_refresh_due;
+	lookup_free(lk);
+	lk = lookup_new(&stale_env, &(struct lookup_conf){
+					.lookup_timeout_ms = 5000,
+					.negative_ttl_s = 30,
+					.initial_delay_max_ms = 200,
+					.peers_per_lookup = 3 });
+	for (t = 0; t < 1000; t++) {
+		memset(&fa[t], 0, sizeof(fa[t]));
+		w = lookup_start(lk, &r, 0, client_cb, &fa[t], &now);
+		if (w != NULL || now.source != CODNS_SRC_CACHE)
+			misses++;
+		advance(500);
+		while (replied < W.nlocal)
+			local_reply(replied++, CODNS_FOUND);
+		advance(500);
+	}
+	assert_int_equal(lookup_inflight(lk), 0);
+	stale_world_free(lk);
+	return misses;
+}
+
+/* Prefetch (unbound's): a name asked steadily through its TTL's expiry
+ * never misses; each refresh is one local query, counted. Without it,
+ * the name misses once per TTL. */
+static void
+test_prefetch_steady_name_never_misses(void **state)
+{
+	size_t misses;
+
+	(void)state;
+	misses = steady_client(1);
+	assert_int_equal(misses, 1); /* the very first lookup */
+	assert_true(W.nlocal >= 4);  /* 1000 s of a 300 s TTL */
+	assert_int_equal(W.counters[STATS_LOOKUPS_PREFETCHED], W.nlocal - 1);
+	misses = steady_client(0);
+	assert_true(misses >= 4);
+	assert_int_equal(W.nlocal, misses);
+	assert_int_equal(W.counters[STATS_LOOKUPS_PREFETCHED], 0);
+}
+
+/* Hits while a refresh is in flight start no other; a client lookup of
+ * the name in flight joins it (coalesced). */
+static void
+test_prefetch_coalesced(void **state)
+{
+	struct lookup *lk = stale_world_new(0, 0);
+	struct proto_request r = req_of("hot.example");
+	struct proto_answer now;
+	struct fanswer f = { 0 };
+
+	(void)state;
+	cache_free(stale_cache);
+	stale_cache = cache_new(64, &(struct cache_limits){ .max_ttl_s = 86400,
+					.negative_ttl_s = 30,
+					.prefetch = 1 });
+	stale_env.cache = stale_cache;
+	stale_env.cache_refresh_due = r_cache_refresh_due;
+	lookup_free(lk);
+	lk = lookup_new(&stale_env, &(struct lookup_conf){
+					.lookup_timeout_ms = 5000,
+					.negative_ttl_s = 30,
+					.initial_delay_max_ms = 200,
+					.peers_per_lookup = 3 });
+	start(lk, "hot.example", 0, &f);
+	local_reply(0, CODNS_FOUND); /* TTL 300 */
+	advance(250 * 1000);          /* 50 s left: not yet due */
+	assert_null(lookup_start(lk, &r, 0, client_cb, &W.answers[0], &now));
+	assert_int_equal(W.nlocal, 1);
+	advance(49 * 1000);           /* 1 s left: due */
+	assert_null(lookup_start(lk, &r, 0, client_cb, &W.answers[1], &now));
+	assert_int_equal(now.source, CODNS_SRC_CACHE);
+	assert_int_equal(W.nlocal, 2);
+	assert_null(lookup_start(lk, &r, 0, client_cb, &W.answers[2], &now));
+	assert_int_equal(W.nlocal, 2); /* the refresh in flight */
+	advance(1001);                /* expired before the answer came */
+	assert_non_null(lookup_start(lk, &r, 0, client_cb, &W.answers[3],
+	    &now));
+	assert_int_equal(W.nlocal, 2);
+	assert_int_equal(W.counters[STATS_LOOKUPS_COALESCED], 1);
+	local_reply(1, CODNS_FOUND);
+	assert_true(W.answers[3].got);
+	assert_int_equal(W.answers[3].a.source, CODNS_SRC_LOCAL);
+	assert_int_equal(W.counters[STATS_LOOKUPS_PREFETCHED], 1);
+	stale_world_free(lk);
+}
+
 /* Local fails and there is no peer: the expired entry is served with TTL
  * 30, counted as stale, and a background lookup refreshes the cache. */
 static void
@@ -1133,6 +1284,7 @@ main(void)
 		cmocka_unit_test(test_cache_hit_returns),
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_nxdomain_from_local_wins),
+		cmocka_unit_test(test_negative_ttl_from_soa),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
 		cmocka_unit_test(test_far_fallback),
@@ -1147,6 +1299,8 @@ main(void)
 		cmocka_unit_test(test_hedge),
 		cmocka_unit_test(test_no_race_without_peers),
 		cmocka_unit_test(test_stale_when_local_fails),
+		cmocka_unit_test(test_prefetch_steady_name_never_misses),
+		cmocka_unit_test(test_prefetch_coalesced),
 		cmocka_unit_test(test_stale_at_deadline),
 		cmocka_unit_test(test_stale_answer_timeout),
 		cmocka_unit_test(test_stale_window),
