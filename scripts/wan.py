@@ -752,12 +752,12 @@ def targets(wan, args):
                      bool(per) and len(good) == len(per)))
     if "isolated" in r:
         x = r["isolated"]
-        rows.append(("an isolated node answers 100 %% of its lookups",
+        rows.append(("an isolated node answers 100 % of its lookups",
                      "%d of %d" % (x["found"], x["lookups"]),
                      x["lookups"] > 0 and x["found"] == x["lookups"]))
     if "converge" in r:
         t = r["converge"]["all_within_at_s"]
-        rows.append(("every RTT within 10 %% (or 2 ms) of the truth within 30 s",
+        rows.append(("every RTT within 10 % (or 2 ms) of the truth within 30 s",
                      "at %s s" % fmt(t) if t is not None else "never while watched",
                      t is not None and t <= 30))
     if "partial" in r:
@@ -804,20 +804,21 @@ def plots(wan, args):
                 f.write("%.3f %.4f\n" % (v, (i + 1) / len(ide)))
     if "steady" in r:
         sites = wan.conf["sites"]
-        m = {(a, b): 0 for a in sites for b in sites}
-        cnt = {s: 0 for s in sites}
-        for row in r["steady"]["neighbours"]:
-            s = wan.site_of[row["addr"]]
-            cnt[s] += 1
-            for c in row["chosen"]:
-                m[(s, wan.site_of[c])] += 1
-        with open(os.path.join(d, "matrix.dat"), "w") as f:
-            for i, a in enumerate(sites):
-                for j, b in enumerate(sites):
-                    f.write("%d %d %.2f\n" % (j, i, m[(a, b)] / max(1, cnt[a])))
-                f.write("\n")
+        for key, fname in (("chosen", "matrix.dat"), ("optimal", "matrix-opt.dat")):
+            m = {(a, b): 0 for a in sites for b in sites}
+            cnt = {s: 0 for s in sites}
+            for row in r["steady"]["neighbours"]:
+                s = wan.site_of[row["addr"]]
+                cnt[s] += 1
+                for c in row[key]:
+                    m[(s, wan.site_of[c])] += 1
+            with open(os.path.join(d, fname), "w") as f:
+                for i, a in enumerate(sites):
+                    for j, b in enumerate(sites):
+                        f.write("%d %d %.2f\n" % (j, i, m[(a, b)] / max(1, cnt[a])))
+                    f.write("\n")
         with open(os.path.join(d, "sites.txt"), "w") as f:
-            f.write(" ".join('"%s" %d' % (s, i) for i, s in enumerate(sites)))
+            f.write(", ".join('"%s" %d' % (s, i) for i, s in enumerate(sites)))
     if "converge" in r:
         with open(os.path.join(d, "rtt-err.dat"), "w") as f:
             for s in r["converge"]["series"]:
