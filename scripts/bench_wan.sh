@@ -98,7 +98,7 @@ py targets "$WAN_DIR"
 py plots "$WAN_DIR"
 if command -v gnuplot >/dev/null; then
 	mkdir -p "$OUT"
-	gnuplot -e "dir='$WAN_DIR'; out='$OUT'; sites='$(cat "$WAN_DIR/sites.txt")'; nsites=$(tr ',' '\n' <"$WAN_DIR/sites.txt" | wc -l)" \
+	gnuplot -e "dir='$WAN_DIR'; out='$OUT'; sites='$(cat "$WAN_DIR/sites.txt")'; nsites=$(awk -F, '{print NF}' "$WAN_DIR/sites.txt")" \
 		"$top/scripts/bench_wan.gp" &&
 		echo "pictures: $OUT/bench-wan-cdf.png $OUT/bench-wan-neighbours.png" \
 			"$OUT/bench-wan-rtt.png"
