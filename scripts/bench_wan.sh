@@ -60,7 +60,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ -x "$BUILDDIR/codnsd/codnsd" ] || { echo "build first: sh scripts/build.sh" >&2; exit 1; }
-make -C "$BUILDDIR" -s scripts/wan_router >/dev/null || exit 1
+make -C "$BUILDDIR" -s scripts/wan_router >/dev/null 2>&1 ||
+	[ -x "$BUILDDIR/scripts/wan_router" ] || { echo "cannot build scripts/wan_router" >&2; exit 1; }
 command -v gnuplot >/dev/null || echo "no gnuplot (scripts/setup-deps.sh): no pictures" >&2
 
 WAN_TOP=$top WAN_BUILD=$BUILDDIR WAN_SITES=$SITES
@@ -78,8 +79,9 @@ why=$(wan_can_run) || { echo "bench_wan: $why" >&2; exit 1; }
 renice -n 10 $$ >/dev/null 2>&1
 py() { python3 "$WAN_PY" "$@"; }
 
-echo "codns WAN bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$top" \
-	rev-parse --short HEAD 2>/dev/null || echo '?'): sites $SITES"
+echo "codns WAN bench, $(date -u '+%Y-%m-%d %H:%M UTC'), scripts at $(git -C \
+	"$top" rev-parse --short HEAD 2>/dev/null || echo '?'), sites $SITES"
+echo "codnsd: $BUILDDIR/codnsd/codnsd, $("$BUILDDIR/codnsd/codnsd" -V 2>&1 | head -n 1)"
 echo "matrix $WAN_MATRIX, jitter ${WAN_JITTER} permille of the one-way delay" \
 	"(exponential), loss $WAN_LOSS_PPM ppm"
 wan_plan || exit 1

@@ -38,7 +38,8 @@
  *   seed N
  *   stats FILE                         (rewritten every second)
  * Packets of one endpoint pair leave in the order they came (a path does
- * not reorder). The stats file has one line per endpoint:
+ * not reorder). The stats file starts with "time_ns T" (CLOCK_MONOTONIC
+ * when it was written), then one line per endpoint:
  *   ADDR packets_sent heartbeats acks queries answers cannots dropped
  * counting what the endpoint sent; the codns peer datagrams (UDP, magic
  * 0xC0D5, man/codns-protocol.7) are counted by type.
@@ -300,6 +301,7 @@ stats_write(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
+	fprintf(f, "time_ns %llu\n", (unsigned long long)now_ns());
 	for (i = 0; i < nep; i++)
 		fprintf(f, "%u.%u.%u.%u %llu %llu %llu %llu %llu %llu %llu\n",
 		    ep[i].addr >> 24, ep[i].addr >> 16 & 255,
