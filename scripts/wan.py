@@ -342,10 +342,16 @@ def neighbour_report(wan, snap, alive=None):
         opt = wan.optimal(n, alive)
         ct = [wan.truth(n["addr"], a) for a in chosen]
         ot = [wan.truth(n["addr"], a) for a in opt]
+        # Nodes of one site are equally far: compare distances, not names.
+        left = sorted(round(x, 1) for x in ot)
+        same = 0
+        for x in sorted(round(x, 1) for x in ct):
+            if x in left:
+                left.remove(x)
+                same += 1
         rows.append({"node": n["name"], "addr": n["addr"],
-                     "chosen": chosen, "optimal": opt,
-                     "same": len(set(chosen) & set(opt)),
-                     "is_optimal": set(chosen) == set(opt),
+                     "chosen": chosen, "optimal": opt, "same": same,
+                     "is_optimal": same == len(ot) == len(ct),
                      "chosen_mean_ms": sum(ct) / len(ct) if ct else None,
                      "optimal_mean_ms": sum(ot) / len(ot) if ot else None})
     return rows
