@@ -78,6 +78,9 @@ def plan(args):
         f.write("stats %s\njitter %d\nloss %d\nseed %d\n" % (
             os.path.join(d, "router.stats"), args.jitter, args.loss_ppm,
             args.seed))
+        if args.start_burst:
+            secs, us = args.start_burst.split(":")
+            f.write("burst %d %d\n" % (int(secs), int(us)))
         for kind, name, site, si, addr in rows:
             f.write("endpoint /var/run/netns/%s-%s %s %d\n" % (
                 args.tag, name, addr, si))
@@ -113,7 +116,8 @@ def plan(args):
                         os.path.join(d, "peers"), extra))
     conf = {"sites": names, "truth": truth, "neighbors": args.neighbors,
             "rtt_max": args.rtt_max, "jitter_permille": args.jitter,
-            "loss_ppm": args.loss_ppm, "matrix": args.matrix}
+            "loss_ppm": args.loss_ppm, "matrix": args.matrix,
+            "start_burst": args.start_burst}
     with open(os.path.join(d, "wan.json"), "w") as f:
         json.dump(conf, f)
 
@@ -871,6 +875,7 @@ def main():
     ap.add_argument("--jitter", type=int, default=20)
     ap.add_argument("--loss-ppm", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--start-burst")
     ap.add_argument("--neighbors", type=int, default=10)
     ap.add_argument("--rtt-max", type=float, default=90)
     ap.add_argument("--conf-extra")
