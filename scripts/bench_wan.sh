@@ -21,22 +21,24 @@
 #     [--matrix CSV] [--converge S] [--steady S] [--rescue S] [--partial S]
 #     [--after S] [--isolated S] [--rescue-site C] [--partial-site C]
 #     [--isolated-site C] [--jitter PERMILLE] [--loss PPM] [--out DIR]
-#     [--keep]
+#     [--start-burst SECONDS:EXTRA_US] [--keep]
 # Defaults: 10 sites x 4 nodes, 120/120/60/60+120/60 s (about 10 minutes),
 # pictures into doc/. --quick: 6 sites x 2 nodes, about 3 minutes, pictures
-# into build/bench-wan/. Run as root from a built tree (scripts/build.sh).
+# into build/bench-wan/. --start-burst congests the first SECONDS of the
+# simultaneous start (every packet waits up to EXTRA_US more, uniformly).
+# Run as root from a built tree (scripts/build.sh); BUILDDIR=DIR measures
+# the codnsd of another build tree.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILDDIR=${BUILDDIR:-$top/build}
 SITES="Dallas:4,Toronto:4,Washington:4,Montreal:4,London:4,Frankfurt:4,Madrid:4,Osaka:4,Tokyo:4,Sydney:4"
 CONVERGE=120 STEADY=120 RESCUE=60 PARTIAL=60 AFTER=120 ISOLATED=60
 RESCUE_SITE=Toronto PARTIAL_SITE=London ISOLATED_SITE=Sydney
-OUT=$top/doc KEEP="" QUICK=""
+OUT=$top/doc KEEP=""
 WAN_JITTER=20 WAN_LOSS_PPM=1000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick)
-		QUICK=1
 		SITES="Toronto:2,Montreal:2,Washington:2,London:2,Frankfurt:2,Sydney:2"
 		CONVERGE=30 STEADY=30 RESCUE=15 PARTIAL=20 AFTER=30 ISOLATED=15
 		OUT=$BUILDDIR/bench-wan ;;
@@ -53,14 +55,16 @@ while [ $# -gt 0 ]; do
 	--isolated-site) ISOLATED_SITE=$2; shift ;;
 	--jitter) WAN_JITTER=$2; shift ;;
 	--loss) WAN_LOSS_PPM=$2; shift ;;
+	--start-burst) WAN_START_BURST=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--keep) KEEP=1 ;;
-	*) sed -n 20,28p "$0" >&2; exit 2 ;;
+	*) sed -n 20,30p "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ -x "$BUILDDIR/codnsd/codnsd" ] || { echo "build first: sh scripts/build.sh" >&2; exit 1; }
-make -C "$BUILDDIR" -s scripts/wan_router >/dev/null || exit 1
+make -C "$BUILDDIR" -s scripts/wan_router >/dev/null 2>&1 ||
+	[ -x "$BUILDDIR/scripts/wan_router" ] || { echo "cannot build scripts/wan_router" >&2; exit 1; }
 command -v gnuplot >/dev/null || echo "no gnuplot (scripts/setup-deps.sh): no pictures" >&2
 
 WAN_TOP=$top WAN_BUILD=$BUILDDIR WAN_SITES=$SITES
@@ -78,8 +82,9 @@ why=$(wan_can_run) || { echo "bench_wan: $why" >&2; exit 1; }
 renice -n 10 $$ >/dev/null 2>&1
 py() { python3 "$WAN_PY" "$@"; }
 
-echo "codns WAN bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$top" \
-	rev-parse --short HEAD 2>/dev/null || echo '?'): sites $SITES"
+echo "codns WAN bench, $(date -u '+%Y-%m-%d %H:%M UTC'), scripts at $(git -C \
+	"$top" rev-parse --short HEAD 2>/dev/null || echo '?'), sites $SITES"
+echo "codnsd: $BUILDDIR/codnsd/codnsd, $("$BUILDDIR/codnsd/codnsd" -V 2>&1 | head -n 1)"
 echo "matrix $WAN_MATRIX, jitter ${WAN_JITTER} permille of the one-way delay" \
 	"(exponential), loss $WAN_LOSS_PPM ppm"
 wan_plan || exit 1
@@ -98,7 +103,7 @@ py targets "$WAN_DIR"
 py plots "$WAN_DIR"
 if command -v gnuplot >/dev/null; then
 	mkdir -p "$OUT"
-	gnuplot -e "dir='$WAN_DIR'; out='$OUT'; sites='$(cat "$WAN_DIR/sites.txt")'" \
+	gnuplot -e "dir='$WAN_DIR'; out='$OUT'; sites='$(cat "$WAN_DIR/sites.txt")'; nsites=$(awk -F, '{print NF}' "$WAN_DIR/sites.txt")" \
 		"$top/scripts/bench_wan.gp" &&
 		echo "pictures: $OUT/bench-wan-cdf.png $OUT/bench-wan-neighbours.png" \
 			"$OUT/bench-wan-rtt.png"

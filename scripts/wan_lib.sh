@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # scripts/wan_lib.sh: the emulated WAN testbed shared by scripts/bench_wan.sh
 # and tests/integration/test_wan.sh (issue 21). Sourced, never run.
+# shellcheck shell=bash
 #
 # One network namespace per node and per site nameserver, each with a TUN
 # device "wan0" whose other end is scripts/wan_router (user space: kernel
@@ -14,7 +15,9 @@
 # WAN_DIR (an empty directory), WAN_SITES ("City:N,City:N,..."); optional
 # WAN_MATRIX, WAN_JITTER (permille), WAN_LOSS_PPM, WAN_CONF_EXTRA (a file
 # of codnsd.conf lines for every node), WAN_NEIGHBORS, WAN_RTT_MAX (ms,
-# both as in that file).
+# both as in that file), WAN_START_BURST ("SECONDS:EXTRA_US": while the
+# nodes start, every packet waits up to EXTRA_US more, as on a congested
+# start).
 
 : "${WAN_MATRIX:=$WAN_TOP/tests/data/wan_rtt.csv}"
 : "${WAN_JITTER:=20}"
@@ -48,7 +51,8 @@ wan_plan() {
 	python3 "$WAN_PY" plan "$WAN_DIR" --matrix "$WAN_MATRIX" \
 		--sites "$WAN_SITES" --tag "$WAN_TAG" --jitter "$WAN_JITTER" \
 		--loss-ppm "$WAN_LOSS_PPM" --neighbors "$WAN_NEIGHBORS" \
-		--rtt-max "$WAN_RTT_MAX" ${WAN_CONF_EXTRA:+--conf-extra "$WAN_CONF_EXTRA"}
+		--rtt-max "$WAN_RTT_MAX" ${WAN_CONF_EXTRA:+--conf-extra "$WAN_CONF_EXTRA"} \
+		${WAN_START_BURST:+--start-burst "$WAN_START_BURST"}
 }
 
 # wan_up: namespaces, the router, addresses and one dnsmasq per site.
@@ -95,7 +99,7 @@ wan_wait_dns() {
 		nsaddr=${addr%.*}.250
 		for i in $(seq 50); do
 			ip netns exec "$ns" dig +time=1 +tries=1 @"$nsaddr" \
-				"ns.$(echo "$site" | tr 'A-Z' 'a-z').wan.test" \
+				"ns.$(echo "$site" | tr '[:upper:]' '[:lower:]').wan.test" \
 				>/dev/null 2>&1 && break
 			sleep 0.1
 		done
@@ -112,6 +116,7 @@ wan_ping_check() {
 # then waits (at most 10 s each) for their control sockets.
 wan_start_nodes() {
 	local kind name site si addr ns i
+	[ -z "${WAN_START_BURST:-}" ] || kill -USR1 "$(cat "$WAN_DIR/router.pid")"
 	python3 -c 'import time; print(time.monotonic())' >"$WAN_DIR/start.time"
 	while read -r kind name site si addr ns; do
 		[ "$kind" = node ] || continue

@@ -37,8 +37,12 @@
  *   loss PPM                           (per packet, parts per million)
  *   seed N
  *   stats FILE                         (rewritten every second)
+ *   burst SECONDS EXTRA_US             (after SIGUSR1, for SECONDS, every
+ *                                       packet waits up to EXTRA_US more,
+ *                                       uniformly: a congested start)
  * Packets of one endpoint pair leave in the order they came (a path does
- * not reorder). The stats file has one line per endpoint:
+ * not reorder). The stats file starts with "time_ns T" (CLOCK_MONOTONIC
+ * when it was written), then one line per endpoint:
  *   ADDR packets_sent heartbeats acks queries answers cannots dropped
  * counting what the endpoint sent; the codns peer datagrams (UDP, magic
  * 0xC0D5, man/codns-protocol.7) are counted by type.
@@ -69,11 +73,12 @@ static struct endpoint ep[WAN_ENDPOINTS];
 static int nep;
 static uint32_t oneway_us[WAN_SITES][WAN_SITES];
 static uint64_t last_due[WAN_ENDPOINTS][WAN_ENDPOINTS];
-static uint32_t jitter_permille = 20, loss_ppm;
+static uint32_t jitter_permille = 20, loss_ppm, burst_secs, burst_us;
+static uint64_t burst_until;
 static const char *stats_path;
 static struct pkt **heap;
 static size_t nheap;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, burst_asked;
 
 static uint64_t
 now_ns(void)
@@ -187,6 +192,9 @@ config_read(const char *path)
 			jitter_permille = v;
 		} else if (sscanf(line, "loss %u", &v) == 1) {
 			loss_ppm = v;
+		} else if (sscanf(line, "burst %u %u", &s1, &v) == 2) {
+			burst_secs = s1;
+			burst_us = v;
 		} else if (sscanf(line, "seed %u", &v) == 1) {
 			srand48(v);
 		} else if (sscanf(line, "stats %255s", a) == 1) {
@@ -243,6 +251,8 @@ delay_ns(int s, int d)
 	u = drand48();
 	if (u < 1e-12)
 		u = 1e-12;
+	if (now_ns() < burst_until)
+		base += drand48() * burst_us * 1000.0;
 	return (uint64_t)(base - mean * log(u));
 }
 
@@ -300,6 +310,7 @@ stats_write(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", stats_path);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return;
+	fprintf(f, "time_ns %llu\n", (unsigned long long)now_ns());
 	for (i = 0; i < nep; i++)
 		fprintf(f, "%u.%u.%u.%u %llu %llu %llu %llu %llu %llu %llu\n",
 		    ep[i].addr >> 24, ep[i].addr >> 16 & 255,
@@ -322,6 +333,13 @@ on_term(int sig)
 	stop = 1;
 }
 
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	burst_asked = 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -341,6 +359,7 @@ main(int argc, char *argv[])
 		die("calloc");
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	signal(SIGUSR1, on_usr1);
 	for (i = 0; i < nep; i++) {
 		pfd[i].fd = ep[i].fd;
 		pfd[i].events = POLLIN;
@@ -349,6 +368,10 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	while (!stop) {
 		t = now_ns();
+		if (burst_asked) {
+			burst_asked = 0;
+			burst_until = t + burst_secs * 1000000000ull;
+		}
 		while (nheap > 0 && heap[0]->due_ns <= t) {
 			p = heap_pop();
 			if (write(ep[p->dst].fd, p->data, p->len) != p->len)

@@ -14,8 +14,9 @@
 #   - Sydney, whose nearest other site is 250 ms away (neighbor-rtt-max is
 #     90 ms), answers every lookup during its nameserver's outage, through
 #     a far peer;
-#   - after the simultaneous start, every measured RTT ends within 10 %
-#     (or 2 ms) of the truth.
+#   - after a simultaneous start whose first 5 s are congested (up to 20 ms
+#     more each way), every measured RTT ends within 10 % (or 2 ms) of the
+#     truth, 30 s after the start.
 # Needs root for the namespaces: skipped (77) otherwise.
 . "$(dirname "$0")/lib.sh"
 
@@ -30,6 +31,10 @@ mkdir -p "$WAN_DIR"
 # noticed (the bench keeps the default and stops a node for 60 s).
 WAN_CONF_EXTRA=$WAN_DIR/extra.conf
 echo "heartbeat-steady 5s" >"$WAN_CONF_EXTRA"
+# A congested start, as when a whole fleet boots: for the first 5 s every
+# packet waits up to 20 ms more each way, so that first RTT samples are
+# inflated on any machine, loaded or not.
+WAN_START_BURST=5:20000
 . "$srcdir/scripts/wan_lib.sh"
 trap 'wan_down; t_cleanup' EXIT
 
