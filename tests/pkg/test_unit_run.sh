@@ -47,6 +47,11 @@ mount -t overlay overlay -o "lowerdir=$T_DIR/etc:/etc" /etc
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=755 tmpfs /var/cache
 mount -t tmpfs -o mode=755 tmpfs /var/lib
+# The unit's PrivateTmp hides /tmp, where a build tree may be (CI's clone
+# can be there): the service runs a copy of codnsd kept in this /run.
+mkdir -p /run/codns-test-bin
+cp "$CODNSD" /run/codns-test-bin/codnsd
+CODNSD=/run/codns-test-bin/codnsd
 
 # DynamicUser=yes: a uid from systemd's dynamic range that has no name.
 DUID=
