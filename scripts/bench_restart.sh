@@ -29,8 +29,10 @@
 #             (SO_REUSEPORT), then SIGTERM to the first; dnsmasq: none
 #   kill9     SIGKILL, start again 100 ms later
 #   reload    SIGHUP
+#   none      no event: what the machine loses at that rate anyway
 # Columns: lost (dnsperf's lost queries, no answer in 2 s) and servfail;
-# gap (the longest time with no answer at all, from dnsperf -v);
+# gap (the longest time in which under a tenth of the rate was answered,
+# from dnsperf -S 0.01, to 10 ms);
 # hit% before (the second before the event) and after (the first second
 # after the server answers again), from the nameserver's query log:
 # 100 * (1 - misses / queries sent in that second); and the NSS path: a
@@ -142,22 +144,25 @@ kinds = ",".join("%s:%d" % kv for kv in sorted(fails.items())) or "-"
 print("calls %d fail %d %s p99 %.2f max %.1f" %
       (len(lat), sum(fails.values()), kinds, p99, lat[-1] * 1000 if lat else 0))
 PY
-# The gap meter: reads dnsperf -v, prints the summary and the longest
-# time between two answers ("gap MS servfail N").
+# The gap meter: reads dnsperf's output with -S 0.01 (answers per second
+# in each 10 ms), prints the summary, the longest run of 10 ms intervals
+# with under a tenth of the rate answered, and the SERVFAIL count.
 cat >"$tmp/gap.py" <<'PY'
-import sys, time
-last, gap, sf = None, 0.0, 0
+import re, sys
+rate = float(sys.argv[1])
+run = best = 0
+sf = 0
 for line in sys.stdin:
-    if line.startswith("> "):
-        now = time.monotonic()
-        if last is not None:
-            gap = max(gap, now - last)
-        last = now
-        if line.startswith("> SERVFAIL"):
-            sf += 1
+    m = re.match(r"^[0-9.]+: ([0-9.]+)$", line.strip())
+    if m:
+        run = run + 1 if float(m.group(1)) < rate / 10 else 0
+        best = max(best, run)
     elif "Queries" in line:
         sys.stdout.write(line)
-print("gap %.1f servfail %d" % (gap * 1000, sf))
+    elif "Response codes" in line:
+        m = re.search(r"SERVFAIL ([0-9]+)", line)
+        sf = int(m.group(1)) if m else 0
+print("gap %d servfail %d" % (best * 10, sf))
 PY
 
 # --- the servers -------------------------------------------------------------
@@ -282,6 +287,7 @@ event() {
 	*:restart | *:kill9)
 		if [ "$2" = kill9 ]; then kill -KILL "$p"; else kill -TERM "$p"; fi
 		waitgone "$p"
+		wait "$p" 2>/dev/null # reaped here, quietly
 		[ "$2" = kill9 ] && sleep 0.1
 		start "$s" >/dev/null ;;
 	unbound:replace)
@@ -297,6 +303,7 @@ event() {
 		kill -TERM "$p"
 		waitgone "$p" ;;
 	*:reload) kill -HUP "$p" ;;
+	*:none) ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -332,9 +339,9 @@ run() {
 	dnsperf -s "$a" -p 53 -d "$tmp/names" -n 1 -Q 5000 >/dev/null 2>&1
 	python3 "$tmp/gai.py" "$tmp/names" "$secs" >"$tmp/gai.out" 2>&1 &
 	gai=$!
-	stdbuf -oL dnsperf -v -s "$a" -p 53 -d "$tmp/names" -Q "$rate" \
-		-l "$secs" -t 2 -q 10000 -c 4 2>/dev/null |
-		python3 "$tmp/gap.py" >"$tmp/perf.out" &
+	dnsperf -s "$a" -p 53 -d "$tmp/names" -Q "$rate" -S 0.01 \
+		-l "$secs" -t 2 -q 10000 -c 4 2>/dev/null | tee "$tmp/perf.raw" |
+		python3 "$tmp/gap.py" "$rate" >"$tmp/perf.out" &
 	perf=$!
 	sleep 1.5
 	m0=$(misses)
@@ -366,8 +373,9 @@ printf '%-13s %-8s %6s %6s %6s %8s %7s %7s  %s\n' server event q/s lost \
 	srvfl gap_ms hit%bef hit%aft "NSS: getaddrinfo loop during the run"
 for rate in $rates; do
 	for s in $only; do
-		for kind in restart replace kill9 reload; do
-			case $s:$kind in codnsd-plain:replace | codnsd-plain:reload)
+		for kind in ${BENCH_KINDS:-none restart replace kill9 reload}; do
+			case $s:$kind in codnsd-plain:replace | codnsd-plain:reload | \
+				codnsd-plain:none)
 				continue ;; esac
 			run "$s" "$kind" "$rate"
 		done
