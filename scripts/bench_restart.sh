@@ -20,7 +20,8 @@
 #   codnsd    127.0.0.2, its DNS stub; its sockets held by a stand-in for
 #             systemd's socket activation (tests/integration/sd_launch.py)
 #   codnsd-plain  the same started without socket activation
-#   unbound   127.0.0.3 (so-reuseport, forwarding to the nameserver)
+#   unbound   127.0.0.3 (so-reuseport, so-rcvbuf 4m as codnsd's stub,
+#             forwarding to the nameserver)
 #   dnsmasq   127.0.0.4 (forwarding to the nameserver)
 # For each server, event and rate, dnsperf sends BENCH_NAMES names at a
 # fixed rate for BENCH_SECONDS s and the event comes 2.5 s in:
@@ -197,6 +198,8 @@ server:
 	do-not-query-localhost: no
 	module-config: "iterator"
 	qname-minimisation: no
+	# The same UDP buffer as codnsd's DNS stub (4 MB).
+	so-rcvbuf: 4m
 	# test. is one of unbound's default local zones (RFC 6761).
 	local-zone: "test." nodefault
 forward-zone:

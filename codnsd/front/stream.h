@@ -13,6 +13,7 @@ struct conf_addr;
 
 #define STREAM_RESERVE_DIV 16     /* max-clients / this: reserved slots */
 #define STREAM_RESERVE_PER_USER 2 /* what a user may hold of them */
+#define STREAM_UDP_RCVBUF (4 << 20) /* a DNS stub socket's buffer, bytes */
 
 /*
  * What differs between the stream listeners: the lookup listener
