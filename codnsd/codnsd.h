@@ -41,6 +41,7 @@ struct codnsd {
 	ev_tstamp drain_end; /* then what is left is "unavailable" */
 	int draining;
 	int cache_saved; /* the cache file is written (cachefile.h) */
+	uint64_t resolver_id; /* what cached answers came from (main.c) */
 	ev_io successor; /* codnsd -R: the new codnsd's "ready" */
 	ev_tstamp started;
 	uid_t uid; /* the daemon's uid after dropping privileges */

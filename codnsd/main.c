@@ -124,6 +124,46 @@ cache_file_of(const struct conf *c, char *out, size_t len)
 	return run_path_of(c, "cache.dump", out, len);
 }
 
+/* FNV-1a, 64 bits: enough to tell two configurations apart. */
+static uint64_t
+fnv_mix(uint64_t h, const void *ptr, size_t len)
+{
+	const uint8_t *p = ptr;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * What cached answers depend on besides the names: the upstream lines,
+ * the resolv.conf path and its whole text (nameservers, search list,
+ * ndots), and whether "name" and "name." share an entry. A cache file
+ * written under another one is not read (as codnsd_resolver_changed()
+ * flushes the cache at run time).
+ */
+static uint64_t
+codnsd_resolver_id(const struct codnsd *d)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint8_t buf[4096];
+	size_t i, n;
+	int blind = !upstream_searches(d->upstream);
+	FILE *f;
+
+	for (i = 0; i < d->conf.nupstream; i++)
+		h = fnv_mix(h, &d->conf.upstream[i].ss, d->conf.upstream[i].len);
+	h = fnv_mix(h, d->conf.resolv_conf, strlen(d->conf.resolv_conf) + 1);
+	h = fnv_mix(h, &blind, sizeof(blind));
+	if ((f = fopen(d->conf.resolv_conf, "re")) != NULL) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			h = fnv_mix(h, buf, n);
+		fclose(f);
+	}
+	return h;
+}
+
 /* Keep the cache for the next codnsd (at a stop, before a handover). */
 static void
 codnsd_cache_save(struct codnsd *d)
@@ -136,7 +176,7 @@ codnsd_cache_save(struct codnsd *d)
 		return;
 	d->cache_saved = 1;
 	if ((n = cachefile_write(d->cache, path, clock_loop_ms(d->loop),
-		 d->conf.serve_stale_s)) >= 0)
+		 d->conf.serve_stale_s, d->resolver_id)) >= 0)
 		log_info("cache: %ld entries written to %s in %.3f s", n, path,
 		    ev_time() - t0);
 }
@@ -150,7 +190,8 @@ codnsd_cache_load(struct codnsd *d)
 
 	if (cache_file_of(&d->conf, path, sizeof(path)) == -1)
 		return;
-	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop))) > 0)
+	if ((n = cachefile_read(d->cache, path, clock_loop_ms(d->loop),
+		 d->resolver_id)) > 0)
 		log_info("cache: %ld entries read from %s in %.3f s", n, path,
 		    ev_time() - t0);
 }
@@ -226,6 +267,7 @@ codnsd_resolver_changed(void *arg)
 	cache_flush(d->cache, NULL);
 	nscd_flush(d->nscd, NULL);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
+	d->resolver_id = codnsd_resolver_id(d);
 }
 
 /*
@@ -631,6 +673,9 @@ setup(struct codnsd *d)
 	upstream_set_stats(d->upstream, d->stats);
 	upstream_on_change(d->upstream, codnsd_resolver_changed, d);
 	cache_set_dot_blind(d->cache, !upstream_searches(d->upstream));
+	/* As resolv.conf was read now: the cache file keeps the identity of
+	 * what its answers came from, not of a file changed since. */
+	d->resolver_id = codnsd_resolver_id(d);
 	codnsd_cache_load(d); /* after the setting above, which flushes */
 	if ((d->listen = listen_new(d)) == NULL)
 		fatalx("cannot listen for lookups");

@@ -16,7 +16,7 @@
 
 /*
  * The format, for this host only (native byte order): the magic, the
- * wall time of writing (ms), then records of kind, family, key length,
+ * wall time of writing (ms), the resolver identity, then records of kind, family, key length,
  * blob length, expiry (ms) and the key and blob bytes; a record with key
  * length 0 ends the file, so a truncated file is known as such.
  */
@@ -63,7 +63,7 @@ cachefile_put(void *arg, const struct cache_record *r)
 
 long
 cachefile_write(const struct cache *c, const char *path, uint64_t now_ms,
-    uint32_t stale_s)
+    uint32_t stale_s, uint64_t resolver)
 {
 	static char buf[CACHEFILE_BUF];
 	struct cachefile_out o;
@@ -87,6 +87,7 @@ cachefile_write(const struct cache *c, const char *path, uint64_t now_ms,
 	memset(&end, 0, sizeof(end));
 	ok = fwrite(CACHEFILE_MAGIC, 8, 1, o.f) == 1 &&
 	    fwrite(&now_ms, sizeof(now_ms), 1, o.f) == 1 &&
+	    fwrite(&resolver, sizeof(resolver), 1, o.f) == 1 &&
 	    cache_walk(c, cachefile_put, &o) == 0 &&
 	    fwrite(&end, sizeof(end), 1, o.f) == 1;
 	if (fclose(o.f) != 0 || !ok || rename(tmp, path) == -1) {
@@ -125,11 +126,12 @@ cachefile_get(FILE *f, struct cache *c, uint64_t now_ms, long *n)
 }
 
 long
-cachefile_read(struct cache *c, const char *path, uint64_t now_ms)
+cachefile_read(struct cache *c, const char *path, uint64_t now_ms,
+    uint64_t resolver)
 {
 	static char buf[CACHEFILE_BUF];
 	char magic[8];
-	uint64_t written;
+	uint64_t written, id;
 	long n = 0;
 	FILE *f;
 	int fd, rc;
@@ -147,8 +149,17 @@ cachefile_read(struct cache *c, const char *path, uint64_t now_ms)
 	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	rc = fread(magic, 8, 1, f) == 1 &&
 		memcmp(magic, CACHEFILE_MAGIC, 8) == 0 &&
-		fread(&written, sizeof(written), 1, f) == 1 ?
+		fread(&written, sizeof(written), 1, f) == 1 &&
+		fread(&id, sizeof(id), 1, f) == 1 ?
 	    1 : -1;
+	/* Answers from other nameservers or another search list. */
+	if (rc == 1 && id != resolver) {
+		log_info("cache file %s: written for another resolver "
+			 "configuration, not used", path);
+		fclose(f);
+		unlink(path);
+		return 0;
+	}
 	/* A clock set back since: expiries would be too far away. */
 	if (rc == 1 && written > now_ms + 1000) {
 		log_warnx("cache file %s: written in the future, ignored",
