@@ -42,6 +42,7 @@ struct codnsd {
 	ev_tstamp drain_end; /* then what is left is "unavailable" */
 	int draining;
 	int cache_saved; /* the cache file is written (cachefile.h) */
+	ev_io successor; /* codnsd -R: the new codnsd's "ready" */
 	ev_tstamp started;
 	uid_t uid; /* the daemon's uid after dropping privileges */
 	int debug;

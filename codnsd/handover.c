@@ -37,6 +37,7 @@ static size_t npool;
 static struct handover_sock noted[HANDOVER_MAX];
 static size_t nnoted;
 static int given;
+static int predecessor = -1; /* the replaced codnsd's control connection */
 
 static int
 handover_describe(int fd, struct handover_sock *s)
@@ -242,6 +243,23 @@ handover_given(void)
 	return given;
 }
 
+void
+handover_cancel(void)
+{
+	given = 0;
+}
+
+void
+handover_ready(void)
+{
+	if (predecessor == -1)
+		return;
+	if (send(predecessor, "ready\n", 6, MSG_NOSIGNAL) != 6)
+		log_warn("replace: telling the old codnsd");
+	close(predecessor);
+	predecessor = -1;
+}
+
 /* --- the new side of -R ------------------------------------------------ */
 
 static int
@@ -363,7 +381,6 @@ handover_request(const char *ctlpath, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	close(fd);
 	/* "fds N" then the control reply, "ok" or "error ..." */
 	ok = strncmp(reply, "fds ", 4) == 0 ? strchr(reply, '\n') : reply;
 	ok = ok == NULL ? reply : ok + (*ok == '\n');
@@ -371,8 +388,10 @@ handover_request(const char *ctlpath, char *err, size_t errlen)
 		snprintf(err, errlen, "replace: the running codnsd says: %.*s",
 		    (int)strcspn(ok, "\n"), ok);
 		handover_close_unused();
+		close(fd);
 		return -1;
 	}
+	predecessor = fd;
 	log_info("replace: %zu sockets from the running codnsd", npool);
 	return 1;
 }

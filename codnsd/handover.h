@@ -22,9 +22,10 @@
 int handover_from_env(void);
 /*
  * codnsd -R: ask the codnsd serving control socket ctlpath for its
- * listening sockets and put them in the pool. The old codnsd stops
- * taking work, writes its cache file, sends the sockets and drains. 1
- * when sockets came, 0 when no codnsd answers there, -1 with err.
+ * listening sockets and put them in the pool. The old codnsd writes its
+ * cache file, sends the sockets and goes on serving them until
+ * handover_ready(). 1 when sockets came, 0 when no codnsd answers there,
+ * -1 with err.
  */
 int handover_request(const char *ctlpath, char *err, size_t errlen);
 /* The pooled socket for listener a of this type (SOCK_STREAM,
@@ -46,5 +47,10 @@ void handover_note(int fd);
  */
 int handover_send(int fd);
 int handover_given(void);
+/* The new codnsd went away before it was ready: this one keeps all. */
+void handover_cancel(void);
+/* The new side, once it serves: tell the codnsd replaced, which then
+ * drains and exits. Does nothing when nothing was replaced. */
+void handover_ready(void);
 
 #endif

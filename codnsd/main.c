@@ -463,29 +463,62 @@ codnsd_drain(struct codnsd *d)
 }
 
 /*
- * codnsd -R, through the control socket: stop taking work, hand every
- * listening socket over on fd, and drain. The new codnsd serves from the
- * moment it has them; until then what arrives waits in the sockets.
+ * The new codnsd says "ready" once it serves on the sockets it was given:
+ * only then does this one stop taking work and drain, so that someone
+ * always reads the sockets. If it goes away before, this one goes on.
+ */
+static void
+successor_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct codnsd *d = w->data;
+	char buf[16];
+	ssize_t n;
+
+	n = recv(w->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	ev_io_stop(loop, w);
+	close(w->fd);
+	if (n > 0 && memmem(buf, (size_t)n, "ready", 5) != NULL) {
+		log_info("replaced: draining %zu lookups",
+		    lookup_inflight(d->lookup));
+		codnsd_drain(d);
+		return;
+	}
+	log_warnx("the new codnsd went away before it was ready: serving on");
+	handover_cancel();
+	d->cache_saved = 0;
+}
+
+/*
+ * codnsd -R, through the control socket: write the cache file and send
+ * every listening socket on fd; both daemons serve the same sockets until
+ * the new one is ready (successor_cb()).
  */
 static int
 codnsd_handover(void *arg, int fd, char *err, size_t errlen)
 {
 	struct codnsd *d = arg;
 
-	if (d->draining) {
+	int wfd;
+
+	if (d->draining || ev_is_active(&d->successor)) {
 		snprintf(err, errlen, "already stopping");
 		return -1;
 	}
-	codnsd_pause(d, 1);
 	codnsd_cache_save(d);
-	if (handover_send(fd) == -1) {
+	if ((wfd = dup(fd)) == -1 || handover_send(fd) == -1) {
 		snprintf(err, errlen, "cannot send the sockets: %s",
 		    strerror(errno));
-		codnsd_pause(d, 0);
+		if (wfd != -1)
+			close(wfd);
+		d->cache_saved = 0;
 		return -1;
 	}
-	log_info("replaced: draining %zu lookups", lookup_inflight(d->lookup));
-	codnsd_drain(d);
+	/* ctl closes its fd after its reply; this one waits for "ready". */
+	ev_io_init(&d->successor, successor_cb, wfd, EV_READ);
+	d->successor.data = d;
+	ev_io_start(d->loop, &d->successor);
 	return 0;
 }
 
@@ -746,6 +779,7 @@ main(int argc, char *argv[])
 	drop_privileges(&d);
 	log_info("codnsd %s ready on %s", PACKAGE_VERSION,
 	    listen_addresses(d.listen));
+	handover_ready(); /* the codnsd replaced may drain now */
 	codnsd_ready(&d);
 	ev_run(d.loop, 0);
 	notify_close();

@@ -458,7 +458,6 @@ cache_restore(struct cache *c, const struct cache_record *r, uint64_t now_ms)
 {
 	struct shmtab_key sk;
 	struct cache_key k;
-	struct cache_entry *e;
 
 	if (c->max_entries == 0 || r->keylen == 0 ||
 	    r->keylen > PROTO_NAME_MAX || r->bloblen == 0 ||
@@ -471,9 +470,9 @@ cache_restore(struct cache *c, const struct cache_record *r, uint64_t now_ms)
 	k.len = r->keylen;
 	memcpy(k.bytes, r->key, r->keylen);
 	k.hash = cache_hash(c, &k);
-	if ((e = *cache_slot(c, &k)) != NULL)
-		cache_drop(c, e);
-	/* The TTL it was stored with is not in the file: what is left. */
+	/* No look for the key first: the records of one walk have distinct
+	 * keys, and that look is most of the time of a large restore. The
+	 * TTL it was stored with is not in the file: what is left. */
 	cache_insert(c, &k, r->blob, r->bloblen, r->expire_ms,
 	    r->expire_ms > now_ms ? (uint32_t)((r->expire_ms - now_ms) / 1000) :
 				    0);

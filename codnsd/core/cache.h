@@ -109,7 +109,8 @@ typedef int cache_walk_fn(void *arg, const struct cache_record *);
 int cache_walk(const struct cache *, cache_walk_fn *fn, void *arg);
 /* Put a record back with its expiry (as the most recently used entry);
  * -1 when it is malformed, caching is off, or it expired by now_ms (past
- * the serve-stale window). */
+ * the serve-stale window). Its key must not be cached yet (the records
+ * of one cache_walk() into an empty cache): it is not looked for. */
 int cache_restore(struct cache *, const struct cache_record *,
     uint64_t now_ms);
 

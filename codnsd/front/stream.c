@@ -123,6 +123,21 @@ stream_admit(const struct stream_pool *p, const struct stream_who *who,
 	return p->nconns + reserve < max || same < STREAM_RESERVE_PER_USER;
 }
 
+/*
+ * Queries that arrive while no codnsd reads them (the gap of a restart,
+ * a stall) wait in a UDP socket's buffer; the default (208 KB) holds
+ * about 200 of them, 10 ms at 20000 queries/s. The kernel caps this at
+ * net.core.rmem_max.
+ */
+static void
+stream_rcvbuf(int fd, int type)
+{
+	int size = STREAM_UDP_RCVBUF;
+
+	if (type == SOCK_DGRAM)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 int
 stream_bind(const struct conf_addr *a, int type)
 {
@@ -131,6 +146,7 @@ stream_bind(const struct conf_addr *a, int type)
 	/* Inherited: socket activation or codnsd -R (handover.h). */
 	if ((fd = handover_take(a, type)) != -1) {
 		handover_note(fd);
+		stream_rcvbuf(fd, type);
 		return fd;
 	}
 	if ((fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -148,6 +164,7 @@ stream_bind(const struct conf_addr *a, int type)
 		return -1;
 	}
 	handover_note(fd);
+	stream_rcvbuf(fd, type);
 	return fd;
 }
 

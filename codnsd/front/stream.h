@@ -39,6 +39,7 @@ struct stream_pool {
 	size_t nconns;
 	LIST_HEAD(, stream) conns;
 };
+#define STREAM_UDP_RCVBUF (4 << 20) /* a DNS stub socket's buffer, bytes */
 
 /*
  * What differs between the stream listeners: the lookup listener

@@ -4,7 +4,8 @@
 # replacement (codnsd -R) with no configuration: the first lookup of a
 # warm name after it is a cache hit, with the TTL counting on from where
 # it was (absolute expiry), and an answer whose TTL ran out while codnsd
-# was down is not served. The file is consumed when read, so a crash
+# was down is not served; nor are answers from other nameservers. The
+# file is consumed when read, so a crash
 # (kill -9) brings no old copy back; "cache-file none" writes none; a
 # damaged file is refused and the daemon starts cold.
 . "$(dirname "$0")/lib.sh"
@@ -94,6 +95,17 @@ start_codnsd a || exit 1
 ok "a damaged file: logged, removed, the daemon serves" eval '
 	grep -q "truncated or not a cache file" "$T_DIR/a.codnsd.log" &&
 	[ ! -e "$DUMP" ] && [ "$(field warm.test.example source)" = local ]'
+# Other nameservers: the answers of the old ones are not taken.
+conf "upstream 127.0.0.2:$NSPORT"
+restart
+look warm.test.example >/dev/null
+stop_pid "$CODNSD_PID_a"
+conf ""
+start_codnsd a || exit 1
+ok "another upstream set: the cache file is not used" eval '
+	grep -q "written for another resolver configuration, not used" \
+		"$T_DIR/a.codnsd.log" &&
+	[ "$(field warm.test.example source)" = local ]'
 # cache-file PATH: written there.
 conf "cache-file $T_DIR/elsewhere.cache"
 restart

@@ -48,6 +48,8 @@ upstream 127.0.0.1:$NSPORT
 control-socket $T_DIR/a.control.sock
 upstream-timeout 10s
 lookup-timeout 20s
+# Each case starts cold: no cache from the case before.
+cache-file none
 EOF
 	start_codnsd a || return 1
 	kill -STOP "$NS"

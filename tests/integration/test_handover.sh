@@ -8,7 +8,8 @@
 #    next one.
 # 2. codnsd -R: the new codnsd takes the sockets of the running one over
 #    the control socket; a steady stream of DNS queries loses none, the
-#    old one exits 0, the pidfile names the new one.
+#    old one exits 0 once the new one is ready, the pidfile names the new
+#    one. A new one that dies before it is ready leaves the old serving.
 . "$(dirname "$0")/lib.sh"
 
 NSPORT=$(free_port)
@@ -121,7 +122,25 @@ ok "-R: the control socket is the new codnsd's" \
 	eval 'ctl b status | grep -q "pid $NEW"'
 ok "-R: the old codnsd bound nothing anew (no address in use)" \
 	eval '! grep -qi "in use" "$T_DIR/b2.log"'
+# A new codnsd that dies before it is ready (it cannot bind a listener
+# it was not given): the old one goes on serving everything.
+cp "$T_DIR/b.codnsd.conf" "$T_DIR/bad.conf"
+echo "dns-listen 192.0.2.1:$BPORT public" >>"$T_DIR/bad.conf"
+BAD_RC=0
+"$CODNSD" -d -R -c "$T_DIR/bad.conf" >"$T_DIR/bad.log" 2>&1 || BAD_RC=$?
+for _ in $(seq 100); do
+	grep -q "went away" "$T_DIR/b2.log" && break
+	sleep 0.05
+done
+ok "-R that fails before it is ready: it exits 1" test "$BAD_RC" = 1
+ok "... the old codnsd says so and goes on serving" eval '
+	grep -q "the new codnsd went away before it was ready" "$T_DIR/b2.log" &&
+	kill -0 "$NEW" &&
+	[ "$(answer "$BPORT" www.test.example)" = 192.0.2.1 ] &&
+	look "$T_DIR/b/lookup.sock" www.test.example | grep -q found'
 stop_pid "$NEW"
+ok "... and at its stop removes its socket files again" \
+	test ! -e "$T_DIR/b/lookup.sock"
 ok "-R with no codnsd running: starts anew" eval '
 	"$CODNSD" -d -R -c "$T_DIR/b.codnsd.conf" >"$T_DIR/b3.log" 2>&1 &
 	p=$!; T_PIDS="$T_PIDS $p"

@@ -31,13 +31,25 @@ fi
 mkdir -p "$T_DIR/unit"
 sed -e "s|^ExecStart=/usr/sbin/codnsd|ExecStart=$BUILDDIR/codnsd/codnsd|" \
 	-e '/^Documentation=/d' "$UNIT" >"$T_DIR/unit/codnsd.service"
+sed -e '/^Documentation=/d' "$srcdir/scripts/codnsd.socket" \
+	>"$T_DIR/unit/codnsd.socket"
 verify() {
 	local out
-	out=$(systemd-analyze verify "$T_DIR/unit/codnsd.service" 2>&1)
+	out=$(systemd-analyze verify "$T_DIR/unit/$1" 2>&1)
 	echo "$out"
 	[ -z "$out" ]
 }
-ok "systemd-analyze verify: no complaint" verify
+ok "systemd-analyze verify: no complaint" verify codnsd.service
+ok "systemd-analyze verify codnsd.socket: no complaint" verify codnsd.socket
+# The socket unit holds the sockets of the packaged configuration, which
+# codnsd matches by address (codnsd(8), RESTARTS).
+ok "codnsd.socket: the default lookup and control sockets and listener" \
+	eval 'grep -qx "ListenStream=/run/codnsd/lookup.sock" "$T_DIR/unit/codnsd.socket" &&
+	grep -qx "ListenStream=/run/codnsd/control.sock" "$T_DIR/unit/codnsd.socket" &&
+	grep -qx "ListenStream=127.0.0.1:7053" "$T_DIR/unit/codnsd.socket"'
+ok "the service is Type=notify and keeps its run directory" \
+	eval 'grep -qx Type=notify "$UNIT" &&
+	grep -qx RuntimeDirectoryPreserve=yes "$UNIT"'
 # Exposure from 0 (locked down) to 10 (unprotected); under 2.0 is what
 # systemd calls OK.
 exposure() {

@@ -87,8 +87,8 @@ ok "race: b's lookups for a are in flight" \
 ok "race: SIGTERM with peer queries out, a exits 0" stop_pid "$CODNSD_PID_a"
 ok "race: SIGTERM while serving a peer, b exits 0" stop_pid "$CODNSD_PID_b"
 wait "$RACE_PID"
-# A stop answers what it could not resolve "unavailable" (the drain,
-# codnsd(8) RESTARTS), never "try again".
+# SIGTERM drains, then answers "unavailable" (NSS falls through to dns),
+# never try-again (codnsd(8), SIGNALS).
 ok "race: the waiting client heard unavailable 8 times" \
 	test "$(grep -c unavail "$T_DIR/race.out")" -eq 8
 for n in a b; do

@@ -113,8 +113,9 @@ has() {
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
 ml=/usr/lib/$multiarch
 
-ok "codnsd: daemon, codnsctl, unit, config, example, man pages" has codnsd \
+ok "codnsd: daemon, codnsctl, units, config, example, man pages" has codnsd \
 	/usr/sbin/codnsd /usr/bin/codnsctl /lib/systemd/system/codnsd.service \
+	/lib/systemd/system/codnsd.socket \
 	/etc/codns/codnsd.conf \
 	/usr/share/doc/codnsd/examples/codnsd.conf.example \
 	/usr/share/doc/codnsd/examples/peers.example \
