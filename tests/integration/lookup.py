@@ -83,7 +83,33 @@ def connect(addr):
     return socket.create_connection((host, int(port)), timeout=10)
 
 
-if __name__ == "__main__":
+def answered(where, n, src=None):
+    """N lookups of www.test.example, one connection each (from source
+    address src on TCP when given): how many were answered "found"."""
+    ok = 0
+    for i in range(n):
+        try:
+            if src:
+                host, port = where.rsplit(":", 1)
+                s = socket.socket()
+                s.settimeout(5)
+                s.bind((src, 0))
+                s.connect((host, int(port)))
+            else:
+                s = connect(where)
+            s.sendall(request(i + 1, "www.test.example", 4))
+            if response(s)["status"] == "found":
+                ok += 1
+            s.close()
+        except (OSError, EOFError):
+            pass
+    return ok
+
+
+if __name__ == "__main__" and sys.argv[1] == "--answered":
+    print(answered(sys.argv[2], int(sys.argv[3]),
+                   sys.argv[4] if len(sys.argv) > 4 else None))
+elif __name__ == "__main__":
     s = connect(sys.argv[1])
     fam = FAM[sys.argv[3] if len(sys.argv) > 3 else "unspec"]
     s.sendall(request(7, sys.argv[2], fam))

@@ -52,36 +52,13 @@ as() {
 
 # answered WHERE N [SOURCE]: N lookups of www, one connection each;
 # prints how many were answered "found".
-ANSWERED_PY='
-import socket, sys, lookup
-where, n = sys.argv[1], int(sys.argv[2])
-src = sys.argv[3] if len(sys.argv) > 3 else None
-ok = 0
-for i in range(n):
-    try:
-        if src:
-            host, port = where.rsplit(":", 1)
-            s = socket.socket()
-            s.settimeout(5)
-            s.bind((src, 0))
-            s.connect((host, int(port)))
-        else:
-            s = lookup.connect(where)
-        s.sendall(lookup.request(i + 1, "www.test.example", 4))
-        if lookup.response(s)["status"] == "found":
-            ok += 1
-        s.close()
-    except (OSError, EOFError):
-        pass
-print(ok)
-'
 answered() {
-	"$PYN" -c "$ANSWERED_PY" "$@"
+	"$PYN" "$LOOKUP_PY" --answered "$@"
 }
 as_answered() {
 	local u=$1
 	shift
-	as "$u" "$PYN" -c "$ANSWERED_PY" "$@"
+	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
 }
 
 # dns_tcp N [EXTRA]: N TCP queries for www A, one connection each, EXTRA
