@@ -17,21 +17,10 @@ if [ -z "${CODNS_IN_NETNS:-}" ]; then
 	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
 fi
 count=${1:-5000}
-top=$(cd "$(dirname "$0")/.." && pwd)
-CODNSD=${CODNSD:-$top/build/codnsd/codnsd}
+. "$(dirname "$0")/bench_lib.sh"
+bench_begin amp
 BEFORE=${CODNSD_BEFORE:-$CODNSD}
 AMP="python3 $top/tests/integration/amplify.py"
-dir=$(mktemp -d /tmp/codns-bench-amp.XXXXXX)
-pids=""
-cleanup() {
-	local p
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 ip link set lo up
 ip addr add 192.0.2.1/32 dev lo

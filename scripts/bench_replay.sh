@@ -34,17 +34,8 @@ build=${BUILDDIR:-$top/build}
 CODNSD=${CODNSD:-$build/codnsd/codnsd}
 CODNSCTL=${CODNSCTL:-$build/codnsctl/codnsctl}
 py=$top/scripts/bench_replay.py
-dir=$(mktemp -d /tmp/codns-bench-replay.XXXXXX)
-pids=""
-cleanup() {
-	local p
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$top/scripts/bench_lib.sh"
+bench_begin replay
 
 for t in unbound dnsmasq gnuplot python3 unshare; do
 	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] ||
@@ -78,25 +69,14 @@ printf 'hosts: codns\n' >"$dir/nsswitch.conf"
 # origin NAME: a fresh origin on $OP, logging to $dir/origin-NAME.log.
 origin() {
 	OP=$(port)
-	cat >"$dir/origin-$1.conf" <<EOF
-server:
-	interface: 127.0.0.1@$OP
-	port: $OP
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$dir"
-	pidfile: ""
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
-	module-config: "iterator"
+	{ unbound_server "$OP"; cat <<EOF
 	log-queries: yes
 	logfile: "$dir/origin-$1.log"
 	include: "$dir/origin.zone.conf"
 remote-control:
 	control-enable: no
 EOF
+	} >"$dir/origin-$1.conf"
 	unbound -d -c "$dir/origin-$1.conf" 2>>"$dir/origin-$1.err" &
 	origin_pid=$!
 	pids="$pids $origin_pid"
@@ -127,20 +107,8 @@ EOF
 
 unbound_start() {
 	UP=$(port)
-	cat >"$dir/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1@$UP
-	port: $UP
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$dir"
-	pidfile: ""
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
+	{ unbound_server "$UP"; cat <<EOF
 	do-not-query-localhost: no
-	module-config: "iterator"
 	prefetch: yes
 	msg-cache-size: 16m
 	rrset-cache-size: 32m
@@ -151,6 +119,7 @@ forward-zone:
 	name: "."
 	forward-addr: 127.0.0.1@$OP
 EOF
+	} >"$dir/unbound.conf"
 	unbound -d -c "$dir/unbound.conf" &
 	server_pid=$!
 	pids="$pids $server_pid"

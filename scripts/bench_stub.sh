@@ -14,19 +14,8 @@ set -u
 secs=${1:-10}
 nnames=${2:-1000}
 clients=${3:-4}
-top=$(cd "$(dirname "$0")/.." && pwd)
-CODNSD=${CODNSD:-$top/build/codnsd/codnsd}
-dir=$(mktemp -d /tmp/codns-bench-stub.XXXXXX)
-pids=""
-cleanup() {
-	local p
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/bench_lib.sh"
+bench_begin stub
 
 for t in dnsperf unbound dnsmasq; do
 	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] ||
@@ -66,21 +55,9 @@ EOF
 "$CODNSD" -f -c "$dir/codnsd.conf" 2>"$dir/codnsd.log" &
 pids="$pids $!"
 
-cat >"$dir/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1@$UP
-	port: $UP
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$dir"
-	pidfile: ""
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
+{ unbound_server "$UP"; cat <<EOF
 	do-not-query-localhost: no
 	domain-insecure: "bench.example"
-	module-config: "iterator"
 	msg-cache-size: 16m
 	rrset-cache-size: 32m
 	logfile: "$dir/unbound.log"
@@ -90,6 +67,7 @@ forward-zone:
 	name: "bench.example"
 	forward-addr: 127.0.0.1@$ZP
 EOF
+} >"$dir/unbound.conf"
 unbound -d -c "$dir/unbound.conf" &
 pids="$pids $!"
 
