@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/integration/test_queries.sh: upstream queries per lookup, pod-like.
+# tests/nss/test_queries.sh: upstream queries per lookup, pod-like.
 #
 # Issue 23: a Kubernetes pod's resolv.conf (3 search domains, ndots:5)
 # turns one getaddrinfo into up to 8 queries. This counts what the
@@ -16,7 +16,7 @@
 set -u
 
 ns_name=test_queries
-. "$(dirname "$0")/../nss/ns_lib.sh"
+. "$(dirname "$0")/ns_lib.sh"
 
 ns_require "$codnsd" "$dnsmasq" "$module_dir/libnss_codns.so.2" \
     -- getent dig
