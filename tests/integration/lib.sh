@@ -184,3 +184,30 @@ ctl() {
 	shift
 	"$CODNSCTL" -c "$T_DIR/$name.codnsd.conf" "$@"
 }
+
+# jget NAME COMMAND PYEXPR: PYEXPR evaluated on daemon NAME's reply to
+# `codnsctl --json COMMAND`, parsed as j.
+jget() {
+	ctl "$1" --json "$2" |
+		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le "$end" ]; do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# wait_log SECONDS PATTERN: until $LOG (a daemon's log) holds PATTERN.
+wait_log() {
+	wait_for "$1" grep -q "$2" "$LOG"
+}
+
+# forget PID: drop a process that was stopped on purpose from the
+# cleanup list.
+forget() { T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$1" | xargs); }
