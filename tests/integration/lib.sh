@@ -10,6 +10,11 @@ CODNSD=${CODNSD:-$BUILDDIR/codnsd/codnsd}
 CODNSCTL=${CODNSCTL:-$BUILDDIR/codnsctl/codnsctl}
 DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
 LOOKUP_PY="$srcdir/tests/integration/lookup.py"
+HOSTILE=$srcdir/tests/integration/hostile.py
+# The system's python, for what runs as another user: a per-user one
+# (pyenv) is not nobody's to run.
+PYN=/usr/bin/python3
+[ -x "$PYN" ] || PYN=python3
 export PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 
 T_PASS=0
@@ -211,3 +216,39 @@ wait_log() {
 # forget PID: drop a process that was stopped on purpose from the
 # cleanup list.
 forget() { T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$1" | xargs); }
+
+# need_root_setpriv: skip the whole test (exit 77) unless it runs as root
+# with setpriv, to act as other users.
+need_root_setpriv() {
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+		echo "SKIP: needs root and setpriv"
+		exit 77
+	fi
+}
+
+# open_run_dir: RUN=$T_DIR/run, where the daemon's sockets can be reached
+# by other users (it and $T_DIR are 0755).
+open_run_dir() {
+	chmod 0755 "$T_DIR"
+	RUN=$T_DIR/run
+	mkdir -m 0755 "$RUN"
+}
+
+# as USER CMD...: run CMD as USER (its own group, no others).
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+}
+
+# answered WHERE N [SOURCE]: N lookups of www, one connection each, from
+# this uid; prints how many were answered "found". as_answered USER ...
+# runs it as USER.
+answered() {
+	"$PYN" "$LOOKUP_PY" --answered "$@"
+}
+as_answered() {
+	local u=$1
+	shift
+	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
+}

@@ -10,21 +10,13 @@
 # run as nobody through setpriv and talk only to this test's codnsd.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv"
-	exit 77
-fi
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
-HOSTILE=$srcdir/tests/integration/hostile.py
+need_root_setpriv
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 DPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 LSOCK=$RUN/lookup.sock
 
 echo "host-record=www.test.example,192.0.2.10" >"$T_DIR/ns.zone"
@@ -44,22 +36,6 @@ peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
 
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
-}
-
-# answered WHERE N [SOURCE]: N lookups of www, one connection each;
-# prints how many were answered "found".
-answered() {
-	"$PYN" "$LOOKUP_PY" --answered "$@"
-}
-as_answered() {
-	local u=$1
-	shift
-	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
-}
 
 # dns_tcp N [EXTRA]: N TCP queries for www A, one connection each, EXTRA
 # (hex) sent after the query in the same write; prints how many got an

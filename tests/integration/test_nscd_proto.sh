@@ -11,16 +11,12 @@
 # namespace).
 . "$(dirname "$0")/lib.sh"
 
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
 NC="$PYN $srcdir/tests/integration/nscd_client.py"
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 NSOCK=$RUN/nscd.sock
 
 cat >"$T_DIR/ns.zone" <<EOF

@@ -9,22 +9,12 @@
 # codnsd.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv"
-	exit 77
-fi
-# The system's python: a per-user one (pyenv) is not nobody's to run.
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
-HOSTILE=$srcdir/tests/integration/hostile.py
+need_root_setpriv
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-# Sockets where other users can reach them: a 0755 directory.
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 LSOCK=$RUN/lookup.sock
 CSOCK=$RUN/control.sock
 
@@ -48,24 +38,6 @@ peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
 
-# as USER CMD...: run CMD as USER (its own group, no others).
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
-}
-
-# answered WHERE N [SOURCE]: N lookups of www, one connection each, from
-# this uid; prints how many were answered "found". "as USER answered ..."
-# runs it as USER.
-answered() {
-	"$PYN" "$LOOKUP_PY" --answered "$@"
-}
-as_answered() {
-	local u=$1
-	shift
-	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
-}
 
 status_field() {
 	ctl a --json status | python3 -c \
