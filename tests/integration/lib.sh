@@ -68,22 +68,7 @@ finish() {
 
 # free_port [ADDR]: a port free for both TCP and UDP on ADDR.
 free_port() {
-	python3 - "${1:-127.0.0.1}" <<'PY'
-import socket, sys
-addr = sys.argv[1]
-for _ in range(100):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind((addr, 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind((addr, port))
-    except OSError:
-        t.close()
-        continue
-    print(port)
-    break
-PY
+	python3 "$LOOKUP_PY" --free-port "${1:-127.0.0.1}"
 }
 
 # wait_tcp ADDR PORT: until something accepts there (at most 5 s).
