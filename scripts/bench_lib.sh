@@ -5,6 +5,7 @@
 # /tmp/codns-bench-NAME.XXXXXX) and $pids, with a trap that stops every
 # pid in $pids (TERM, then KILL) and removes $dir (unless $KEEP is set).
 bench_begin() {
+	bench_name=bench_$1
 	top=$(cd "$(dirname "$0")/.." && pwd)
 	CODNSD=${CODNSD:-$top/build/codnsd/codnsd}
 	dir=$(mktemp -d "/tmp/codns-bench-$1.XXXXXX")
@@ -19,6 +20,22 @@ bench_cleanup() {
 	sleep 0.3
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	[ -n "${KEEP:-}" ] || rm -rf "$dir"
+}
+
+# bench_need TOOL...: exit unless every TOOL is on PATH or in /usr/sbin.
+bench_need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || {
+			echo "$bench_name: $t is missing (scripts/setup-deps.sh)" >&2
+			exit 1
+		}
+	done
+}
+
+# port: a free TCP port on 127.0.0.1.
+port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # unbound_server PORT: the server: stanza every benchmark's unbound starts

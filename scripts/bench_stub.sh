@@ -17,13 +17,7 @@ clients=${3:-4}
 . "$(dirname "$0")/bench_lib.sh"
 bench_begin stub
 
-for t in dnsperf unbound dnsmasq; do
-	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] ||
-		{ echo "bench_stub: $t is missing (scripts/setup-deps.sh)" >&2; exit 1; }
-done
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+bench_need dnsperf unbound dnsmasq
 ZP=$(port); CP=$(port); UP=$(port); MP=$(port); LP=$(port)
 
 # The zone: NAMES host names, served by a dnsmasq that every cache asks.
