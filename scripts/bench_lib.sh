@@ -57,3 +57,24 @@ server:
 	module-config: "iterator"
 CONF
 }
+
+# unbound_forwarder PORT ZONE UPSTREAM [LINE...]: the whole configuration
+# of a caching unbound on PORT that forwards ZONE to 127.0.0.1@UPSTREAM
+# and logs to $dir/unbound.log; each LINE joins its server: clause.
+unbound_forwarder() {
+	local port=$1 zone=$2 up=$3 l
+	shift 3
+	unbound_server "$port"
+	for l in "$@"; do printf '\t%s\n' "$l"; done
+	cat <<CONF
+	do-not-query-localhost: no
+	msg-cache-size: 16m
+	rrset-cache-size: 32m
+	logfile: "$dir/unbound.log"
+remote-control:
+	control-enable: no
+forward-zone:
+	name: "$zone"
+	forward-addr: 127.0.0.1@$up
+CONF
+}

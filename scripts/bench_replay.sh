@@ -101,19 +101,7 @@ EOF
 
 unbound_start() {
 	UP=$(port)
-	{ unbound_server "$UP"; cat <<EOF
-	do-not-query-localhost: no
-	prefetch: yes
-	msg-cache-size: 16m
-	rrset-cache-size: 32m
-	logfile: "$dir/unbound.log"
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "."
-	forward-addr: 127.0.0.1@$OP
-EOF
-	} >"$dir/unbound.conf"
+	unbound_forwarder "$UP" . "$OP" "prefetch: yes" >"$dir/unbound.conf"
 	unbound -d -c "$dir/unbound.conf" &
 	server_pid=$!
 	pids="$pids $server_pid"

@@ -49,19 +49,8 @@ EOF
 "$CODNSD" -f -c "$dir/codnsd.conf" 2>"$dir/codnsd.log" &
 pids="$pids $!"
 
-{ unbound_server "$UP"; cat <<EOF
-	do-not-query-localhost: no
-	domain-insecure: "bench.example"
-	msg-cache-size: 16m
-	rrset-cache-size: 32m
-	logfile: "$dir/unbound.log"
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "bench.example"
-	forward-addr: 127.0.0.1@$ZP
-EOF
-} >"$dir/unbound.conf"
+unbound_forwarder "$UP" bench.example "$ZP" \
+	'domain-insecure: "bench.example"' >"$dir/unbound.conf"
 unbound -d -c "$dir/unbound.conf" &
 pids="$pids $!"
 
