@@ -194,6 +194,45 @@ ns_conf() {
 	} >"$tmp/codnsd.conf"
 }
 
+# ns_run_conf LINES...: $tmp/codnsd.conf for a daemon with its lookup and
+# control sockets in $tmp/run (0755, made here), resolving through
+# dnsmasq A on 127.0.0.1:5300, then LINES.
+ns_run_conf() {
+	local line
+	mkdir -p -m 755 "$tmp/run"
+	{
+		echo "listen 127.0.0.1:7053"
+		echo "lookup-socket $tmp/run/lookup.sock"
+		echo "upstream 127.0.0.1:5300"
+		echo "control-socket $tmp/run/control.sock"
+		echo "peers-file $tmp/no-peers"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$tmp/codnsd.conf"
+}
+
+# ns_run_module: the module from the build, finding codnsd (and its table)
+# only through $tmp/run/lookup.sock.
+ns_run_module() {
+	export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
+	unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
+}
+
+# ns_flip_zone ARGS...: dnsmasq A on 127.0.0.1:5300 (pid in dnsmasq_a_pid),
+# serving web.codns.test, v4.codns.test, flip.codns.test from
+# $tmp/flip.hosts (which ns_flip changes during the test) and ARGS.
+ns_flip_zone() {
+	printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
+	    >"$tmp/flip.hosts"
+	ns_dnsmasq 5300 dnsmasq-a --local-ttl=300 \
+	    --addn-hosts="$tmp/flip.hosts" \
+	    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
+	    --host-record=v4.codns.test,192.0.2.52 "$@" || return 1
+	dnsmasq_a_pid=$ns_pid
+}
+
 ns_codnsd() {
 	local ready i
 	ready=$(grep -c ' ready on ' "$tmp/codnsd.log" 2>/dev/null)
