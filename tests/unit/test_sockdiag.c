@@ -23,6 +23,17 @@ struct pair {
 	struct sockaddr_storage local, peer;
 };
 
+/* A message of one byte (iov) with room for one passed fd (ctl). */
+static void
+fdmsg_init(struct msghdr *m, struct iovec *iov, char *ctl, size_t ctllen)
+{
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = ctl;
+	m->msg_controllen = ctllen;
+}
+
 static void
 pair_open(struct pair *p, uid_t uid)
 {
@@ -58,11 +69,7 @@ pair_open(struct pair *p, uid_t uid)
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 			_exit(1);
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
+		fdmsg_init(&m, &iov, u.b, sizeof(u.b));
 		CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
 		CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
 		CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
@@ -79,11 +86,7 @@ pair_open(struct pair *p, uid_t uid)
 			char b[CMSG_SPACE(sizeof(int))];
 		} u;
 
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
+		fdmsg_init(&m, &iov, u.b, sizeof(u.b));
 		assert_int_equal(recvmsg(sv[0], &m, 0), 1);
 		memcpy(&p->cfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
 	}
