@@ -4,6 +4,17 @@
 # Traffic goes only to 127.0.0.0/8.
 
 set -u
+# A test that sets T_NETNS=1 before sourcing this file runs again in a
+# network namespace of its own (unshare -n; skipped where that is not
+# allowed), with its loopback up.
+if [ -n "${T_NETNS:-}" ] && [ -z "${CODNS_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null; then
+		echo "SKIP: $(basename "$0"): no network namespaces here (unshare -n)"
+		exit 77
+	fi
+	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+[ -z "${T_NETNS:-}" ] || ip link set lo up || exit 99
 : "${BUILDDIR:=$(pwd)}"
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 CODNSD=${CODNSD:-$BUILDDIR/codnsd/codnsd}

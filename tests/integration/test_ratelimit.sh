@@ -12,16 +12,9 @@
 # A public address needs a network of its own: this runs in a namespace
 # (unshare -n) whose loopback carries 192.0.2.1 (the stub) and
 # 198.51.100.7 (the flooding source).
-if [ -z "${CODNS_IN_NETNS:-}" ]; then
-	if ! unshare -n true 2>/dev/null; then
-		echo "test_ratelimit: SKIP: needs unshare -n"
-		exit 77
-	fi
-	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+T_NETNS=1
 . "$(dirname "$0")/lib.sh"
 
-ip link set lo up || exit 99
 ip addr add 192.0.2.1/32 dev lo || exit 99
 ip addr add 198.51.100.7/32 dev lo || exit 99
 AMP="python3 $srcdir/tests/integration/amplify.py"

@@ -10,16 +10,9 @@
 #   127.0.0.2  dnsmasq "live", serves a zone
 #   127.0.0.4  dnsmasq "next", the same names with other addresses
 # codnsd reads the test's resolv.conf through "resolv-conf PATH".
-if [ -z "${CODNS_IN_NETNS:-}" ]; then
-	if ! unshare -n true 2>/dev/null; then
-		echo "test_resolvconf: SKIP: needs unshare -n"
-		exit 77
-	fi
-	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+T_NETNS=1
 . "$(dirname "$0")/lib.sh"
 
-ip link set lo up || exit 99
 
 echo "host-record=web.test.example,192.0.2.10" >"$T_DIR/dead.zone"
 echo "host-record=web.test.example,192.0.2.20" >"$T_DIR/live.zone"

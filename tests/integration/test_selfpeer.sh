@@ -6,14 +6,7 @@
 # the nonce in its own heartbeat, never makes itself a neighbour and sends
 # itself no peer query. Runs in a private network namespace, so port 7053
 # of 0.0.0.0 is free and its loopback is all there is.
-if [ -z "${CODNS_IN_NETNS:-}" ]; then
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: no network namespaces here (unshare -n)"
-		exit 77
-	fi
-	exec unshare -n env CODNS_IN_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up || exit 1
+T_NETNS=1
 . "$(dirname "$0")/lib.sh"
 
 NSPORT=$(free_port 127.0.0.1)
