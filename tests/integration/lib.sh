@@ -97,6 +97,17 @@ sys.exit(1)
 PY
 }
 
+# wait_dns ADDR PORT QNAME: until a DNS server there answers a query for
+# QNAME (50 tries, 0.1 s apart).
+wait_dns() {
+	for _ in $(seq 50); do
+		dig +time=1 +tries=1 @"$1" -p "$2" "$3" >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_dnsmasq NAME ADDR PORT: a real DNS server serving the records in
 # $T_DIR/NAME.zone (dnsmasq lines: host-record=, cname=, ptr-record=...),
 # authoritative for test.example and the test reverse zones. Sets
@@ -122,11 +133,7 @@ start_dnsmasq() {
 	pid=$!
 	T_PIDS="$T_PIDS $pid"
 	eval "DNSMASQ_PID_$name=$pid"
-	for _ in $(seq 50); do
-		dig +time=1 +tries=1 @"$addr" -p "$port" ping.test.example \
-			>/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
+	wait_dns "$addr" "$port" ping.test.example && return 0
 	echo "dnsmasq $name did not start" >&2
 	cat "$T_DIR/$name.out" >&2
 	return 1

@@ -121,11 +121,7 @@ AUTH=127.0.0.75
 	>"$T_DIR/auth.out" 2>&1 &
 DNSMASQ_PID_auth=$!
 T_PIDS="$T_PIDS $DNSMASQ_PID_auth"
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 @$AUTH -p "$NSPORT" www.test.example \
-		>/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_dns "$AUTH" "$NSPORT" www.test.example
 LISTEN_n=$AUTH:$LPORT
 echo "search test.example" >"$T_DIR/n.resolv.conf"
 cat >"$T_DIR/n.codnsd.conf" <<EOF
