@@ -212,12 +212,14 @@ ns_run_conf() {
 	} >"$tmp/codnsd.conf"
 }
 
-# ns_run_module: the module from the build, finding codnsd (and its table)
-# only through $tmp/run/lookup.sock.
-ns_run_module() {
+# ns_module SOCKET [VAR...]: the module from the build for the programs
+# run from here on, finding codnsd (and its shared table) only through the
+# lookup socket SOCKET; the variables VAR are unset too.
+ns_module() {
 	export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-	export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
-	unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
+	export CODNS_LOOKUP_SOCKET=$1
+	shift
+	unset CODNS_LOOKUP_ADDRESS "$@"
 }
 
 # ns_flip_zone ARGS...: dnsmasq A on 127.0.0.1:5300 (pid in dnsmasq_a_pid),

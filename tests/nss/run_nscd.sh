@@ -70,7 +70,7 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 
-ns_run_module
+ns_module "$tmp/run/lookup.sock" CODNS_TIMEOUT_MS CODNS_SHM_PATH
 
 # reqs: the lookups asked on the nscd socket, not counting the requests
 # for the table (GETFDHST), which every new process makes once.

@@ -41,7 +41,7 @@ ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
 write_conf() { ns_run_conf "$1"; }
 write_conf ""
 ns_codnsd || exit 99
-ns_run_module
+ns_module "$tmp/run/lookup.sock" CODNS_TIMEOUT_MS CODNS_SHM_PATH
 
 conns() {
 	counter clients_accepted
