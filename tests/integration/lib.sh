@@ -255,3 +255,23 @@ as_answered() {
 	shift
 	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
 }
+
+# start_bg OUT PATTERN CMD...: CMD in the background (pid in BG_PID,
+# stopped at exit), its output in OUT; returns once OUT holds PATTERN (at
+# most 10 s).
+start_bg() {
+	local out=$1 pattern=$2
+	shift 2
+	"$@" >"$out" &
+	BG_PID=$!
+	T_PIDS="$T_PIDS $BG_PID"
+	wait_for 10 grep -q "$pattern" "$out"
+}
+
+# hostile_as USER NAME ARGS...: hostile.py ARGS as USER in the background,
+# output in $T_DIR/h.NAME; returns once it is ready.
+hostile_as() {
+	local u=$1 name=$2
+	shift 2
+	start_bg "$T_DIR/h.$name" ready as "$u" "$PYN" "$HOSTILE" "$@"
+}

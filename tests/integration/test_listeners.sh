@@ -77,18 +77,6 @@ counter() {
 		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
 }
 
-# hostile_as USER NAME ARGS...: hostile.py ARGS as USER in the
-# background, output in $T_DIR/h.NAME; returns once it is ready.
-hostile_as() {
-	local u=$1 name=$2
-	shift 2
-	as "$u" "$PYN" "$HOSTILE" "$@" >"$T_DIR/h.$name" &
-	T_PIDS="$T_PIDS $!"
-	for _ in $(seq 100); do
-		grep -q ready "$T_DIR/h.$name" && break
-		sleep 0.1
-	done
-}
 # held NAME: how many connections hostile NAME still had at its end.
 held() {
 	for _ in $(seq 150); do

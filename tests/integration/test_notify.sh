@@ -23,14 +23,10 @@ control-socket $T_DIR/a.control.sock
 lookup-socket $T_DIR/a.lookup.sock
 CONF
 	rm -f "$T_DIR/stop"
-	python3 "$srcdir/tests/integration/notify_recv.py" "$sock" \
-		"$LISTEN_a" 60 "$T_DIR/stop" >"$T_DIR/notify.out" &
-	rpid=$!
-	T_PIDS="$T_PIDS $rpid"
-	for _ in $(seq 100); do
-		grep -q BOUND "$T_DIR/notify.out" && break
-		sleep 0.05
-	done
+	start_bg "$T_DIR/notify.out" BOUND python3 \
+		"$srcdir/tests/integration/notify_recv.py" "$sock" \
+		"$LISTEN_a" 60 "$T_DIR/stop"
+	rpid=$BG_PID
 	NOTIFY_SOCKET=$sock WATCHDOG_USEC=200000 "$CODNSD" -d \
 		-c "$T_DIR/a.codnsd.conf" >"$T_DIR/a.log" 2>&1 &
 	pid=$!

@@ -222,13 +222,9 @@ fi
 # Eight uids take 8 connections each, one after the other (64 =
 # max-clients): the eighth gets 4, the reserve stays free, and a ninth uid
 # holding none is answered meanwhile.
-$NC "$NSOCK" hold-as 8 4 $(seq 60001 60008) >"$T_DIR/hold-as.out" 2>&1 &
-hold_pid=$!
-T_PIDS="$T_PIDS $hold_pid"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/hold-as.out" && break
-	sleep 0.1
-done
+start_bg "$T_DIR/hold-as.out" ready $NC "$NSOCK" hold-as 8 4 \
+	$(seq 60001 60008)
+hold_pid=$BG_PID
 held=0
 for _ in $(seq 20); do
 	held=$(status_clients)

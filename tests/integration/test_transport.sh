@@ -98,19 +98,12 @@ ok "and counted as slow" eval '[ "$(counter clients_slow_closed)" -gt "$SLOW0" ]
 # the last 64/16 = 4 slots stay for root and uids holding (almost) none.
 # Silent connections are closed by the daemon after 10 s idle; the
 # hostiles hold theirs for 9.5 s.
-hostile_as() {
-	as "$1" "$PYN" "$HOSTILE" silent "$LSOCK" 24 9.5 >"$T_DIR/h.$1" &
-	T_PIDS="$T_PIDS $!"
-	for _ in $(seq 100); do
-		grep -q ready "$T_DIR/h.$1" && break
-		sleep 0.1
-	done
-}
-hostile_as nobody
+silent_as() { hostile_as "$1" "$1" silent "$LSOCK" 24 9.5; } # USER
+silent_as nobody
 NOB=$(as_answered nobody "$LSOCK" 3)
 ok "the capped uid itself gets nothing more ($NOB of 3)" [ "$NOB" -eq 0 ]
 for u in daemon bin games; do
-	hostile_as "$u"
+	silent_as "$u"
 done
 HELD=$(status_field '["clients"]["lookup"]')
 ok "one uid holds at most 16, the reserve stays free ($HELD held)" \
@@ -136,13 +129,7 @@ ok "nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.nobody"))" eval \
 
 # TCP on loopback: the cap is per uid (the owner of the connecting socket,
 # from inet_diag), whatever source address it picks (issue 20).
-as nobody "$PYN" "$HOSTILE" silent "$LISTEN_a" 24 4 127.0.0.2 \
-	>"$T_DIR/h.tcp" &
-T_PIDS="$T_PIDS $!"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/h.tcp" && break
-	sleep 0.1
-done
+hostile_as nobody tcp silent "$LISTEN_a" 24 4 127.0.0.2
 OTHER=$(as_answered daemon "$LISTEN_a" 10 127.0.0.2)
 ok "TCP: another uid from the same address is served ($OTHER of 10)" \
 	[ "$OTHER" -eq 10 ]
@@ -156,12 +143,7 @@ ok "TCP: nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.tcp"))" eval \
 	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.tcp")" -le 16 ]'
 
 # --- defect 2: the control socket ------------------------------------------
-as nobody "$PYN" "$HOSTILE" halfline "$CSOCK" 64 4 >"$T_DIR/h.ctl" &
-T_PIDS="$T_PIDS $!"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/h.ctl" && break
-	sleep 0.1
-done
+hostile_as nobody ctl halfline "$CSOCK" 64 4
 ok "64 half lines from nobody: root's status still answered" \
 	eval 'ctl a status | grep -q "^uptime"'
 ok "another uid's status answered too" \
