@@ -102,16 +102,22 @@ for _ in $(seq 1 300); do
 done
 sleep 0.3
 
+# await_web WANT: until web.test.example's lookup says WANT (at most 100
+# tries); the last answer in $out.
+await_web() {
+	out=
+	for _ in $(seq 1 100); do
+		out=$(status web.test.example)
+		[ "$out" = "$1" ] && break
+		sleep 0.1
+	done
+}
+
 # 1. resolv.conf is replaced (a new file renamed over it, as resolvconf and
 # DHCP clients do): no SIGHUP, codnsd notices (inotify, filewatch.c).
 printf 'nameserver 127.0.0.2\noptions timeout:1 attempts:2\n' >"$rc.new"
 mv "$rc.new" "$rc"
-out=
-for _ in $(seq 1 100); do
-	out=$(status web.test.example)
-	[ "$out" = "found 192.0.2.20" ] && break
-	sleep 0.1
-done
+await_web "found 192.0.2.20"
 ok "resolv.conf changed: answers from the new nameserver ($out)" \
     test "$out" = "found 192.0.2.20"
 ok "status shows the new nameserver" eval \
@@ -122,12 +128,7 @@ ok "status shows the new nameserver" eval \
 # answered from the cache: other nameservers, other answers.
 printf 'nameserver 127.0.0.4\noptions timeout:1 attempts:2\n' >"$rc"
 kill -HUP "$CODNSD_PID_a"
-out=
-for _ in $(seq 1 100); do
-	out=$(status web.test.example)
-	[ "$out" = "found 192.0.2.40" ] && break
-	sleep 0.1
-done
+await_web "found 192.0.2.40"
 ok "SIGHUP after a second change: the next nameserver ($out)" \
     test "$out" = "found 192.0.2.40"
 sleep 1
