@@ -274,6 +274,19 @@ ctl() {
 	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
 }
 
+# ns_flusher PAUSE: codnsd's cache flushed 40 times, PAUSE seconds apart,
+# in the background (pid in flusher).
+ns_flusher() {
+	(
+		for _ in $(seq 1 40); do
+			ctl flush >/dev/null 2>&1
+			sleep "$1"
+		done
+	) &
+	flusher=$!
+	pids="$pids $flusher"
+}
+
 # counter NAME: a counter of codnsctl stats.
 counter() {
 	ctl stats | awk -v k="$1" '$1 == k { print $2 }'

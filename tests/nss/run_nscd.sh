@@ -334,13 +334,7 @@ check "a negative answer under negative-ttl 1s is asked for again within 10 s" \
 
 # --- 8 threads resolve while the table is flushed, entries live 1 s --------
 # ttl1's entry expires every second by the zone's TTL, and is flushed.
-(
-	for _ in $(seq 1 40); do
-		ctl flush >/dev/null 2>&1
-		sleep 0.05
-	done
-) &
-flusher=$!
+ns_flusher 0.05
 r1=$(reqs)
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
     "$bin/stress" -t 8 -n 2000 -g ttl1.codns.test 192.0.2.55 2001:db8::55

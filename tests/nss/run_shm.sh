@@ -138,13 +138,7 @@ write_conf ""
 ctl reload >/dev/null
 
 # --- 8 threads resolve while the table is flushed and refilled ----------------
-(
-	for _ in $(seq 1 40); do
-		ctl flush >/dev/null 2>&1
-		sleep 0.02
-	done
-) &
-flusher=$!
+ns_flusher 0.02
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
     "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
 wait "$flusher"
