@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "xorshift.h"
 
 static const struct cache_limits lim_default = { 0, 3600, 30, 0, 0 };
 
@@ -630,11 +631,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 rng(void)
 {
-	/* xorshift64: deterministic, so a failure reproduces. */
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 /* Serve-stale (RFC 8767): an expired entry is a miss for cache_get() but
