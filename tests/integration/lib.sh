@@ -97,6 +97,16 @@ sys.exit(1)
 PY
 }
 
+# numbered_hosts NAME PREFIX COUNT BASE: host records PREFIX1 to
+# PREFIX<COUNT>.test.example at 192.0.2.(BASE + i), added to the zone of
+# dnsmasq NAME ($T_DIR/NAME.zone).
+numbered_hosts() {
+	local i
+	for i in $(seq 1 "$3"); do
+		echo "host-record=$2$i.test.example,192.0.2.$(($4 + i))"
+	done >>"$T_DIR/$1.zone"
+}
+
 # wait_dns ADDR PORT QNAME: until a DNS server there answers a query for
 # QNAME (50 tries, 0.1 s apart).
 wait_dns() {

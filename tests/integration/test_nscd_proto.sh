@@ -26,9 +26,7 @@ ptr-record=10.2.0.192.in-addr.arpa,www.test.example
 cname=alias.test.example,www.test.example
 txt-record=txt.test.example,nodata
 EOF
-for i in $(seq 1 6); do
-	echo "host-record=f$i.test.example,192.0.2.$((40 + i))"
-done >>"$T_DIR/ns.zone"
+numbered_hosts ns f 6 40
 start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
 
 cat >"$T_DIR/a.codnsd.conf" <<EOF

@@ -17,12 +17,8 @@ T_NETNS=1
 echo "host-record=web.test.example,192.0.2.10" >"$T_DIR/dead.zone"
 echo "host-record=web.test.example,192.0.2.20" >"$T_DIR/live.zone"
 echo "host-record=web.test.example,192.0.2.40" >"$T_DIR/next.zone"
-for i in $(seq 1 20); do
-	echo "host-record=n$i.test.example,192.0.2.$((100 + i))" \
-	    >>"$T_DIR/live.zone"
-	echo "host-record=n$i.test.example,192.0.2.$((100 + i))" \
-	    >>"$T_DIR/next.zone"
-done
+numbered_hosts live n 20 100
+numbered_hosts next n 20 100
 start_dnsmasq dead 127.0.0.3 53 || exit 99
 start_dnsmasq live 127.0.0.2 53 || exit 99
 start_dnsmasq next 127.0.0.4 53 || exit 99

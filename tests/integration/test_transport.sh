@@ -21,9 +21,7 @@ CSOCK=$RUN/control.sock
 cat >"$T_DIR/ns.zone" <<EOF
 host-record=www.test.example,192.0.2.10
 EOF
-for i in $(seq 1 10); do
-	echo "host-record=owed$i.test.example,192.0.2.$((20 + i))"
-done >>"$T_DIR/ns.zone"
+numbered_hosts ns owed 10 20
 start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
 
 cat >"$T_DIR/a.codnsd.conf" <<EOF
