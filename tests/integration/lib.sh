@@ -210,6 +210,9 @@ jget() {
 		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
 }
 
+# counter NAME KEY: daemon NAME's counter KEY (codnsctl stats).
+counter() { jget "$1" stats "j['counters']['$2']"; }
+
 # wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
 wait_for() {
 	local end=$((SECONDS + $1))

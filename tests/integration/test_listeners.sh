@@ -72,10 +72,6 @@ dns_tcp() {
 	"$PYN" -c "$DNS_PY" "$DPORT" "$@"
 }
 
-counter() {
-	ctl a --json stats | python3 -c \
-		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
-}
 
 # held NAME: how many connections hostile NAME still had at its end.
 held() {
@@ -117,12 +113,12 @@ n=$(dns_tcp 3)
 ok "stub TCP: root served ($n of 3)" [ "$n" -eq 3 ]
 n=$(held stub)
 ok "stub TCP: nobody kept at most 16 of 24 ($n)" [ "${n:-99}" -le 16 ]
-SLOW0=$(counter dns_tcp_slow_closed)
+SLOW0=$(counter a dns_tcp_slow_closed)
 out=$("$PYN" "$HOSTILE" dribble "127.0.0.1:$DPORT" 1 6)
 ok "stub TCP: a query dribbled a byte at a time is cut off ($out)" \
 	grep -q "closed=1" <<<"$out"
 ok "stub TCP: counted as slow" \
-	eval '[ "$(counter dns_tcp_slow_closed)" -gt "${SLOW0:-0}" ]'
+	eval '[ "$(counter a dns_tcp_slow_closed)" -gt "${SLOW0:-0}" ]'
 
 # --- item 3: the nscd socket -------------------------------------------------
 out=$("$PYN" "$HOSTILE" nscd "$RUN/nscd.sock" 1 6)

@@ -46,9 +46,6 @@ start_codnsd a || exit 1
 nc() {
 	$NC "$NSOCK" "$@"
 }
-counter() {
-	ctl a stats | awk -v k="$1" '$1 == k { print $2 }'
-}
 has() {
 	grep -Eq -- "$2" <<<"$1"
 }
@@ -78,7 +75,7 @@ stamp=$(field "$out" timestamp)
 left=$((stamp + 300 - now))
 ok "table: timestamp just recent enough for glibc ($left s left)" \
     test "$left" -ge 0 -a "$left" -le 3
-ok "one table handed out" test "$(counter nscd_tables_handed)" -eq 1
+ok "one table handed out" test "$(counter a nscd_tables_handed)" -eq 1
 # A hung codnsd: glibc's client connects without blocking and goes on to
 # NSS at once when the socket's queue is full, so a short queue bounds how
 # many new processes pay its 5 s + 5 s waits (doc/hung-daemon.md: 10 s
@@ -105,7 +102,7 @@ ok "GETHOSTBYNAME published" has "$(nc find name v4.test.example)" \
     '^found 1 name v4\.test\.example'
 out=$(nc name6 www.test.example)
 ok "GETHOSTBYNAMEv6 ($out)" has "$out" 'addrs 2001:db8::10$'
-n0=$(counter nscd_left_to_nss)
+n0=$(counter a nscd_left_to_nss)
 out=$(nc name6 v4.test.example)
 ok "GETHOSTBYNAMEv6 of a v4-only name: left to NSS ($out)" test "$out" = closed
 out=$(nc ai txt.test.example)
@@ -115,7 +112,7 @@ out=$(nc addr 192.0.2.99)
 ok "GETHOSTBYADDR of an address with no name: left to NSS ($out)" \
     test "$out" = closed
 ok "negatives left to NSS counted" \
-    test "$(counter nscd_left_to_nss)" -ge $((n0 + 3))
+    test "$(counter a nscd_left_to_nss)" -ge $((n0 + 3))
 ok "negatives left to NSS not published" \
     test "$(nc find name6 v4.test.example)" = none
 out=$(nc addr 192.0.2.10)
@@ -146,11 +143,11 @@ sys.exit(not (n["socket"] == sys.argv[1] and n["entries"] > 0 and
     < <(ctl a --json status)
 
 # --- the hosts file first ---------------------------------------------------
-h0=$(counter nscd_hosts_file_answers)
+h0=$(counter a nscd_hosts_file_answers)
 out=$(nc ai localhost)
 ok "localhost from the hosts file ($out)" has "$out" '127\.0\.0\.1'
 ok "counted as a hosts file answer" \
-    test "$(counter nscd_hosts_file_answers)" -gt "$h0"
+    test "$(counter a nscd_hosts_file_answers)" -gt "$h0"
 ok "localhost not asked of the nameserver" \
     test "$(queries ns localhost)" -eq 0
 
@@ -176,8 +173,8 @@ ok "flush all: f3 gone" test "$(nc find ai f3.test.example)" = none
 ok "flush all: the table was rebuilt (gc 2)" has "$(nc table)" ' gc 2 '
 
 # --- malformed and refused requests -----------------------------------------
-b0=$(counter nscd_bad_requests)
-r0=$(counter nscd_refused)
+b0=$(counter a nscd_bad_requests)
+r0=$(counter a nscd_refused)
 hdr() { # version type key_len, little-endian
 	"$PYN" -c 'import struct, sys
 print(struct.pack("<iii", *map(int, sys.argv[1:])).hex())' "$@"
@@ -198,9 +195,9 @@ ok "GETPWBYNAME (passwd): closed, glibc uses NSS" \
 ok "GETFDPW: closed" test "$(nc raw "$(hdr 2 11 7)70617373776400")" = closed
 ok "SHUTDOWN: refused" test "$(nc raw "$(hdr 2 8 1)00")" = closed
 ok "malformed requests counted" \
-    test "$(counter nscd_bad_requests)" -ge $((b0 + 4))
+    test "$(counter a nscd_bad_requests)" -ge $((b0 + 4))
 ok "refused requests counted" \
-    test "$(counter nscd_refused)" -ge $((r0 + 6))
+    test "$(counter a nscd_refused)" -ge $((r0 + 6))
 out=$(nc ai www.test.example)
 ok "still answering after all that" has "$out" '^found 1 '
 
@@ -247,22 +244,22 @@ wait "$hold_pid"
 # --- failures ---------------------------------------------------------------
 eval "dpid=\$DNSMASQ_PID_ns"
 kill -STOP "$dpid"
-f0=$(counter nscd_failed)
+f0=$(counter a nscd_failed)
 out=$(nc ai f4.test.example)
 ok "GETAI while the nameserver is stopped: no answer ($out)" \
     test "$out" = closed
 out=$(nc name f5.test.example)
 ok "GETHOSTBYNAME while stopped: no answer either ($out)" test "$out" = closed
-ok "failures counted" test "$(counter nscd_failed)" -ge $((f0 + 2))
+ok "failures counted" test "$(counter a nscd_failed)" -ge $((f0 + 2))
 ok "failures not published" test "$(nc find name f5.test.example)" = none
 kill -CONT "$dpid"
 # A failure left to NSS is remembered for 5 s (codnsd(8)): a repeat is left
 # to NSS at once, without resolving it a second time first.
-l0=$(counter nscd_left_to_nss)
+l0=$(counter a nscd_left_to_nss)
 out=$(nc ai f4.test.example)
 ok "a repeat within 5 s: left to NSS at once ($out)" test "$out" = closed
 ok "and counted as left to NSS" \
-    test "$(counter nscd_left_to_nss)" -eq $((l0 + 1))
+    test "$(counter a nscd_left_to_nss)" -eq $((l0 + 1))
 ctl a flush f4.test.example >/dev/null
 out=$(nc ai f4.test.example)
 ok "nameserver back, the memory flushed: answered" has "$out" '^found 1 '

@@ -62,7 +62,6 @@ for i in range(count):
 PY
 }
 count_of() { grep -c "$1" "$2"; }
-counter() { jget "$1" stats "j['counters']['$2']"; }
 
 # 1. Healthy: every lookup local, no peer query once the delay settles.
 lookups a healthy 40 >"$T_DIR/healthy.out"

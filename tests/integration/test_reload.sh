@@ -44,7 +44,6 @@ done
 
 capacity() { jget "$1" status "j['cache']['capacity']"; }
 upstreams() { jget "$1" status "','.join(j['upstreams']['servers'])"; }
-counter() { jget "$1" stats "j['counters']['$2']"; }
 neighbour() { [ "$(jget "$1" peers "sum(p['state'] == 'neighbour' for p in j['peers'])")" = 1 ]; }
 is() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'" >&2; return 1; }; }
 # hup_and_wait NODE PATTERN: SIGHUP, then wait for PATTERN in the log
