@@ -42,11 +42,6 @@ status_field() {
 		"import json,sys; d=json.load(sys.stdin); print(d$1)"
 }
 
-counter() {
-	ctl a --json stats | python3 -c \
-		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
-}
-
 # --- the lookup socket ----------------------------------------------------
 ok "lookup socket exists, mode 0666" eval \
 	'[ -S "$LSOCK" ] && [ "$(stat -c %a "$LSOCK")" = 666 ]'
@@ -85,11 +80,11 @@ ok "TCP: valid request + bad frame: answer, then close" \
 	eval '[ "$(owed "$LISTEN_a" owed2.test.example)" = ok ]'
 
 # --- defect 2: a frame has a deadline that dribbling does not extend ------
-SLOW0=$(counter clients_slow_closed)
+SLOW0=$(counter a clients_slow_closed)
 out=$("$PYN" "$HOSTILE" dribble "$LSOCK" 1 6)
 ok "a frame dribbled a byte at a time is cut off ($out)" \
 	grep -q "closed=1" <<<"$out"
-ok "and counted as slow" eval '[ "$(counter clients_slow_closed)" -gt "$SLOW0" ]'
+ok "and counted as slow" eval '[ "$(counter a clients_slow_closed)" -gt "$SLOW0" ]'
 
 # --- defect 2: per-uid caps and the reserve on the lookup socket ----------
 # Four hostile uids each try 24 silent connections: 16 each at most, and
