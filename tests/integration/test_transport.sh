@@ -37,10 +37,6 @@ EOF
 start_codnsd a || exit 1
 
 
-status_field() {
-	ctl a --json status | python3 -c \
-		"import json,sys; d=json.load(sys.stdin); print(d$1)"
-}
 
 # --- the lookup socket ----------------------------------------------------
 ok "lookup socket exists, mode 0666" eval \
@@ -98,7 +94,7 @@ ok "the capped uid itself gets nothing more ($NOB of 3)" [ "$NOB" -eq 0 ]
 for u in daemon bin games; do
 	silent_as "$u"
 done
-HELD=$(status_field '["clients"]["lookup"]')
+HELD=$(jget a status "j['clients']['lookup']")
 ok "one uid holds at most 16, the reserve stays free ($HELD held)" \
 	eval '[ "$HELD" -le 60 ] && [ "$HELD" -ge 48 ]'
 ROOT=$(answered "$LSOCK" 10)
