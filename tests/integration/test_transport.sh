@@ -36,8 +36,6 @@ peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
 
-
-
 # --- the lookup socket ----------------------------------------------------
 ok "lookup socket exists, mode 0666" eval \
 	'[ -S "$LSOCK" ] && [ "$(stat -c %a "$LSOCK")" = 666 ]'
