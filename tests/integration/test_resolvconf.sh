@@ -13,7 +13,6 @@
 T_NETNS=1
 . "$(dirname "$0")/lib.sh"
 
-
 echo "host-record=web.test.example,192.0.2.10" >"$T_DIR/dead.zone"
 echo "host-record=web.test.example,192.0.2.20" >"$T_DIR/live.zone"
 echo "host-record=web.test.example,192.0.2.40" >"$T_DIR/next.zone"
