@@ -20,23 +20,25 @@ bench_begin stub
 bench_need dnsperf unbound dnsmasq
 ZP=$(port); CP=$(port); UP=$(port); MP=$(port); LP=$(port)
 
+# run_dnsmasq NAME PORT LINE...: a dnsmasq on 127.0.0.1:PORT that reads neither
+# resolv.conf nor the hosts file, configured by $dir/NAME.main (the LINEs).
+run_dnsmasq() {
+	{
+		printf '%s\n' no-resolv no-hosts "port=$2" \
+			listen-address=127.0.0.1 bind-interfaces
+		printf '%s\n' "${@:3}"
+	} >"$dir/$1.main"
+	/usr/sbin/dnsmasq -k -C "$dir/$1.main" --pid-file= &
+	pids="$pids $!"
+}
+
 # The zone: NAMES host names, served by a dnsmasq that every cache asks.
 for i in $(seq "$nnames"); do
 	echo "host-record=h$i.bench.example,10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))"
 	echo "h$i.bench.example A" >>"$dir/queries"
 done >"$dir/zone.conf"
-cat >"$dir/zone.main" <<EOF
-no-resolv
-no-hosts
-port=$ZP
-listen-address=127.0.0.1
-bind-interfaces
-local-ttl=3600
-local=/bench.example/
-conf-file=$dir/zone.conf
-EOF
-/usr/sbin/dnsmasq -k -C "$dir/zone.main" --pid-file= &
-pids="$pids $!"
+run_dnsmasq zone "$ZP" local-ttl=3600 local=/bench.example/ \
+	"conf-file=$dir/zone.conf"
 
 cat >"$dir/codnsd.conf" <<EOF
 listen 127.0.0.1:$LP
@@ -54,17 +56,7 @@ unbound_forwarder "$UP" bench.example "$ZP" \
 unbound -d -c "$dir/unbound.conf" &
 pids="$pids $!"
 
-cat >"$dir/cache.main" <<EOF
-no-resolv
-no-hosts
-port=$MP
-listen-address=127.0.0.1
-bind-interfaces
-cache-size=$((nnames * 2))
-server=127.0.0.1#$ZP
-EOF
-/usr/sbin/dnsmasq -k -C "$dir/cache.main" --pid-file= &
-pids="$pids $!"
+run_dnsmasq cache "$MP" "cache-size=$((nnames * 2))" "server=127.0.0.1#$ZP"
 sleep 1
 
 # run NAME PORT: warm the cache, then measure; "qps p50 p90 p99" (ms).
