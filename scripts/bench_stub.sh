@@ -20,8 +20,9 @@ bench_begin stub
 bench_need dnsperf unbound dnsmasq
 ZP=$(port); CP=$(port); UP=$(port); MP=$(port); LP=$(port)
 
-# run_dnsmasq NAME PORT LINE...: a dnsmasq on 127.0.0.1:PORT that reads neither
-# resolv.conf nor the hosts file, configured by $dir/NAME.main (the LINEs).
+# run_dnsmasq NAME PORT LINE...: a dnsmasq on 127.0.0.1:PORT that reads
+# neither resolv.conf nor the hosts file, configured by $dir/NAME.main
+# (the LINEs).
 run_dnsmasq() {
 	{
 		printf '%s\n' no-resolv no-hosts "port=$2" \
