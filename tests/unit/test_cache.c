@@ -53,13 +53,7 @@ found(uint32_t ttl, uint8_t tag)
 static struct proto_answer
 status_answer(uint8_t status, uint32_t ttl)
 {
-	struct proto_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.source = CODNS_SRC_LOCAL;
-	a.ttl = ttl;
-	return a;
+	return testreq_answer(status, CODNS_SRC_LOCAL, ttl);
 }
 
 /* The tag of a hit, or -1 on a miss. */

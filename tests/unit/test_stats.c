@@ -35,12 +35,7 @@ rev4(uint8_t last)
 static struct proto_answer
 ans(uint8_t status, uint8_t source)
 {
-	struct proto_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.source = source;
-	return a;
+	return testreq_answer(status, source, 0);
 }
 
 static void

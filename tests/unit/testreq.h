@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/testreq.h: the lookup requests the unit tests build. */
+/* tests/unit/testreq.h: the lookup requests and answers the unit tests
+ * build. */
 #ifndef CODNS_TESTREQ_H
 #define CODNS_TESTREQ_H
 
@@ -36,6 +37,19 @@ testreq_rev4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	r.addr[2] = c;
 	r.addr[3] = d;
 	return r;
+}
+
+/* An answer with status, source and ttl, and nothing else. */
+static inline struct proto_answer
+testreq_answer(uint8_t status, uint8_t source, uint32_t ttl)
+{
+	struct proto_answer a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	a.source = source;
+	a.ttl = ttl;
+	return a;
 }
 
 #endif
