@@ -36,7 +36,6 @@ peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
 
-
 # dns_tcp N [EXTRA]: N TCP queries for www A, one connection each, EXTRA
 # (hex) sent after the query in the same write; prints how many got an
 # answer holding 192.0.2.10. With EXTRA it reads until the daemon closes.
@@ -71,7 +70,6 @@ print(ok)
 dns_tcp() {
 	"$PYN" -c "$DNS_PY" "$DPORT" "$@"
 }
-
 
 # held NAME: how many connections hostile NAME still had at its end.
 held() {

@@ -46,6 +46,12 @@ start_codnsd a || exit 1
 nc() {
 	$NC "$NSOCK" "$@"
 }
+# nc_has TYPE KEY DESC PATTERN: the answer to the request TYPE KEY (left
+# in $out) matches PATTERN.
+nc_has() {
+	out=$(nc "$1" "$2")
+	ok "$3 ($out)" has "$out" "$4"
+}
 has() {
 	grep -Eq -- "$2" <<<"$1"
 }
@@ -84,24 +90,21 @@ backlog=$(ss -xlH src "$NSOCK" | awk '{print $4}')
 ok "nscd socket: a short accept queue ($backlog)" test "$backlog" -le 16
 
 # --- answers over the socket, then found in the table ------------------------
-out=$(nc ai www.test.example)
-ok "GETAI: both families, canonical name ($out)" has "$out" \
+nc_has ai www.test.example "GETAI: both families, canonical name" \
     '^found 1 addrs (192\.0\.2\.10,2001:db8::10|2001:db8::10,192\.0\.2\.10) canon www\.test\.example$'
 t=$(nc find ai www.test.example)
 ok "GETAI published: the same record in the table ($t)" \
     test "${t% timeout_in*}" = "$out"
 ok "GETAI published: TTL from codnsd (cache-max-ttl 4)" has "$t" \
     'timeout_in [1-4] ttl [1-4]$'
-out=$(nc ai alias.test.example)
-ok "GETAI through a CNAME: canonical name is the target ($out)" has "$out" \
+nc_has ai alias.test.example \
+    "GETAI through a CNAME: canonical name is the target" \
     'canon www\.test\.example$'
-out=$(nc name v4.test.example)
-ok "GETHOSTBYNAME ($out)" has "$out" \
+nc_has name v4.test.example "GETHOSTBYNAME" \
     '^found 1 name v4\.test\.example aliases - addrs 192\.0\.2\.11$'
 ok "GETHOSTBYNAME published" has "$(nc find name v4.test.example)" \
     '^found 1 name v4\.test\.example'
-out=$(nc name6 www.test.example)
-ok "GETHOSTBYNAMEv6 ($out)" has "$out" 'addrs 2001:db8::10$'
+nc_has name6 www.test.example "GETHOSTBYNAMEv6" 'addrs 2001:db8::10$'
 n0=$(counter a nscd_left_to_nss)
 out=$(nc name6 v4.test.example)
 ok "GETHOSTBYNAMEv6 of a v4-only name: left to NSS ($out)" test "$out" = closed
@@ -115,14 +118,11 @@ ok "negatives left to NSS counted" \
     test "$(counter a nscd_left_to_nss)" -ge $((n0 + 3))
 ok "negatives left to NSS not published" \
     test "$(nc find name6 v4.test.example)" = none
-out=$(nc addr 192.0.2.10)
-ok "GETHOSTBYADDR ($out)" has "$out" \
+nc_has addr 192.0.2.10 "GETHOSTBYADDR" \
     '^found 1 name www\.test\.example aliases - addrs 192\.0\.2\.10$'
-out=$(nc addr6 ::ffff:192.0.2.10)
-ok "GETHOSTBYADDRv6 of a v4-mapped address ($out)" has "$out" \
+nc_has addr6 ::ffff:192.0.2.10 "GETHOSTBYADDRv6 of a v4-mapped address" \
     '^found 1 name www\.test\.example .*addrs ::ffff:c000:20a$'
-out=$(nc ai nx.test.example)
-ok "GETAI of a missing name: HOST_NOT_FOUND ($out)" has "$out" \
+nc_has ai nx.test.example "GETAI of a missing name: HOST_NOT_FOUND" \
     '^found 0 error 1$'
 ok "negative published" has "$(nc find ai nx.test.example)" \
     '^found 0 error 1 '
@@ -144,8 +144,7 @@ sys.exit(not (n["socket"] == sys.argv[1] and n["entries"] > 0 and
 
 # --- the hosts file first ---------------------------------------------------
 h0=$(counter a nscd_hosts_file_answers)
-out=$(nc ai localhost)
-ok "localhost from the hosts file ($out)" has "$out" '127\.0\.0\.1'
+nc_has ai localhost "localhost from the hosts file" '127\.0\.0\.1'
 ok "counted as a hosts file answer" \
     test "$(counter a nscd_hosts_file_answers)" -gt "$h0"
 ok "localhost not asked of the nameserver" \
@@ -237,8 +236,7 @@ if command -v setpriv >/dev/null; then
 else
 	skip "a ninth uid (no setpriv)"
 fi
-out=$(nc ai www.test.example)
-ok "and root ($out)" has "$out" '^found 1 '
+nc_has ai www.test.example "and root" '^found 1 '
 wait "$hold_pid"
 
 # --- failures ---------------------------------------------------------------
