@@ -63,6 +63,6 @@ ok "the reload succeeds" wait_log 5 "configuration reloaded"
 sleep 1
 ok "after the reload it is still left out" \
 	is "$(jget a peers "','.join(p['address'] for p in j['peers'] if p['address'].endswith(':7053'))")" ""
-answered() { ctl a lookup "$1" | grep -q 192.0.2.9; }
-ok "a lookup works" answered up.test.example
+resolves() { ctl a lookup "$1" | grep -q 192.0.2.9; }
+ok "a lookup works" resolves up.test.example
 finish
