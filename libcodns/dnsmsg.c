@@ -211,16 +211,26 @@ dnsmsg_name_reverse(const struct dnsmsg_name *n, uint8_t out[16])
 	return 0;
 }
 
-/* Read one record's fixed part after its owner name. */
+/* Read one record's fixed part (type, class, TTL, RDATA), which follows
+ * its owner name both on the wire and in the flat form. */
 static int
-rr_get(const uint8_t *msg, size_t len, struct buf *b, struct dnsmsg_rr *rr)
+rr_fixed_get(struct buf *b, struct dnsmsg_rr *rr)
 {
-	if (dnsmsg_name_get(msg, len, b, &rr->name) == -1 ||
-	    buf_get_u16(b, &rr->type) == -1 ||
+	if (buf_get_u16(b, &rr->type) == -1 ||
 	    buf_get_u16(b, &rr->rclass) == -1 ||
 	    buf_get_u32(b, &rr->ttl) == -1 ||
 	    buf_get_u16(b, &rr->rdlen) == -1 ||
 	    buf_get_ref(b, &rr->rdata, rr->rdlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* Read one record: its owner name, then its fixed part. */
+static int
+rr_get(const uint8_t *msg, size_t len, struct buf *b, struct dnsmsg_rr *rr)
+{
+	if (dnsmsg_name_get(msg, len, b, &rr->name) == -1 ||
+	    rr_fixed_get(b, rr) == -1)
 		return -1;
 	return 0;
 }
@@ -489,11 +499,7 @@ dnsmsg_flat_next(struct buf *b, struct dnsmsg_rr *rr)
 	if (buf_get_u8(b, &rr->section) == -1 || rr->section > DNSMSG_AR ||
 	    buf_get_u8(b, &rr->name.len) == -1 || rr->name.len == 0 ||
 	    buf_get_bytes(b, rr->name.b, rr->name.len) == -1 ||
-	    buf_get_u16(b, &rr->type) == -1 ||
-	    buf_get_u16(b, &rr->rclass) == -1 ||
-	    buf_get_u32(b, &rr->ttl) == -1 ||
-	    buf_get_u16(b, &rr->rdlen) == -1 ||
-	    buf_get_ref(b, &rr->rdata, rr->rdlen) == -1)
+	    rr_fixed_get(b, rr) == -1)
 		return -1;
 	return 1;
 }

@@ -154,11 +154,6 @@ start_proxy a "$DROP" || exit 1
 # ignored by a module that finds its socket.
 export CODNS_LOOKUP_ADDRESS=127.0.0.1:$LPORT
 
-forget() { T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$1" | xargs); }
-jget() {
-	ctl "$1" --json "$2" |
-		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
 neighbours_a() {
 	[ "$(jget a peers "sum(p['state'] == 'neighbour' for p in j['peers'])" \
 		2>/dev/null)" = 3 ]

@@ -45,8 +45,6 @@ if [ "${1:-}" != "--inside" ]; then
 fi
 
 . "$srcdir/tests/integration/lib.sh"
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
 ip link set lo up || exit 1
 ip addr add 192.0.2.200/32 dev lo || exit 1
 mount -t tmpfs -o mode=0755 tmpfs /run || exit 1

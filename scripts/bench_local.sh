@@ -76,11 +76,7 @@ done >"$T_DIR/ns.zone"
 "$DNSMASQ" --keep-in-foreground -C "$T_DIR/ns.conf" --pid-file= \
 	>"$T_DIR/ns.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 @127.0.0.1 b1.bench.example >/dev/null 2>&1 &&
-		break
-	sleep 0.1
-done
+wait_dns 127.0.0.1 53 b1.bench.example
 
 LISTEN_a=127.0.0.1:$(free_port)
 SOCK_a=$T_DIR/a.lookup.sock

@@ -65,43 +65,11 @@ def secs(s):
 STEADY_S = secs(steady)
 
 
-def free_port(addr):
-    for _ in range(100):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind((addr, 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind((addr, port))
-        except OSError:
-            t.close()
-            continue
-        t.close()
-        u.close()
-        return port
-    raise SystemExit("no free port")
-
-
 def addr_of(i):
     return "127.77.%d.%d" % (i // 200, i % 200 + 1)
 
 
-def ctl(sock, cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(sock)
-    s.sendall(("json %s\n" % cmd).encode())
-    out = b""
-    while True:
-        d = s.recv(1 << 16)
-        if not d:
-            break
-        out += d
-    s.close()
-    head, _, body = out.partition(b"\n")
-    if head != b"ok":
-        raise RuntimeError(out[:200])
-    return json.loads(body)
+ctl = lookup.control
 
 
 def proc_cpu(pid):
@@ -128,9 +96,9 @@ def q(vals, p):
 def run(n):
     d = os.path.join(base, "n%d" % n)
     os.makedirs(d)
-    lport = free_port(NS_ADDR)
-    pport = free_port(NS_ADDR)
-    nsport = free_port(NS_ADDR)
+    lport = lookup.free_port(NS_ADDR)
+    pport = lookup.free_port(NS_ADDR)
+    nsport = lookup.free_port(NS_ADDR)
     procs = []
     try:
         with open(os.path.join(d, "ns.conf"), "w") as f:

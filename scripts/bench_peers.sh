@@ -125,13 +125,6 @@ for n in b c d; do
 	start_codnsd "$n" || exit 1
 done
 
-# forget PID: drop a stopped process from the cleanup list.
-forget() { T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$1" | xargs); }
-# jget NODE COMMAND PYEXPR: evaluate PYEXPR on the JSON reply as j.
-jget() {
-	ctl "$1" --json "$2" |
-		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
 neighbours_a() {
 	[ "$(jget a peers "sum(p['state'] == 'neighbour' for p in j['peers'])")" = 3 ]
 }

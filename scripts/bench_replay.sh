@@ -37,15 +37,9 @@ py=$top/scripts/bench_replay.py
 . "$top/scripts/bench_lib.sh"
 bench_begin replay
 
-for t in unbound dnsmasq gnuplot python3 unshare; do
-	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] ||
-		{ echo "bench_replay: $t is missing (scripts/setup-deps.sh)" >&2; exit 1; }
-done
+bench_need unbound dnsmasq gnuplot python3 unshare
 [ -x "$CODNSD" ] && [ -e "$build/.libs/libnss_codns.so.2" ] ||
 	{ echo "bench_replay: build first (scripts/build.sh)" >&2; exit 1; }
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' \
 		"/proc/$1/stat"
@@ -107,19 +101,7 @@ EOF
 
 unbound_start() {
 	UP=$(port)
-	{ unbound_server "$UP"; cat <<EOF
-	do-not-query-localhost: no
-	prefetch: yes
-	msg-cache-size: 16m
-	rrset-cache-size: 32m
-	logfile: "$dir/unbound.log"
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "."
-	forward-addr: 127.0.0.1@$OP
-EOF
-	} >"$dir/unbound.conf"
+	unbound_forwarder "$UP" . "$OP" "prefetch: yes" >"$dir/unbound.conf"
 	unbound -d -c "$dir/unbound.conf" &
 	server_pid=$!
 	pids="$pids $server_pid"

@@ -17,32 +17,29 @@ clients=${3:-4}
 . "$(dirname "$0")/bench_lib.sh"
 bench_begin stub
 
-for t in dnsperf unbound dnsmasq; do
-	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] ||
-		{ echo "bench_stub: $t is missing (scripts/setup-deps.sh)" >&2; exit 1; }
-done
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+bench_need dnsperf unbound dnsmasq
 ZP=$(port); CP=$(port); UP=$(port); MP=$(port); LP=$(port)
+
+# run_dnsmasq NAME PORT LINE...: a dnsmasq on 127.0.0.1:PORT that reads
+# neither resolv.conf nor the hosts file, configured by $dir/NAME.main
+# (the LINEs).
+run_dnsmasq() {
+	{
+		printf '%s\n' no-resolv no-hosts "port=$2" \
+			listen-address=127.0.0.1 bind-interfaces
+		printf '%s\n' "${@:3}"
+	} >"$dir/$1.main"
+	/usr/sbin/dnsmasq -k -C "$dir/$1.main" --pid-file= &
+	pids="$pids $!"
+}
 
 # The zone: NAMES host names, served by a dnsmasq that every cache asks.
 for i in $(seq "$nnames"); do
 	echo "host-record=h$i.bench.example,10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))"
 	echo "h$i.bench.example A" >>"$dir/queries"
 done >"$dir/zone.conf"
-cat >"$dir/zone.main" <<EOF
-no-resolv
-no-hosts
-port=$ZP
-listen-address=127.0.0.1
-bind-interfaces
-local-ttl=3600
-local=/bench.example/
-conf-file=$dir/zone.conf
-EOF
-/usr/sbin/dnsmasq -k -C "$dir/zone.main" --pid-file= &
-pids="$pids $!"
+run_dnsmasq zone "$ZP" local-ttl=3600 local=/bench.example/ \
+	"conf-file=$dir/zone.conf"
 
 cat >"$dir/codnsd.conf" <<EOF
 listen 127.0.0.1:$LP
@@ -55,33 +52,12 @@ EOF
 "$CODNSD" -f -c "$dir/codnsd.conf" 2>"$dir/codnsd.log" &
 pids="$pids $!"
 
-{ unbound_server "$UP"; cat <<EOF
-	do-not-query-localhost: no
-	domain-insecure: "bench.example"
-	msg-cache-size: 16m
-	rrset-cache-size: 32m
-	logfile: "$dir/unbound.log"
-remote-control:
-	control-enable: no
-forward-zone:
-	name: "bench.example"
-	forward-addr: 127.0.0.1@$ZP
-EOF
-} >"$dir/unbound.conf"
+unbound_forwarder "$UP" bench.example "$ZP" \
+	'domain-insecure: "bench.example"' >"$dir/unbound.conf"
 unbound -d -c "$dir/unbound.conf" &
 pids="$pids $!"
 
-cat >"$dir/cache.main" <<EOF
-no-resolv
-no-hosts
-port=$MP
-listen-address=127.0.0.1
-bind-interfaces
-cache-size=$((nnames * 2))
-server=127.0.0.1#$ZP
-EOF
-/usr/sbin/dnsmasq -k -C "$dir/cache.main" --pid-file= &
-pids="$pids $!"
+run_dnsmasq cache "$MP" "cache-size=$((nnames * 2))" "server=127.0.0.1#$ZP"
 sleep 1
 
 # run NAME PORT: warm the cache, then measure; "qps p50 p90 p99" (ms).

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchclock.h"
 #include "buf.h"
 #include "codns.h"
 #include "proto.h"
@@ -51,23 +52,6 @@ struct bench {
 	long notcache;
 	double t0;
 };
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 usage(void)
@@ -172,19 +156,25 @@ connect_to(const struct bench *b)
 }
 
 /*
- * Take every whole response frame off rbuf[0..*rlen), calling back with its
- * id and answer; 0, or -1 on a broken frame.
+ * Read what fd has after rbuf[0..*rlen), then take every whole response
+ * frame off rbuf, calling back with its id and answer; 0, or -1 at the end
+ * of the stream, on a read error or on a broken frame.
  */
 static int
-take_frames(uint8_t *rbuf, size_t *rlen,
+read_frames(int fd, uint8_t *rbuf, size_t *rlen,
     void (*cb)(struct bench *, uint32_t, const struct proto_answer *),
     struct bench *b)
 {
 	static struct proto_answer a;
 	size_t off = 0, flen;
+	ssize_t k;
 	uint32_t id;
 	int r;
 
+	k = read(fd, rbuf + *rlen, BENCH_RBUF - *rlen);
+	if (k <= 0)
+		return -1;
+	*rlen += (size_t)k;
 	while ((r = proto_frame_peek(rbuf + off, *rlen - off, &flen)) == 1) {
 		if (proto_response_decode(rbuf + off + PROTO_HDR_LEN,
 			flen - PROTO_HDR_LEN, &id, &a) == -1)
@@ -218,7 +208,6 @@ one_conn_lookup(struct bench *b, uint8_t *rbuf)
 	uint8_t wbuf[PROTO_HDR_LEN + PROTO_FRAME_MAX];
 	struct buf w;
 	size_t rlen = 0;
-	ssize_t k;
 	int fd, rc = -1;
 
 	conn_lat_start = now_us();
@@ -230,11 +219,7 @@ one_conn_lookup(struct bench *b, uint8_t *rbuf)
 	if (write_all(fd, wbuf, w.pos) == -1)
 		goto done;
 	while (!conn_got) {
-		k = read(fd, rbuf + rlen, BENCH_RBUF - rlen);
-		if (k <= 0)
-			goto done;
-		rlen += (size_t)k;
-		if (take_frames(rbuf, &rlen, conn_answer, b) == -1)
+		if (read_frames(fd, rbuf, &rlen, conn_answer, b) == -1)
 			goto done;
 	}
 	rc = 0;
@@ -298,7 +283,6 @@ run_pipe(struct bench *b)
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
 	uint32_t next = 0;
-	ssize_t k;
 	int fd = -1, rc = -1;
 
 	if ((rbuf = malloc(BENCH_RBUF)) == NULL ||
@@ -310,11 +294,7 @@ run_pipe(struct bench *b)
 			goto done;
 		if (pipe_out == 0)
 			break;
-		k = read(fd, rbuf + rlen, BENCH_RBUF - rlen);
-		if (k <= 0)
-			goto done;
-		rlen += (size_t)k;
-		if (take_frames(rbuf, &rlen, pipe_answer, b) == -1)
+		if (read_frames(fd, rbuf, &rlen, pipe_answer, b) == -1)
 			goto done;
 	}
 	rc = 0;

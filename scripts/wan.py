@@ -182,25 +182,10 @@ class Wan:
 # --- probes: control socket, lookups, router counters, /proc ---
 
 def ctl(sock, cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
     try:
-        s.connect(sock)
-        s.sendall(("json %s\n" % cmd).encode())
-        out = b""
-        while True:
-            d = s.recv(1 << 16)
-            if not d:
-                break
-            out += d
-    except OSError:
+        return lookup.control(sock, cmd, 5)
+    except (OSError, RuntimeError):
         return None
-    finally:
-        s.close()
-    head, _, body = out.partition(b"\n")
-    if head != b"ok":
-        return None
-    return json.loads(body)
 
 
 def peer_rows(node):

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../unit/xorshift.h"
+
 /*
  * Usage: replay [-n MUTATIONS] DIR...
  * Every regular file in each DIR is fed to LLVMFuzzerTestOneInput(), then
@@ -33,10 +35,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 static void

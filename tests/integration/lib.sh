@@ -4,12 +4,28 @@
 # Traffic goes only to 127.0.0.0/8.
 
 set -u
+# A test that sets T_NETNS=1 before sourcing this file runs again in a
+# network namespace of its own (unshare -n; skipped where that is not
+# allowed), with its loopback up.
+if [ -n "${T_NETNS:-}" ] && [ -z "${CODNS_IN_NETNS:-}" ]; then
+	if ! unshare -n true 2>/dev/null; then
+		echo "SKIP: $(basename "$0"): no network namespaces here (unshare -n)"
+		exit 77
+	fi
+	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+[ -z "${T_NETNS:-}" ] || ip link set lo up || exit 99
 : "${BUILDDIR:=$(pwd)}"
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 CODNSD=${CODNSD:-$BUILDDIR/codnsd/codnsd}
 CODNSCTL=${CODNSCTL:-$BUILDDIR/codnsctl/codnsctl}
 DNSMASQ=${DNSMASQ:-/usr/sbin/dnsmasq}
 LOOKUP_PY="$srcdir/tests/integration/lookup.py"
+HOSTILE=$srcdir/tests/integration/hostile.py
+# The system's python, for what runs as another user: a per-user one
+# (pyenv) is not nobody's to run.
+PYN=/usr/bin/python3
+[ -x "$PYN" ] || PYN=python3
 export PYTHONPATH="$srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 
 T_PASS=0
@@ -63,22 +79,7 @@ finish() {
 
 # free_port [ADDR]: a port free for both TCP and UDP on ADDR.
 free_port() {
-	python3 - "${1:-127.0.0.1}" <<'PY'
-import socket, sys
-addr = sys.argv[1]
-for _ in range(100):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind((addr, 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind((addr, port))
-    except OSError:
-        t.close()
-        continue
-    print(port)
-    break
-PY
+	python3 "$LOOKUP_PY" --free-port "${1:-127.0.0.1}"
 }
 
 # wait_tcp ADDR PORT: until something accepts there (at most 5 s).
@@ -94,6 +95,27 @@ while time.time() < end:
         time.sleep(0.05)
 sys.exit(1)
 PY
+}
+
+# numbered_hosts NAME PREFIX COUNT BASE: host records PREFIX1 to
+# PREFIX<COUNT>.test.example at 192.0.2.(BASE + i), added to the zone of
+# dnsmasq NAME ($T_DIR/NAME.zone).
+numbered_hosts() {
+	local i
+	for i in $(seq 1 "$3"); do
+		echo "host-record=$2$i.test.example,192.0.2.$(($4 + i))"
+	done >>"$T_DIR/$1.zone"
+}
+
+# wait_dns ADDR PORT QNAME: until a DNS server there answers a query for
+# QNAME (50 tries, 0.1 s apart).
+wait_dns() {
+	for _ in $(seq 50); do
+		dig +time=1 +tries=1 @"$1" -p "$2" "$3" >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # start_dnsmasq NAME ADDR PORT: a real DNS server serving the records in
@@ -121,11 +143,7 @@ start_dnsmasq() {
 	pid=$!
 	T_PIDS="$T_PIDS $pid"
 	eval "DNSMASQ_PID_$name=$pid"
-	for _ in $(seq 50); do
-		dig +time=1 +tries=1 @"$addr" -p "$port" ping.test.example \
-			>/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
+	wait_dns "$addr" "$port" ping.test.example && return 0
 	echo "dnsmasq $name did not start" >&2
 	cat "$T_DIR/$name.out" >&2
 	return 1
@@ -186,4 +204,90 @@ ctl() {
 	local name=$1
 	shift
 	"$CODNSCTL" -c "$T_DIR/$name.codnsd.conf" "$@"
+}
+
+# jget NAME COMMAND PYEXPR: PYEXPR evaluated on daemon NAME's reply to
+# `codnsctl --json COMMAND`, parsed as j.
+jget() {
+	ctl "$1" --json "$2" |
+		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
+}
+
+# counter NAME KEY: daemon NAME's counter KEY (codnsctl stats).
+counter() { jget "$1" stats "j['counters']['$2']"; }
+
+# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le "$end" ]; do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# wait_log SECONDS PATTERN: until $LOG (a daemon's log) holds PATTERN.
+wait_log() {
+	wait_for "$1" grep -q "$2" "$LOG"
+}
+
+# forget PID: drop a process that was stopped on purpose from the
+# cleanup list.
+forget() { T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$1" | xargs); }
+
+# need_root_setpriv: skip the whole test (exit 77) unless it runs as root
+# with setpriv, to act as other users.
+need_root_setpriv() {
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+		echo "SKIP: needs root and setpriv"
+		exit 77
+	fi
+}
+
+# open_run_dir: RUN=$T_DIR/run, where the daemon's sockets can be reached
+# by other users (it and $T_DIR are 0755).
+open_run_dir() {
+	chmod 0755 "$T_DIR"
+	RUN=$T_DIR/run
+	mkdir -m 0755 "$RUN"
+}
+
+# as USER CMD...: run CMD as USER (its own group, no others).
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
+}
+
+# answered WHERE N [SOURCE]: N lookups of www, one connection each, from
+# this uid; prints how many were answered "found". as_answered USER ...
+# runs it as USER.
+answered() {
+	"$PYN" "$LOOKUP_PY" --answered "$@"
+}
+as_answered() {
+	local u=$1
+	shift
+	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
+}
+
+# start_bg OUT PATTERN CMD...: CMD in the background (pid in BG_PID,
+# stopped at exit), its output in OUT; returns once OUT holds PATTERN (at
+# most 10 s).
+start_bg() {
+	local out=$1 pattern=$2
+	shift 2
+	"$@" >"$out" &
+	BG_PID=$!
+	T_PIDS="$T_PIDS $BG_PID"
+	wait_for 10 grep -q "$pattern" "$out"
+}
+
+# hostile_as USER NAME ARGS...: hostile.py ARGS as USER in the background,
+# output in $T_DIR/h.NAME; returns once it is ready.
+hostile_as() {
+	local u=$1 name=$2
+	shift 2
+	start_bg "$T_DIR/h.$name" ready as "$u" "$PYN" "$HOSTILE" "$@"
 }

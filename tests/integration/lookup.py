@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # tests/integration/lookup.py: a raw lookup-protocol client for tests
-# (pipelining, garbage frames) that codnsctl cannot send.
+# (pipelining, garbage frames) that codnsctl cannot send, and the probes
+# that the test and benchmark scripts share (free ports, control socket).
+import json
 import socket
 import struct
 import sys
@@ -106,7 +108,49 @@ def answered(where, n, src=None):
     return ok
 
 
-if __name__ == "__main__" and sys.argv[1] == "--answered":
+def free_port(addr):
+    """A port free for both TCP and UDP on addr."""
+    for _ in range(100):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind((addr, 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind((addr, port))
+        except OSError:
+            t.close()
+            continue
+        t.close()
+        u.close()
+        return port
+    raise SystemExit("no free port")
+
+
+def control(sock, cmd, timeout=10):
+    """codnsctl --json CMD over the control socket sock: the parsed reply.
+    Raises OSError if the socket fails, RuntimeError unless it says ok."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock)
+        s.sendall(("json %s\n" % cmd).encode())
+        out = b""
+        while True:
+            d = s.recv(1 << 16)
+            if not d:
+                break
+            out += d
+    finally:
+        s.close()
+    head, _, body = out.partition(b"\n")
+    if head != b"ok":
+        raise RuntimeError(out[:200])
+    return json.loads(body)
+
+
+if __name__ == "__main__" and sys.argv[1] == "--free-port":
+    print(free_port(sys.argv[2]))
+elif __name__ == "__main__" and sys.argv[1] == "--answered":
     print(answered(sys.argv[2], int(sys.argv[3]),
                    sys.argv[4] if len(sys.argv) > 4 else None))
 elif __name__ == "__main__":

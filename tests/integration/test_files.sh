@@ -49,15 +49,6 @@ LOG=$T_DIR/a.codnsd.log
 lookup_ok() { # NAME: a fresh name answered by the local nameserver
 	ctl a lookup "$1" | grep -q 192.0.2.7
 }
-# wait_log SECONDS PATTERN: until the daemon logged PATTERN.
-wait_log() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -le "$end" ]; do
-		grep -q "$2" "$LOG" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 alive() { kill -0 "$CODNSD_PID_a"; }
 
 ok "a lookup works at the start" lookup_ok start.test.example

@@ -10,21 +10,13 @@
 # run as nobody through setpriv and talk only to this test's codnsd.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv"
-	exit 77
-fi
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
-HOSTILE=$srcdir/tests/integration/hostile.py
+need_root_setpriv
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 DPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 LSOCK=$RUN/lookup.sock
 
 echo "host-record=www.test.example,192.0.2.10" >"$T_DIR/ns.zone"
@@ -43,23 +35,6 @@ max-clients-per-user 16
 peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
-
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
-}
-
-# answered WHERE N [SOURCE]: N lookups of www, one connection each;
-# prints how many were answered "found".
-answered() {
-	"$PYN" "$LOOKUP_PY" --answered "$@"
-}
-as_answered() {
-	local u=$1
-	shift
-	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
-}
 
 # dns_tcp N [EXTRA]: N TCP queries for www A, one connection each, EXTRA
 # (hex) sent after the query in the same write; prints how many got an
@@ -96,23 +71,6 @@ dns_tcp() {
 	"$PYN" -c "$DNS_PY" "$DPORT" "$@"
 }
 
-counter() {
-	ctl a --json stats | python3 -c \
-		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
-}
-
-# hostile_as USER NAME ARGS...: hostile.py ARGS as USER in the
-# background, output in $T_DIR/h.NAME; returns once it is ready.
-hostile_as() {
-	local u=$1 name=$2
-	shift 2
-	as "$u" "$PYN" "$HOSTILE" "$@" >"$T_DIR/h.$name" &
-	T_PIDS="$T_PIDS $!"
-	for _ in $(seq 100); do
-		grep -q ready "$T_DIR/h.$name" && break
-		sleep 0.1
-	done
-}
 # held NAME: how many connections hostile NAME still had at its end.
 held() {
 	for _ in $(seq 150); do
@@ -153,12 +111,12 @@ n=$(dns_tcp 3)
 ok "stub TCP: root served ($n of 3)" [ "$n" -eq 3 ]
 n=$(held stub)
 ok "stub TCP: nobody kept at most 16 of 24 ($n)" [ "${n:-99}" -le 16 ]
-SLOW0=$(counter dns_tcp_slow_closed)
+SLOW0=$(counter a dns_tcp_slow_closed)
 out=$("$PYN" "$HOSTILE" dribble "127.0.0.1:$DPORT" 1 6)
 ok "stub TCP: a query dribbled a byte at a time is cut off ($out)" \
 	grep -q "closed=1" <<<"$out"
 ok "stub TCP: counted as slow" \
-	eval '[ "$(counter dns_tcp_slow_closed)" -gt "${SLOW0:-0}" ]'
+	eval '[ "$(counter a dns_tcp_slow_closed)" -gt "${SLOW0:-0}" ]'
 
 # --- item 3: the nscd socket -------------------------------------------------
 out=$("$PYN" "$HOSTILE" nscd "$RUN/nscd.sock" 1 6)

@@ -21,9 +21,7 @@ cname=alias.test.example,www.test.example
 cname=alias2.test.example,alias.test.example
 txt-record=nodata.test.example,"no address here"
 EOF
-for i in $(seq 1 20); do
-	echo "host-record=load$i.test.example,192.0.2.$((100 + i))"
-done >>"$T_DIR/ns.zone"
+numbered_hosts ns load 20 100
 start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
 
 cat >"$T_DIR/a.codnsd.conf" <<EOF

@@ -42,9 +42,6 @@ control-socket $T_DIR/$n.sock
 EOF
 done
 
-jget() { # NODE COMMAND PYEXPR
-	ctl "$1" --json "$2" | python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
 state_at() { # NODE PEER
 	jget "$1" peers "[p['state'] for p in j['peers'] if p['address'] == '$(ip_of $2):$PPORT'][0]"
 }

@@ -23,30 +23,26 @@ control-socket $T_DIR/a.control.sock
 lookup-socket $T_DIR/a.lookup.sock
 CONF
 	rm -f "$T_DIR/stop"
-	python3 "$srcdir/tests/integration/notify_recv.py" "$sock" \
-		"$LISTEN_a" 60 "$T_DIR/stop" >"$T_DIR/notify.out" &
-	rpid=$!
-	T_PIDS="$T_PIDS $rpid"
-	for _ in $(seq 100); do
-		grep -q BOUND "$T_DIR/notify.out" && break
-		sleep 0.05
-	done
+	start_bg "$T_DIR/notify.out" BOUND python3 \
+		"$srcdir/tests/integration/notify_recv.py" "$sock" \
+		"$LISTEN_a" 60 "$T_DIR/stop"
+	rpid=$BG_PID
 	NOTIFY_SOCKET=$sock WATCHDOG_USEC=200000 "$CODNSD" -d \
 		-c "$T_DIR/a.codnsd.conf" >"$T_DIR/a.log" 2>&1 &
 	pid=$!
 	T_PIDS="$T_PIDS $pid"
-	wait_for "READY=1" 1
-	wait_for "WATCHDOG=1" 3
+	wait_printed "READY=1" 1
+	wait_printed "WATCHDOG=1" 3
 	kill -HUP "$pid"
-	wait_for "READY=1" 2
+	wait_printed "READY=1" 2
 	STOP_RC=0
 	stop_pid "$pid" || STOP_RC=$?
-	wait_for "STOPPING=1" 1
+	wait_printed "STOPPING=1" 1
 	touch "$T_DIR/stop"
 	wait "$rpid"
 }
-# wait_for LINE N: until the receiver has printed LINE N times (10 s).
-wait_for() {
+# wait_printed LINE N: until the receiver has printed LINE N times (10 s).
+wait_printed() {
 	for _ in $(seq 200); do
 		[ "$(grep -cx "$1" "$T_DIR/notify.out")" -ge "$2" ] && return 0
 		sleep 0.05

@@ -11,16 +11,12 @@
 # namespace).
 . "$(dirname "$0")/lib.sh"
 
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
 NC="$PYN $srcdir/tests/integration/nscd_client.py"
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 NSOCK=$RUN/nscd.sock
 
 cat >"$T_DIR/ns.zone" <<EOF
@@ -30,9 +26,7 @@ ptr-record=10.2.0.192.in-addr.arpa,www.test.example
 cname=alias.test.example,www.test.example
 txt-record=txt.test.example,nodata
 EOF
-for i in $(seq 1 6); do
-	echo "host-record=f$i.test.example,192.0.2.$((40 + i))"
-done >>"$T_DIR/ns.zone"
+numbered_hosts ns f 6 40
 start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
 
 cat >"$T_DIR/a.codnsd.conf" <<EOF
@@ -52,8 +46,11 @@ start_codnsd a || exit 1
 nc() {
 	$NC "$NSOCK" "$@"
 }
-counter() {
-	ctl a stats | awk -v k="$1" '$1 == k { print $2 }'
+# nc_has TYPE KEY DESC PATTERN: the answer to the request TYPE KEY (left
+# in $out) matches PATTERN.
+nc_has() {
+	out=$(nc "$1" "$2")
+	ok "$3 ($out)" has "$out" "$4"
 }
 has() {
 	grep -Eq -- "$2" <<<"$1"
@@ -84,7 +81,7 @@ stamp=$(field "$out" timestamp)
 left=$((stamp + 300 - now))
 ok "table: timestamp just recent enough for glibc ($left s left)" \
     test "$left" -ge 0 -a "$left" -le 3
-ok "one table handed out" test "$(counter nscd_tables_handed)" -eq 1
+ok "one table handed out" test "$(counter a nscd_tables_handed)" -eq 1
 # A hung codnsd: glibc's client connects without blocking and goes on to
 # NSS at once when the socket's queue is full, so a short queue bounds how
 # many new processes pay its 5 s + 5 s waits (doc/hung-daemon.md: 10 s
@@ -93,25 +90,22 @@ backlog=$(ss -xlH src "$NSOCK" | awk '{print $4}')
 ok "nscd socket: a short accept queue ($backlog)" test "$backlog" -le 16
 
 # --- answers over the socket, then found in the table ------------------------
-out=$(nc ai www.test.example)
-ok "GETAI: both families, canonical name ($out)" has "$out" \
+nc_has ai www.test.example "GETAI: both families, canonical name" \
     '^found 1 addrs (192\.0\.2\.10,2001:db8::10|2001:db8::10,192\.0\.2\.10) canon www\.test\.example$'
 t=$(nc find ai www.test.example)
 ok "GETAI published: the same record in the table ($t)" \
     test "${t% timeout_in*}" = "$out"
 ok "GETAI published: TTL from codnsd (cache-max-ttl 4)" has "$t" \
     'timeout_in [1-4] ttl [1-4]$'
-out=$(nc ai alias.test.example)
-ok "GETAI through a CNAME: canonical name is the target ($out)" has "$out" \
+nc_has ai alias.test.example \
+    "GETAI through a CNAME: canonical name is the target" \
     'canon www\.test\.example$'
-out=$(nc name v4.test.example)
-ok "GETHOSTBYNAME ($out)" has "$out" \
+nc_has name v4.test.example "GETHOSTBYNAME" \
     '^found 1 name v4\.test\.example aliases - addrs 192\.0\.2\.11$'
 ok "GETHOSTBYNAME published" has "$(nc find name v4.test.example)" \
     '^found 1 name v4\.test\.example'
-out=$(nc name6 www.test.example)
-ok "GETHOSTBYNAMEv6 ($out)" has "$out" 'addrs 2001:db8::10$'
-n0=$(counter nscd_left_to_nss)
+nc_has name6 www.test.example "GETHOSTBYNAMEv6" 'addrs 2001:db8::10$'
+n0=$(counter a nscd_left_to_nss)
 out=$(nc name6 v4.test.example)
 ok "GETHOSTBYNAMEv6 of a v4-only name: left to NSS ($out)" test "$out" = closed
 out=$(nc ai txt.test.example)
@@ -121,17 +115,14 @@ out=$(nc addr 192.0.2.99)
 ok "GETHOSTBYADDR of an address with no name: left to NSS ($out)" \
     test "$out" = closed
 ok "negatives left to NSS counted" \
-    test "$(counter nscd_left_to_nss)" -ge $((n0 + 3))
+    test "$(counter a nscd_left_to_nss)" -ge $((n0 + 3))
 ok "negatives left to NSS not published" \
     test "$(nc find name6 v4.test.example)" = none
-out=$(nc addr 192.0.2.10)
-ok "GETHOSTBYADDR ($out)" has "$out" \
+nc_has addr 192.0.2.10 "GETHOSTBYADDR" \
     '^found 1 name www\.test\.example aliases - addrs 192\.0\.2\.10$'
-out=$(nc addr6 ::ffff:192.0.2.10)
-ok "GETHOSTBYADDRv6 of a v4-mapped address ($out)" has "$out" \
+nc_has addr6 ::ffff:192.0.2.10 "GETHOSTBYADDRv6 of a v4-mapped address" \
     '^found 1 name www\.test\.example .*addrs ::ffff:c000:20a$'
-out=$(nc ai nx.test.example)
-ok "GETAI of a missing name: HOST_NOT_FOUND ($out)" has "$out" \
+nc_has ai nx.test.example "GETAI of a missing name: HOST_NOT_FOUND" \
     '^found 0 error 1$'
 ok "negative published" has "$(nc find ai nx.test.example)" \
     '^found 0 error 1 '
@@ -152,11 +143,10 @@ sys.exit(not (n["socket"] == sys.argv[1] and n["entries"] > 0 and
     < <(ctl a --json status)
 
 # --- the hosts file first ---------------------------------------------------
-h0=$(counter nscd_hosts_file_answers)
-out=$(nc ai localhost)
-ok "localhost from the hosts file ($out)" has "$out" '127\.0\.0\.1'
+h0=$(counter a nscd_hosts_file_answers)
+nc_has ai localhost "localhost from the hosts file" '127\.0\.0\.1'
 ok "counted as a hosts file answer" \
-    test "$(counter nscd_hosts_file_answers)" -gt "$h0"
+    test "$(counter a nscd_hosts_file_answers)" -gt "$h0"
 ok "localhost not asked of the nameserver" \
     test "$(queries ns localhost)" -eq 0
 
@@ -182,8 +172,8 @@ ok "flush all: f3 gone" test "$(nc find ai f3.test.example)" = none
 ok "flush all: the table was rebuilt (gc 2)" has "$(nc table)" ' gc 2 '
 
 # --- malformed and refused requests -----------------------------------------
-b0=$(counter nscd_bad_requests)
-r0=$(counter nscd_refused)
+b0=$(counter a nscd_bad_requests)
+r0=$(counter a nscd_refused)
 hdr() { # version type key_len, little-endian
 	"$PYN" -c 'import struct, sys
 print(struct.pack("<iii", *map(int, sys.argv[1:])).hex())' "$@"
@@ -204,9 +194,9 @@ ok "GETPWBYNAME (passwd): closed, glibc uses NSS" \
 ok "GETFDPW: closed" test "$(nc raw "$(hdr 2 11 7)70617373776400")" = closed
 ok "SHUTDOWN: refused" test "$(nc raw "$(hdr 2 8 1)00")" = closed
 ok "malformed requests counted" \
-    test "$(counter nscd_bad_requests)" -ge $((b0 + 4))
+    test "$(counter a nscd_bad_requests)" -ge $((b0 + 4))
 ok "refused requests counted" \
-    test "$(counter nscd_refused)" -ge $((r0 + 6))
+    test "$(counter a nscd_refused)" -ge $((r0 + 6))
 out=$(nc ai www.test.example)
 ok "still answering after all that" has "$out" '^found 1 '
 
@@ -226,13 +216,9 @@ fi
 # Eight uids take 8 connections each, one after the other (64 =
 # max-clients): the eighth gets 4, the reserve stays free, and a ninth uid
 # holding none is answered meanwhile.
-$NC "$NSOCK" hold-as 8 4 $(seq 60001 60008) >"$T_DIR/hold-as.out" 2>&1 &
-hold_pid=$!
-T_PIDS="$T_PIDS $hold_pid"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/hold-as.out" && break
-	sleep 0.1
-done
+start_bg "$T_DIR/hold-as.out" ready $NC "$NSOCK" hold-as 8 4 \
+	$(seq 60001 60008)
+hold_pid=$BG_PID
 held=0
 for _ in $(seq 20); do
 	held=$(status_clients)
@@ -250,29 +236,28 @@ if command -v setpriv >/dev/null; then
 else
 	skip "a ninth uid (no setpriv)"
 fi
-out=$(nc ai www.test.example)
-ok "and root ($out)" has "$out" '^found 1 '
+nc_has ai www.test.example "and root" '^found 1 '
 wait "$hold_pid"
 
 # --- failures ---------------------------------------------------------------
 eval "dpid=\$DNSMASQ_PID_ns"
 kill -STOP "$dpid"
-f0=$(counter nscd_failed)
+f0=$(counter a nscd_failed)
 out=$(nc ai f4.test.example)
 ok "GETAI while the nameserver is stopped: no answer ($out)" \
     test "$out" = closed
 out=$(nc name f5.test.example)
 ok "GETHOSTBYNAME while stopped: no answer either ($out)" test "$out" = closed
-ok "failures counted" test "$(counter nscd_failed)" -ge $((f0 + 2))
+ok "failures counted" test "$(counter a nscd_failed)" -ge $((f0 + 2))
 ok "failures not published" test "$(nc find name f5.test.example)" = none
 kill -CONT "$dpid"
 # A failure left to NSS is remembered for 5 s (codnsd(8)): a repeat is left
 # to NSS at once, without resolving it a second time first.
-l0=$(counter nscd_left_to_nss)
+l0=$(counter a nscd_left_to_nss)
 out=$(nc ai f4.test.example)
 ok "a repeat within 5 s: left to NSS at once ($out)" test "$out" = closed
 ok "and counted as left to NSS" \
-    test "$(counter nscd_left_to_nss)" -eq $((l0 + 1))
+    test "$(counter a nscd_left_to_nss)" -eq $((l0 + 1))
 ctl a flush f4.test.example >/dev/null
 out=$(nc ai f4.test.example)
 ok "nameserver back, the memory flushed: answered" has "$out" '^found 1 '

@@ -45,21 +45,6 @@ for n in $NODES; do
 	start_codnsd "$n" || exit 1
 done
 
-# jget NODE COMMAND PYEXPR: evaluate PYEXPR on the JSON reply as j.
-jget() {
-	ctl "$1" --json "$2" | python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 neighbours_of() { jget "$1" peers "sum(p['state'] == 'neighbour' for p in j['peers'])"; }
 three_neighbours() { [ "$(neighbours_of a)" = 3 ]; }
 ok "node a finds its three neighbours by heartbeat" wait_for 10 three_neighbours
@@ -77,7 +62,6 @@ for i in range(count):
 PY
 }
 count_of() { grep -c "$1" "$2"; }
-counter() { jget "$1" stats "j['counters']['$2']"; }
 
 # 1. Healthy: every lookup local, no peer query once the delay settles.
 lookups a healthy 40 >"$T_DIR/healthy.out"

@@ -48,11 +48,7 @@ EOF
 	pid=$!
 	T_PIDS="$T_PIDS $pid"
 	eval "NSPID_$name=$pid"
-	for _ in $(seq 50); do
-		dig +time=1 +tries=1 @127.0.0.1 -p "$port" x.look.test \
-			>/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
+	wait_dns 127.0.0.1 "$port" x.look.test && return 0
 	echo "dnsmasq $name did not start" >&2
 	return 1
 }

@@ -42,21 +42,8 @@ for n in a b; do
 	start_codnsd "$n" || exit 1
 done
 
-jget() { # NODE COMMAND PYEXPR
-	ctl "$1" --json "$2" | python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le "$end" ]; do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 capacity() { jget "$1" status "j['cache']['capacity']"; }
 upstreams() { jget "$1" status "','.join(j['upstreams']['servers'])"; }
-counter() { jget "$1" stats "j['counters']['$2']"; }
 neighbour() { [ "$(jget "$1" peers "sum(p['state'] == 'neighbour' for p in j['peers'])")" = 1 ]; }
 is() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'" >&2; return 1; }; }
 # hup_and_wait NODE PATTERN: SIGHUP, then wait for PATTERN in the log

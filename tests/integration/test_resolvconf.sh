@@ -10,26 +10,14 @@
 #   127.0.0.2  dnsmasq "live", serves a zone
 #   127.0.0.4  dnsmasq "next", the same names with other addresses
 # codnsd reads the test's resolv.conf through "resolv-conf PATH".
-if [ -z "${CODNS_IN_NETNS:-}" ]; then
-	if ! unshare -n true 2>/dev/null; then
-		echo "test_resolvconf: SKIP: needs unshare -n"
-		exit 77
-	fi
-	CODNS_IN_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
+T_NETNS=1
 . "$(dirname "$0")/lib.sh"
-
-ip link set lo up || exit 99
 
 echo "host-record=web.test.example,192.0.2.10" >"$T_DIR/dead.zone"
 echo "host-record=web.test.example,192.0.2.20" >"$T_DIR/live.zone"
 echo "host-record=web.test.example,192.0.2.40" >"$T_DIR/next.zone"
-for i in $(seq 1 20); do
-	echo "host-record=n$i.test.example,192.0.2.$((100 + i))" \
-	    >>"$T_DIR/live.zone"
-	echo "host-record=n$i.test.example,192.0.2.$((100 + i))" \
-	    >>"$T_DIR/next.zone"
-done
+numbered_hosts live n 20 100
+numbered_hosts next n 20 100
 start_dnsmasq dead 127.0.0.3 53 || exit 99
 start_dnsmasq live 127.0.0.2 53 || exit 99
 start_dnsmasq next 127.0.0.4 53 || exit 99
@@ -109,16 +97,22 @@ for _ in $(seq 1 300); do
 done
 sleep 0.3
 
+# await_web WANT: until web.test.example's lookup says WANT (at most 100
+# tries); the last answer in $out.
+await_web() {
+	out=
+	for _ in $(seq 1 100); do
+		out=$(status web.test.example)
+		[ "$out" = "$1" ] && break
+		sleep 0.1
+	done
+}
+
 # 1. resolv.conf is replaced (a new file renamed over it, as resolvconf and
 # DHCP clients do): no SIGHUP, codnsd notices (inotify, filewatch.c).
 printf 'nameserver 127.0.0.2\noptions timeout:1 attempts:2\n' >"$rc.new"
 mv "$rc.new" "$rc"
-out=
-for _ in $(seq 1 100); do
-	out=$(status web.test.example)
-	[ "$out" = "found 192.0.2.20" ] && break
-	sleep 0.1
-done
+await_web "found 192.0.2.20"
 ok "resolv.conf changed: answers from the new nameserver ($out)" \
     test "$out" = "found 192.0.2.20"
 ok "status shows the new nameserver" eval \
@@ -129,12 +123,7 @@ ok "status shows the new nameserver" eval \
 # answered from the cache: other nameservers, other answers.
 printf 'nameserver 127.0.0.4\noptions timeout:1 attempts:2\n' >"$rc"
 kill -HUP "$CODNSD_PID_a"
-out=
-for _ in $(seq 1 100); do
-	out=$(status web.test.example)
-	[ "$out" = "found 192.0.2.40" ] && break
-	sleep 0.1
-done
+await_web "found 192.0.2.40"
 ok "SIGHUP after a second change: the next nameserver ($out)" \
     test "$out" = "found 192.0.2.40"
 sleep 1

@@ -6,14 +6,7 @@
 # the nonce in its own heartbeat, never makes itself a neighbour and sends
 # itself no peer query. Runs in a private network namespace, so port 7053
 # of 0.0.0.0 is free and its loopback is all there is.
-if [ -z "${CODNS_IN_NETNS:-}" ]; then
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: no network namespaces here (unshare -n)"
-		exit 77
-	fi
-	exec unshare -n env CODNS_IN_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up || exit 1
+T_NETNS=1
 . "$(dirname "$0")/lib.sh"
 
 NSPORT=$(free_port 127.0.0.1)
@@ -40,17 +33,6 @@ EOF
 start_codnsd a || exit 1
 LOG=$T_DIR/a.codnsd.log
 
-jget() { # COMMAND PYEXPR
-	ctl a --json "$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"
-}
-wait_log() { # SECONDS PATTERN
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -le "$end" ]; do
-		grep -q "$2" "$LOG" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 is() { [ "$1" = "$2" ] || { echo "got '$1', want '$2'" >&2; return 1; }; }
 
 ok "codnsd listens for peers on 0.0.0.0:7053" \
@@ -61,9 +43,9 @@ ok "127.0.0.2:7053 is recognised as this node" \
 	wait_log 5 "peer 127.0.0.2:7053 is this node itself"
 sleep 2 # several discovery rounds
 ok "no listed peer is this node's own address" \
-	is "$(jget peers "','.join(p['address'] for p in j['peers'] if p['address'].endswith(':7053'))")" ""
+	is "$(jget a peers "','.join(p['address'] for p in j['peers'] if p['address'].endswith(':7053'))")" ""
 ok "no neighbour at all" \
-	is "$(jget peers "sum(p['state'] == 'neighbour' for p in j['peers'])")" 0
+	is "$(jget a peers "sum(p['state'] == 'neighbour' for p in j['peers'])")" 0
 
 # With its nameserver stopped, a lookup escalates to peers at once; there
 # is no one real to ask, and above all not itself.
@@ -71,16 +53,16 @@ kill -STOP "$DNSMASQ_PID_ns"
 for i in 1 2 3; do ctl a lookup "down$i.test.example" >/dev/null 2>&1; done
 kill -CONT "$DNSMASQ_PID_ns"
 ok "0 peer queries sent (none to itself)" \
-	is "$(jget stats "j['counters']['peer_queries_sent']")" 0
+	is "$(jget a stats "j['counters']['peer_queries_sent']")" 0
 ok "0 peer queries served (none from itself)" \
-	is "$(jget stats "j['counters']['peer_queries_served']")" 0
+	is "$(jget a stats "j['counters']['peer_queries_served']")" 0
 
 # A reload keeps it out.
 kill -HUP "$CODNSD_PID_a"
 ok "the reload succeeds" wait_log 5 "configuration reloaded"
 sleep 1
 ok "after the reload it is still left out" \
-	is "$(jget peers "','.join(p['address'] for p in j['peers'] if p['address'].endswith(':7053'))")" ""
-answered() { ctl a lookup "$1" | grep -q 192.0.2.9; }
-ok "a lookup works" answered up.test.example
+	is "$(jget a peers "','.join(p['address'] for p in j['peers'] if p['address'].endswith(':7053'))")" ""
+resolves() { ctl a lookup "$1" | grep -q 192.0.2.9; }
+ok "a lookup works" resolves up.test.example
 finish

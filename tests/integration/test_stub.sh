@@ -121,11 +121,7 @@ AUTH=127.0.0.75
 	>"$T_DIR/auth.out" 2>&1 &
 DNSMASQ_PID_auth=$!
 T_PIDS="$T_PIDS $DNSMASQ_PID_auth"
-for _ in $(seq 50); do
-	dig +time=1 +tries=1 @$AUTH -p "$NSPORT" www.test.example \
-		>/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_dns "$AUTH" "$NSPORT" www.test.example
 LISTEN_n=$AUTH:$LPORT
 echo "search test.example" >"$T_DIR/n.resolv.conf"
 cat >"$T_DIR/n.codnsd.conf" <<EOF
@@ -265,23 +261,21 @@ ok "still serving TCP after all that" same_as_dnsmasq +tcp test.example MX
 ok "codnsd is still running" kill -0 "$CODNSD_PID_a"
 
 # Counters: by transport, type and rcode; dropped and bad frames.
-jget() {
-	ctl "$1" --json stats | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"
-}
+jstat() { jget "$1" stats "$2"; } # NODE PYEXPR
 # stat_true NODE PYEXPR: the expression holds on the stats; shows them if not.
 stat_true() {
-	[ "$(jget "$1" "$2")" = True ] || { jget "$1" "j['dns'], j['counters']"; return 1; }
+	[ "$(jstat "$1" "$2")" = True ] || { jstat "$1" "j['dns'], j['counters']"; return 1; }
 }
 ok "stats: UDP and TCP queries counted" \
 	stat_true a "j['dns']['by_transport']['udp'] > 40 and j['dns']['by_transport']['tcp'] > 20"
 ok "stats: MX and SRV counted by type" \
-	test "$(jget a "j['dns']['by_type']['MX'] >= 8 and j['dns']['by_type']['SRV'] >= 4")" = True
+	test "$(jstat a "j['dns']['by_type']['MX'] >= 8 and j['dns']['by_type']['SRV'] >= 4")" = True
 ok "stats: FORMERR, NXDOMAIN, REFUSED, NOTIMP counted" \
-	test "$(jget a "all(j['dns']['by_rcode'][k] > 0 for k in ('FORMERR', 'NXDOMAIN', 'REFUSED', 'NOTIMP'))")" = True
+	test "$(jstat a "all(j['dns']['by_rcode'][k] > 0 for k in ('FORMERR', 'NXDOMAIN', 'REFUSED', 'NOTIMP'))")" = True
 ok "stats: dropped datagrams and the bad frame counted" \
-	test "$(jget a "(j['counters']['dns_dropped'], j['counters']['dns_tcp_bad_frame'])")" = "(3, 1)"
+	test "$(jstat a "(j['counters']['dns_dropped'], j['counters']['dns_tcp_bad_frame'])")" = "(3, 1)"
 ok "stats: truncated answers counted" \
-	test "$(jget a "j['counters']['dns_truncated'] >= 2")" = True
+	test "$(jstat a "j['counters']['dns_truncated'] >= 2")" = True
 ok "metrics: the stub's series are there" \
 	sh -c "'$CODNSCTL' -c '$T_DIR/a.codnsd.conf' metrics | grep -q 'codns_dns_queries_by_transport_total{transport=\"udp\"}'"
 
@@ -316,20 +310,11 @@ ok "... and a stale MX answer with TTL 30" \
 ask 127.0.0.72 "$DPORT" "$T_DIR/s5" other.test.example A
 ok "... a name never seen: SERVFAIL" test "$($CMP field "$T_DIR/s5" status)" = SERVFAIL
 ok "stale answers counted" \
-	test "$(jget s "(j['by_source']['stale'], j['counters']['dns_forwarded_stale'])")" = "(1, 1)"
+	test "$(jstat s "(j['by_source']['stale'], j['counters']['dns_forwarded_stale'])")" = "(1, 1)"
 kill -CONT "$DNSMASQ_PID_ns"
 refreshed() {
 	ask 127.0.0.72 "$DPORT" "$T_DIR/s6" www.test.example A &&
 		[ "$($CMP field "$T_DIR/s6" ttl)" -le 2 ] 2>/dev/null
-}
-wait_for() { # SECONDS COMMAND...
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
 }
 ok "nameserver back: fresh answers again" wait_for 10 refreshed
 ask 127.0.0.72 "$DPORT" "$T_DIR/s7" test.example MX
@@ -345,7 +330,7 @@ kill -STOP "$DNSMASQ_PID_ns"
 ask 127.0.0.72 "$DPORT" "$T_DIR/s8" www.test.example A
 ok "stale-answer-timeout: stale answer while the lookup is still on" \
 	test "$($CMP field "$T_DIR/s8" ttl)" = 30
-ok "... counted once more as stale" test "$(jget s "j['by_source']['stale']")" = 2
+ok "... counted once more as stale" test "$(jstat s "j['by_source']['stale']")" = 2
 kill -CONT "$DNSMASQ_PID_ns"
 
 # A peer rescue through the stub: node p's nameserver is stopped, node q
@@ -382,6 +367,6 @@ ask 127.0.0.73 "$DPORT" "$T_DIR/p1" +time=5 rescued.fresh.test.example A
 kill -CONT "$DNSMASQ_PID_nsp"
 ok "nameserver stopped: the peer's answer through the stub" \
 	test "$($CMP field "$T_DIR/p1" status) $($CMP field "$T_DIR/p1" answer)" = "NOERROR 192.0.2.77"
-ok "... counted as a peer answer" test "$(jget p "j['by_source']['peer']")" -ge 1
+ok "... counted as a peer answer" test "$(jstat p "j['by_source']['peer']")" -ge 1
 
 finish

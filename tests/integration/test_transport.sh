@@ -9,31 +9,19 @@
 # codnsd.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv"
-	exit 77
-fi
-# The system's python: a per-user one (pyenv) is not nobody's to run.
-PYN=/usr/bin/python3
-[ -x "$PYN" ] || PYN=python3
-HOSTILE=$srcdir/tests/integration/hostile.py
+need_root_setpriv
 
 NSPORT=$(free_port)
 LPORT=$(free_port)
 LISTEN_a=127.0.0.1:$LPORT
-# Sockets where other users can reach them: a 0755 directory.
-chmod 0755 "$T_DIR"
-RUN=$T_DIR/run
-mkdir -m 0755 "$RUN"
+open_run_dir
 LSOCK=$RUN/lookup.sock
 CSOCK=$RUN/control.sock
 
 cat >"$T_DIR/ns.zone" <<EOF
 host-record=www.test.example,192.0.2.10
 EOF
-for i in $(seq 1 10); do
-	echo "host-record=owed$i.test.example,192.0.2.$((20 + i))"
-done >>"$T_DIR/ns.zone"
+numbered_hosts ns owed 10 20
 start_dnsmasq ns 127.0.0.1 "$NSPORT" || exit 1
 
 cat >"$T_DIR/a.codnsd.conf" <<EOF
@@ -47,35 +35,6 @@ max-clients-per-user 16
 peers-file $T_DIR/no-peers
 EOF
 start_codnsd a || exit 1
-
-# as USER CMD...: run CMD as USER (its own group, no others).
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"
-}
-
-# answered WHERE N [SOURCE]: N lookups of www, one connection each, from
-# this uid; prints how many were answered "found". "as USER answered ..."
-# runs it as USER.
-answered() {
-	"$PYN" "$LOOKUP_PY" --answered "$@"
-}
-as_answered() {
-	local u=$1
-	shift
-	as "$u" "$PYN" "$LOOKUP_PY" --answered "$@"
-}
-
-status_field() {
-	ctl a --json status | python3 -c \
-		"import json,sys; d=json.load(sys.stdin); print(d$1)"
-}
-
-counter() {
-	ctl a --json stats | python3 -c \
-		"import json,sys; print(json.load(sys.stdin)['counters']['$1'])"
-}
 
 # --- the lookup socket ----------------------------------------------------
 ok "lookup socket exists, mode 0666" eval \
@@ -115,32 +74,25 @@ ok "TCP: valid request + bad frame: answer, then close" \
 	eval '[ "$(owed "$LISTEN_a" owed2.test.example)" = ok ]'
 
 # --- defect 2: a frame has a deadline that dribbling does not extend ------
-SLOW0=$(counter clients_slow_closed)
+SLOW0=$(counter a clients_slow_closed)
 out=$("$PYN" "$HOSTILE" dribble "$LSOCK" 1 6)
 ok "a frame dribbled a byte at a time is cut off ($out)" \
 	grep -q "closed=1" <<<"$out"
-ok "and counted as slow" eval '[ "$(counter clients_slow_closed)" -gt "$SLOW0" ]'
+ok "and counted as slow" eval '[ "$(counter a clients_slow_closed)" -gt "$SLOW0" ]'
 
 # --- defect 2: per-uid caps and the reserve on the lookup socket ----------
 # Four hostile uids each try 24 silent connections: 16 each at most, and
 # the last 64/16 = 4 slots stay for root and uids holding (almost) none.
 # Silent connections are closed by the daemon after 10 s idle; the
 # hostiles hold theirs for 9.5 s.
-hostile_as() {
-	as "$1" "$PYN" "$HOSTILE" silent "$LSOCK" 24 9.5 >"$T_DIR/h.$1" &
-	T_PIDS="$T_PIDS $!"
-	for _ in $(seq 100); do
-		grep -q ready "$T_DIR/h.$1" && break
-		sleep 0.1
-	done
-}
-hostile_as nobody
+silent_as() { hostile_as "$1" "$1" silent "$LSOCK" 24 9.5; } # USER
+silent_as nobody
 NOB=$(as_answered nobody "$LSOCK" 3)
 ok "the capped uid itself gets nothing more ($NOB of 3)" [ "$NOB" -eq 0 ]
 for u in daemon bin games; do
-	hostile_as "$u"
+	silent_as "$u"
 done
-HELD=$(status_field '["clients"]["lookup"]')
+HELD=$(jget a status "j['clients']['lookup']")
 ok "one uid holds at most 16, the reserve stays free ($HELD held)" \
 	eval '[ "$HELD" -le 60 ] && [ "$HELD" -ge 48 ]'
 ROOT=$(answered "$LSOCK" 10)
@@ -164,13 +116,7 @@ ok "nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.nobody"))" eval \
 
 # TCP on loopback: the cap is per uid (the owner of the connecting socket,
 # from inet_diag), whatever source address it picks (issue 20).
-as nobody "$PYN" "$HOSTILE" silent "$LISTEN_a" 24 4 127.0.0.2 \
-	>"$T_DIR/h.tcp" &
-T_PIDS="$T_PIDS $!"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/h.tcp" && break
-	sleep 0.1
-done
+hostile_as nobody tcp silent "$LISTEN_a" 24 4 127.0.0.2
 OTHER=$(as_answered daemon "$LISTEN_a" 10 127.0.0.2)
 ok "TCP: another uid from the same address is served ($OTHER of 10)" \
 	[ "$OTHER" -eq 10 ]
@@ -184,12 +130,7 @@ ok "TCP: nobody kept at most 16 of 24 ($(tail -n 1 "$T_DIR/h.tcp"))" eval \
 	'[ "$(sed -n "s/^open=\([0-9]*\).*/\1/p" "$T_DIR/h.tcp")" -le 16 ]'
 
 # --- defect 2: the control socket ------------------------------------------
-as nobody "$PYN" "$HOSTILE" halfline "$CSOCK" 64 4 >"$T_DIR/h.ctl" &
-T_PIDS="$T_PIDS $!"
-for _ in $(seq 50); do
-	grep -q ready "$T_DIR/h.ctl" && break
-	sleep 0.1
-done
+hostile_as nobody ctl halfline "$CSOCK" 64 4
 ok "64 half lines from nobody: root's status still answered" \
 	eval 'ctl a status | grep -q "^uptime"'
 ok "another uid's status answered too" \

@@ -45,10 +45,6 @@ for n in a b; do
 		"neighbor-rtt-max 10s" >"$T_DIR/$n.codnsd.conf"
 	start_codnsd "$n" || exit 1
 done
-jget() {
-	ctl "$1" --json "$2" |
-		python3 -c "import json,sys; j=json.load(sys.stdin); print($3)"
-}
 # wait_until TRIES COMMAND...: poll every 0.2 s, at most TRIES times.
 wait_until() {
 	local n=$1

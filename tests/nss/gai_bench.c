@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../scripts/benchclock.h"
+
 /*
  * usage: gai_bench [-n COUNT] [-w WARMUP] [-f 4|6|0] [-m MODULE] NAME
  * Resolves NAME COUNT times in a row, one thread, and prints
@@ -32,23 +34,6 @@ one_module(const char *name)
 
 	return mod_n4(name, &pat, buf, sizeof(buf), &err, &herr, &ttl) ==
 		NSS_STATUS_SUCCESS ? 0 : -1;
-}
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int
@@ -113,7 +98,7 @@ main(int argc, char **argv)
 		lat[i] = now_us() - t0;
 	}
 	t0 = now_us() - start;
-	qsort(lat, (size_t)n, sizeof(*lat), cmp);
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_double);
 	printf("calls=%ld fails=%ld p50_us=%.2f p99_us=%.2f per_s=%.0f\n", n,
 	    fails, lat[n / 2], lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
 	    n / (t0 / 1e6));

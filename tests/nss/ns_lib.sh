@@ -194,6 +194,47 @@ ns_conf() {
 	} >"$tmp/codnsd.conf"
 }
 
+# ns_run_conf LINES...: $tmp/codnsd.conf for a daemon with its lookup and
+# control sockets in $tmp/run (0755, made here), resolving through
+# dnsmasq A on 127.0.0.1:5300, then LINES.
+ns_run_conf() {
+	local line
+	mkdir -p -m 755 "$tmp/run"
+	{
+		echo "listen 127.0.0.1:7053"
+		echo "lookup-socket $tmp/run/lookup.sock"
+		echo "upstream 127.0.0.1:5300"
+		echo "control-socket $tmp/run/control.sock"
+		echo "peers-file $tmp/no-peers"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$tmp/codnsd.conf"
+}
+
+# ns_module SOCKET [VAR...]: the module from the build for the programs
+# run from here on, finding codnsd (and its shared table) only through the
+# lookup socket SOCKET; the variables VAR are unset too.
+ns_module() {
+	export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	export CODNS_LOOKUP_SOCKET=$1
+	shift
+	unset CODNS_LOOKUP_ADDRESS "$@"
+}
+
+# ns_flip_zone ARGS...: dnsmasq A on 127.0.0.1:5300 (pid in dnsmasq_a_pid),
+# serving web.codns.test, v4.codns.test, flip.codns.test from
+# $tmp/flip.hosts (which ns_flip changes during the test) and ARGS.
+ns_flip_zone() {
+	printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
+	    >"$tmp/flip.hosts"
+	ns_dnsmasq 5300 dnsmasq-a --local-ttl=300 \
+	    --addn-hosts="$tmp/flip.hosts" \
+	    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
+	    --host-record=v4.codns.test,192.0.2.52 "$@" || return 1
+	dnsmasq_a_pid=$ns_pid
+}
+
 ns_codnsd() {
 	local ready i
 	ready=$(grep -c ' ready on ' "$tmp/codnsd.log" 2>/dev/null)
@@ -231,6 +272,19 @@ ns_look_across() {
 
 ctl() {
 	"$codnsctl" -c "$tmp/codnsd.conf" "$@"
+}
+
+# ns_flusher PAUSE: codnsd's cache flushed 40 times, PAUSE seconds apart,
+# in the background (pid in flusher).
+ns_flusher() {
+	(
+		for _ in $(seq 1 40); do
+			ctl flush >/dev/null 2>&1
+			sleep "$1"
+		done
+	) &
+	flusher=$!
+	pids="$pids $flusher"
 }
 
 # counter NAME: a counter of codnsctl stats.

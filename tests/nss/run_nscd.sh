@@ -55,32 +55,14 @@ ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
 zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/
     --local=/8.b.d.0.1.0.0.2.ip6.arpa/)
 
-# flip.codns.test changes between two address sets during the test.
-printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
-    >"$tmp/flip.hosts"
-ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" --local-ttl=300 \
-    --addn-hosts="$tmp/flip.hosts" \
-    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
-    --host-record=v4.codns.test,192.0.2.52 \
+ns_flip_zone "${zones[@]}" \
     --host-record=once.codns.test,192.0.2.54 \
     --host-record=ttl1.codns.test,192.0.2.55,2001:db8::55,1 \
     --host-record=both.codns.test,192.0.2.53 || exit 99
-dnsmasq_a_pid=$ns_pid
 ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
 
-mkdir -m 755 "$tmp/run"
-write_conf() {
-	cat >"$tmp/codnsd.conf" <<EOF
-listen 127.0.0.1:7053
-lookup-socket $tmp/run/lookup.sock
-upstream 127.0.0.1:5300
-control-socket $tmp/run/control.sock
-peers-file $tmp/no-peers
-nscd-socket $nscd_socket
-$1
-EOF
-}
+write_conf() { ns_run_conf "nscd-socket $nscd_socket" "$1"; }
 write_conf ""
 ns_codnsd || exit 99
 for _ in $(seq 1 100); do
@@ -88,9 +70,7 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
-unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
+ns_module "$tmp/run/lookup.sock" CODNS_TIMEOUT_MS CODNS_SHM_PATH
 
 # reqs: the lookups asked on the nscd socket, not counting the requests
 # for the table (GETFDHST), which every new process makes once.
@@ -354,13 +334,7 @@ check "a negative answer under negative-ttl 1s is asked for again within 10 s" \
 
 # --- 8 threads resolve while the table is flushed, entries live 1 s --------
 # ttl1's entry expires every second by the zone's TTL, and is flushed.
-(
-	for _ in $(seq 1 40); do
-		ctl flush >/dev/null 2>&1
-		sleep 0.05
-	done
-) &
-flusher=$!
+ns_flusher 0.05
 r1=$(reqs)
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
     "$bin/stress" -t 8 -n 2000 -g ttl1.codns.test 192.0.2.55 2001:db8::55

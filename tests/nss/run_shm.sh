@@ -34,34 +34,14 @@ ns_etc $'hosts: files codns [!UNAVAIL=return] dns\n' \
     $'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 zones=(--local=/codns.test/ --local=/2.0.192.in-addr.arpa/)
 
-# flip.codns.test changes between two address sets during the test.
-printf '192.0.2.61 flip.codns.test\n2001:db8::61 flip.codns.test\n' \
-    >"$tmp/flip.hosts"
-ns_dnsmasq 5300 dnsmasq-a "${zones[@]}" --local-ttl=300 \
-    --addn-hosts="$tmp/flip.hosts" \
-    --host-record=web.codns.test,192.0.2.51,2001:db8::51 \
-    --host-record=v4.codns.test,192.0.2.52 || exit 99
-dnsmasq_a_pid=$ns_pid
+ns_flip_zone "${zones[@]}" || exit 99
 ns_dnsmasq 53 dnsmasq-b "${zones[@]}" \
     --host-record=web.codns.test,192.0.2.151,2001:db8::151 || exit 99
 
-mkdir -m 755 "$tmp/run"
-write_conf() {
-	cat >"$tmp/codnsd.conf" <<EOF
-listen 127.0.0.1:7053
-lookup-socket $tmp/run/lookup.sock
-upstream 127.0.0.1:5300
-control-socket $tmp/run/control.sock
-peers-file $tmp/no-peers
-$1
-EOF
-}
+write_conf() { ns_run_conf "$1"; }
 write_conf ""
 ns_codnsd || exit 99
-
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_SOCKET=$tmp/run/lookup.sock
-unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS CODNS_SHM_PATH
+ns_module "$tmp/run/lookup.sock" CODNS_TIMEOUT_MS CODNS_SHM_PATH
 
 conns() {
 	counter clients_accepted
@@ -158,13 +138,7 @@ write_conf ""
 ctl reload >/dev/null
 
 # --- 8 threads resolve while the table is flushed and refilled ----------------
-(
-	for _ in $(seq 1 40); do
-		ctl flush >/dev/null 2>&1
-		sleep 0.02
-	done
-) &
-flusher=$!
+ns_flusher 0.02
 check "stress: 8 threads x 2000 getaddrinfo while flushing" \
     "$bin/stress" -t 8 -n 2000 -g web.codns.test 192.0.2.51 2001:db8::51
 wait "$flusher"

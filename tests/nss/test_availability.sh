@@ -35,11 +35,7 @@ dnsmasq_pid=$ns_pid
 ns_conf "lookup-socket $tmp/lookup.sock"
 ns_codnsd || exit 99
 
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-# The module finds codnsd (and its shared table) next to this socket.
-export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
-unset CODNS_LOOKUP_ADDRESS
-unset CODNS_TIMEOUT_MS RES_OPTIONS LOCALDOMAIN
+ns_module "$tmp/lookup.sock" CODNS_TIMEOUT_MS RES_OPTIONS LOCALDOMAIN
 
 # stalled SIDE: stop the nameserver, start the lookups of SIDE's names,
 # continue it after stop_s seconds; prints how many lookups answered.

@@ -42,9 +42,8 @@ pids="$pids $dead_pid"
 wait_tcp 127.0.0.2 53 || exit 99
 kill -STOP "$dead_pid"
 
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
-unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS HOSTALIASES
+ns_module "$tmp/lookup.sock" CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS \
+    HOSTALIASES
 
 # probe KIND NAME: one lookup in a fresh process; prints "RESULT SECONDS".
 probe() {

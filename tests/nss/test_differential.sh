@@ -124,11 +124,8 @@ start_codnsd() {
 	ns_codnsd
 }
 
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-# The module finds codnsd (and its shared table) next to this socket.
-export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
-unset CODNS_LOOKUP_ADDRESS
-unset CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS HOSTALIASES
+ns_module "$tmp/lookup.sock" CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS \
+    HOSTALIASES
 
 # The documented differences (nss_codns(8), DIFFERENCES FROM NSS_DNS), one
 # by one: "probe key" -> what codns answers there instead.

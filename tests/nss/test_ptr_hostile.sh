@@ -49,9 +49,8 @@ python3 "$src/tests/integration/craftns.py" 127.0.0.3 53 "$tmp/craft.log" \
     600 &
 pids="$pids $!"
 
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
-unset CODNS_LOOKUP_ADDRESS CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS HOSTALIASES
+ns_module "$tmp/lookup.sock" CODNS_TIMEOUT_MS LOCALDOMAIN RES_OPTIONS \
+    HOSTALIASES
 
 # compare PHASE ADDRESS...: diff_probe.py under dns, then under codns.
 codnsd_pid=

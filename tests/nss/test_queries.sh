@@ -70,6 +70,20 @@ look() {
 	getent ahosts "$1"
 }
 
+# cold_warm WHO PATH NAME: the queries of a cold and a warm lookup of
+# NAME through PATH (look's, as set up now): cold no more than glibc's
+# alone, warm none.
+cold_warm() {
+	queries_for look "$3"
+	cold=$count
+	queries_for look "$3"
+	warm=$count
+	echo "$ns_name: $2, $3: cold $cold, warm $warm"
+	check "$1, $3 cold: $cold queries, glibc alone ${want[$3]}" \
+	    test "$cold" -le "${want[$3]}"
+	check "$1, $3 warm: $warm queries" test "$warm" -eq 0
+}
+
 declare -A want
 # (a) glibc's dns module, straight to the nameserver.
 for name in www.example.test kubernetes.default; do
@@ -93,32 +107,16 @@ ns_codnsd || exit 99
 # (b) glibc's dns module through the stub.
 pod_resolv 127.0.0.53 >"$tmp/resolv.conf"
 for name in www.example.test kubernetes.default; do
-	queries_for look $name
-	cold=$count
-	queries_for look $name
-	warm=$count
-	echo "$ns_name: glibc dns -> stub, $name: cold $cold, warm $warm"
-	check "stub, $name cold: $cold queries, glibc alone ${want[$name]}" \
-	    test "$cold" -le "${want[$name]}"
-	check "stub, $name warm: $warm queries" test "$warm" -eq 0
+	cold_warm stub "glibc dns -> stub" $name
 done
 
 # (c) nss_codns, after a flush, so that the stub's answers do not count.
 ctl flush >/dev/null || check "codnsctl flush" false
-export LD_LIBRARY_PATH="$module_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export CODNS_LOOKUP_SOCKET=$tmp/lookup.sock
-unset CODNS_LOOKUP_ADDRESS
+ns_module "$tmp/lookup.sock"
 printf 'hosts: codns\n' >"$tmp/nsswitch.conf"
 pod_resolv $NS >"$tmp/resolv.conf"
 for name in www.example.test kubernetes.default; do
-	queries_for look $name
-	cold=$count
-	queries_for look $name
-	warm=$count
-	echo "$ns_name: nss_codns -> codnsd, $name: cold $cold, warm $warm"
-	check "nss_codns, $name cold: $cold queries, glibc alone ${want[$name]}" \
-	    test "$cold" -le "${want[$name]}"
-	check "nss_codns, $name warm: $warm queries" test "$warm" -eq 0
+	cold_warm nss_codns "nss_codns -> codnsd" $name
 	out=$(look $name)
 	check "nss_codns answers $name" has "$out" '^(192\.0\.2\.80|10\.96\.0\.1) '
 done

@@ -15,37 +15,31 @@
 
 #include "addr.h"
 
+/* s parsed with defport is the address ip of family af, port port. */
 static void
-check_v4(const char *s, uint16_t defport, const char *ip, uint16_t port)
+check_addr(int af, const char *s, uint16_t defport, const char *ip,
+    uint16_t port)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct in_addr want;
-	socklen_t len = 0;
-
-	assert_int_equal(addr_parse(s, defport, &ss, &len), 0);
-	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(len, sizeof(struct sockaddr_in));
-	assert_int_equal(inet_pton(AF_INET, ip, &want), 1);
-	assert_int_equal(sin->sin_addr.s_addr, want.s_addr);
-	assert_int_equal(ntohs(sin->sin_port), port);
-	assert_int_equal(addr_port((struct sockaddr *)&ss), port);
-}
-
-static void
-check_v6(const char *s, uint16_t defport, const char *ip, uint16_t port)
-{
-	struct sockaddr_storage ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	struct in6_addr want;
+	uint8_t want[sizeof(struct in6_addr)];
 	socklen_t len = 0;
 
 	assert_int_equal(addr_parse(s, defport, &ss, &len), 0);
-	assert_int_equal(ss.ss_family, AF_INET6);
-	assert_int_equal(len, sizeof(struct sockaddr_in6));
-	assert_int_equal(inet_pton(AF_INET6, ip, &want), 1);
-	assert_memory_equal(&sin6->sin6_addr, &want, sizeof(want));
-	assert_int_equal(ntohs(sin6->sin6_port), port);
+	assert_int_equal(ss.ss_family, af);
+	assert_int_equal(inet_pton(af, ip, want), 1);
+	if (af == AF_INET) {
+		assert_int_equal(len, sizeof(struct sockaddr_in));
+		assert_memory_equal(&sin->sin_addr, want,
+		    sizeof(struct in_addr));
+		assert_int_equal(ntohs(sin->sin_port), port);
+	} else {
+		assert_int_equal(len, sizeof(struct sockaddr_in6));
+		assert_memory_equal(&sin6->sin6_addr, want,
+		    sizeof(struct in6_addr));
+		assert_int_equal(ntohs(sin6->sin6_port), port);
+	}
 	assert_int_equal(addr_port((struct sockaddr *)&ss), port);
 }
 
@@ -53,16 +47,16 @@ static void
 test_parse_good(void **state)
 {
 	(void)state;
-	check_v4("127.0.0.1", 7053, "127.0.0.1", 7053);
-	check_v4("10.1.2.3:53", 7053, "10.1.2.3", 53);
-	check_v4("0.0.0.0:65535", 1, "0.0.0.0", 65535);
-	check_v4("192.0.2.1:1", 9, "192.0.2.1", 1);
-	check_v6("::1", 53, "::1", 53);
-	check_v6("fe80::1:2", 53, "fe80::1:2", 53);
-	check_v6("[::1]", 99, "::1", 99);
-	check_v6("[::1]:5353", 99, "::1", 5353);
-	check_v6("[2001:db8::7]:65535", 99, "2001:db8::7", 65535);
-	check_v6("::ffff:192.0.2.1", 53, "::ffff:192.0.2.1", 53);
+	check_addr(AF_INET, "127.0.0.1", 7053, "127.0.0.1", 7053);
+	check_addr(AF_INET, "10.1.2.3:53", 7053, "10.1.2.3", 53);
+	check_addr(AF_INET, "0.0.0.0:65535", 1, "0.0.0.0", 65535);
+	check_addr(AF_INET, "192.0.2.1:1", 9, "192.0.2.1", 1);
+	check_addr(AF_INET6, "::1", 53, "::1", 53);
+	check_addr(AF_INET6, "fe80::1:2", 53, "fe80::1:2", 53);
+	check_addr(AF_INET6, "[::1]", 99, "::1", 99);
+	check_addr(AF_INET6, "[::1]:5353", 99, "::1", 5353);
+	check_addr(AF_INET6, "[2001:db8::7]:65535", 99, "2001:db8::7", 65535);
+	check_addr(AF_INET6, "::ffff:192.0.2.1", 53, "::ffff:192.0.2.1", 53);
 }
 
 static void
@@ -127,28 +121,34 @@ test_format(void **state)
 static void
 test_equal(void **state)
 {
+	/* a, b (b without a port gets 53), and whether they are equal. */
+	static const struct {
+		const char *a, *b;
+		int equal;
+	} cases[] = {
+		{ "10.0.0.1:53", "10.0.0.1", 1 },
+		{ "10.0.0.1:53", "10.0.0.1:54", 0 },
+		{ "10.0.0.1:53", "10.0.0.2:53", 0 },
+		/* The mapped form of the same IPv4 address is another
+		 * family. */
+		{ "10.0.0.1:53", "[::ffff:10.0.0.1]:53", 0 },
+		{ "[::1]:53", "[0:0::1]:53", 1 },
+		{ "[::1]:53", "[::1]:54", 0 },
+		{ "[::1]:53", "[::2]:53", 0 },
+	};
 	struct sockaddr_storage a, b;
 	socklen_t len;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(addr_parse("10.0.0.1:53", 1, &a, &len), 0);
-	assert_int_equal(addr_parse("10.0.0.1", 53, &b, &len), 0);
-	assert_true(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-	assert_int_equal(addr_parse("10.0.0.1:54", 1, &b, &len), 0);
-	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-	assert_int_equal(addr_parse("10.0.0.2:53", 1, &b, &len), 0);
-	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-	/* The mapped form of the same IPv4 address is another family. */
-	assert_int_equal(addr_parse("[::ffff:10.0.0.1]:53", 1, &b, &len), 0);
-	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-
-	assert_int_equal(addr_parse("[::1]:53", 1, &a, &len), 0);
-	assert_int_equal(addr_parse("[0:0::1]:53", 1, &b, &len), 0);
-	assert_true(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-	assert_int_equal(addr_parse("[::1]:54", 1, &b, &len), 0);
-	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
-	assert_int_equal(addr_parse("[::2]:53", 1, &b, &len), 0);
-	assert_false(addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(addr_parse(cases[i].a, 1, &a, &len), 0);
+		assert_int_equal(addr_parse(cases[i].b, 53, &b, &len), 0);
+		if (!addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b) !=
+		    !cases[i].equal)
+			fail_msg("addr_equal(%s, %s) is not %d", cases[i].a,
+			    cases[i].b, cases[i].equal);
+	}
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));

@@ -216,6 +216,22 @@ test_round_trip_extremes(void **state)
 	}
 }
 
+/* buf_get_str8 refuses in[0..len) with max: it reads and copies nothing,
+ * and the buffer is marked bad. */
+static void
+str8_refused(const uint8_t *in, size_t len, size_t max)
+{
+	char out[16];
+	struct buf b;
+
+	memset(out, 'x', sizeof(out));
+	buf_init_read(&b, in, len);
+	assert_int_equal(buf_get_str8(&b, out, max), -1);
+	assert_int_equal(b.pos, 0);
+	assert_false(buf_ok(&b));
+	assert_int_equal(out[0], 'x');
+}
+
 static void
 test_str8(void **state)
 {
@@ -235,20 +251,10 @@ test_str8(void **state)
 	assert_int_equal(b.pos, 6);
 
 	/* One over max is rejected before anything is copied. */
-	memset(out, 'x', sizeof(out));
-	buf_init_read(&b, ok, sizeof(ok));
-	assert_int_equal(buf_get_str8(&b, out, 4), -1);
-	assert_int_equal(b.pos, 0);
-	assert_false(buf_ok(&b));
-	assert_int_equal(out[0], 'x');
+	str8_refused(ok, sizeof(ok), 4);
 
 	/* An embedded NUL would silently shorten the string: rejected. */
-	memset(out, 'x', sizeof(out));
-	buf_init_read(&b, nul, sizeof(nul));
-	assert_int_equal(buf_get_str8(&b, out, 15), -1);
-	assert_int_equal(b.pos, 0);
-	assert_false(buf_ok(&b));
-	assert_int_equal(out[0], 'x');
+	str8_refused(nul, sizeof(nul), 15);
 
 	/* The empty string. */
 	buf_init_read(&b, empty, sizeof(empty));

@@ -11,34 +11,17 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "testreq.h"
+#include "xorshift.h"
 
 static const struct cache_limits lim_default = { 0, 3600, 30, 0, 0 };
 
 static struct proto_request
 fwd(const char *name, uint8_t family)
 {
-	struct proto_request r;
+	struct proto_request r = testreq_fwd(name, family);
 
-	memset(&r, 0, sizeof(r));
 	r.id = 99;
-	r.kind = PROTO_KIND_FORWARD;
-	r.family = family;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	return r;
-}
-
-static struct proto_request
-rev4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	struct proto_request r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = PROTO_KIND_REVERSE;
-	r.family = CODNS_AF_INET;
-	r.addr[0] = a;
-	r.addr[1] = b;
-	r.addr[2] = c;
-	r.addr[3] = d;
 	return r;
 }
 
@@ -70,13 +53,7 @@ found(uint32_t ttl, uint8_t tag)
 static struct proto_answer
 status_answer(uint8_t status, uint32_t ttl)
 {
-	struct proto_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.source = CODNS_SRC_LOCAL;
-	a.ttl = ttl;
-	return a;
+	return testreq_answer(status, CODNS_SRC_LOCAL, ttl);
 }
 
 /* The tag of a hit, or -1 on a miss. */
@@ -432,7 +409,7 @@ test_distinct_keys(void **state)
 	struct proto_request f0 = fwd("k.example", CODNS_AF_UNSPEC);
 	struct proto_request f4 = fwd("k.example", CODNS_AF_INET);
 	struct proto_request f6 = fwd("k.example", CODNS_AF_INET6);
-	struct proto_request rv = rev4('k', '.', 'e', 'x');
+	struct proto_request rv = testreq_rev4('k', '.', 'e', 'x');
 	struct proto_answer a;
 
 	(void)state;
@@ -460,7 +437,8 @@ static void
 test_reverse_keys(void **state)
 {
 	struct cache *c = cache_new(10, &lim_default);
-	struct proto_request a4 = rev4(192, 0, 2, 1), b4 = rev4(192, 0, 2, 2);
+	struct proto_request a4 = testreq_rev4(192, 0, 2, 1),
+			     b4 = testreq_rev4(192, 0, 2, 2);
 	struct proto_request a6, b6, bad;
 	struct proto_answer a, out;
 
@@ -508,7 +486,7 @@ test_flush(void **state)
 	struct proto_request keys[] = { fwd("gone.example", 0),
 		fwd("gone.example", 4), fwd("GONE.example", 6),
 		fwd("kept.example", 4), fwd("gone.example.", 4),
-		rev4(10, 0, 0, 1) };
+		testreq_rev4(10, 0, 0, 1) };
 	size_t i, n = sizeof(keys) / sizeof(keys[0]);
 	struct proto_answer a;
 
@@ -630,11 +608,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 rng(void)
 {
-	/* xorshift64: deterministic, so a failure reproduces. */
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64(&rng_state);
 }
 
 /* Serve-stale (RFC 8767): an expired entry is a miss for cache_get() but
@@ -678,7 +652,7 @@ test_stress_bound(void **state)
 		uint64_t x = rng();
 
 		if (x % 7 == 0) {
-			r = rev4((uint8_t)(x >> 8), (uint8_t)(x >> 16),
+			r = testreq_rev4((uint8_t)(x >> 8), (uint8_t)(x >> 16),
 			    (uint8_t)(x >> 24), (uint8_t)(x >> 32));
 		} else {
 			snprintf(name, sizeof(name), "h%llu.Example",
@@ -747,7 +721,7 @@ test_walk_restore(void **state)
 	struct cache *b = cache_new(10, &lim_default);
 	struct proto_request r1 = fwd("one.example", CODNS_AF_INET);
 	struct proto_request r2 = fwd("two.example", CODNS_AF_INET);
-	struct proto_request r3 = rev4(192, 0, 2, 1);
+	struct proto_request r3 = testreq_rev4(192, 0, 2, 1);
 	struct proto_answer a1 = found(10, 1), a2 = found(3, 2), a3 = found(60, 3);
 	struct proto_answer out;
 

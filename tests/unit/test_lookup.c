@@ -16,6 +16,7 @@
 #include "fakeclock.h"
 #include "lookup.h"
 #include "peers.h"
+#include "testreq.h"
 
 #define MAXQ 256
 #define MAXC 256
@@ -280,13 +281,7 @@ client_cb(void *arg, const struct proto_answer *a)
 static struct proto_request
 req_of(const char *name)
 {
-	struct proto_request r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = PROTO_KIND_FORWARD;
-	r.family = CODNS_AF_INET;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	return r;
+	return testreq_fwd(name, CODNS_AF_INET);
 }
 
 /* Start a client (or peer) lookup that is not a cache hit. */

@@ -23,6 +23,29 @@ struct pair {
 	struct sockaddr_storage local, peer;
 };
 
+/* A message of one byte with room for one passed fd. */
+struct fdmsg {
+	struct msghdr m;
+	struct iovec iov;
+	char c;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+};
+
+static void
+fdmsg_init(struct fdmsg *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->iov.iov_base = &f->c;
+	f->iov.iov_len = 1;
+	f->m.msg_iov = &f->iov;
+	f->m.msg_iovlen = 1;
+	f->m.msg_control = f->u.b;
+	f->m.msg_controllen = sizeof(f->u.b);
+}
+
 static void
 pair_open(struct pair *p, uid_t uid)
 {
@@ -44,13 +67,8 @@ pair_open(struct pair *p, uid_t uid)
 	 * back, so that the kernel records uid as its owner. */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	if ((pid = fork()) == 0) {
-		char c = 0;
-		struct msghdr m;
-		struct iovec iov = { &c, 1 };
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int))];
-		} u;
+		struct fdmsg f;
+		struct msghdr *m = &f.m;
 		int fd;
 
 		if (uid != getuid() && setuid(uid) == -1)
@@ -58,34 +76,20 @@ pair_open(struct pair *p, uid_t uid)
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 			_exit(1);
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
-		CMSG_FIRSTHDR(&m)->cmsg_level = SOL_SOCKET;
-		CMSG_FIRSTHDR(&m)->cmsg_type = SCM_RIGHTS;
-		CMSG_FIRSTHDR(&m)->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&m)), &fd, sizeof(int));
-		_exit(sendmsg(sv[1], &m, 0) == 1 ? 0 : 1);
+		fdmsg_init(&f);
+		CMSG_FIRSTHDR(m)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(m)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(m)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(m)), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], m, 0) == 1 ? 0 : 1);
 	}
 	assert_true(pid > 0);
 	{
-		char c;
-		struct msghdr m;
-		struct iovec iov = { &c, 1 };
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int))];
-		} u;
+		struct fdmsg f;
 
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
-		assert_int_equal(recvmsg(sv[0], &m, 0), 1);
-		memcpy(&p->cfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+		fdmsg_init(&f);
+		assert_int_equal(recvmsg(sv[0], &f.m, 0), 1);
+		memcpy(&p->cfd, CMSG_DATA(CMSG_FIRSTHDR(&f.m)), sizeof(int));
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_int_equal(st, 0);

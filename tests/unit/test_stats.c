@@ -13,6 +13,7 @@
 #include "codns.h"
 #include "report.h"
 #include "stats.h"
+#include "testreq.h"
 
 #define HOUR (3600 * 1000ULL)
 
@@ -24,41 +25,17 @@ fake_clock(void)
 	return fake_now;
 }
 
-static struct proto_request
-fwd(const char *name, uint8_t family)
-{
-	struct proto_request r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = PROTO_KIND_FORWARD;
-	r.family = family;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	return r;
-}
-
+/* A reverse lookup of 192.0.2.last. */
 static struct proto_request
 rev4(uint8_t last)
 {
-	struct proto_request r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = PROTO_KIND_REVERSE;
-	r.family = CODNS_AF_INET;
-	r.addr[0] = 192;
-	r.addr[2] = 2;
-	r.addr[3] = last;
-	return r;
+	return testreq_rev4(192, 0, 2, last);
 }
 
 static struct proto_answer
 ans(uint8_t status, uint8_t source)
 {
-	struct proto_answer a;
-
-	memset(&a, 0, sizeof(a));
-	a.status = status;
-	a.source = source;
-	return a;
+	return testreq_answer(status, source, 0);
 }
 
 static void
@@ -107,7 +84,7 @@ static void
 test_quantiles_known_samples(void **state)
 {
 	struct stats *s = new_stats();
-	struct proto_request r = fwd("q.test", CODNS_AF_INET);
+	struct proto_request r = testreq_fwd("q.test", CODNS_AF_INET);
 	uint64_t sum = 0;
 	uint32_t v;
 	int i;
@@ -175,9 +152,9 @@ static void
 test_counts_by_type_result_source(void **state)
 {
 	struct stats *s = new_stats();
-	struct proto_request a = fwd("a.test", CODNS_AF_INET);
-	struct proto_request aaaa = fwd("a.test", CODNS_AF_INET6);
-	struct proto_request any = fwd("b.test", CODNS_AF_UNSPEC);
+	struct proto_request a = testreq_fwd("a.test", CODNS_AF_INET);
+	struct proto_request aaaa = testreq_fwd("a.test", CODNS_AF_INET6);
+	struct proto_request any = testreq_fwd("b.test", CODNS_AF_UNSPEC);
 	struct proto_request ptr = rev4(10);
 
 	(void)state;
@@ -243,7 +220,7 @@ test_top_skewed_stream(void **state)
 		stream[j] = tmp;
 	}
 	for (i = 0; i < n; i++) {
-		r = fwd(stream[i], CODNS_AF_INET);
+		r = testreq_fwd(stream[i], CODNS_AF_INET);
 		lookup(s, &r, CODNS_FOUND, CODNS_SRC_LOCAL, 10);
 	}
 	/* Bounded: never more than STATS_TOP_MAX entries. */
@@ -288,7 +265,7 @@ test_top_reverse_names(void **state)
 	(void)state;
 	lookup(s, &r, CODNS_FOUND, CODNS_SRC_LOCAL, 10);
 	lookup(s, &r, CODNS_FOUND, CODNS_SRC_CACHE, 10);
-	r = fwd("x.test", CODNS_AF_INET6);
+	r = testreq_fwd("x.test", CODNS_AF_INET6);
 	lookup(s, &r, CODNS_FOUND, CODNS_SRC_LOCAL, 10);
 	assert_int_equal(stats_top(s, top, 4), 2);
 	assert_string_equal(top[0].name, "192.0.2.7");
@@ -303,7 +280,7 @@ test_hours_ring(void **state)
 {
 	struct stats *s = new_stats();
 	struct stats_hour h[STATS_HOURS];
-	struct proto_request r = fwd("h.test", CODNS_AF_INET);
+	struct proto_request r = testreq_fwd("h.test", CODNS_AF_INET);
 	uint64_t base = fake_now / HOUR * HOUR;
 	size_t i;
 
@@ -380,7 +357,7 @@ test_prometheus_rendering(void **state)
 {
 	struct stats *s = new_stats();
 	struct report_buf b;
-	struct proto_request a = fwd("p.test", CODNS_AF_INET);
+	struct proto_request a = testreq_fwd("p.test", CODNS_AF_INET);
 	struct proto_request ptr = rev4(1);
 	char *line, *save = NULL, *copy, type[128], last_type[128] = "";
 	long long prev = -1, v;
@@ -474,7 +451,7 @@ test_renderings_text_and_json(void **state)
 {
 	struct stats *s = new_stats();
 	struct report_buf b;
-	struct proto_request r = fwd("quote\"d.test", CODNS_AF_INET);
+	struct proto_request r = testreq_fwd("quote\"d.test", CODNS_AF_INET);
 	unsigned long long v;
 	char *line;
 
