@@ -16,6 +16,7 @@ peers_config_default(struct peers_config *c)
 	c->neighbor_rtt_max_ms = 90;
 	c->heartbeat_discovery_ms = 1000;
 	c->heartbeat_steady_ms = 30000;
+	c->heartbeat_gap_ms = PEERS_HB_GAP_MS;
 	c->seed = 0;
 }
 
@@ -86,6 +87,12 @@ peers_heap_less(const struct peer *a, const struct peer *b)
 {
 	if (a->key != b->key)
 		return a->key < b->key;
+	/* Held back by the node's limit: by class, then first due, first
+	 * sent. */
+	if (a->cls != b->cls)
+		return a->cls < b->cls;
+	if (a->due != b->due)
+		return a->due < b->due;
 	return a->tie < b->tie;
 }
 
@@ -129,10 +136,12 @@ peers_fast(const struct peer *e)
 	return e->alive && e->fresh < PEERS_RTT_WIN;
 }
 
+/* On the sweep's schedule and limit. With the node's limit on, a peer
+ * never heartbeated is not: that limit alone spreads the first round. */
 static int
-peers_swept(const struct peer *e)
+peers_swept(const struct peers *p, const struct peer *e)
 {
-	return !e->force && !e->tracked && !peers_quick(e) && !peers_fast(e) &&
+	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force && !e->tracked && !peers_quick(e) && !peers_fast(e) &&
 	    e->state != PEERS_DOWN;
 }
 
@@ -162,12 +171,32 @@ peers_hb_at(const struct peers *p, const struct peer *e)
 	return peers_max(t, e->hold);
 }
 
+/* Which heartbeats go first when the node's limit holds some back:
+ * liveness (forced, quick retries), then peers never measured, then fast
+ * starts, then the schedules (steady, re-checks, the sweep). */
+static unsigned
+peers_class(const struct peer *e)
+{
+	if (e->force || peers_quick(e))
+		return 0;
+	if (!e->acked)
+		return 1;
+	return peers_fast(e) ? 2 : 3;
+}
+
 static uint64_t
-peers_key(const struct peers *p, const struct peer *e)
+peers_key(const struct peers *p, struct peer *e)
 {
 	uint64_t k;
 
-	k = e->awaiting ? e->last_sent + peers_ack_wait(p) : peers_hb_at(p, e);
+	if (e->awaiting) {
+		k = e->last_sent + peers_ack_wait(p);
+		e->due = k;
+	} else {
+		e->due = peers_hb_at(p, e);
+		e->cls = peers_class(e);
+		k = peers_max(e->due, e->defer);
+	}
 	if (e->qsince != PEERS_NEVER)
 		k = peers_min(k, e->qsince + peers_ack_wait(p));
 	return k;
@@ -266,13 +295,14 @@ static void
 peers_rank(struct peers *p)
 {
 	size_t i, nc = 0;
-	int changed = 0;
+	int changed = 0, settling = 0;
 
 	for (i = 0; i < p->n; i++) {
 		struct peer *e = &p->v[i];
 
 		e->was_nbr = e->state == PEERS_NEIGHBOR;
 		e->state = peers_base_state(p, e);
+		settling |= e->state == PEERS_PROBING && !e->acked;
 		e->rank = 0;
 		e->picked = 0;
 		e->tracked = 0;
@@ -288,9 +318,12 @@ peers_rank(struct peers *p)
 		if (e->was_nbr != (e->state == PEERS_NEIGHBOR))
 			changed = 1;
 		/* A neighbour that went down keeps its claim: back, it
-		 * takes its place again from whoever stood in. */
+		 * takes its place again from whoever stood in. While some
+		 * listed peer is not measured yet (the first round, spread
+		 * out by the node's limit), no claim is made: the first
+		 * found would keep the later, nearer ones out. */
 		if (e->alive)
-			e->inc = e->state == PEERS_NEIGHBOR;
+			e->inc = !settling && e->state == PEERS_NEIGHBOR;
 	}
 	if (changed)
 		p->generation++;
@@ -572,6 +605,19 @@ peers_sweep_allow(struct peers *p, struct peer *e, uint64_t now)
 	return 0;
 }
 
+/* The node's limit on all its heartbeats: one per PEERS_HB_GAP_MS,
+ * whatever asks for them (fast starts, steady schedules that fell in
+ * step, re-checks, the sweep). 1 if one may go now; else e waits for the
+ * next free slot, and the first due goes first. */
+static int
+peers_hb_allow(struct peers *p, struct peer *e, uint64_t now)
+{
+	if (p->hb_tat <= now)
+		return 1;
+	e->defer = p->hb_tat;
+	return 0;
+}
+
 size_t
 peers_heartbeat_due(struct peers *p, uint64_t now,
     struct peers_heartbeat *out, size_t max, uint64_t *next_wakeup)
@@ -586,7 +632,11 @@ peers_heartbeat_due(struct peers *p, uint64_t now,
 		while (p->n > 0 && (e = p->heap[0])->key <= now) {
 			peers_timeouts(p, e, now, &handled);
 			if (!handled && !e->awaiting) {
-				if (peers_swept(e) && !peers_sweep_allow(p, e, now)) {
+				if (!peers_hb_allow(p, e, now)) {
+					peers_rekey(p, e);
+					continue;
+				}
+				if (peers_swept(p, e) && !peers_sweep_allow(p, e, now)) {
 					peers_rekey(p, e);
 					continue;
 				}
@@ -598,7 +648,9 @@ peers_heartbeat_due(struct peers *p, uint64_t now,
 				e->sent_any = 1;
 				e->awaiting = 1;
 				e->force = 0;
+				e->defer = 0;
 				e->last_sent = now;
+				p->hb_tat = now + p->cfg.heartbeat_gap_ms;
 				out[k].id = e->id;
 				out[k].seq = e->seq;
 				k++;

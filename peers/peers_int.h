@@ -29,6 +29,9 @@ struct peer {
 	uint64_t tie; /* seeded tie-break */
 	uint64_t last_sent, last_ack;
 	uint64_t hold;	 /* a swept heartbeat not before this (rate limit) */
+	uint64_t defer;	 /* any heartbeat not before this (the node's limit) */
+	uint64_t due;	 /* when it was due, deferral aside: the queue order */
+	unsigned cls;	 /* and its class, first in that order (peers.c) */
 	uint64_t qsince; /* first query since its last sign of life, or NEVER */
 	unsigned misses, qmisses;
 	unsigned rank;
@@ -54,6 +57,7 @@ struct peers {
 	unsigned sweep_burst;
 	uint64_t sweep_tat;   /* GCRA theoretical arrival time */
 	uint64_t sweep_defer; /* last slot given to a held-back peer */
+	uint64_t hb_tat;      /* every heartbeat's limit: next free slot */
 	int urgent;	      /* re-rank before the selection is used again */
 	uint64_t rank_due;    /* lazy re-rank at this time, or NEVER */
 };
