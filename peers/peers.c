@@ -321,8 +321,9 @@ peers_rank(struct peers *p)
 		 * takes its place again from whoever stood in. While some
 		 * listed peer is not measured yet (the first round, spread
 		 * out by the node's limit), no claim is made: the first
-		 * found would keep the later, nearer ones out. */
-		if (e->alive)
+		 * found would keep the later, nearer ones out. A failing
+		 * one keeps its claim too, till its nameserver recovers. */
+		if (e->alive && !peers_bad(e))
 			e->inc = !settling && e->state == PEERS_NEIGHBOR;
 	}
 	if (changed)

@@ -1608,6 +1608,53 @@ test_recovered_site_back(void **state)
 	assert_neighbours(&w, site, 5);
 }
 
+/* Issue 21, a recovered site's share back within 30 s, end to end: the
+ * site's nodes report the failure rate of peers_nshealth, fed a busy
+ * outage (8 failing lookups a second for a minute) and then no lookup
+ * at all; their stand-ins are near-equal (within the incumbent's
+ * margin), so only the site's own claim brings it back. */
+static void
+test_recovered_site_share(void **state)
+{
+	struct world w;
+	struct peers_nshealth h;
+	uint64_t site[4] = { 101, 102, 103, 104 }, q = 0, f = 0, t;
+	size_t i, k;
+
+	(void)state;
+	world_init(&w, 12, 5);
+	for (i = 0; i < 12; i++) {
+		w.s[i].rtt = i < 4 ? 27 : 29 + (uint32_t)(i % 2);
+		w.s[i].nsid = i < 4 ? 8 : 9;
+	}
+	peers_set_self_nsid(w.p, 7);
+	peers_nshealth_init(&h);
+	peers_nshealth_fail(&h, 0, 0, 0);
+	world_run(&w, 60000);
+	/* The fifth slot is diversity's: another set than the site's. */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(state_of(&w, site[i]), PEERS_NEIGHBOR);
+	for (t = 61000; t <= 120000; t += 1000) {
+		for (k = 0; k < 8; k++) {
+			q++;
+			f++;
+		}
+		for (i = 0; i < 4; i++)
+			w.s[i].fail = peers_nshealth_fail(&h, q, f, t);
+		world_run(&w, t);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(state_of(&w, site[i]), PEERS_NEIGHBOR);
+	/* Recovered at 120 s: no lookup since, only time passes. */
+	for (t = 121000; t <= 150000; t += 1000) {
+		for (i = 0; i < 4; i++)
+			w.s[i].fail = peers_nshealth_fail(&h, q, f, t);
+		world_run(&w, t);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(state_of(&w, site[i]), PEERS_NEIGHBOR);
+}
+
 /* Item 5: the failure rate a node reports decays with time, not per
  * query: after an outage, back under half within 15 s of idle probes
  * every 5 s. */
@@ -1706,6 +1753,8 @@ main(void)
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
 		cmocka_unit_test(test_nshealth_decay),
 		cmocka_unit_test_teardown(test_heartbeat_limit, world_teardown),
+		cmocka_unit_test_teardown(test_recovered_site_share,
+		    world_teardown),
 		cmocka_unit_test_teardown(test_sweep_schedule,
 		    world_teardown),
 	};
