@@ -141,7 +141,8 @@ peers_fast(const struct peer *e)
 static int
 peers_swept(const struct peers *p, const struct peer *e)
 {
-	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force && !e->tracked && !peers_quick(e) && !peers_fast(e) &&
+	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force &&
+	    !e->tracked && !peers_quick(e) && !peers_fast(e) &&
 	    e->state != PEERS_DOWN;
 }
 
@@ -189,12 +190,12 @@ peers_key(const struct peers *p, struct peer *e)
 {
 	uint64_t k;
 
+	e->cls = peers_class(e);
 	if (e->awaiting) {
 		k = e->last_sent + peers_ack_wait(p);
 		e->due = k;
 	} else {
 		e->due = peers_hb_at(p, e);
-		e->cls = peers_class(e);
 		k = peers_max(e->due, e->defer);
 	}
 	if (e->qsince != PEERS_NEVER)
