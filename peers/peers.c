@@ -287,6 +287,38 @@ peers_paces(struct peers *p)
 	peers_sweep_pace(p);
 }
 
+/* A neighbour that goes down or fails keeps its claim; back, it takes
+ * its place again from whoever stood in: the claims made while it was
+ * away (theirs) are withdrawn, so that a stand-in nearer by less than the
+ * margin does not keep the place (a lost ack would otherwise swap
+ * near-equal neighbours for good). */
+static void
+peers_claims(struct peers *p)
+{
+	uint64_t revoke = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct peer *e = &p->v[i];
+		int absent = !e->alive || peers_bad(e);
+
+		if (!e->inc)
+			continue;
+		if (absent && e->lost_at == 0)
+			e->lost_at = p->claims + 1;
+		else if (!absent && e->lost_at != 0) {
+			revoke = peers_min(revoke, e->lost_at);
+			e->lost_at = 0;
+		}
+	}
+	for (i = 0; i < p->n; i++) {
+		struct peer *e = &p->v[i];
+
+		if (e->inc && e->lost_at == 0 && e->claim_at >= revoke)
+			e->inc = 0;
+	}
+}
+
 /*
  * Recompute every state, rank and schedule (see peers.h for the rules),
  * the neighbour list and the heap; bump the generation when the
@@ -311,6 +343,7 @@ peers_rank(struct peers *p)
 		if (e->state == PEERS_CANDIDATE)
 			p->sorted[nc++] = e;
 	}
+	peers_claims(p);
 	peers_rank_sort(p, nc);
 	peers_place(p, peers_order(p, nc), peers_sick_bound(p, nc));
 	for (i = 0; i < p->n; i++) {
@@ -318,14 +351,17 @@ peers_rank(struct peers *p)
 
 		if (e->was_nbr != (e->state == PEERS_NEIGHBOR))
 			changed = 1;
-		/* A neighbour that went down keeps its claim: back, it
-		 * takes its place again from whoever stood in. While some
-		 * listed peer is not measured yet (the first round, spread
-		 * out by the node's limit), no claim is made: the first
-		 * found would keep the later, nearer ones out. A failing
-		 * one keeps its claim too, till its nameserver recovers. */
-		if (e->alive && !peers_bad(e))
-			e->inc = !settling && e->state == PEERS_NEIGHBOR;
+		/* Claims (peers_claims). While some listed peer is not
+		 * measured yet (the first round, spread out by the node's
+		 * limit), none is made: the first found would keep the
+		 * later, nearer ones out. */
+		if (e->alive && !peers_bad(e)) {
+			int claim = !settling && e->state == PEERS_NEIGHBOR;
+
+			if (claim && !e->inc)
+				e->claim_at = ++p->claims;
+			e->inc = claim;
+		}
 	}
 	if (changed)
 		p->generation++;

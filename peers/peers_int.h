@@ -19,6 +19,8 @@ struct peer {
 	int picked, was_nbr; /* scratch for ranking */
 	int near;  /* under the limit, with its hysteresis */
 	int inc;   /* incumbent neighbour: kept against near-equal rivals */
+	uint64_t claim_at; /* when it became one (p->claims) */
+	uint64_t lost_at;  /* absent with its claim since (p->claims + 1) */
 	int sick;  /* failing, but near enough to matter: checked often */
 	uint32_t seq;
 	uint32_t rtts[PEERS_RTT_WIN]; /* the last samples, a ring */
@@ -58,6 +60,7 @@ struct peers {
 	uint64_t sweep_tat;   /* GCRA theoretical arrival time */
 	uint64_t sweep_defer; /* last slot given to a held-back peer */
 	uint64_t hb_tat;      /* every heartbeat's limit: next free slot */
+	uint64_t claims;      /* incumbent claims made so far */
 	int urgent;	      /* re-rank before the selection is used again */
 	uint64_t rank_due;    /* lazy re-rank at this time, or NEVER */
 };

@@ -1576,6 +1576,45 @@ test_heartbeat_limit(void **state)
 	assert_true(w.nlog < w.maxlog);
 }
 
+/* Issue 21, churn: a neighbour that misses one heartbeat (a lost ack)
+ * is down for a second and the spare stands in. Back, it takes its place
+ * again, even from a spare that had become nearer by less than the
+ * incumbent's margin: the stand-in's claim is newer and yields. */
+static void
+test_standin_yields(void **state)
+{
+	struct world w;
+	struct peers_row r;
+	uint64_t both[2] = { 101, 102 };
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		world_init(&w, 4, 2);
+		w.s[0].rtt = w.s[1].rtt = 10;
+		w.s[3].rtt = 20;
+		/* 103 reads 11 ms at first, then 9: within the margin. */
+		w.s[2].rtt = 9;
+		for (i = 0; i < 5; i++)
+			w.s[2].pat[i] = 11;
+		w.s[2].npat = 5;
+		world_run(&w, 120000);
+		assert_int_equal(rtt_of(&w, 103), 9);
+		assert_neighbours(&w, both, 2);
+		/* Its next steady heartbeat goes unanswered. */
+		assert_int_equal(peers_find(w.p, both[k], &r), 0);
+		w.s[k].up = 0;
+		world_run(&w, r.last_sent + 30000 + 600);
+		assert_int_equal(state_of(&w, both[k]), PEERS_DOWN);
+		assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
+		w.s[k].up = 1;
+		world_run(&w, w.now + 5000);
+		assert_neighbours(&w, both, 2);
+		peers_free(w.p);
+		current = NULL;
+	}
+}
+
 /* Item 5: a site whose nameserver recovered is back in the neighbour
  * slots within 30 s, although its reported mean time (late answers of
  * the outage) is still high. */
@@ -1753,6 +1792,7 @@ main(void)
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
 		cmocka_unit_test(test_nshealth_decay),
 		cmocka_unit_test_teardown(test_heartbeat_limit, world_teardown),
+		cmocka_unit_test_teardown(test_standin_yields, world_teardown),
 		cmocka_unit_test_teardown(test_recovered_site_share,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_sweep_schedule,
