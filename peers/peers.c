@@ -335,7 +335,8 @@ peers_rank(struct peers *p)
 
 		e->was_nbr = e->state == PEERS_NEIGHBOR;
 		e->state = peers_base_state(p, e);
-		settling |= e->state == PEERS_PROBING && !e->acked;
+		settling |= (e->state == PEERS_PROBING && !e->acked) ||
+		    (e->alive && e->fresh < PEERS_RTT_WIN);
 		e->rank = 0;
 		e->picked = 0;
 		e->tracked = 0;
@@ -352,15 +353,17 @@ peers_rank(struct peers *p)
 		if (e->was_nbr != (e->state == PEERS_NEIGHBOR))
 			changed = 1;
 		/* Claims (peers_claims). While some listed peer is not
-		 * measured yet (the first round, spread out by the node's
-		 * limit), none is made: the first found would keep the
-		 * later, nearer ones out. */
+		 * measured yet, or still in its fast start (the first round
+		 * and the fast starts, spread out by the node's limit), no
+		 * new one is made: the first found, or one whose RTT read
+		 * low first, would keep the nearer ones out. */
 		if (e->alive && !peers_bad(e)) {
-			int claim = !settling && e->state == PEERS_NEIGHBOR;
-
-			if (claim && !e->inc)
+			if (e->state != PEERS_NEIGHBOR)
+				e->inc = 0;
+			else if (!e->inc && !settling) {
+				e->inc = 1;
 				e->claim_at = ++p->claims;
-			e->inc = claim;
+			}
 		}
 	}
 	if (changed)
