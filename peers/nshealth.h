@@ -17,6 +17,7 @@
 #define PEERS_NSHEALTH_HALF_MS 5000
 #define PEERS_NSHEALTH_ONE 1024	  /* one query's weight */
 #define PEERS_NSHEALTH_PRIOR 256  /* the prior success's weight */
+#define PEERS_NSHEALTH_CAP 3072	  /* the weight kept: 3 queries' */
 
 struct peers_nshealth {
 	int init;

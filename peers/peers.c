@@ -16,6 +16,7 @@ peers_config_default(struct peers_config *c)
 	c->neighbor_rtt_max_ms = 90;
 	c->heartbeat_discovery_ms = 1000;
 	c->heartbeat_steady_ms = 30000;
+	c->heartbeat_gap_ms = PEERS_HB_GAP_MS;
 	c->seed = 0;
 }
 
@@ -86,6 +87,12 @@ peers_heap_less(const struct peer *a, const struct peer *b)
 {
 	if (a->key != b->key)
 		return a->key < b->key;
+	/* Held back by the node's limit: by class, then first due, first
+	 * sent. */
+	if (a->cls != b->cls)
+		return a->cls < b->cls;
+	if (a->due != b->due)
+		return a->due < b->due;
 	return a->tie < b->tie;
 }
 
@@ -129,10 +136,13 @@ peers_fast(const struct peer *e)
 	return e->alive && e->fresh < PEERS_RTT_WIN;
 }
 
+/* On the sweep's schedule and limit. With the node's limit on, a peer
+ * never heartbeated is not: that limit alone spreads the first round. */
 static int
-peers_swept(const struct peer *e)
+peers_swept(const struct peers *p, const struct peer *e)
 {
-	return !e->force && !e->tracked && !peers_quick(e) && !peers_fast(e) &&
+	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force &&
+	    !e->tracked && !peers_quick(e) && !peers_fast(e) &&
 	    e->state != PEERS_DOWN;
 }
 
@@ -162,12 +172,32 @@ peers_hb_at(const struct peers *p, const struct peer *e)
 	return peers_max(t, e->hold);
 }
 
+/* Which heartbeats go first when the node's limit holds some back:
+ * liveness (forced, quick retries), then peers never measured, then fast
+ * starts, then the schedules (steady, re-checks, the sweep). */
+static unsigned
+peers_class(const struct peer *e)
+{
+	if (e->force || peers_quick(e))
+		return 0;
+	if (!e->acked)
+		return 1;
+	return peers_fast(e) ? 2 : 3;
+}
+
 static uint64_t
-peers_key(const struct peers *p, const struct peer *e)
+peers_key(const struct peers *p, struct peer *e)
 {
 	uint64_t k;
 
-	k = e->awaiting ? e->last_sent + peers_ack_wait(p) : peers_hb_at(p, e);
+	e->cls = peers_class(e);
+	if (e->awaiting) {
+		k = e->last_sent + peers_ack_wait(p);
+		e->due = k;
+	} else {
+		e->due = peers_hb_at(p, e);
+		k = peers_max(e->due, e->defer);
+	}
 	if (e->qsince != PEERS_NEVER)
 		k = peers_min(k, e->qsince + peers_ack_wait(p));
 	return k;
@@ -257,6 +287,38 @@ peers_paces(struct peers *p)
 	peers_sweep_pace(p);
 }
 
+/* A neighbour that goes down or fails keeps its claim; back, it takes
+ * its place again from whoever stood in: the claims made while it was
+ * away (theirs) are withdrawn, so that a stand-in nearer by less than the
+ * margin does not keep the place (a lost ack would otherwise swap
+ * near-equal neighbours for good). */
+static void
+peers_claims(struct peers *p)
+{
+	uint64_t revoke = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct peer *e = &p->v[i];
+		int absent = !e->alive || peers_bad(e);
+
+		if (!e->inc)
+			continue;
+		if (absent && e->lost_at == 0)
+			e->lost_at = p->claims + 1;
+		else if (!absent && e->lost_at != 0) {
+			revoke = peers_min(revoke, e->lost_at);
+			e->lost_at = 0;
+		}
+	}
+	for (i = 0; i < p->n; i++) {
+		struct peer *e = &p->v[i];
+
+		if (e->inc && e->lost_at == 0 && e->claim_at >= revoke)
+			e->inc = 0;
+	}
+}
+
 /*
  * Recompute every state, rank and schedule (see peers.h for the rules),
  * the neighbour list and the heap; bump the generation when the
@@ -266,13 +328,15 @@ static void
 peers_rank(struct peers *p)
 {
 	size_t i, nc = 0;
-	int changed = 0;
+	int changed = 0, settling = 0;
 
 	for (i = 0; i < p->n; i++) {
 		struct peer *e = &p->v[i];
 
 		e->was_nbr = e->state == PEERS_NEIGHBOR;
 		e->state = peers_base_state(p, e);
+		settling |= (e->state == PEERS_PROBING && !e->acked) ||
+		    (e->alive && e->fresh < PEERS_RTT_WIN);
 		e->rank = 0;
 		e->picked = 0;
 		e->tracked = 0;
@@ -280,6 +344,7 @@ peers_rank(struct peers *p)
 		if (e->state == PEERS_CANDIDATE)
 			p->sorted[nc++] = e;
 	}
+	peers_claims(p);
 	peers_rank_sort(p, nc);
 	peers_place(p, peers_order(p, nc), peers_sick_bound(p, nc));
 	for (i = 0; i < p->n; i++) {
@@ -287,10 +352,19 @@ peers_rank(struct peers *p)
 
 		if (e->was_nbr != (e->state == PEERS_NEIGHBOR))
 			changed = 1;
-		/* A neighbour that went down keeps its claim: back, it
-		 * takes its place again from whoever stood in. */
-		if (e->alive)
-			e->inc = e->state == PEERS_NEIGHBOR;
+		/* Claims (peers_claims). While some listed peer is not
+		 * measured yet, or still in its fast start (the first round
+		 * and the fast starts, spread out by the node's limit), no
+		 * new one is made: the first found, or one whose RTT read
+		 * low first, would keep the nearer ones out. */
+		if (e->alive && !peers_bad(e)) {
+			if (e->state != PEERS_NEIGHBOR)
+				e->inc = 0;
+			else if (!e->inc && !settling) {
+				e->inc = 1;
+				e->claim_at = ++p->claims;
+			}
+		}
 	}
 	if (changed)
 		p->generation++;
@@ -572,6 +646,19 @@ peers_sweep_allow(struct peers *p, struct peer *e, uint64_t now)
 	return 0;
 }
 
+/* The node's limit on all its heartbeats: one per PEERS_HB_GAP_MS,
+ * whatever asks for them (fast starts, steady schedules that fell in
+ * step, re-checks, the sweep). 1 if one may go now; else e waits for the
+ * next free slot, and the first due goes first. */
+static int
+peers_hb_allow(struct peers *p, struct peer *e, uint64_t now)
+{
+	if (p->hb_tat <= now)
+		return 1;
+	e->defer = p->hb_tat;
+	return 0;
+}
+
 size_t
 peers_heartbeat_due(struct peers *p, uint64_t now,
     struct peers_heartbeat *out, size_t max, uint64_t *next_wakeup)
@@ -586,7 +673,11 @@ peers_heartbeat_due(struct peers *p, uint64_t now,
 		while (p->n > 0 && (e = p->heap[0])->key <= now) {
 			peers_timeouts(p, e, now, &handled);
 			if (!handled && !e->awaiting) {
-				if (peers_swept(e) && !peers_sweep_allow(p, e, now)) {
+				if (!peers_hb_allow(p, e, now)) {
+					peers_rekey(p, e);
+					continue;
+				}
+				if (peers_swept(p, e) && !peers_sweep_allow(p, e, now)) {
 					peers_rekey(p, e);
 					continue;
 				}
@@ -598,7 +689,9 @@ peers_heartbeat_due(struct peers *p, uint64_t now,
 				e->sent_any = 1;
 				e->awaiting = 1;
 				e->force = 0;
+				e->defer = 0;
 				e->last_sent = now;
+				p->hb_tat = now + p->cfg.heartbeat_gap_ms;
 				out[k].id = e->id;
 				out[k].seq = e->seq;
 				k++;

@@ -34,6 +34,7 @@
 #define PEERS_DIVERSE_DIV 5	  /* a 1/5 minority on other nameservers */
 #define PEERS_RECHECK_MIN 5	  /* down and sick: every 5 intervals or more */
 #define PEERS_FAR_FIRST 2	  /* far rescuers before our set's neighbours */
+#define PEERS_HB_GAP_MS 350	  /* all heartbeats: one per 350 ms at most */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {
@@ -60,6 +61,7 @@ struct peers_config {
 	uint32_t neighbor_rtt_max_ms;	 /* 90 */
 	uint32_t heartbeat_discovery_ms; /* 1000 */
 	uint32_t heartbeat_steady_ms;	 /* 30000 */
+	uint32_t heartbeat_gap_ms; /* PEERS_HB_GAP_MS: between any two; 0 none */
 	uint64_t seed; /* tie-break of equal scores; our own peer id */
 };
 

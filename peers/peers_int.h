@@ -19,6 +19,8 @@ struct peer {
 	int picked, was_nbr; /* scratch for ranking */
 	int near;  /* under the limit, with its hysteresis */
 	int inc;   /* incumbent neighbour: kept against near-equal rivals */
+	uint64_t claim_at; /* when it became one (p->claims) */
+	uint64_t lost_at;  /* absent with its claim since (p->claims + 1) */
 	int sick;  /* failing, but near enough to matter: checked often */
 	uint32_t seq;
 	uint32_t rtts[PEERS_RTT_WIN]; /* the last samples, a ring */
@@ -29,6 +31,9 @@ struct peer {
 	uint64_t tie; /* seeded tie-break */
 	uint64_t last_sent, last_ack;
 	uint64_t hold;	 /* a swept heartbeat not before this (rate limit) */
+	uint64_t defer;	 /* any heartbeat not before this (the node's limit) */
+	uint64_t due;	 /* when it was due, deferral aside: the queue order */
+	unsigned cls;	 /* and its class, first in that order (peers.c) */
 	uint64_t qsince; /* first query since its last sign of life, or NEVER */
 	unsigned misses, qmisses;
 	unsigned rank;
@@ -54,6 +59,8 @@ struct peers {
 	unsigned sweep_burst;
 	uint64_t sweep_tat;   /* GCRA theoretical arrival time */
 	uint64_t sweep_defer; /* last slot given to a held-back peer */
+	uint64_t hb_tat;      /* every heartbeat's limit: next free slot */
+	uint64_t claims;      /* incumbent claims made so far */
 	int urgent;	      /* re-rank before the selection is used again */
 	uint64_t rank_due;    /* lazy re-rank at this time, or NEVER */
 };
