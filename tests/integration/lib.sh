@@ -186,7 +186,10 @@ start_codnsd() {
 	fi
 }
 
-# stop_pid PID: TERM it and wait (at most 10 s); its exit status.
+# stop_pid PID: TERM it and wait (at most 10 s); its exit status. One
+# still running then is killed (and its status is KILL's): "wait" alone
+# would hang the suite on a process that never exits (LeakSanitizer's
+# exit-time scan was once seen spinning for minutes in the ASan pass).
 stop_pid() {
 	local rc=0
 	kill -CONT "$1" 2>/dev/null
@@ -195,6 +198,10 @@ stop_pid() {
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "# pid $1 did not exit within 10 s of SIGTERM: killed" >&2
+		kill -KILL "$1" 2>/dev/null
+	fi
 	wait "$1" || rc=$?
 	return $rc
 }

@@ -86,8 +86,11 @@ ok "the first pod's codnsd hands over and exits" gone "$old"
 ok "the first pod's shell stays up" kill -0 "$POD1"
 ok "the second pod serves" lookup_ok b.test.example
 ok "the second pod's codnsd is the server" eval 'codnsd_of "$POD2" >/dev/null'
+sleeper=$(pgrep -P "$POD1" -x sleep)
 kill -TERM "$POD1"
 ok "the first pod stops with exit 0 on SIGTERM" wait "$POD1"
+ok "and leaves no process behind" eval '[ -n "$sleeper" ] && gone "$sleeper"'
+
 ok "the second pod still serves" lookup_ok c.test.example
 new=$(codnsd_of "$POD2")
 kill -TERM "$POD2"
