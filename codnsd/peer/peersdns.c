@@ -342,23 +342,47 @@ pd_cancel(struct pd_source *s)
 	peersdns_set_clear(&s->cur);
 }
 
+/* Addresses in one order (set_add() zeroes each first, so whole bytes
+ * compare), for comparing and merging lists in O(n log n): a list may
+ * hold 4096 peers, and the loop must not stall on n * n comparisons. */
+static int
+pd_addr_cmp(const void *x, const void *y)
+{
+	const struct conf_addr *a = x, *b = y;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(&a->ss, &b->ss, a->len);
+}
+
+/* Whether a and b hold the same addresses, in any order. Out of memory
+ * says "not the same": the list is then applied again, which is harmless. */
 static int
 pd_same_list(const struct conf_addr *a, size_t na, const struct conf_addr *b,
     size_t nb)
 {
-	size_t i, j;
+	struct conf_addr *x, *y;
+	size_t i;
+	int same = 0;
 
 	if (na != nb)
 		return 0;
-	for (i = 0; i < na; i++) {
-		for (j = 0; j < nb; j++)
-			if (addr_equal((const struct sockaddr *)&a[i].ss,
-				(const struct sockaddr *)&b[j].ss))
-				break;
-		if (j == nb)
-			return 0;
+	if (na == 0)
+		return 1;
+	x = malloc(na * sizeof(*x));
+	y = malloc(nb * sizeof(*y));
+	if (x != NULL && y != NULL) {
+		memcpy(x, a, na * sizeof(*x));
+		memcpy(y, b, nb * sizeof(*y));
+		qsort(x, na, sizeof(*x), pd_addr_cmp);
+		qsort(y, nb, sizeof(*y), pd_addr_cmp);
+		for (i = 0; i < na && pd_addr_cmp(&x[i], &y[i]) == 0; i++)
+			;
+		same = i == na;
 	}
-	return 1;
+	free(x);
+	free(y);
+	return same;
 }
 
 static void
@@ -643,33 +667,56 @@ peersdns_same(const struct peersdns *pd,
 	return 1;
 }
 
+/* An address and the index of the name that gave it, for the union. */
+struct pd_tagged {
+	struct conf_addr a;
+	uint16_t src;
+};
+
+static int
+pd_tagged_cmp(const void *x, const void *y)
+{
+	const struct pd_tagged *a = x, *b = y;
+	int c = pd_addr_cmp(&a->a, &b->a);
+
+	if (c != 0)
+		return c;
+	return a->src < b->src ? -1 : a->src > b->src;
+}
+
 size_t
 peersdns_list(const struct peersdns *pd, struct conf_addr *out,
     uint16_t *source, size_t max, size_t *cut)
 {
-	size_t i, j, k, n = 0;
+	struct pd_tagged *t;
+	size_t i, j, nt = 0, n = 0;
 
 	*cut = 0;
 	if (max > PEERSDNS_MAX)
 		max = PEERSDNS_MAX;
-
 	for (i = 0; pd != NULL && i < pd->nsrc; i++)
+		nt += pd->src[i].nlast;
+	if (nt == 0 || (t = malloc(nt * sizeof(*t))) == NULL)
+		return 0;
+	for (i = nt = 0; i < pd->nsrc; i++)
 		for (j = 0; j < pd->src[i].nlast; j++) {
-			for (k = 0; k < n; k++)
-				if (addr_equal((struct sockaddr *)&out[k].ss,
-					(struct sockaddr *)&pd->src[i]
-					    .last[j]
-					    .ss))
-					break;
-			if (k < n)
-				continue;
-			if (n >= max) {
-				(*cut)++;
-				continue;
-			}
-			out[n] = pd->src[i].last[j];
-			source[n++] = (uint16_t)i;
+			t[nt].a = pd->src[i].last[j];
+			t[nt++].src = (uint16_t)i;
 		}
+	/* Sorted by address, then by name: the first of equal addresses is
+	 * the one the earliest name gave. */
+	qsort(t, nt, sizeof(*t), pd_tagged_cmp);
+	for (i = 0; i < nt; i++) {
+		if (i > 0 && pd_addr_cmp(&t[i].a, &t[i - 1].a) == 0)
+			continue;
+		if (n >= max) {
+			(*cut)++;
+			continue;
+		}
+		out[n] = t[i].a;
+		source[n++] = t[i].src;
+	}
+	free(t);
 	return n;
 }
 
