@@ -251,10 +251,14 @@ delay_get_stats(const struct delay *d, struct delay_stats *st)
 uint32_t
 delay_step_min(const struct delay *d)
 {
+	uint64_t mean_sd;
 	uint32_t mean, sd;
 
 	delay_latency(d, &mean, &sd);
-	return mean > DELAY_STEP_FLOOR_MS ? mean : DELAY_STEP_FLOOR_MS;
+	mean_sd = (uint64_t)mean + sd;
+	if (mean_sd < DELAY_STEP_FLOOR_MS)
+		return DELAY_STEP_FLOOR_MS;
+	return mean_sd > UINT32_MAX ? UINT32_MAX : (uint32_t)mean_sd;
 }
 
 uint32_t
@@ -270,7 +274,12 @@ delay_backoff_at(uint32_t initial, uint32_t step_min, unsigned k)
 		return initial;
 	if (k >= 32)
 		return UINT32_MAX;
-	/* d + 2b + 4b + ... + 2^k b = d + b (2^(k+1) - 2) */
-	t = (uint64_t)initial + b * ((UINT64_C(1) << (k + 1)) - 2);
+	if (initial == 0)
+		/* After an immediate query the delay becomes b, then
+		 * doubles (CoDNS 4.1): b + 2b + ... = b (2^k - 1). */
+		t = b * ((UINT64_C(1) << k) - 1);
+	else
+		/* d + 2b + 4b + ... + 2^k b = d + b (2^(k+1) - 2) */
+		t = (uint64_t)initial + b * ((UINT64_C(1) << (k + 1)) - 2);
 	return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }

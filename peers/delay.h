@@ -114,9 +114,12 @@ const char *delay_reason_name(enum delay_reason);
 void delay_get_stats(const struct delay *, struct delay_stats *);
 
 /*
- * The least backoff step: max(DELAY_STEP_FLOOR_MS, mean winning peer
- * latency). Asking another peer before a typical peer could have answered
- * only adds load, so with an initial delay of 0 the steps use this instead.
+ * The least backoff step, and the delay after an immediate (0 ms) query
+ * (CoDNS 4.1): max(DELAY_STEP_FLOOR_MS, mean + one standard deviation of
+ * the winning peer latencies). By then most peers that answer at all have
+ * answered; one that has not was most likely lost (a dropped datagram, a
+ * peer that stopped), and the next peer should not wait for another
+ * round trip (issue 21: a lost answer cost 3 RTTs instead of 2).
  */
 uint32_t delay_step_min(const struct delay *);
 
@@ -124,7 +127,8 @@ uint32_t delay_step_min(const struct delay *);
  * When peer k (0-based, in HRW order) is asked, in ms from the start of the
  * lookup. With initial delay d and step b = max(d, step_min, 10 ms): peer
  * 0 at d, then each wait doubles: d + 2b, d + 2b + 4b, ... For d >= b this
- * is the paper's d, 3d, 7d, ...; for d == 0 it is 0, 2b, 6b, 14b, so an
+ * is the paper's d, 3d, 7d, .... For d == 0 it is 0, b, 3b, 7b: after the
+ * immediate query the delay becomes b and doubles from there, so an
  * initial delay of 0 never means all peers at once.
  * Saturates at UINT32_MAX. The caller stops at peers-per-lookup peers.
  */

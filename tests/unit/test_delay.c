@@ -286,16 +286,19 @@ test_backoff_doubles(void **state)
 	assert_int_equal(delay_backoff_at(30, 25, 2), 210);
 }
 
-/* An initial delay of 0 asks the first peer at once, the rest later. */
+/* An initial delay of 0 asks the first peer at once, the rest later:
+ * after the immediate query the delay becomes the step, then doubles
+ * (0, b, 3b, 7b). */
 static void
 test_backoff_zero_floor(void **state)
 {
 	(void)state;
 	assert_int_equal(delay_backoff_at(0, 25, 0), 0);
-	assert_int_equal(delay_backoff_at(0, 25, 1), 50);
-	assert_int_equal(delay_backoff_at(0, 25, 2), 150);
+	assert_int_equal(delay_backoff_at(0, 25, 1), 25);
+	assert_int_equal(delay_backoff_at(0, 25, 2), 75);
+	assert_int_equal(delay_backoff_at(0, 25, 3), 175);
 	/* Even with no step given, the floor applies. */
-	assert_int_equal(delay_backoff_at(0, 0, 1), 2 * DELAY_STEP_FLOOR_MS);
+	assert_int_equal(delay_backoff_at(0, 0, 1), DELAY_STEP_FLOOR_MS);
 	assert_true(delay_backoff_at(0, 0, 2) > delay_backoff_at(0, 0, 1));
 	/* A tiny delay still steps by the floor. */
 	assert_int_equal(delay_backoff_at(3, 0, 1),
@@ -320,8 +323,9 @@ test_step_min(void **state)
 	assert_int_equal(delay_step_min(&d), DELAY_STEP_FLOOR_MS);
 	record_peer(&d, 4, 2);
 	assert_int_equal(delay_step_min(&d), DELAY_STEP_FLOOR_MS);
+	/* Mean 30 ms, standard deviation 28 ms: mean + sd. */
 	record_peer(&d, 4, 58);
-	assert_int_equal(delay_step_min(&d), 30);
+	assert_int_equal(delay_step_min(&d), 58);
 }
 
 

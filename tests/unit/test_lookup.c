@@ -766,6 +766,43 @@ test_adaptive_delay(void **state)
 	world_free(lk);
 }
 
+/* While peers win, the first peer goes at once; when its answer is lost,
+ * the next one goes once a winning peer would have answered (mean + sd
+ * of their latencies, CoDNS 4.1), not after two more of them: a lost
+ * datagram costs one peer latency more, not two (issue 21, London). */
+static void
+test_lost_peer_answer_after_immediate(void **state)
+{
+	struct lookup *lk = world_new(3);
+	struct fanswer f = { 0 };
+	const char *reason;
+	size_t nq;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 9; i++)
+		one_lookup(lk, i, 1, 14);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 0);
+	assert_string_equal(reason, "peers-winning");
+	nq = W.npeerq;
+	start(lk, "lost.example", 0, &f);
+	advance(0);
+	assert_int_equal(W.npeerq, nq + 1);
+	advance(13);
+	assert_int_equal(W.npeerq, nq + 1);
+	advance(1);
+	assert_int_equal(W.npeerq, nq + 2); /* at 14 ms, not 28 */
+	assert_int_equal(W.peerq[nq + 1].peer, 102);
+	advance(27);
+	assert_int_equal(W.npeerq, nq + 2);
+	advance(1);
+	assert_int_equal(W.npeerq, nq + 3); /* then doubling: 14 + 28 */
+	peer_reply(nq + 1, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	assert_true(f.got);
+	assert_int_equal(f.a.source, CODNS_SRC_PEER);
+	world_free(lk);
+}
+
 /* Healthy with a fast local nameserver: the first peer is hedged at twice
  * the local p99 (20 ms answers: 40 ms), not at initial-delay-max. */
 static void
@@ -1292,6 +1329,7 @@ main(void)
 		cmocka_unit_test(test_transport_gone),
 		cmocka_unit_test(test_adaptive_delay),
 		cmocka_unit_test(test_hedge),
+		cmocka_unit_test(test_lost_peer_answer_after_immediate),
 		cmocka_unit_test(test_no_race_without_peers),
 		cmocka_unit_test(test_stale_when_local_fails),
 		cmocka_unit_test(test_prefetch_steady_name_never_misses),
