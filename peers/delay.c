@@ -255,7 +255,7 @@ delay_step_min(const struct delay *d)
 	uint32_t mean, sd;
 
 	delay_latency(d, &mean, &sd);
-	mean_sd = (uint64_t)mean + sd;
+	mean_sd = (uint64_t)mean + sd + DELAY_STEP_SLACK_MS;
 	if (mean_sd < DELAY_STEP_FLOOR_MS)
 		return DELAY_STEP_FLOOR_MS;
 	return mean_sd > UINT32_MAX ? UINT32_MAX : (uint32_t)mean_sd;
