@@ -173,8 +173,24 @@ delay_latency(const struct delay *d, uint32_t *mean, uint32_t *sd)
 	*sd = (uint32_t)delay_isqrt(var);
 }
 
+void
+delay_local_sent(struct delay *d, uint64_t now_ms)
+{
+	if (!d->quiet) {
+		d->quiet = 1;
+		d->quiet_ms = now_ms;
+	}
+}
+
+void
+delay_local_answered(struct delay *d)
+{
+	d->quiet = 0;
+}
+
 uint32_t
-delay_current(const struct delay *d, enum delay_reason *reason)
+delay_current(const struct delay *d, uint64_t now_ms,
+    enum delay_reason *reason)
 {
 	uint32_t m16 = delay_window_mask(d, DELAY_PEER_WINDOW);
 	uint32_t m32 = delay_window_mask(d, DELAY_HEALTHY_WINDOW);
@@ -183,6 +199,10 @@ delay_current(const struct delay *d, enum delay_reason *reason)
 
 	if (delay_popcount(d->peer_bits & m16) * 2 > DELAY_PEER_WINDOW) {
 		r = DELAY_PEERS_WINNING;
+		v = 0;
+	} else if (d->quiet && now_ms >= d->quiet_ms &&
+	    now_ms - d->quiet_ms >= delay_hedge(d)) {
+		r = DELAY_LOCAL_SILENT;
 		v = 0;
 	} else if ((d->local_bits & m32) == m32) {
 		r = d->nhist >= DELAY_HEALTHY_WINDOW ? DELAY_HEALTHY :
@@ -220,6 +240,8 @@ delay_reason_name(enum delay_reason r)
 		return "peers-winning";
 	case DELAY_ADAPTIVE:
 		return "adaptive";
+	case DELAY_LOCAL_SILENT:
+		return "local-silent";
 	}
 	return "unknown";
 }

@@ -24,6 +24,14 @@
  *
  * peers-winning  peers won more than 8 of the last 16 lookups: 0 ms, ask a
  *                peer at once together with the local nameserver.
+ * local-silent   the local nameserver has given no usable answer since a
+ *                query sent at least the hedge delay ago: 0 ms as well.
+ *                A healthy nameserver answers within the hedge; one that
+ *                let a lookup go past it and answered nothing since is
+ *                failing now, and the lookups after the first of an
+ *                outage need not wait until peers have won 9 of 16
+ *                (issue 21: they took two round trips each, mean + sd
+ *                and then the peer's answer).
  * healthy        the last 32 lookups were all answered by the local
  *                nameserver: the hedge delay (below).
  * starting       fewer than 32 lookups seen since start, all answered
@@ -54,6 +62,7 @@ enum delay_reason {
 	DELAY_HEALTHY,
 	DELAY_PEERS_WINNING,
 	DELAY_ADAPTIVE,
+	DELAY_LOCAL_SILENT,
 };
 
 enum delay_outcome {
@@ -73,6 +82,8 @@ struct delay {
 	uint32_t loc_us[DELAY_LOCAL_SAMPLES]; /* local answer latencies */
 	unsigned nloc, locpos;
 	uint32_t loc_p99_us; /* recomputed as samples arrive */
+	int quiet;	     /* no usable local answer since quiet_ms */
+	uint64_t quiet_ms;   /* the first local query sent since the last */
 	uint64_t total_local, total_peer, total_fail;
 };
 
@@ -109,8 +120,18 @@ void delay_record_local_latency(struct delay *, uint32_t local_us);
 /* The healthy-state delay: the hedge, or initial-delay-max. */
 uint32_t delay_hedge(const struct delay *);
 
-/* The initial delay for the next lookup; reason may be NULL. */
-uint32_t delay_current(const struct delay *, enum delay_reason *reason);
+/*
+ * Every query sent to the local nameserver (for a client, a peer or a
+ * prefetch), and every usable answer from it (found, NXDOMAIN, NODATA;
+ * not SERVFAIL or a timeout): the evidence for local-silent. Time in ms
+ * on the caller's clock.
+ */
+void delay_local_sent(struct delay *, uint64_t now_ms);
+void delay_local_answered(struct delay *);
+
+/* The initial delay for a lookup starting at now_ms; reason may be NULL. */
+uint32_t delay_current(const struct delay *, uint64_t now_ms,
+    enum delay_reason *reason);
 const char *delay_reason_name(enum delay_reason);
 void delay_get_stats(const struct delay *, struct delay_stats *);
 

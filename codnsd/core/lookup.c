@@ -486,7 +486,7 @@ lookup_race_start(struct lookup_job *job)
 	if (job->npeers == 0)
 		return;
 	job->race_us = lookup_now_us(lk);
-	job->delay0 = delay_current(&lk->delay, NULL);
+	job->delay0 = delay_current(&lk->delay, job->race_us / 1000, NULL);
 	job->step = delay_step_min(&lk->delay);
 	lookup_job_arm(job);
 }
@@ -500,6 +500,8 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 
 	job->uq = NULL;
 	lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
+	if (a->status != CODNS_TRYAGAIN)
+		delay_local_answered(&lk->delay);
 	/* A negative answer lives for its SOA's negative TTL (RFC 2308
 	 * section 5), at most negative-ttl; negative-ttl when no SOA came
 	 * (the local resolver says UINT32_MAX). */
@@ -566,6 +568,7 @@ lookup_job_new(struct lookup *lk, const struct proto_request *key,
 	    lookup_local_cb, job);
 	if (job->uq == NULL)
 		goto fail;
+	delay_local_sent(&lk->delay, job->start_us / 1000);
 	lk->env.timer_start(job->timer, (job->stale_us < job->deadline_us ?
 						 job->stale_us :
 						 job->deadline_us) -
@@ -695,7 +698,7 @@ uint32_t
 lookup_delay_ms(const struct lookup *lk, const char **reason)
 {
 	enum delay_reason r;
-	uint32_t ms = delay_current(&lk->delay, &r);
+	uint32_t ms = delay_current(&lk->delay, lookup_now_us(lk) / 1000, &r);
 
 	if (reason != NULL)
 		*reason = delay_reason_name(r);

@@ -31,10 +31,10 @@ test_starting(void **state)
 
 	(void)state;
 	delay_init(&d, DELAY_MAX_DEFAULT_MS);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_STARTING);
 	record_local(&d, 31);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_STARTING);
 	assert_string_equal(delay_reason_name(r), "starting");
 }
@@ -49,7 +49,7 @@ test_healthy_after_32_local(void **state)
 	(void)state;
 	delay_init(&d, 150);
 	record_local(&d, 32);
-	assert_int_equal(delay_current(&d, &r), 150);
+	assert_int_equal(delay_current(&d, 0, &r), 150);
 	assert_int_equal(r, DELAY_HEALTHY);
 	assert_string_equal(delay_reason_name(r), "healthy");
 	delay_get_stats(&d, &st);
@@ -70,14 +70,14 @@ test_one_peer_win_breaks_healthy(void **state)
 	delay_init(&d, 200);
 	record_local(&d, 40);
 	record_peer(&d, 1, 30);
-	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(delay_current(&d, 0, &r), 30);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 	/* 31 more locals: the win is still in the window. */
 	record_local(&d, 31);
-	delay_current(&d, &r);
+	delay_current(&d, 0, &r);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 	record_local(&d, 1);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_HEALTHY);
 }
 
@@ -94,7 +94,7 @@ test_fail_breaks_healthy(void **state)
 	record_local(&d, 32);
 	delay_record_fail(&d);
 	/* No peer latency known yet: the cap. */
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.fail32, 1);
@@ -118,7 +118,7 @@ test_peers_winning_threshold(void **state)
 	record_local(&d, 8);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.peer16, 8);
-	assert_int_not_equal(delay_current(&d, &r), 0);
+	assert_int_not_equal(delay_current(&d, 0, &r), 0);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 
 	delay_init(&d, 200);
@@ -127,7 +127,7 @@ test_peers_winning_threshold(void **state)
 	record_peer(&d, 9, 40);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.peer16, 9);
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	assert_int_equal(r, DELAY_PEERS_WINNING);
 	assert_string_equal(delay_reason_name(r), "peers-winning");
 }
@@ -142,13 +142,13 @@ test_peers_winning_window_slides(void **state)
 	(void)state;
 	delay_init(&d, 200);
 	record_peer(&d, 16, 20);
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	assert_int_equal(r, DELAY_PEERS_WINNING);
 	record_local(&d, 7);
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	/* Now 8 of the last 16 are peer wins: not more than half. */
 	record_local(&d, 1);
-	assert_int_equal(delay_current(&d, &r), 20);
+	assert_int_equal(delay_current(&d, 0, &r), 20);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 }
 
@@ -167,13 +167,13 @@ test_adaptive_mean_sd(void **state)
 		delay_record_peer_win(&d, 10);
 		delay_record_peer_win(&d, 30);
 	}
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	record_local(&d, 9);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.peer_mean_ms, 20);
 	assert_int_equal(st.peer_sd_ms, 10);
 	assert_int_equal(st.samples, 16);
-	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(delay_current(&d, 0, &r), 30);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 	assert_string_equal(delay_reason_name(r), "adaptive");
 }
@@ -190,7 +190,7 @@ test_adaptive_capped(void **state)
 	record_peer(&d, 10, 90);
 	record_peer(&d, 10, 150);
 	record_local(&d, 16);
-	assert_int_equal(delay_current(&d, &r), 100);
+	assert_int_equal(delay_current(&d, 0, &r), 100);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 }
 
@@ -206,10 +206,10 @@ test_adaptive_floor(void **state)
 	delay_init(&d, 200);
 	record_peer(&d, 16, 1);
 	record_local(&d, 9);
-	assert_int_equal(delay_current(&d, &r), DELAY_ADAPTIVE_FLOOR_MS);
+	assert_int_equal(delay_current(&d, 0, &r), DELAY_ADAPTIVE_FLOOR_MS);
 	assert_int_equal(r, DELAY_ADAPTIVE);
 	delay_set_max(&d, 5);
-	assert_int_equal(delay_current(&d, &r), 5);
+	assert_int_equal(delay_current(&d, 0, &r), 5);
 }
 
 /* Only the last 32 winning latencies count. */
@@ -242,14 +242,14 @@ test_climb_back(void **state)
 	(void)state;
 	delay_init(&d, 200);
 	record_local(&d, 32);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	record_peer(&d, 9, 25);
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	assert_int_equal(r, DELAY_PEERS_WINNING);
 	/* Locals come back: 0 until the 8th pushes the 9 wins to 8 of 16. */
 	for (i = 0; i < 31; i++) {
 		delay_record_local(&d);
-		v = delay_current(&d, &r);
+		v = delay_current(&d, 0, &r);
 		if (i < 7) {
 			assert_int_equal(v, 0);
 		} else {
@@ -258,7 +258,7 @@ test_climb_back(void **state)
 		}
 	}
 	delay_record_local(&d);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_HEALTHY);
 }
 
@@ -271,7 +271,7 @@ test_set_max(void **state)
 	delay_init(&d, 200);
 	record_local(&d, 32);
 	delay_set_max(&d, 50);
-	assert_int_equal(delay_current(&d, NULL), 50);
+	assert_int_equal(delay_current(&d, 0, NULL), 50);
 }
 
 static void
@@ -348,11 +348,11 @@ test_hedge_needs_samples(void **state)
 	(void)state;
 	delay_init(&d, 200);
 	record_local_us(&d, DELAY_LOCAL_MIN - 1, 500);
-	assert_int_equal(delay_current(&d, &r), 200);
+	assert_int_equal(delay_current(&d, 0, &r), 200);
 	assert_int_equal(r, DELAY_STARTING);
 	record_local_us(&d, 1, 500);
 	/* 2 x 0.5 ms is under the floor. */
-	assert_int_equal(delay_current(&d, &r), DELAY_ADAPTIVE_FLOOR_MS);
+	assert_int_equal(delay_current(&d, 0, &r), DELAY_ADAPTIVE_FLOOR_MS);
 	assert_int_equal(r, DELAY_HEALTHY);
 }
 
@@ -369,22 +369,22 @@ test_hedge_follows_p99(void **state)
 	 * is still a fast one. */
 	record_local_us(&d, 127, 8000);
 	record_local_us(&d, 1, 90000);
-	assert_int_equal(delay_current(&d, NULL), 16);
+	assert_int_equal(delay_current(&d, 0, NULL), 16);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.local_samples, 128);
 	assert_int_equal(st.local_p99_us, 8000);
 	/* A second slow one reaches the p99: 2 x 90 ms. */
 	record_local_us(&d, 8, 8000);
 	record_local_us(&d, 8, 90000);
-	assert_int_equal(delay_current(&d, NULL), 180);
+	assert_int_equal(delay_current(&d, 0, NULL), 180);
 	/* A slower nameserver is capped at initial-delay-max. */
 	record_local_us(&d, 128, 150000);
-	assert_int_equal(delay_current(&d, NULL), 200);
+	assert_int_equal(delay_current(&d, 0, NULL), 200);
 	delay_get_stats(&d, &st);
 	assert_int_equal(st.hedge_ms, 200);
 	/* And back down when it is fast again. */
 	record_local_us(&d, 128, 20000);
-	assert_int_equal(delay_current(&d, NULL), 40);
+	assert_int_equal(delay_current(&d, 0, NULL), 40);
 }
 
 /* Peer wins still drive the 0 ms state; the hedge returns after 32
@@ -398,14 +398,53 @@ test_hedge_after_outage(void **state)
 	(void)state;
 	delay_init(&d, 200);
 	record_local_us(&d, 64, 15000);
-	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(delay_current(&d, 0, &r), 30);
 	assert_int_equal(r, DELAY_HEALTHY);
 	record_peer(&d, 9, 4);
-	assert_int_equal(delay_current(&d, &r), 0);
+	assert_int_equal(delay_current(&d, 0, &r), 0);
 	assert_int_equal(r, DELAY_PEERS_WINNING);
 	record_local_us(&d, 32, 15000);
-	assert_int_equal(delay_current(&d, &r), 30);
+	assert_int_equal(delay_current(&d, 0, &r), 30);
 	assert_int_equal(r, DELAY_HEALTHY);
+}
+
+/* local-silent: once the local nameserver has answered nothing usable
+ * since a query sent at least the hedge ago, 0 ms; any usable answer ends
+ * it; a later query does not move its start; peers-winning comes first. */
+static void
+test_local_silent(void **state)
+{
+	struct delay d;
+	enum delay_reason r;
+
+	(void)state;
+	delay_init(&d, 200);
+	record_local_us(&d, 32, 5000);
+	assert_int_equal(delay_current(&d, 1000, &r), 10);
+	assert_int_equal(r, DELAY_HEALTHY);
+	delay_local_sent(&d, 1000);
+	assert_int_equal(delay_current(&d, 1009, &r), 10);
+	assert_int_equal(r, DELAY_HEALTHY);
+	assert_int_equal(delay_current(&d, 1010, &r), 0);
+	assert_int_equal(r, DELAY_LOCAL_SILENT);
+	assert_string_equal(delay_reason_name(r), "local-silent");
+	delay_local_answered(&d);
+	assert_int_equal(delay_current(&d, 5000, &r), 10);
+	assert_int_equal(r, DELAY_HEALTHY);
+	delay_local_sent(&d, 6000);
+	delay_local_sent(&d, 6008);
+	assert_int_equal(delay_current(&d, 6010, &r), 0);
+	assert_int_equal(r, DELAY_LOCAL_SILENT);
+	record_peer(&d, 9, 14);
+	assert_int_equal(delay_current(&d, 6010, &r), 0);
+	assert_int_equal(r, DELAY_PEERS_WINNING);
+	/* Without local answer times the hedge is initial-delay-max. */
+	delay_init(&d, 200);
+	delay_local_sent(&d, 0);
+	assert_int_equal(delay_current(&d, 199, &r), 200);
+	assert_int_equal(r, DELAY_STARTING);
+	assert_int_equal(delay_current(&d, 200, &r), 0);
+	assert_int_equal(r, DELAY_LOCAL_SILENT);
 }
 
 int
@@ -426,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_adaptive_floor),
 		cmocka_unit_test(test_latency_window),
 		cmocka_unit_test(test_climb_back),
+		cmocka_unit_test(test_local_silent),
 		cmocka_unit_test(test_set_max),
 		cmocka_unit_test(test_backoff_doubles),
 		cmocka_unit_test(test_backoff_zero_floor),

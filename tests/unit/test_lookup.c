@@ -622,7 +622,7 @@ static void
 test_peer_lookup_never_escalates(void **state)
 {
 	struct lookup *lk = world_new(3);
-	struct fanswer f[3] = { { 0 } };
+	struct fanswer f[4] = { { 0 } };
 
 	(void)state;
 	start(lk, "forpeer.example", LOOKUP_F_PEER, &f[0]);
@@ -634,6 +634,10 @@ test_peer_lookup_never_escalates(void **state)
 	assert_int_equal(W.npeerq, 0);
 	assert_int_equal(W.stat_lookups, 0); /* not a client lookup */
 
+	/* The nameserver answers again, so the join below races at the
+	 * starting delay, not at once (local-silent). */
+	start(lk, "back.example", LOOKUP_F_PEER, &f[3]);
+	local_reply(1, CODNS_FOUND);
 	start(lk, "joined.example", LOOKUP_F_PEER, &f[1]);
 	advance(100);
 	start(lk, "joined.example", 0, &f[2]);
@@ -711,10 +715,11 @@ one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t ms)
 }
 
 /* The adaptive delay (CoDNS 4.1) moves 200 -> 0 -> 200 over the paper's
- * windows: 0 once peers won more than 8 of the last 16, mean + sd of the
- * peers' latencies once they no longer do, back to the healthy delay after
- * 32 local answers in a row (the hedge, twice the local p99: 200 here, as
- * local answers take 100 ms). And the delay is what the race uses. */
+ * windows: 0 while the local nameserver is silent and once peers won more
+ * than 8 of the last 16, mean + sd of the peers' latencies once they no
+ * longer do, back to the healthy delay after 32 local answers in a row
+ * (the hedge, twice the local p99: 200 here, as local answers take
+ * 100 ms). And the delay is what the race uses. */
 static void
 test_adaptive_delay(void **state)
 {
@@ -725,10 +730,15 @@ test_adaptive_delay(void **state)
 	(void)state;
 	assert_int_equal(lookup_delay_ms(lk, &reason), 200);
 	assert_string_equal(reason, "starting");
-	for (k = 0; k < 8; k++)
+	/* This nameserver never answers: from the second lookup on it has
+	 * been silent past the hedge (200 ms, no local answer times yet). */
+	one_lookup(lk, i++, 1, 10);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 0);
+	assert_string_equal(reason, "local-silent");
+	for (k = 1; k < 8; k++)
 		one_lookup(lk, i++, 1, 10);
-	assert_int_equal(lookup_delay_ms(lk, &reason), 10);
-	assert_string_equal(reason, "adaptive");
+	assert_int_equal(lookup_delay_ms(lk, &reason), 0);
+	assert_string_equal(reason, "local-silent");
 	one_lookup(lk, i++, 1, 10);
 	assert_int_equal(lookup_delay_ms(lk, &reason), 0);
 	assert_string_equal(reason, "peers-winning");
@@ -801,6 +811,51 @@ test_lost_peer_answer_after_immediate(void **state)
 	peer_reply(nq + 1, LOOKUP_PEER_ANSWER, CODNS_FOUND);
 	assert_true(f.got);
 	assert_int_equal(f.a.source, CODNS_SRC_PEER);
+	world_free(lk);
+}
+
+/* A healthy node (local answers in 5 ms: hedge 10 ms) whose nameserver
+ * stops: the first lookup waits the hedge, and the next one asks a peer at
+ * once (local-silent), not after mean + sd of the peers' latencies; the
+ * first usable local answer ends it (issue 21, London's adaptive phase). */
+static void
+test_silent_local_next_lookup_at_once(void **state)
+{
+	struct lookup *lk = world_new(3);
+	struct fanswer f[3] = { { 0 } };
+	const char *reason;
+	size_t nq;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		one_lookup(lk, i, 0, 5);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 10);
+	assert_string_equal(reason, "healthy");
+	nq = W.npeerq;
+	start(lk, "first.example", 0, &f[0]);
+	advance(10);
+	assert_int_equal(W.npeerq, nq + 1);
+	advance(14);
+	peer_reply(nq, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	assert_true(f[0].got);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 0);
+	assert_string_equal(reason, "local-silent");
+	start(lk, "second.example", 0, &f[1]);
+	advance(0);
+	assert_int_equal(W.npeerq, nq + 2);
+	assert_int_equal(W.peerq[nq + 1].sent_us, W.now);
+	advance(14);
+	peer_reply(nq + 1, LOOKUP_PEER_ANSWER, CODNS_FOUND);
+	assert_int_equal(f[1].a.latency_us, 14000);
+	/* The nameserver is back: its answer ends local-silent. */
+	start(lk, "third.example", 0, &f[2]);
+	advance(5);
+	local_reply(W.nlocal - 1, CODNS_FOUND);
+	assert_true(f[2].got);
+	assert_int_equal(f[2].a.source, CODNS_SRC_LOCAL);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 14);
+	assert_string_equal(reason, "adaptive");
 	world_free(lk);
 }
 
@@ -1331,6 +1386,7 @@ main(void)
 		cmocka_unit_test(test_adaptive_delay),
 		cmocka_unit_test(test_hedge),
 		cmocka_unit_test(test_lost_peer_answer_after_immediate),
+		cmocka_unit_test(test_silent_local_next_lookup_at_once),
 		cmocka_unit_test(test_no_race_without_peers),
 		cmocka_unit_test(test_stale_when_local_fails),
 		cmocka_unit_test(test_prefetch_steady_name_never_misses),
