@@ -433,6 +433,38 @@ test_negative_ttl_from_soa(void **state)
 	world_free(lk);
 }
 
+/* Under the default cap (1 h), the SOA's negative TTL decides; a negative
+ * answer that came without a SOA (RFC 2308 section 5: not to be cached)
+ * is kept LOOKUP_NOSOA_TTL (30 s) at most, not the whole cap. */
+static void
+test_negative_ttl_default_cap(void **state)
+{
+	struct lookup_conf lc = {
+		.lookup_timeout_ms = 5000,
+		.negative_ttl_s = 3600,
+		.initial_delay_max_ms = 200,
+		.peers_per_lookup = 3,
+	};
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 }, g = { 0 };
+	struct proto_answer a = answer_of(CODNS_NOTFOUND);
+
+	(void)state;
+	lookup_configure(lk, &lc);
+	start(lk, "nx60.example", 0, &f);
+	a.ttl = 60;
+	a.source = CODNS_SRC_LOCAL;
+	W.local[0].done = 1;
+	W.local[0].cb(W.local[0].arg, &a);
+	assert_true(f.got);
+	assert_int_equal(f.a.ttl, 60); /* the SOA's */
+	start(lk, "nosoa.example", 0, &g);
+	local_reply(1, CODNS_NODATA); /* no SOA: UINT32_MAX */
+	assert_true(g.got);
+	assert_int_equal(g.a.ttl, 30);
+	world_free(lk);
+}
+
 /* NXDOMAIN from the local nameserver is an answer: it wins over the peer
  * already asked, which is cancelled and not counted as failed. */
 static void
@@ -1280,6 +1312,7 @@ main(void)
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_nxdomain_from_local_wins),
 		cmocka_unit_test(test_negative_ttl_from_soa),
+		cmocka_unit_test(test_negative_ttl_default_cap),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
 		cmocka_unit_test(test_far_fallback),
