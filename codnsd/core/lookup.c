@@ -166,6 +166,8 @@ lookup_record_peer(struct lookup *lk, uint64_t peer, enum peers_outcome out,
 static void
 lookup_record_race(struct lookup *lk, const struct proto_answer *a)
 {
+	if (a->source == CODNS_SRC_CACHE)
+		return; /* no source was asked */
 	if (a->status == CODNS_TRYAGAIN)
 		delay_record_fail(&lk->delay);
 	else if (a->source == CODNS_SRC_PEER)
@@ -501,7 +503,10 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 	struct proto_answer ans = *a;
 
 	job->uq = NULL;
-	lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
+	/* From kept responses (source cache) the nameserver was not asked:
+	 * no local latency to learn. */
+	if (a->source != CODNS_SRC_CACHE)
+		lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
 	/* A negative answer lives for its SOA's negative TTL (RFC 2308
 	 * section 5), at most negative-ttl. Without a SOA (the local
 	 * resolver says UINT32_MAX) RFC 2308 would not cache it at all; a

@@ -132,6 +132,14 @@ check "nss_codns after a flush: $count queries, glibc alone ${want[www.example.t
 queries_for getent ahostsv4 www.example.test
 check "nss_codns, IPv4 only, after either family: $count queries" \
     test "$count" -eq 0
+# Another request again (the name as absolute): its walk finds every
+# response kept and asks nobody, so it is a cache hit (source cache, as
+# the stats count it), not an answer of the nameserver.
+queries_for eval 'ctl lookup -4 www.example.test. >"$tmp/kept.out"'
+check "lookup of the absolute name after either family: $count queries" \
+    test "$count" -eq 0
+check "a walk answered from kept responses is a cache hit" \
+    grep -Eq '^ *source +cache' "$tmp/kept.out"
 printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
 pod_resolv 127.0.0.53 >"$tmp/resolv.conf"
 queries_for look www.example.test

@@ -465,6 +465,29 @@ test_negative_ttl_default_cap(void **state)
 	world_free(lk);
 }
 
+/* A search walk answered from responses kept (no question asked) comes
+ * back with source "cache": a hit for the client and the stats, and
+ * nothing learned about the local nameserver (no local latency). */
+static void
+test_walk_from_kept_is_a_hit(void **state)
+{
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 };
+	struct proto_answer a = answer_of(CODNS_FOUND);
+
+	(void)state;
+	start(lk, "kept.example", 0, &f);
+	a.source = CODNS_SRC_CACHE;
+	W.local[0].done = 1;
+	W.local[0].cb(W.local[0].arg, &a);
+	assert_true(f.got);
+	assert_int_equal(f.a.status, CODNS_FOUND);
+	assert_int_equal(f.a.source, CODNS_SRC_CACHE);
+	assert_int_equal(W.stat_locals, 0);
+	assert_int_equal(W.cache_puts, 1);
+	world_free(lk);
+}
+
 /* NXDOMAIN from the local nameserver is an answer: it wins over the peer
  * already asked, which is cancelled and not counted as failed. */
 static void
@@ -1313,6 +1336,7 @@ main(void)
 		cmocka_unit_test(test_nxdomain_from_local_wins),
 		cmocka_unit_test(test_negative_ttl_from_soa),
 		cmocka_unit_test(test_negative_ttl_default_cap),
+		cmocka_unit_test(test_walk_from_kept_is_a_hit),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
 		cmocka_unit_test(test_far_fallback),
