@@ -41,7 +41,8 @@ NS=127.0.0.1
     --host-record=kubernetes.default.svc.cluster.local,10.96.0.1 \
     --host-record=www.example.test,192.0.2.80 \
     --log-queries --log-facility=- >"$tmp/ns.log" 2>&1 &
-pids="$pids $!"
+ns_pid=$!
+pids="$pids $ns_pid"
 wait_tcp $NS 53 || exit 99
 
 # queries_for COMMAND...: in $count, how many queries the nameserver
@@ -160,6 +161,30 @@ for i in 1 2; do
 	check "lookup path, NODATA $i: TTL ${ttl:-none} from the SOA (60 s)" \
 	    test "${ttl:-9999}" -le 60 -a "${ttl:-0}" -gt 0
 done
+
+# (f) Two lookups in flight at once share their questions: one of either
+# family and one of IPv4 only of a cold name, both made while the
+# nameserver is stopped (so that neither finds the other's responses
+# kept), cost the queries of the first alone, not 8 + 4.
+in_flight_pair() {
+	local a b
+	kill -STOP "$ns_pid"
+	ctl lookup www.example.test >/dev/null 2>&1 &
+	a=$!
+	ctl lookup -4 www.example.test >/dev/null 2>&1 &
+	b=$!
+	sleep 0.5
+	kill -CONT "$ns_pid"
+	wait "$a" "$b"
+}
+ctl flush >/dev/null || check "codnsctl flush" false
+queries_for true # the count starts here
+queries_for in_flight_pair
+check "two lookups in flight at once: $count queries, glibc alone ${want[www.example.test]}" \
+    test "$count" -le "${want[www.example.test]}"
+joined=$(counter questions_joined)
+check "questions joined in flight counted (${joined:-none})" \
+    test "${joined:-0}" -ge 1
 
 # (e) The cache kept across a restart is for the same resolver only: a
 # search list changed meanwhile (here ndots) means its answers to relative
