@@ -283,9 +283,12 @@ upstream_ask_cb(void *arg, int status, int timeouts, unsigned char *abuf,
 	LIST_REMOVE(k, entry);
 	if (abuf != NULL && alen > 0 &&
 	    upstream_flatten(k->chan->up, k->name, k->qtype, abuf,
-		(size_t)alen, &flat, &flatlen, &rcode) == 0 &&
-	    (copy = malloc(flatlen > 0 ? flatlen : 1)) != NULL)
-		memcpy(copy, flat, flatlen);
+		(size_t)alen, &flat, &flatlen, &rcode) == 0) {
+		if ((copy = malloc(flatlen > 0 ? flatlen : 1)) != NULL)
+			memcpy(copy, flat, flatlen);
+		else
+			status = ARES_ENOMEM; /* not an answer: try again */
+	}
 	while ((p = LIST_FIRST(&k->parts)) != NULL) {
 		LIST_REMOVE(p, asked);
 		upstream_part_done(p, status, copy, flatlen, rcode, NULL);
