@@ -331,6 +331,19 @@ local_reply(size_t i, uint8_t status)
 	W.local[i].cb(W.local[i].arg, &a);
 }
 
+/* Local query i answers a with the given status, TTL and source. */
+static void
+local_reply_as(size_t i, uint8_t status, uint32_t ttl, uint8_t source)
+{
+	struct proto_answer a = answer_of(status);
+
+	assert_true(i < W.nlocal);
+	a.ttl = ttl;
+	a.source = source;
+	W.local[i].done = 1;
+	W.local[i].cb(W.local[i].arg, &a);
+}
+
 static void
 peer_reply(size_t i, int result, uint8_t status)
 {
@@ -411,23 +424,15 @@ test_negative_ttl_from_soa(void **state)
 {
 	struct lookup *lk = world_new(0);
 	struct fanswer f = { 0 }, g = { 0 };
-	struct proto_answer a = answer_of(CODNS_NODATA);
 
 	(void)state;
 	start(lk, "nodata.example", 0, &f);
-	a.ttl = 7;
-	a.source = CODNS_SRC_LOCAL;
-	W.local[0].done = 1;
-	W.local[0].cb(W.local[0].arg, &a);
+	local_reply_as(0, CODNS_NODATA, 7, CODNS_SRC_LOCAL);
 	assert_true(f.got);
 	assert_int_equal(f.a.ttl, 7);
 	assert_int_equal(W.cache_puts, 1);
 	start(lk, "nx.example", 0, &g);
-	a = answer_of(CODNS_NOTFOUND);
-	a.ttl = 3600;
-	a.source = CODNS_SRC_LOCAL;
-	W.local[1].done = 1;
-	W.local[1].cb(W.local[1].arg, &a);
+	local_reply_as(1, CODNS_NOTFOUND, 3600, CODNS_SRC_LOCAL);
 	assert_true(g.got);
 	assert_int_equal(g.a.ttl, 30); /* negative-ttl */
 	world_free(lk);
@@ -447,15 +452,11 @@ test_negative_ttl_default_cap(void **state)
 	};
 	struct lookup *lk = world_new(0);
 	struct fanswer f = { 0 }, g = { 0 };
-	struct proto_answer a = answer_of(CODNS_NOTFOUND);
 
 	(void)state;
 	lookup_configure(lk, &lc);
 	start(lk, "nx60.example", 0, &f);
-	a.ttl = 60;
-	a.source = CODNS_SRC_LOCAL;
-	W.local[0].done = 1;
-	W.local[0].cb(W.local[0].arg, &a);
+	local_reply_as(0, CODNS_NOTFOUND, 60, CODNS_SRC_LOCAL);
 	assert_true(f.got);
 	assert_int_equal(f.a.ttl, 60); /* the SOA's */
 	start(lk, "nosoa.example", 0, &g);
@@ -473,13 +474,10 @@ test_walk_from_kept_is_a_hit(void **state)
 {
 	struct lookup *lk = world_new(0);
 	struct fanswer f = { 0 };
-	struct proto_answer a = answer_of(CODNS_FOUND);
 
 	(void)state;
 	start(lk, "kept.example", 0, &f);
-	a.source = CODNS_SRC_CACHE;
-	W.local[0].done = 1;
-	W.local[0].cb(W.local[0].arg, &a);
+	local_reply_as(0, CODNS_FOUND, 300, CODNS_SRC_CACHE);
 	assert_true(f.got);
 	assert_int_equal(f.a.status, CODNS_FOUND);
 	assert_int_equal(f.a.source, CODNS_SRC_CACHE);
