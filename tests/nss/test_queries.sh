@@ -10,7 +10,9 @@
 #       measured here, not written in;
 #   (b) glibc's dns module through codnsd's stub, cold and warm;
 #   (c) glibc through nss_codns to codnsd, cold and warm;
-# and asserts that codnsd costs no more than glibc cold, and nothing warm.
+# and asserts that codnsd costs no more than glibc cold, and nothing warm;
+# then that a question is asked once whoever needs it (d), even by two
+# lookups in flight at once (f).
 # It runs in its own mount and network namespaces (tests/nss/ns_lib.sh):
 # glibc only talks to port 53, and /etc/resolv.conf is bind-mounted.
 set -u
