@@ -195,7 +195,7 @@ conf_defaults(struct conf *c)
 	c->cache_size = 10000;
 	c->cache_min_ttl_s = 0;
 	c->cache_max_ttl_s = 3600;
-	c->negative_ttl_s = 30;
+	c->negative_ttl_s = 3600;
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s",
 	    CONF_DEFAULT_CONTROL);
 	c->shared_cache = 1;

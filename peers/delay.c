@@ -188,6 +188,13 @@ delay_local_answered(struct delay *d)
 	d->quiet = 0;
 }
 
+void
+delay_local_unsent(struct delay *d, uint64_t sent_ms)
+{
+	if (d->quiet && d->quiet_ms == sent_ms)
+		d->quiet = 0;
+}
+
 uint32_t
 delay_current(const struct delay *d, uint64_t now_ms,
     enum delay_reason *reason)

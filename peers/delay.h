@@ -128,6 +128,9 @@ uint32_t delay_hedge(const struct delay *);
  */
 void delay_local_sent(struct delay *, uint64_t now_ms);
 void delay_local_answered(struct delay *);
+/* A query marked sent at sent_ms was answered without asking the
+ * nameserver (kept responses): the mark is taken back if it is that one. */
+void delay_local_unsent(struct delay *, uint64_t sent_ms);
 
 /* The initial delay for a lookup starting at now_ms; reason may be NULL. */
 uint32_t delay_current(const struct delay *, uint64_t now_ms,

@@ -15,8 +15,11 @@
 # (scripts/bench_replay.py). Printed per server: upstream queries per 1000
 # lookups, hit ratio, p50/p99 latency per lookup (a pod's lookup is its
 # whole search walk), CPU seconds per 100 000 queries (utime + stime of
-# the server from /proc/PID/stat); the origin's queries per second go to
-# doc/bench-replay.png (gnuplot). A benchmark: it asserts nothing.
+# the server from /proc/PID/stat); then, like for like (the NSS path
+# has no call for MX and TXT, and its queries are its lookups), upstream
+# queries per 1000 of the lookups every server made and CPU per lookup.
+# The origin's queries per second go to doc/bench-replay.png (gnuplot).
+# A benchmark: it asserts nothing.
 #
 # Usage: scripts/bench_replay.sh [RATE] [SECONDS] [SEED]
 # Environment: CODNSD_CONF, lines added to codnsd's configuration (e.g.

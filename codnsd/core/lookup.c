@@ -17,6 +17,8 @@
 #define LOOKUP_PEERS_MAX 16
 #define LOOKUP_FAR_MAX 2 /* far fallback peers after the neighbours */
 #define LOOKUP_STALE_TTL 30 /* RFC 8767 section 4: "30 seconds" */
+/* A negative answer without a SOA: kept this long at most (below). */
+#define LOOKUP_NOSOA_TTL 30
 /* A timer may fire a little before its time in floating-point seconds. */
 #define LOOKUP_SLACK_US 1000
 
@@ -164,6 +166,8 @@ lookup_record_peer(struct lookup *lk, uint64_t peer, enum peers_outcome out,
 static void
 lookup_record_race(struct lookup *lk, const struct proto_answer *a)
 {
+	if (a->source == CODNS_SRC_CACHE)
+		return; /* no source was asked */
 	if (a->status == CODNS_TRYAGAIN)
 		delay_record_fail(&lk->delay);
 	else if (a->source == CODNS_SRC_PEER)
@@ -499,15 +503,28 @@ lookup_local_cb(void *arg, const struct proto_answer *a)
 	struct proto_answer ans = *a;
 
 	job->uq = NULL;
-	lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
-	if (a->status != CODNS_TRYAGAIN)
-		delay_local_answered(&lk->delay);
+	/*
+	 * From kept responses (source cache) the nameserver was not asked:
+	 * no local latency to learn, and no evidence for or against
+	 * local-silent, so this job's own mark is taken back.
+	 */
+	if (a->source != CODNS_SRC_CACHE) {
+		lk->env.stat_local(lk->env.stats, a->status, a->latency_us);
+		if (a->status != CODNS_TRYAGAIN)
+			delay_local_answered(&lk->delay);
+	} else
+		delay_local_unsent(&lk->delay, job->start_us / 1000);
 	/* A negative answer lives for its SOA's negative TTL (RFC 2308
-	 * section 5), at most negative-ttl; negative-ttl when no SOA came
-	 * (the local resolver says UINT32_MAX). */
-	if ((ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA) &&
-	    ans.ttl > lk->conf.negative_ttl_s)
-		ans.ttl = lk->conf.negative_ttl_s;
+	 * section 5), at most negative-ttl. Without a SOA (the local
+	 * resolver says UINT32_MAX) RFC 2308 would not cache it at all; a
+	 * short while spares the nameserver a client's retries, as nscd's
+	 * 20 s do, without keeping a name away for negative-ttl's hour. */
+	if (ans.status == CODNS_NOTFOUND || ans.status == CODNS_NODATA) {
+		if (ans.ttl == UINT32_MAX)
+			ans.ttl = LOOKUP_NOSOA_TTL;
+		if (ans.ttl > lk->conf.negative_ttl_s)
+			ans.ttl = lk->conf.negative_ttl_s;
+	}
 	/* Found, NXDOMAIN and NODATA are answers (the lookup race, 3). */
 	if (ans.status != CODNS_TRYAGAIN) {
 		lk->env.cache_put(lk->env.cache, &job->req, &ans,

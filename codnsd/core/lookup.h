@@ -65,7 +65,9 @@ struct lookup_env {
 	    uint64_t now_ms, struct proto_answer *);
 
 	/* The local nameservers (upstream.h): a handle, or NULL. A negative
-	 * answer's TTL is its SOA's negative TTL, UINT32_MAX without one. */
+	 * answer's TTL is its SOA's negative TTL, UINT32_MAX without one;
+	 * an answer made of responses kept, with no question asked, has
+	 * source CODNS_SRC_CACHE. */
 	void *local;
 	void *(*local_resolve)(void *local, const struct proto_request *,
 	    lookup_cb *, void *arg);

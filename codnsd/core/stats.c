@@ -108,6 +108,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	[STATS_DNS_COALESCED] = "dns_forwarded_coalesced",
 	[STATS_DNS_NEGATIVE_BARE] = "dns_negative_bare",
 	[STATS_QUESTIONS_KEPT] = "questions_answered_kept",
+	[STATS_QUESTIONS_JOINED] = "questions_joined",
 	[STATS_NSCD_REQUESTS] = "nscd_requests",
 	[STATS_NSCD_MAPS] = "nscd_tables_handed",
 	[STATS_NSCD_HOSTS_FILE] = "nscd_hosts_file_answers",

@@ -48,6 +48,7 @@ enum stats_counter {
 	STATS_DNS_COALESCED,   /* stub: forwarded, joined one in flight */
 	STATS_DNS_NEGATIVE_BARE, /* stub: negative answer sent without SOA */
 	STATS_QUESTIONS_KEPT, /* a search walk's question answered as kept */
+	STATS_QUESTIONS_JOINED, /* ... waiting for the same one in flight */
 	STATS_NSCD_REQUESTS,   /* nscd protocol: whole requests */
 	STATS_NSCD_MAPS,       /* nscd: tables handed out (GETFDHST) */
 	STATS_NSCD_HOSTS_FILE, /* nscd: answered from the hosts file */

@@ -17,7 +17,9 @@ struct upstream_query;
  * answer's TTL is the least TTL of the records it was made of; a NOTFOUND
  * or NODATA answer's is the negative TTL of the SOA that came with it
  * (RFC 2308 section 5: the least of its TTL and MINIMUM), or
- * UPSTREAM_NEG_TTL_NONE when none came. */
+ * UPSTREAM_NEG_TTL_NONE when none came. Its source is CODNS_SRC_LOCAL, or
+ * CODNS_SRC_CACHE when no question was asked (every one answered from a
+ * kept response, upstream_find_cb). */
 typedef void upstream_cb(void *arg, const struct proto_answer *);
 #define UPSTREAM_NEG_TTL_NONE UINT32_MAX
 

@@ -15,6 +15,8 @@
 /* The as-is name and every search domain (resolvconf_candidates()). */
 #define UPSTREAM_CANDS_MAX (RESOLVCONF_SEARCH_MAX + 1)
 
+#define UPSTREAM_ASK_BUCKETS 64 /* questions in flight, per channel */
+
 /* A c-ares channel with its watchers. A reload makes a new one; the old
  * one drains its queries and is destroyed when none remain. */
 struct upstream_chan {
@@ -24,6 +26,8 @@ struct upstream_chan {
 	LIST_HEAD(, upstream_sock) socks;
 	unsigned pending;
 	LIST_ENTRY(upstream_chan) entry; /* draining list */
+	/* The search walks' questions on the wire (upstream_search.c). */
+	LIST_HEAD(, upstream_ask) asks[UPSTREAM_ASK_BUCKETS];
 };
 
 struct upstream_sock {
@@ -40,6 +44,18 @@ struct upstream_part {
 	struct upstream_query *q;
 	uint16_t qtype;
 	int status;
+	LIST_ENTRY(upstream_part) asked; /* on its upstream_ask's list */
+};
+
+/* One question on the wire: every part of every walk on the channel that
+ * needs it while it is in flight waits for this one response. */
+struct upstream_ask {
+	struct upstream_chan *chan;
+	LIST_ENTRY(upstream_ask) entry; /* chan->asks */
+	uint32_t hash;
+	uint16_t qtype;
+	char name[PROTO_NAME_MAX + 1]; /* as the first walk had it */
+	LIST_HEAD(, upstream_part) parts;
 };
 
 struct upstream_query {

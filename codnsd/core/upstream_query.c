@@ -135,7 +135,10 @@ upstream_finish(struct upstream_query *q, struct proto_answer *a,
 		    upstream_verdict(ares_status, !q->starting, 0));
 	if (q->truncated && up->stats != NULL)
 		stats_count(up->stats, STATS_ANSWERS_TRUNCATED);
-	a->source = CODNS_SRC_LOCAL;
+	/* A walk whose every question was answered from a kept response
+	 * asked nobody: the answer is the cache's. */
+	a->source = q->offline && !q->refused ? CODNS_SRC_CACHE :
+						CODNS_SRC_LOCAL;
 	a->latency_us = (uint32_t)(clock_loop_us(up->loop) - q->start_us);
 	if (a->status == CODNS_NOTFOUND || a->status == CODNS_NODATA)
 		a->ttl = q->neg_ttl;

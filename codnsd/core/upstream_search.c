@@ -2,8 +2,10 @@
 /* codnsd/core/upstream_search.c: forward lookups, res_search()'s walk. */
 #include "upstream_int.h"
 
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -236,22 +238,97 @@ upstream_part_done(struct upstream_part *p, int status, const uint8_t *flat,
 		upstream_cand_done(q);
 }
 
+/* The question's hash: its type and its name without case (RFC 4343). */
+static uint32_t
+upstream_ask_hash(const char *name, uint16_t qtype)
+{
+	uint32_t h = 2166136261u ^ qtype;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)tolower((unsigned char)*name)) * 16777619u;
+	return h;
+}
+
+static struct upstream_ask *
+upstream_ask_find(struct upstream_chan *chan, const char *name,
+    uint16_t qtype, uint32_t hash)
+{
+	struct upstream_ask *k;
+
+	LIST_FOREACH(k, &chan->asks[hash % UPSTREAM_ASK_BUCKETS], entry)
+		if (k->hash == hash && k->qtype == qtype &&
+		    strcasecmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+/*
+ * The response to a question on the wire, for every part waiting on it:
+ * flattened and kept once (upstream_flatten()), then a copy of its own
+ * handed to each part in turn, since a part's walk may go on to its
+ * next name, and answer its caller, before the next part is served.
+ */
 static void
-upstream_part_cb(void *arg, int status, int timeouts, unsigned char *abuf,
+upstream_ask_cb(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
 {
-	struct upstream_part *p = arg;
-	struct upstream_query *q = p->q;
+	struct upstream_ask *k = arg;
+	struct upstream_part *p;
 	const uint8_t *flat = NULL;
+	uint8_t *copy = NULL;
 	size_t flatlen = 0;
 	uint8_t rcode = 0;
 
 	(void)timeouts;
+	LIST_REMOVE(k, entry);
 	if (abuf != NULL && alen > 0 &&
-	    upstream_flatten(q->chan->up, q->cands[q->cand], p->qtype, abuf,
-		(size_t)alen, &flat, &flatlen, &rcode) == -1)
-		flat = NULL;
-	upstream_part_done(p, status, flat, flatlen, rcode, NULL);
+	    upstream_flatten(k->chan->up, k->name, k->qtype, abuf,
+		(size_t)alen, &flat, &flatlen, &rcode) == 0) {
+		if ((copy = malloc(flatlen > 0 ? flatlen : 1)) != NULL)
+			memcpy(copy, flat, flatlen);
+		else
+			status = ARES_ENOMEM; /* not an answer: try again */
+	}
+	while ((p = LIST_FIRST(&k->parts)) != NULL) {
+		LIST_REMOVE(p, asked);
+		upstream_part_done(p, status, copy, flatlen, rcode, NULL);
+	}
+	free(copy);
+	free(k);
+}
+
+/*
+ * Ask the part's question, or wait for the same question already on the
+ * wire for another walk: one upstream query per question in flight,
+ * whichever lookups (families, front ends, names as asked) need it.
+ */
+static void
+upstream_part_ask(struct upstream_part *p, const char *wire)
+{
+	struct upstream_query *q = p->q;
+	struct upstream_chan *chan = q->chan;
+	const char *name = q->cands[q->cand];
+	uint32_t hash = upstream_ask_hash(name, p->qtype);
+	struct upstream_ask *k;
+
+	if ((k = upstream_ask_find(chan, name, p->qtype, hash)) != NULL) {
+		if (chan->up->stats != NULL)
+			stats_count(chan->up->stats, STATS_QUESTIONS_JOINED);
+		LIST_INSERT_HEAD(&k->parts, p, asked);
+		return;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		upstream_part_done(p, ARES_ENOMEM, NULL, 0, 0, NULL);
+		return;
+	}
+	k->chan = chan;
+	k->hash = hash;
+	k->qtype = p->qtype;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	LIST_INIT(&k->parts);
+	LIST_INSERT_HEAD(&k->parts, p, asked);
+	LIST_INSERT_HEAD(&chan->asks[hash % UPSTREAM_ASK_BUCKETS], k, entry);
+	ares_query(chan->ch, wire, DNSMSG_C_IN, p->qtype, upstream_ask_cb, k);
 }
 
 /* The part's question answered from a response kept (upstream_find_cb):
@@ -333,8 +410,7 @@ upstream_ask_name(struct upstream_query *q)
 		if (upstream_part_kept(&q->parts[i]))
 			continue;
 		q->offline = 0;
-		ares_query(q->chan->ch, name, DNSMSG_C_IN, q->parts[i].qtype,
-		    upstream_part_cb, &q->parts[i]);
+		upstream_part_ask(&q->parts[i], name);
 	}
 	q->starting = was;
 }

@@ -10,7 +10,9 @@
 #       measured here, not written in;
 #   (b) glibc's dns module through codnsd's stub, cold and warm;
 #   (c) glibc through nss_codns to codnsd, cold and warm;
-# and asserts that codnsd costs no more than glibc cold, and nothing warm.
+# and asserts that codnsd costs no more than glibc cold, and nothing warm;
+# then that a question is asked once whoever needs it (d), even by two
+# lookups in flight at once (f).
 # It runs in its own mount and network namespaces (tests/nss/ns_lib.sh):
 # glibc only talks to port 53, and /etc/resolv.conf is bind-mounted.
 set -u
@@ -41,7 +43,8 @@ NS=127.0.0.1
     --host-record=kubernetes.default.svc.cluster.local,10.96.0.1 \
     --host-record=www.example.test,192.0.2.80 \
     --log-queries --log-facility=- >"$tmp/ns.log" 2>&1 &
-pids="$pids $!"
+ns_pid=$!
+pids="$pids $ns_pid"
 wait_tcp $NS 53 || exit 99
 
 # queries_for COMMAND...: in $count, how many queries the nameserver
@@ -132,6 +135,14 @@ check "nss_codns after a flush: $count queries, glibc alone ${want[www.example.t
 queries_for getent ahostsv4 www.example.test
 check "nss_codns, IPv4 only, after either family: $count queries" \
     test "$count" -eq 0
+# Another request again (the name as absolute): its walk finds every
+# response kept and asks nobody, so it is a cache hit (source cache, as
+# the stats count it), not an answer of the nameserver.
+queries_for eval 'ctl lookup -4 www.example.test. >"$tmp/kept.out"'
+check "lookup of the absolute name after either family: $count queries" \
+    test "$count" -eq 0
+check "a walk answered from kept responses is a cache hit" \
+    grep -Eq '^ *source +cache' "$tmp/kept.out"
 printf 'hosts: dns\n' >"$tmp/nsswitch.conf"
 pod_resolv 127.0.0.53 >"$tmp/resolv.conf"
 queries_for look www.example.test
@@ -152,6 +163,30 @@ for i in 1 2; do
 	check "lookup path, NODATA $i: TTL ${ttl:-none} from the SOA (60 s)" \
 	    test "${ttl:-9999}" -le 60 -a "${ttl:-0}" -gt 0
 done
+
+# (f) Two lookups in flight at once share their questions: one of either
+# family and one of IPv4 only of a cold name, both made while the
+# nameserver is stopped (so that neither finds the other's responses
+# kept), cost the queries of the first alone, not 8 + 4.
+in_flight_pair() {
+	local a b
+	kill -STOP "$ns_pid"
+	ctl lookup www.example.test >/dev/null 2>&1 &
+	a=$!
+	ctl lookup -4 www.example.test >/dev/null 2>&1 &
+	b=$!
+	sleep 0.5
+	kill -CONT "$ns_pid"
+	wait "$a" "$b"
+}
+ctl flush >/dev/null || check "codnsctl flush" false
+queries_for true # the count starts here
+queries_for in_flight_pair
+check "two lookups in flight at once: $count queries, glibc alone ${want[www.example.test]}" \
+    test "$count" -le "${want[www.example.test]}"
+joined=$(counter questions_joined)
+check "questions joined in flight counted (${joined:-none})" \
+    test "${joined:-0}" -ge 1
 
 # (e) The cache kept across a restart is for the same resolver only: a
 # search list changed meanwhile (here ndots) means its answers to relative

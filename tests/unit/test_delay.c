@@ -438,6 +438,17 @@ test_local_silent(void **state)
 	record_peer(&d, 9, 14);
 	assert_int_equal(delay_current(&d, 6010, &r), 0);
 	assert_int_equal(r, DELAY_PEERS_WINNING);
+	/* A mark taken back (answered from kept responses) ends it only
+	 * when it is the one that started it. */
+	delay_init(&d, 200);
+	record_local_us(&d, 32, 5000);
+	delay_local_sent(&d, 7000);
+	delay_local_unsent(&d, 7001);
+	assert_int_equal(delay_current(&d, 7010, &r), 0);
+	assert_int_equal(r, DELAY_LOCAL_SILENT);
+	delay_local_unsent(&d, 7000);
+	assert_int_equal(delay_current(&d, 7020, &r), 10);
+	assert_int_equal(r, DELAY_HEALTHY);
 	/* Without local answer times the hedge is initial-delay-max. */
 	delay_init(&d, 200);
 	delay_local_sent(&d, 0);

@@ -331,6 +331,19 @@ local_reply(size_t i, uint8_t status)
 	W.local[i].cb(W.local[i].arg, &a);
 }
 
+/* Local query i answers a with the given status, TTL and source. */
+static void
+local_reply_as(size_t i, uint8_t status, uint32_t ttl, uint8_t source)
+{
+	struct proto_answer a = answer_of(status);
+
+	assert_true(i < W.nlocal);
+	a.ttl = ttl;
+	a.source = source;
+	W.local[i].done = 1;
+	W.local[i].cb(W.local[i].arg, &a);
+}
+
 static void
 peer_reply(size_t i, int result, uint8_t status)
 {
@@ -411,25 +424,65 @@ test_negative_ttl_from_soa(void **state)
 {
 	struct lookup *lk = world_new(0);
 	struct fanswer f = { 0 }, g = { 0 };
-	struct proto_answer a = answer_of(CODNS_NODATA);
 
 	(void)state;
 	start(lk, "nodata.example", 0, &f);
-	a.ttl = 7;
-	a.source = CODNS_SRC_LOCAL;
-	W.local[0].done = 1;
-	W.local[0].cb(W.local[0].arg, &a);
+	local_reply_as(0, CODNS_NODATA, 7, CODNS_SRC_LOCAL);
 	assert_true(f.got);
 	assert_int_equal(f.a.ttl, 7);
 	assert_int_equal(W.cache_puts, 1);
 	start(lk, "nx.example", 0, &g);
-	a = answer_of(CODNS_NOTFOUND);
-	a.ttl = 3600;
-	a.source = CODNS_SRC_LOCAL;
-	W.local[1].done = 1;
-	W.local[1].cb(W.local[1].arg, &a);
+	local_reply_as(1, CODNS_NOTFOUND, 3600, CODNS_SRC_LOCAL);
 	assert_true(g.got);
 	assert_int_equal(g.a.ttl, 30); /* negative-ttl */
+	world_free(lk);
+}
+
+/* Under the default cap (1 h), the SOA's negative TTL decides; a negative
+ * answer that came without a SOA (RFC 2308 section 5: not to be cached)
+ * is kept LOOKUP_NOSOA_TTL (30 s) at most, not the whole cap. */
+static void
+test_negative_ttl_default_cap(void **state)
+{
+	struct lookup_conf lc = {
+		.lookup_timeout_ms = 5000,
+		.negative_ttl_s = 3600,
+		.initial_delay_max_ms = 200,
+		.peers_per_lookup = 3,
+	};
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 }, g = { 0 };
+
+	(void)state;
+	lookup_configure(lk, &lc);
+	start(lk, "nx60.example", 0, &f);
+	local_reply_as(0, CODNS_NOTFOUND, 60, CODNS_SRC_LOCAL);
+	assert_true(f.got);
+	assert_int_equal(f.a.ttl, 60); /* the SOA's */
+	start(lk, "nosoa.example", 0, &g);
+	local_reply(1, CODNS_NODATA); /* no SOA: UINT32_MAX */
+	assert_true(g.got);
+	assert_int_equal(g.a.ttl, 30);
+	world_free(lk);
+}
+
+/* A search walk answered from responses kept (no question asked) comes
+ * back with source "cache": a hit for the client and the stats, and
+ * nothing learned about the local nameserver (no local latency). */
+static void
+test_walk_from_kept_is_a_hit(void **state)
+{
+	struct lookup *lk = world_new(0);
+	struct fanswer f = { 0 };
+
+	(void)state;
+	start(lk, "kept.example", 0, &f);
+	local_reply_as(0, CODNS_FOUND, 300, CODNS_SRC_CACHE);
+	assert_true(f.got);
+	assert_int_equal(f.a.status, CODNS_FOUND);
+	assert_int_equal(f.a.source, CODNS_SRC_CACHE);
+	assert_int_equal(W.stat_locals, 0);
+	assert_int_equal(W.cache_puts, 1);
 	world_free(lk);
 }
 
@@ -712,6 +765,29 @@ one_lookup(struct lookup *lk, unsigned i, int peer_wins, uint32_t ms)
 	assert_true(f.got);
 	assert_int_equal(f.a.source, peer_wins ? CODNS_SRC_PEER :
 						 CODNS_SRC_LOCAL);
+}
+
+/* A lookup answered from kept responses asked no nameserver: it is no sign
+ * of a silent one, so the next lookup still waits the hedge. */
+static void
+test_kept_walk_not_silent(void **state)
+{
+	struct lookup *lk = world_new(3);
+	struct fanswer f = { 0 };
+	const char *reason;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		one_lookup(lk, i, 0, 5);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 10);
+	start(lk, "kept.example", 0, &f);
+	local_reply_as(W.nlocal - 1, CODNS_FOUND, 300, CODNS_SRC_CACHE);
+	assert_true(f.got);
+	advance(50);
+	assert_int_equal(lookup_delay_ms(lk, &reason), 10);
+	assert_string_equal(reason, "healthy");
+	world_free(lk);
 }
 
 /* The adaptive delay (CoDNS 4.1) moves 200 -> 0 -> 200 over the paper's
@@ -1373,6 +1449,9 @@ main(void)
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_nxdomain_from_local_wins),
 		cmocka_unit_test(test_negative_ttl_from_soa),
+		cmocka_unit_test(test_negative_ttl_default_cap),
+		cmocka_unit_test(test_walk_from_kept_is_a_hit),
+		cmocka_unit_test(test_kept_walk_not_silent),
 		cmocka_unit_test(test_local_failure_escalates_at_once),
 		cmocka_unit_test(test_local_failure_without_peers),
 		cmocka_unit_test(test_far_fallback),
