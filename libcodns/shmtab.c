@@ -364,7 +364,7 @@ shmtab_rec_check(const uint64_t seed[2], uint8_t *rec, uint32_t len,
 	if (memcmp(rec + SHMTAB_REC_HDR, k->bytes, k->len) != 0)
 		return 0;
 	buf_init_read(&b, rec + SHMTAB_REC_HDR + h.keylen, h.bloblen);
-	if (proto_answer_get(&b, out) == -1 || buf_remaining(&b) != 0)
+	if (proto_answer_get_counted(&b, out) == -1 || buf_remaining(&b) != 0)
 		return 0;
 	return 1;
 }

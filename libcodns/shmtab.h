@@ -148,7 +148,8 @@ uint32_t shmtab_sum(uint64_t expire_ms, const void *rec, size_t len);
 /*
  * 1 with the answer in *out (ttl: whole seconds left, source: cache) when
  * the table holds a live, intact entry for the key at now_ms (monotonic);
- * 0 for a miss, an expired entry or any doubt.
+ * 0 for a miss, an expired entry or any doubt. As proto_answer_get_counted()
+ * leaves them, the aliases and addresses past the counts are undefined.
  */
 int shmtab_find(const struct shmtab_view *, const struct shmtab_key *,
     uint64_t now_ms, struct proto_answer *out);
@@ -195,7 +196,8 @@ int client_dir_trusted(const struct stat *dir);
 void client_set_alive(int (*alive)(void));
 
 /* Defined in client.c, for the NSS module's table reader: a result whose
- * answer (*a, zeroed) the caller fills. Not exported by libcodns.so. */
+ * answer (*a, not cleared: 12 KiB) the caller fills, as shmtab_find()
+ * does. Not exported by libcodns.so. */
 struct codns_result *client_result_alloc(struct proto_answer **a);
 /* Also in client.c: send a report frame (proto.h) on an open client after
  * its lookup; 0 or -1. */
