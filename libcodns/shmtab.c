@@ -132,30 +132,42 @@ shmtab_le64(const uint8_t *p)
 	return v;
 }
 
-/* SipHash-2-4 of in under k: the 64-bit output in out[0], or with wide
- * the 128-bit variant's in out[0] and out[1]. */
+/* Byte i of in (n bytes) followed by the byte sfx when sfx >= 0. */
+static uint64_t
+shmtab_byte(const uint8_t *in, size_t n, int sfx, size_t i)
+{
+	return i < n ? in[i] : (uint8_t)sfx;
+}
+
+/* SipHash-2-4 of in (n bytes, then sfx when sfx >= 0) under k: the 64-bit
+ * output in out[0], or with wide the 128-bit variant's in out[0] and
+ * out[1]. The suffix spares a copy of the key on every lookup. */
 static void
-shmtab_siphash(const uint64_t k[2], const uint8_t *in, size_t len,
+shmtab_siphash(const uint64_t k[2], const uint8_t *in, size_t n, int sfx,
     uint64_t out[2], int wide)
 {
 	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
 	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
 	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	size_t len = n + (sfx >= 0), i, j, left = len % 8;
 	uint64_t m, b = (uint64_t)len << 56;
-	size_t i, left = len % 8;
 
 	if (wide)
 		v1 ^= 0xee;
 	for (i = 0; i + 8 <= len; i += 8) {
-		m = shmtab_le64(in + i);
+		if (i + 8 <= n)
+			m = shmtab_le64(in + i);
+		else
+			for (m = 0, j = 0; j < 8; j++)
+				m |= shmtab_byte(in, n, sfx, i + j) << (8 * j);
 		v3 ^= m;
 		SIPROUND;
 		SIPROUND;
 		v0 ^= m;
 	}
-	for (; left > 0; left--)
-		b |= (uint64_t)in[i + left - 1] << (8 * (left - 1));
+	for (j = 0; j < left; j++)
+		b |= shmtab_byte(in, n, sfx, i + j) << (8 * j);
 	v3 ^= b;
 	SIPROUND;
 	SIPROUND;
@@ -176,26 +188,28 @@ shmtab_siphash(const uint64_t k[2], const uint8_t *in, size_t len,
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* The key as hashed: a tag, kind, family, length and bytes. 4 + len. */
-static size_t
-shmtab_key_bytes(const struct shmtab_key *k, uint8_t tag, uint8_t *in)
+/* A key as hashed: kind, family, length and bytes, as struct shmtab_key
+ * lays them out (bytes only, no padding). */
+_Static_assert(offsetof(struct shmtab_key, family) == 1 &&
+	offsetof(struct shmtab_key, len) == 2 &&
+	offsetof(struct shmtab_key, bytes) == 3,
+    "struct shmtab_key is its hash input");
+
+static const uint8_t *
+shmtab_key_in(const struct shmtab_key *k, size_t *n)
 {
-	in[0] = tag;
-	in[1] = k->kind;
-	in[2] = k->family;
-	in[3] = k->len;
-	memcpy(in + 4, k->bytes, k->len);
-	return 4 + (size_t)k->len;
+	*n = 3 + (size_t)k->len;
+	return &k->kind;
 }
 
 uint64_t
 shmtab_hash(const uint64_t seed[2], const struct shmtab_key *k)
 {
-	uint8_t in[4 + PROTO_NAME_MAX];
 	uint64_t h[2];
-	size_t n = shmtab_key_bytes(k, 0, in);
+	size_t n;
+	const uint8_t *in = shmtab_key_in(k, &n);
 
-	shmtab_siphash(seed, in, n, h, 0);
+	shmtab_siphash(seed, in, n, -1, h, 0);
 	return h[0];
 }
 
@@ -244,12 +258,12 @@ shmtab_chacha_block(const uint32_t in[16], uint8_t out[64])
 }
 
 /*
- * The record's secret is SipHash-2-4-128 of the key under the table's
- * seed, with a tag that the slot hash's input does not carry: anyone can
- * compute it for a name they already know; nobody can get it from the
- * table without one. It keys ChaCha, with the record's arena position
- * (never reused: head only grows) as nonce; one block covers a record of
- * up to 64 key and answer bytes.
+ * The record's secret is SipHash-2-4-128 of the key and a suffix byte
+ * under the table's seed (the slot hash is SipHash-2-4-64 of the key
+ * alone): anyone can compute it for a name they already know; nobody can
+ * get it from the table without one. It keys ChaCha, with the record's
+ * arena position (never reused: head only grows) as nonce; one block
+ * covers a record of up to 64 key and answer bytes.
  */
 void
 shmtab_seal(const uint64_t seed[2], const struct shmtab_key *k, uint64_t pos,
@@ -257,12 +271,13 @@ shmtab_seal(const uint64_t seed[2], const struct shmtab_key *k, uint64_t pos,
 {
 	static const uint32_t sigma[4] = { 0x61707865, 0x3120646e, 0x79622d36,
 		0x6b206574 }; /* "expand 16-byte k" */
-	uint8_t in[4 + PROTO_NAME_MAX], ks[64];
+	uint8_t ks[64];
 	uint64_t secret[2], ctr;
 	uint32_t st[16];
-	size_t i, j, n = shmtab_key_bytes(k, 1, in);
+	size_t i, j, n;
+	const uint8_t *in = shmtab_key_in(k, &n);
 
-	shmtab_siphash(seed, in, n, secret, 1);
+	shmtab_siphash(seed, in, n, 1, secret, 1);
 	memcpy(st, sigma, sizeof(sigma));
 	for (i = 0; i < 2; i++) {
 		st[4 + 2 * i] = st[8 + 2 * i] = (uint32_t)secret[i];
@@ -308,7 +323,10 @@ shmtab_sum(uint64_t expire_ms, const void *rec, size_t len)
 	    "the sum opens a word");
 	for (i = 0; i < len; i += 8) {
 		w = 0;
-		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+		if (len - i >= 8)
+			memcpy(&w, p + i, 8);
+		else
+			memcpy(&w, p + i, len - i);
 		if (i == at)
 			memset(&w, 0, sizeof(uint32_t));
 		h = shmtab_fnv64(h, w);
