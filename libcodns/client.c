@@ -409,7 +409,7 @@ client_report(struct codns_client *c, uint32_t hits)
 struct codns_result *
 client_result_alloc(struct proto_answer **a)
 {
-	struct codns_result *r = calloc(1, sizeof(*r));
+	struct codns_result *r = malloc(sizeof(*r));
 
 	*a = r != NULL ? &r->a : NULL;
 	return r;

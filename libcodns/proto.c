@@ -197,9 +197,15 @@ proto_answer_put(struct buf *b, const struct proto_answer *a)
 int
 proto_answer_get(struct buf *b, struct proto_answer *a)
 {
+	memset(a, 0, sizeof(*a));
+	return proto_answer_get_counted(b, a);
+}
+
+int
+proto_answer_get_counted(struct buf *b, struct proto_answer *a)
+{
 	size_t i;
 
-	memset(a, 0, sizeof(*a));
 	buf_get_u8(b, &a->status);
 	buf_get_u8(b, &a->source);
 	buf_get_u32(b, &a->ttl);
@@ -222,6 +228,7 @@ proto_answer_get(struct buf *b, struct proto_answer *a)
 	for (i = 0; i < a->naddrs; i++) {
 		size_t alen;
 
+		memset(a->addrs[i].a, 0, sizeof(a->addrs[i].a));
 		if (buf_get_u8(b, &a->addrs[i].family) == -1)
 			return -1;
 		if ((alen = proto_addr_len(a->addrs[i].family)) == 0 ||

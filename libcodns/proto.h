@@ -90,6 +90,11 @@ int proto_payload_type(const void *, size_t);
 /* The answer body alone, shared with the cache and the peer protocol. */
 int proto_answer_put(struct buf *, const struct proto_answer *);
 int proto_answer_get(struct buf *, struct proto_answer *);
+/* The same without clearing the whole answer first (it is 12 KiB): only
+ * the scalars, the names, the first naliases aliases and the first
+ * naddrs addresses are written. For a reader on a hot path that looks at
+ * nothing past the counts. */
+int proto_answer_get_counted(struct buf *, struct proto_answer *);
 
 /* 4 or 16 for CODNS_AF_INET / CODNS_AF_INET6, 0 otherwise. */
 size_t proto_addr_len(uint8_t family);

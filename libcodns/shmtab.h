@@ -29,17 +29,20 @@
  * and length of its record. A record is a struct shmtab_rec followed by
  * the key bytes and the answer as encoded by proto_answer_put(); it never
  * wraps around the arena's end and is padded to 8 bytes. Its checksum
- * (FNV-1a, which any single changed byte changes) covers the slot's
- * expiry and the record as stored: not a defence against the writer,
- * which readers trust, but a last check against a torn or corrupted entry.
+ * (FNV-1a over 32-bit words, which any single changed byte changes)
+ * covers the slot's expiry and the record as stored: not a defence
+ * against the writer, which readers trust, but a last check against a
+ * torn or corrupted entry.
  *
  * Privacy: the table is readable by every user, so the key bytes and the
- * answer are sealed (shmtab_seal()) under a secret derived from the key
- * itself: a reader who knows a name finds and opens its entry, and one who
- * does not cannot list the names in the table. What stays visible: the
- * number of entries, each one's kind (forward or reverse), family, key
- * and answer lengths and expiry; and anyone can test a guessed name or
- * address (all 2^32 IPv4 addresses can be tried). nss_codns(8), PRIVACY.
+ * answer are sealed (shmtab_seal(): ChaCha12 keyed by SipHash-2-4-128 of
+ * the key under the seed, the record's position as nonce) under a secret
+ * derived from the key itself: a reader who knows a name finds and opens
+ * its entry, and one who does not cannot list the names in the table.
+ * What stays visible: the number of entries, each one's kind (forward or
+ * reverse), family, key and answer lengths and expiry; and anyone can
+ * test a guessed name or address (all 2^32 IPv4 addresses can be tried).
+ * nss_codns(8), PRIVACY.
  *
  * Consistency without locks (a seqlock per slot, plus the arena head):
  * the writer makes the slot's seq odd, advances hdr.head past the new
@@ -59,7 +62,7 @@
 
 #define SHMTAB_MAGIC 0x31534e43u /* "CNS1" */
 /* Bumped with any change of the layout or of the answer encoding. */
-#define SHMTAB_VERSION (3u << 8 | PROTO_VERSION)
+#define SHMTAB_VERSION (4u << 8 | PROTO_VERSION)
 #define SHMTAB_HDR_SIZE 128
 #define SHMTAB_WAYS 4
 #define SHMTAB_REC_MAX 1024 /* bytes of one record; larger ones are not
@@ -145,7 +148,8 @@ uint32_t shmtab_sum(uint64_t expire_ms, const void *rec, size_t len);
 /*
  * 1 with the answer in *out (ttl: whole seconds left, source: cache) when
  * the table holds a live, intact entry for the key at now_ms (monotonic);
- * 0 for a miss, an expired entry or any doubt.
+ * 0 for a miss, an expired entry or any doubt. As proto_answer_get_counted()
+ * leaves them, the aliases and addresses past the counts are undefined.
  */
 int shmtab_find(const struct shmtab_view *, const struct shmtab_key *,
     uint64_t now_ms, struct proto_answer *out);
@@ -192,7 +196,8 @@ int client_dir_trusted(const struct stat *dir);
 void client_set_alive(int (*alive)(void));
 
 /* Defined in client.c, for the NSS module's table reader: a result whose
- * answer (*a, zeroed) the caller fills. Not exported by libcodns.so. */
+ * answer (*a, not cleared: 12 KiB) the caller fills, as shmtab_find()
+ * does. Not exported by libcodns.so. */
 struct codns_result *client_result_alloc(struct proto_answer **a);
 /* Also in client.c: send a report frame (proto.h) on an open client after
  * its lookup; 0 or -1. */

@@ -230,6 +230,40 @@ test_response_round_trip(void **state)
 	assert_true(n <= FRAME_BUF);
 }
 
+/* The counted decoder writes what proto_answer_get() writes up to the
+ * counts (addresses zero-padded to 16 bytes) and nothing past them. */
+static void
+test_answer_get_counted(void **state)
+{
+	static struct proto_answer a, d;
+	uint8_t blob[PROTO_FRAME_MAX];
+	const uint8_t zero[16] = { 0 };
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	a = answer_max();
+	a.naliases = 3;
+	a.naddrs = 2;
+	buf_init_write(&b, blob, sizeof(blob));
+	assert_int_equal(proto_answer_put(&b, &a), 0);
+	memset(&d, 0x5a, sizeof(d));
+	buf_init_read(&b, blob, b.pos);
+	assert_int_equal(proto_answer_get_counted(&b, &d), 0);
+	assert_int_equal(buf_remaining(&b), 0);
+	assert_answer_equal(&d, &a);
+	for (i = 0; i < a.naddrs; i++) {
+		size_t alen = proto_addr_len(a.addrs[i].family);
+
+		assert_memory_equal(d.addrs[i].a + alen, zero, 16 - alen);
+	}
+	assert_int_equal((uint8_t)d.aliases[3][0], 0x5a);
+	assert_int_equal(d.addrs[2].family, 0x5a);
+	/* Short input fails as proto_answer_get() does. */
+	buf_init_read(&b, blob, 5);
+	assert_int_equal(proto_answer_get_counted(&b, &d), -1);
+}
+
 static void
 test_frame_peek(void **state)
 {
@@ -600,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_request_round_trip),
 		cmocka_unit_test(test_request_exact_bytes),
 		cmocka_unit_test(test_response_round_trip),
+		cmocka_unit_test(test_answer_get_counted),
 		cmocka_unit_test(test_frame_peek),
 		cmocka_unit_test(test_truncations_fail),
 		cmocka_unit_test(test_trailing_bytes),

@@ -642,6 +642,48 @@ test_sealed(void **state)
 	shm_free(s);
 }
 
+/* Layout 4 (ChaCha seal, word-wise checksum) reads no table of layout 3
+ * (SipHash counter-mode seal): an older codnsd's table is refused whole,
+ * so the module asks the socket instead of misreading a record. */
+static int
+nss_old_layout(void)
+{
+	struct proto_answer a = answer(1, 0);
+	struct shmtab_hdr *h;
+	struct shm *s;
+	char err[256];
+	size_t size;
+	int ok = 1;
+
+	if ((s = shm_new(path, 64, NULL, err, sizeof(err))) == NULL)
+		return 0;
+	put(s, "web.example", CODNS_AF_UNSPEC, &a, 60, shmtab_now_ms());
+	h = (struct shmtab_hdr *)(uintptr_t)shm_base(s, &size);
+	h->version = 3u << 8 | PROTO_VERSION;
+	ok &= nss_hit() == 0;
+	shm_free(s);
+	return ok;
+}
+
+static void
+test_old_layout(void **state)
+{
+	struct shm *s = table(64);
+	struct proto_answer a = answer(1, 0), out;
+	struct shmtab_hdr *h;
+	size_t size;
+
+	put(s, "web.example", CODNS_AF_UNSPEC, &a, 60, 0);
+	h = (struct shmtab_hdr *)(uintptr_t)shm_base(s, &size);
+	assert_int_equal(find(s, "web.example", CODNS_AF_UNSPEC, 0, &out), 1);
+	h->version = 3u << 8 | PROTO_VERSION;
+	assert_int_equal(find(s, "web.example", CODNS_AF_UNSPEC, 0, &out), -1);
+	shm_free(s);
+	setenv("CODNS_SHM_PATH", path, 1);
+	assert_int_equal(in_child(nss_old_layout), 1);
+	unsetenv("CODNS_SHM_PATH");
+}
+
 /* Issue 20: the file's blocks are reserved, never a sparse file. */
 static void
 test_whole_file(void **state)
@@ -725,6 +767,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nss_remap, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sealed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_layout, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_whole_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_nss_liveness, setup,
