@@ -230,14 +230,14 @@ shmtab_hash(const uint64_t seed[2], const struct shmtab_key *k)
 		b = ROTL32(b ^ c, 7);                                         \
 	} while (0)
 
-static void
-shmtab_chacha_block(const uint32_t in[16], uint8_t out[64])
+static inline void
+shmtab_chacha_rounds(const uint32_t in[16], uint8_t out[64], int rounds)
 {
 	uint32_t x[16];
 	int i;
 
 	memcpy(x, in, sizeof(x));
-	for (i = 0; i < SHMTAB_CHACHA_ROUNDS; i += 2) {
+	for (i = 0; i < rounds; i += 2) {
 		QROUND(x[0], x[4], x[8], x[12]);
 		QROUND(x[1], x[5], x[9], x[13]);
 		QROUND(x[2], x[6], x[10], x[14]);
@@ -255,6 +255,18 @@ shmtab_chacha_block(const uint32_t in[16], uint8_t out[64])
 		out[4 * i + 2] = (uint8_t)(v >> 16);
 		out[4 * i + 3] = (uint8_t)(v >> 24);
 	}
+}
+
+static void
+shmtab_chacha_block(const uint32_t in[16], uint8_t out[64])
+{
+	shmtab_chacha_rounds(in, out, SHMTAB_CHACHA_ROUNDS);
+}
+
+void
+shmtab_chacha_core(const uint32_t in[16], uint8_t out[64], int rounds)
+{
+	shmtab_chacha_rounds(in, out, rounds);
 }
 
 /*

@@ -138,6 +138,9 @@ int shmtab_key_name(struct shmtab_key *, uint8_t family, const char *name);
 int shmtab_key_addr(struct shmtab_key *, uint8_t family, const void *addr);
 
 uint64_t shmtab_hash(const uint64_t seed[2], const struct shmtab_key *);
+/* The ChaCha block function with a round count, for the known-answer
+ * tests against libsodium (the seal uses 12 rounds). */
+void shmtab_chacha_core(const uint32_t in[16], uint8_t out[64], int rounds);
 /* Seal or open (the same operation) len bytes of the record at arena
  * position pos that holds key k. */
 void shmtab_seal(const uint64_t seed[2], const struct shmtab_key *k,

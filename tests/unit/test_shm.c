@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "nss_shm.h"
 #include "resolvconf.h"
 #include "shm.h"
+#include "shmtab.h"
 
 static char dir[64];
 static char path[128];
@@ -740,10 +742,145 @@ test_nss_liveness(void **state)
 	unsetenv("CODNS_SHM_PATH");
 }
 
+/* --- the seal's primitives, against libsodium ------------------------ */
+
+static void
+le64_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* A key of every length, filled from a counter; its hash input. */
+static size_t
+kat_key(struct shmtab_key *k, unsigned n, uint8_t *in)
+{
+	unsigned i;
+
+	memset(k, 0, sizeof(*k));
+	k->kind = (uint8_t)(n & 1);
+	k->family = (uint8_t)(n % 3);
+	k->len = (uint8_t)n;
+	for (i = 0; i < n; i++)
+		k->bytes[i] = (uint8_t)(i * 7 + n);
+	in[0] = k->kind;
+	in[1] = k->family;
+	in[2] = k->len;
+	memcpy(in + 3, k->bytes, n);
+	return 3 + (size_t)n;
+}
+
+/* The slot hash is SipHash-2-4-64 of the key's bytes (libsodium's
+ * crypto_shorthash_siphash24), for inputs of 3 to 70 bytes. */
+static void
+test_kat_siphash(void **state)
+{
+	uint64_t seed[2] = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+	uint8_t k[16], in[3 + PROTO_NAME_MAX], out[8];
+	struct shmtab_key key;
+	unsigned n;
+	size_t len;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	le64_put(k, seed[0]);
+	le64_put(k + 8, seed[1]);
+	for (n = 0; n <= 67; n++) {
+		len = kat_key(&key, n, in);
+		crypto_shorthash_siphash24(out, in, len, k);
+		assert_int_equal(shmtab_hash(seed, &key),
+		    (uint64_t)le32_get(out) | (uint64_t)le32_get(out + 4) << 32);
+	}
+}
+
+/* ChaCha's block function at 20 rounds is libsodium's
+ * crypto_stream_chacha20 (64-bit nonce and counter). */
+static void
+test_kat_chacha(void **state)
+{
+	static const uint8_t sigma[16] = "expand 32-byte k";
+	uint8_t key[32], nonce[8], want[128], got[64];
+	uint32_t st[16];
+	unsigned i, b;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	for (i = 0; i < 32; i++)
+		key[i] = (uint8_t)(i * 13 + 1);
+	for (i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(0xa0 + i);
+	crypto_stream_chacha20(want, sizeof(want), nonce, key);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < 4; i++)
+			st[i] = le32_get(sigma + 4 * i);
+		for (i = 0; i < 8; i++)
+			st[4 + i] = le32_get(key + 4 * i);
+		st[12] = b;
+		st[13] = 0;
+		st[14] = le32_get(nonce);
+		st[15] = le32_get(nonce + 4);
+		shmtab_chacha_core(st, got, 20);
+		assert_memory_equal(got, want + 64 * b, 64);
+	}
+}
+
+/* The seal: ChaCha12 with a 128-bit key, the key being SipHash-2-4-128
+ * (libsodium's crypto_shorthash_siphashx24) of the key's bytes and a
+ * suffix byte 1, the nonce the record's position. */
+static void
+test_kat_seal(void **state)
+{
+	static const uint8_t tau[16] = "expand 16-byte k";
+	uint64_t seed[2] = { 0x1122334455667788ULL, 0x99aabbccddeeff00ULL };
+	uint8_t k[16], in[4 + PROTO_NAME_MAX], secret[16], ks[128];
+	uint8_t rec[100], sealed[100];
+	struct shmtab_key key;
+	uint64_t pos = 0x0123456789abcdefULL;
+	uint32_t st[16];
+	size_t len;
+	unsigned i, b;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	le64_put(k, seed[0]);
+	le64_put(k + 8, seed[1]);
+	len = kat_key(&key, 11, in);
+	in[len++] = 1;
+	crypto_shorthash_siphashx24(secret, in, len, k);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < 4; i++)
+			st[i] = le32_get(tau + 4 * i);
+		for (i = 0; i < 4; i++)
+			st[4 + i] = st[8 + i] = le32_get(secret + 4 * i);
+		st[12] = b;
+		st[13] = 0;
+		st[14] = (uint32_t)pos;
+		st[15] = (uint32_t)(pos >> 32);
+		shmtab_chacha_core(st, ks + 64 * b, 12);
+	}
+	for (i = 0; i < sizeof(rec); i++)
+		rec[i] = sealed[i] = (uint8_t)(i * 3);
+	shmtab_seal(seed, &key, pos, sealed, sizeof(sealed));
+	for (i = 0; i < sizeof(rec); i++)
+		assert_int_equal(sealed[i], rec[i] ^ ks[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kat_siphash),
+		cmocka_unit_test(test_kat_chacha),
+		cmocka_unit_test(test_kat_seal),
 		cmocka_unit_test_setup_teardown(test_insert_find, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
