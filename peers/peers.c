@@ -545,6 +545,14 @@ peers_miss(struct peers *p, struct peer *e)
 {
 	e->awaiting = 0;
 	e->misses++;
+	/* One lost heartbeat or ack (0.1 % of packets on a real WAN) is
+	 * not a failure: a retry goes at once, and only a second loss in a
+	 * row, or a query also unanswered, makes an answering peer DOWN.
+	 * Otherwise a near-equal spare stands in at every lost packet. */
+	if (e->alive && e->misses < PEERS_LOSSES && e->qmisses == 0) {
+		e->force = 1;
+		return 0;
+	}
 	if (e->alive) {
 		e->alive = 0;
 		e->fresh = 0;

@@ -19,6 +19,7 @@
 
 #define PEERS_MAX 4096	    /* listed peers kept */
 #define PEERS_TRIES 3	    /* quick retries after a miss */
+#define PEERS_LOSSES 2	    /* misses in a row that make a live peer DOWN */
 #define PEERS_ACK_WAIT_MIN_MS 500
 #define PEERS_FAIL_BAD 500 /* permille over which a peer ranks last */
 #define PEERS_QUERY_MISSES 2 /* query misses in a row that make it DOWN */

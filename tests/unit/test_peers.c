@@ -27,6 +27,7 @@ struct sim {
 	uint32_t jitter; /* when set: each sample is rtt +- jitter % + 0..1 ms */
 	uint32_t lastseq; /* the last heartbeat sent to it, and when */
 	uint64_t lastsent;
+	unsigned drop; /* the next `drop` acks are lost */
 };
 
 struct world {
@@ -151,6 +152,10 @@ world_pump(struct world *w, uint64_t *wake)
 		s->lastsent = w->now;
 		if (!s->up)
 			continue;
+		if (s->drop > 0) {
+			s->drop--;
+			continue;
+		}
 		assert_int_equal(peers_ack(w->p, s->id, hb[i].seq,
 		    sim_rtt(s), s->ns, s->fail, s->nsid, w->now), 0);
 	}
@@ -718,8 +723,10 @@ test_short_no_storm(void **state)
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 }
 
-/* A silent neighbour leaves within one steady interval plus the ack
- * wait; the next candidate replaces it; it returns when it answers. */
+/* A silent neighbour leaves within one steady interval plus two ack
+ * waits (its heartbeat, then the retry that goes at once, both
+ * unanswered: one loss alone is not a failure); the next candidate
+ * replaces it; it returns when it answers. */
 static void
 test_silent_neighbour_replaced(void **state)
 {
@@ -740,9 +747,9 @@ test_silent_neighbour_replaced(void **state)
 	gen = sum.generation;
 
 	w.s[0].up = 0; /* 101 dies after its last ack at 15 s */
-	world_run(&w, 45000 + 499);
+	world_run(&w, 45000 + 999);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
-	world_run(&w, 45000 + 500);
+	world_run(&w, 45000 + 1000);
 	assert_int_equal(state_of(&w, 101), PEERS_DOWN);
 	assert_int_equal(state_of(&w, 104), PEERS_NEIGHBOR);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
@@ -759,9 +766,9 @@ test_silent_neighbour_replaced(void **state)
 	}
 	/* Retried at the discovery pace, not after 30 s. */
 	assert_int_equal(peers_find(w.p, 101, &r), 0);
-	assert_int_equal(r.misses, 1);
+	assert_int_equal(r.misses, 2);
 	w.s[0].up = 1;
-	world_run(&w, 46000);
+	world_run(&w, 46500);
 	assert_int_equal(state_of(&w, 101), PEERS_NEIGHBOR);
 	assert_int_equal(state_of(&w, 104), PEERS_CANDIDATE);
 }
@@ -780,17 +787,13 @@ test_lost_rechecked(void **state)
 	world_run(&w, 20000);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
 	w.s[1].up = 0;
-	world_run(&w, 45500);
+	world_run(&w, 46000); /* its heartbeat and the retry unanswered */
 	assert_int_equal(state_of(&w, 102), PEERS_DOWN);
 	assert_int_equal(peers_mode(w.p), PEERS_STEADY);
-	/* The lost one is retried a second later; the others stay on
-	 * their steady schedule. */
-	w.now = 46000;
-	assert_int_equal(world_pump(&w, &wake), 1);
+	/* The lost one is retried a second after the retry; the others
+	 * stay on their steady schedule. */
 	w.s[1].up = 1;
 	w.now = 46500;
-	world_pump(&w, &wake);
-	w.now = 47000;
 	assert_int_equal(world_pump(&w, &wake), 1);
 	world_pump(&w, &wake);
 	assert_int_equal(state_of(&w, 102), PEERS_NEIGHBOR);
@@ -1476,6 +1479,36 @@ test_churn_jitter(void **state)
 		fail_msg("%u neighbour-set changes in 30 minutes", changes);
 }
 
+/* Issue 21, churn: the bench loses 0.1 % of its packets, and one lost
+ * heartbeat or ack made a neighbour down and a spare stand in. One loss
+ * is retried at once and changes nothing; a second in a row is a
+ * failure, and the neighbour set changes. */
+static void
+test_one_loss_no_change(void **state)
+{
+	struct world w;
+	uint64_t both[2] = { 101, 102 };
+	unsigned gen;
+
+	(void)state;
+	world_init(&w, 4, 2);
+	w.s[2].rtt = 11; /* a near-equal spare ready to stand in */
+	world_run(&w, 120000);
+	assert_neighbours(&w, both, 2);
+	gen = generation_of(&w);
+	w.s[0].drop = 1;
+	world_run(&w, 180000);
+	assert_int_equal(w.s[0].drop, 0);
+	assert_int_equal(generation_of(&w), gen);
+	assert_neighbours(&w, both, 2);
+	w.s[0].drop = 2;
+	world_run(&w, 240000);
+	assert_int_equal(w.s[0].drop, 0);
+	assert_int_not_equal(generation_of(&w), gen);
+	/* And it took its place back. */
+	assert_neighbours(&w, both, 2);
+}
+
 /* Item 6: a node of a sparse site (fewer candidates than neighbours) with
  * some listed nodes down sends no storm: at most 3 heartbeats a second
  * over any 10 s, once the start is over. */
@@ -1576,7 +1609,7 @@ test_heartbeat_limit(void **state)
 	assert_true(w.nlog < w.maxlog);
 }
 
-/* Issue 21, churn: a neighbour that misses one heartbeat (a lost ack)
+/* Issue 21, churn: a neighbour that misses its heartbeat and the retry
  * is down for a second and the spare stands in. Back, it takes its place
  * again, even from a spare that had become nearer by less than the
  * incumbent's margin: the stand-in's claim is newer and yields. */
@@ -1601,10 +1634,10 @@ test_standin_yields(void **state)
 		world_run(&w, 120000);
 		assert_int_equal(rtt_of(&w, 103), 9);
 		assert_neighbours(&w, both, 2);
-		/* Its next steady heartbeat goes unanswered. */
+		/* Its next steady heartbeat and the retry go unanswered. */
 		assert_int_equal(peers_find(w.p, both[k], &r), 0);
 		w.s[k].up = 0;
-		world_run(&w, r.last_sent + 30000 + 600);
+		world_run(&w, r.last_sent + 30000 + 1400);
 		assert_int_equal(state_of(&w, both[k]), PEERS_DOWN);
 		assert_int_equal(state_of(&w, 103), PEERS_NEIGHBOR);
 		w.s[k].up = 1;
@@ -1811,6 +1844,8 @@ main(void)
 		cmocka_unit_test_teardown(test_select_isolated, world_teardown),
 		cmocka_unit_test_teardown(test_no_storm, world_teardown),
 		cmocka_unit_test_teardown(test_churn_jitter, world_teardown),
+		cmocka_unit_test_teardown(test_one_loss_no_change,
+		    world_teardown),
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
 		cmocka_unit_test(test_nshealth_decay),
 		cmocka_unit_test_teardown(test_heartbeat_limit, world_teardown),
