@@ -155,15 +155,17 @@ peers_hb_at(const struct peers *p, const struct peer *e)
 
 	if (e->force)
 		return 0;
+	/* The fast start counts from the last sample, ours or an echo
+	 * (peers_echo()): the peers sampled longest ago go first. */
+	if (peers_fast(e) && !peers_quick(e))
+		return e->sampled +
+		    peers_min(p->cfg.heartbeat_steady_ms,
+			(uint64_t)p->cfg.heartbeat_discovery_ms
+			    << (e->fresh > 0 ? e->fresh - 1 : 0));
 	if (!e->sent_any)
 		return peers_quick(e) ? 0 : e->hold;
 	if (peers_quick(e))
 		return e->last_sent + p->cfg.heartbeat_discovery_ms;
-	if (peers_fast(e))
-		return e->last_sent +
-		    peers_min(p->cfg.heartbeat_steady_ms,
-			(uint64_t)p->cfg.heartbeat_discovery_ms
-			    << (e->fresh > 0 ? e->fresh - 1 : 0));
 	if (e->state == PEERS_DOWN || e->sick)
 		return e->last_sent + p->recheck;
 	if (e->tracked)
@@ -746,22 +748,53 @@ peers_heard(struct peers *p, uint64_t id, uint64_t now)
 	return peers_alive_hint(p, e, now);
 }
 
+static void
+peers_reports(struct peer *e, uint32_t ns_mean_ms, uint32_t ns_fail_permille,
+    uint64_t ns_set_id, uint64_t now)
+{
+	e->ns_mean_ms = ns_mean_ms;
+	e->ns_fail_permille = ns_fail_permille > 1000 ? 1000 :
+	    ns_fail_permille;
+	e->ns_set_id = ns_set_id;
+	e->last_ack = now;
+}
+
+/* A sample that proves e alive and answering in time (an ack of our
+ * newest heartbeat, or an echo of our ack). */
+static void
+peers_alive_sample(struct peers *p, struct peer *e, uint32_t rtt_ms,
+    uint64_t now)
+{
+	int was_alive = e->alive;
+
+	peers_sample(p, e, rtt_ms);
+	e->sampled = now;
+	e->acked = 1;
+	e->alive = 1;
+	e->reprobe = 0;
+	e->misses = 0;
+	e->qmisses = 0;
+	e->qsince = PEERS_NEVER;
+	if (!e->awaiting)
+		e->force = 0;
+	peers_rekey(p, e);
+	/* A peer coming alive is ranked on the next tick; an RTT or health
+	 * change alone can wait a little, so a burst of acks costs one
+	 * ranking, not one each. */
+	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
+}
+
 int
 peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
     uint64_t now)
 {
 	struct peer *e = peers_lookup(p, id);
-	int was_alive;
 
 	if (e == NULL || !e->sent_any ||
 	    (uint32_t)(e->seq - seq) >= PEERS_SEQ_WINDOW)
 		return -1;
-	e->ns_mean_ms = ns_mean_ms;
-	e->ns_fail_permille = ns_fail_permille > 1000 ? 1000 :
-	    ns_fail_permille;
-	e->ns_set_id = ns_set_id;
-	e->last_ack = now;
+	peers_reports(e, ns_mean_ms, ns_fail_permille, ns_set_id, now);
 	/* Only the newest heartbeat, still awaited, measures the path: an
 	 * older one's ack, or one that comes after its wait (queued while
 	 * the peer was stopped), would read seconds. It is a sign of life:
@@ -771,22 +804,38 @@ peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
 		peers_stale(p, now + PEERS_RANK_GAP_MS);
 		return 1;
 	}
-	was_alive = e->alive;
-	peers_sample(p, e, rtt_ms);
-	e->acked = 1;
-	e->alive = 1;
 	e->awaiting = 0;
-	e->reprobe = 0;
-	e->force = 0;
-	e->misses = 0;
-	e->qmisses = 0;
-	e->qsince = PEERS_NEVER;
-	peers_rekey(p, e);
-	/* A peer coming alive is ranked on the next tick; an RTT or health
-	 * change alone can wait a little, so a burst of acks costs one
-	 * ranking, not one each. */
-	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
+	peers_alive_sample(p, e, rtt_ms, now);
 	return 0;
+}
+
+int
+peers_echo(struct peers *p, uint64_t id, uint32_t rtt_ms, uint32_t ns_mean_ms,
+    uint32_t ns_fail_permille, uint64_t ns_set_id, uint64_t now)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	peers_reports(e, ns_mean_ms, ns_fail_permille, ns_set_id, now);
+	/* An echo queued while we were stopped reads seconds. */
+	if (rtt_ms > peers_ack_wait(p)) {
+		peers_alive_hint(p, e, now);
+		peers_stale(p, now + PEERS_RANK_GAP_MS);
+		return 1;
+	}
+	/* A heartbeat of ours still out is settled by its own ack or
+	 * miss. */
+	peers_alive_sample(p, e, rtt_ms, now);
+	return 0;
+}
+
+int
+peers_want_echo(const struct peers *p, uint64_t id)
+{
+	const struct peer *e = peers_lookup(p, id);
+
+	return e != NULL && (!e->alive || e->fresh < PEERS_RTT_WIN);
 }
 
 int

@@ -160,6 +160,23 @@ int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint64_t now);
 
 /*
+ * A round-trip sample measured without a heartbeat of ours: peer id
+ * heartbeated us, we acked, and its echo of that ack came back after
+ * rtt_ms (the three-way exchange of man/codns-protocol.7), with its
+ * reports as in peers_ack(). Within the ack wait it counts as an ack
+ * would: a sample, and the peer is alive; later, only a sign of life.
+ * So every heartbeat, ours or the peer's, gives both ends a sample,
+ * and the node-wide heartbeat limit costs the start half as much.
+ * 0 when it was a sample, 1 a sign of life, -1 when not listed.
+ */
+int peers_echo(struct peers *, uint64_t id, uint32_t rtt_ms,
+    uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
+    uint64_t now);
+/* Whether to ask peer id for an echo of our ack: while it is not alive
+ * or its fast start is not over (its RTT window is not yet its own). */
+int peers_want_echo(const struct peers *, uint64_t id);
+
+/*
  * The peers to ask for name, in the order above, at most max of them
  * (peers-per-lookup): neighbours, and far rescuers when no neighbour
  * uses another nameserver set. Returns how many were written to ids_out.

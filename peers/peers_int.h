@@ -26,6 +26,7 @@ struct peer {
 	uint32_t rtts[PEERS_RTT_WIN]; /* the last samples, a ring */
 	unsigned nrtt, rpos;
 	unsigned fresh; /* samples since it last came alive (fast start) */
+	uint64_t sampled; /* when the last sample came */
 	uint32_t ns_mean_ms, ns_fail_permille;
 	uint64_t ns_set_id;
 	uint64_t tie; /* seeded tie-break */

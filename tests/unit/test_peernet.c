@@ -206,17 +206,18 @@ ack(int host, const struct fdgram *d)
 	deliver(host, &m);
 }
 
-/* Ack every heartbeat sent since *from by the hosts up[]. */
+/* Ack every heartbeat sent since *from, at least 4 ms ago, by the hosts
+ * up[]. */
 static void
 ack_new(size_t *from, const int *up)
 {
 	size_t i;
 
-	for (i = *from; i < W.nout; i++)
+	for (i = *from; i < W.nout && W.out[i].at + 4000 <= W.now; i++)
 		if (W.out[i].m.type == PEERPROTO_T_HEARTBEAT &&
 		    up[host_of(&W.out[i].to)])
 			ack(host_of(&W.out[i].to), &W.out[i]);
-	*from = W.nout;
+	*from = i;
 }
 
 static size_t
@@ -251,9 +252,8 @@ run_acking(uint64_t ms, const int *up, size_t *acked)
 	uint64_t end = W.now + ms * 1000;
 
 	while (W.now < end) {
-		advance(4);
+		advance(1);
 		ack_new(acked, up);
-		advance(96);
 	}
 }
 
