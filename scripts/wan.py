@@ -466,9 +466,9 @@ def steady(wan, args):
     per = []
     for n in wan.nodes:
         a = n["addr"]
-        d = [x - y for x, y in zip(st1.get(a, [0] * 7), st0.get(a, [0] * 7))]
+        d = [x - y for x, y in zip(st1.get(a, [0] * 8), st0.get(a, [0] * 8))]
         hb = d[1] / el
-        tot = sum(d[1:6]) / el
+        tot = (sum(d[1:6]) + sum(d[7:8])) / el  # types 1-5, and 6 (echo)
         cpm = changes.get(a, 0) / (el / 60.0)
         rss = rss_mb(n["pid"])
         per.append({"node": n["name"], "changes_per_min": cpm, "hb_s": hb,
