@@ -129,11 +129,17 @@ peers_quick(const struct peer *e)
 
 /* Fast start: the first samples after a peer comes alive go 1, 2, 4, 8
  * discovery intervals apart, so the window fills within 15 s and a start
- * that slowed everyone (a fleet-wide start) leaves no trace in it. */
+ * that slowed everyone (a fleet-wide start) leaves no trace in it. Echoes
+ * (peers_echo()) fill it faster, so it lasts until its samples span those
+ * 15 intervals too, 8 apart at most. */
+#define PEERS_FAST_SPAN 15
+
 static int
-peers_fast(const struct peer *e)
+peers_fast(const struct peers *p, const struct peer *e)
 {
-	return e->alive && e->fresh < PEERS_RTT_WIN;
+	return e->alive && (e->fresh < PEERS_RTT_WIN ||
+	    e->sampled - e->fresh_at <
+		(uint64_t)PEERS_FAST_SPAN * p->cfg.heartbeat_discovery_ms);
 }
 
 /* On the sweep's schedule and limit. With the node's limit on, a peer
@@ -142,7 +148,7 @@ static int
 peers_swept(const struct peers *p, const struct peer *e)
 {
 	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force &&
-	    !e->tracked && !peers_quick(e) && !peers_fast(e) &&
+	    !e->tracked && !peers_quick(e) && !peers_fast(p, e) &&
 	    e->state != PEERS_DOWN;
 }
 
@@ -157,11 +163,11 @@ peers_hb_at(const struct peers *p, const struct peer *e)
 		return 0;
 	/* The fast start counts from the last sample, ours or an echo
 	 * (peers_echo()): the peers sampled longest ago go first. */
-	if (peers_fast(e) && !peers_quick(e))
+	if (peers_fast(p, e) && !peers_quick(e))
 		return e->sampled +
 		    peers_min(p->cfg.heartbeat_steady_ms,
 			(uint64_t)p->cfg.heartbeat_discovery_ms
-			    << (e->fresh > 0 ? e->fresh - 1 : 0));
+			    << (e->fresh > 1 ? peers_min(e->fresh - 1, 3) : 0));
 	if (!e->sent_any)
 		return peers_quick(e) ? 0 : e->hold;
 	if (peers_quick(e))
@@ -178,13 +184,13 @@ peers_hb_at(const struct peers *p, const struct peer *e)
  * liveness (forced, quick retries), then peers never measured, then fast
  * starts, then the schedules (steady, re-checks, the sweep). */
 static unsigned
-peers_class(const struct peer *e)
+peers_class(const struct peers *p, const struct peer *e)
 {
 	if (e->force || peers_quick(e))
 		return 0;
 	if (!e->acked)
 		return 1;
-	return peers_fast(e) ? 2 : 3;
+	return peers_fast(p, e) ? 2 : 3;
 }
 
 static uint64_t
@@ -192,7 +198,7 @@ peers_key(const struct peers *p, struct peer *e)
 {
 	uint64_t k;
 
-	e->cls = peers_class(e);
+	e->cls = peers_class(p, e);
 	if (e->awaiting) {
 		k = e->last_sent + peers_ack_wait(p);
 		e->due = k;
@@ -338,7 +344,7 @@ peers_rank(struct peers *p)
 		e->was_nbr = e->state == PEERS_NEIGHBOR;
 		e->state = peers_base_state(p, e);
 		settling |= (e->state == PEERS_PROBING && !e->acked) ||
-		    (e->alive && e->fresh < PEERS_RTT_WIN);
+		    peers_fast(p, e);
 		e->rank = 0;
 		e->picked = 0;
 		e->tracked = 0;
@@ -767,6 +773,8 @@ peers_alive_sample(struct peers *p, struct peer *e, uint32_t rtt_ms,
 {
 	int was_alive = e->alive;
 
+	if (e->fresh == 0 || !e->alive)
+		e->fresh_at = now;
 	peers_sample(p, e, rtt_ms);
 	e->sampled = now;
 	e->acked = 1;
@@ -835,7 +843,7 @@ peers_want_echo(const struct peers *p, uint64_t id)
 {
 	const struct peer *e = peers_lookup(p, id);
 
-	return e != NULL && (!e->alive || e->fresh < PEERS_RTT_WIN);
+	return e != NULL && (!e->alive || peers_fast(p, e));
 }
 
 int

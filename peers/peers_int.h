@@ -27,6 +27,7 @@ struct peer {
 	unsigned nrtt, rpos;
 	unsigned fresh; /* samples since it last came alive (fast start) */
 	uint64_t sampled; /* when the last sample came */
+	uint64_t fresh_at; /* and the first since it came alive */
 	uint32_t ns_mean_ms, ns_fail_permille;
 	uint64_t ns_set_id;
 	uint64_t tie; /* seeded tie-break */

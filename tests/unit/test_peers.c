@@ -1299,7 +1299,8 @@ most_in_window(const struct world *w, uint64_t span)
  * through its echo of our ack: it is alive with its RTT before any
  * heartbeat of ours went to it. An echo later than the ack wait (queued
  * while we were stopped) is a sign of life, not a sample. Echoes are
- * asked for until the fast start is over. */
+ * asked for until the fast start is over (PEERS_RTT_WIN samples, over
+ * 15 s). */
 static void
 test_echo_sample(void **state)
 {
@@ -1327,6 +1328,9 @@ test_echo_sample(void **state)
 		    100 * i), 0);
 	}
 	assert_int_equal(rtt_of(&w, 102), 11);
+	/* Until the samples span the fast start's 15 s. */
+	assert_int_equal(peers_want_echo(w.p, 102), 1);
+	assert_int_equal(peers_echo(w.p, 102, 11, 5, 0, 1001, 15000), 0);
 	assert_int_equal(peers_want_echo(w.p, 102), 0);
 }
 
@@ -1377,6 +1381,31 @@ test_busy_start_echo(void **state)
 	    most_in_window(&w, 2000));
 	assert_true(done <= 30000);
 	assert_true(most_in_window(&w, 2000) <= 6);
+}
+
+/* Issue 21, start-up: echoes fill the RTT window faster than the fast
+ * start's own steps (1, 2, 4, 8 s), but a start that slowed everyone
+ * must still leave no trace: the fast start goes on until its samples
+ * span 15 discovery intervals. Here the peer's first heartbeats come
+ * close together and every sample of the first 12 s reads 30 ms too
+ * much; the fast start used to end with 5 such samples at 10 s, and the
+ * next one came with the steady heartbeat, after 30 s. */
+static void
+test_fast_start_spans(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 2, 1);
+	w.echo = 1;
+	w.s[0].beat_at = 500;
+	w.s[1].up = 0;
+	w.busy_until = 12000;
+	w.busy_ms = 30;
+	world_run_echo(&w, 11000);
+	assert_int_equal(rtt_of(&w, 101), 40);
+	world_run_echo(&w, 30000);
+	assert_int_equal(rtt_of(&w, 101), 10);
 }
 
 /* Items 3 and 4: the ack of a heartbeat sent while the peer was stopped,
@@ -2012,6 +2041,8 @@ main(void)
 		cmocka_unit_test_teardown(test_one_loss_no_change,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_echo_sample, world_teardown),
+		cmocka_unit_test_teardown(test_fast_start_spans,
+		    world_teardown),
 		cmocka_unit_test_teardown(test_busy_start_echo,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_recovered_site_back, world_teardown),
