@@ -131,15 +131,22 @@ peers_quick(const struct peer *e)
  * discovery intervals apart, so the window fills within 15 s and a start
  * that slowed everyone (a fleet-wide start) leaves no trace in it. Echoes
  * (peers_echo()) fill it faster, so it lasts until its samples span those
- * 15 intervals too, 8 apart at most. */
+ * 15 intervals too, 8 apart at most; and while its two smallest samples
+ * disagree (the slow start lasted), for up to 60 intervals. */
 #define PEERS_FAST_SPAN 15
+#define PEERS_FAST_SPAN_MAX 60
 
 static int
 peers_fast(const struct peers *p, const struct peer *e)
 {
-	return e->alive && (e->fresh < PEERS_RTT_WIN ||
-	    e->sampled - e->fresh_at <
-		(uint64_t)PEERS_FAST_SPAN * p->cfg.heartbeat_discovery_ms);
+	uint64_t span = e->sampled - e->fresh_at;
+	uint64_t d = p->cfg.heartbeat_discovery_ms;
+
+	if (!e->alive)
+		return 0;
+	if (e->fresh < PEERS_RTT_WIN || span < PEERS_FAST_SPAN * d)
+		return 1;
+	return !peers_rtt_agree(e) && span < PEERS_FAST_SPAN_MAX * d;
 }
 
 /* On the sweep's schedule and limit. With the node's limit on, a peer

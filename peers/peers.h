@@ -36,6 +36,8 @@
 #define PEERS_RECHECK_MIN 5	  /* down and sick: every 5 intervals or more */
 #define PEERS_FAR_FIRST 2	  /* far rescuers before our set's neighbours */
 #define PEERS_HB_GAP_MS 350	  /* all heartbeats: one per 350 ms at most */
+#define PEERS_AGREE_PCT 10	  /* two samples agree within this %, */
+#define PEERS_AGREE_MS 2	  /* or this if more */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {

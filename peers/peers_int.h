@@ -94,6 +94,7 @@ peers_other_set(const struct peers *p, const struct peer *e)
 
 /* rank.c */
 uint32_t peers_rtt(const struct peer *);
+int peers_rtt_agree(const struct peer *);
 void peers_update_near(const struct peers *, struct peer *);
 void peers_sample(struct peers *, struct peer *, uint32_t rtt_ms);
 void peers_rank_sort(struct peers *, size_t nc);

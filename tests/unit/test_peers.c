@@ -1408,6 +1408,34 @@ test_fast_start_spans(void **state)
 	assert_int_equal(rtt_of(&w, 101), 10);
 }
 
+/* Issue 21, start-up: a slow start that lasts longer than the fast start
+ * leaves 5 late samples spanning 15 s, late by different amounts. Their
+ * two smallest disagree (40 and 46 ms for 10), so the fast start goes on
+ * at 8 s steps (up to 60 s) until a sample confirms the smallest: the
+ * RTT is right at 35 s, where the steady heartbeat would have come at
+ * 45 s with one more late sample, and a right one only at 75 s. */
+static void
+test_fast_start_confirms(void **state)
+{
+	static const uint32_t late[6] = { 40, 52, 46, 61, 53, 58 };
+	struct world w;
+
+	(void)state;
+	world_init(&w, 2, 1);
+	w.s[1].up = 0;
+	memcpy(w.s[0].pat, late, sizeof(late));
+	w.s[0].npat = 6;
+	world_run(&w, 20000);
+	assert_int_equal(rtt_of(&w, 101), 40);
+	world_run(&w, 35000);
+	assert_int_equal(rtt_of(&w, 101), 10);
+	/* Confirmed by its second right sample at 39 s, it is on its
+	 * steady schedule: 5 fast-start heartbeats, 3 more, then none
+	 * before 69 s. */
+	world_run(&w, 60000);
+	assert_int_equal(w.sent[0], 8);
+}
+
 /* Items 3 and 4: the ack of a heartbeat sent while the peer was stopped,
  * arriving seconds later, is a sign of life but not an RTT sample; the
  * peer is a neighbour again at once with its true RTT. */
@@ -2042,6 +2070,8 @@ main(void)
 		    world_teardown),
 		cmocka_unit_test_teardown(test_echo_sample, world_teardown),
 		cmocka_unit_test_teardown(test_fast_start_spans,
+		    world_teardown),
+		cmocka_unit_test_teardown(test_fast_start_confirms,
 		    world_teardown),
 		cmocka_unit_test_teardown(test_busy_start_echo,
 		    world_teardown),
