@@ -514,9 +514,16 @@ pn_stage(const struct peernet *pn, const struct conf *c, int key,
 static int
 pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 {
+	const struct peerlist_entry *old;
+	size_t i;
+
 	if (peers_set_list(pn->peers, s->ids, s->n,
 		peernet_now_ms(pn)) == -1)
 		return -1;
+	/* The versions the peers that stay speak (an upgrade in progress). */
+	for (i = 0; i < s->n; i++)
+		if ((old = peernet_by_id(pn, s->list[i].id)) != NULL)
+			s->list[i].version = old->version;
 	free(pn->list);
 	pn->list = s->list;
 	pn->nlist = s->n;

@@ -541,7 +541,8 @@ id_of4(void)
  * measures the peer before any heartbeat of ours to it was acked. An
  * ack that asks for one gets its echo at once. A version 2 peer gets no
  * reply_time, and our heartbeats and queries to it go in version 2
- * from then on, so an old node reads them. */
+ * from then on, reloads of the peers file included, so an old node reads
+ * them. */
 static void
 test_echo_exchange(void **state)
 {
@@ -610,6 +611,16 @@ test_echo_exchange(void **state)
 		.family = CODNS_AF_INET, .name = "old.example" }, query_cb,
 	    NULL));
 	assert_non_null(d = last_to(4, PEERPROTO_T_QUERY, mark));
+	assert_int_equal(d->m.version, 2);
+	/* A reload keeps what the peers that stay speak. */
+	write_peers(NPEERS + 1);
+	advance(100);
+	assert_int_equal(peernet_rows(W.pn, rows, 8), NPEERS + 1);
+	mark = W.nout;
+	for (k = 0; k < 40000 && last_to(4, PEERPROTO_T_HEARTBEAT, mark) ==
+	    NULL; k++)
+		advance(1);
+	assert_non_null(d = last_to(4, PEERPROTO_T_HEARTBEAT, mark));
 	assert_int_equal(d->m.version, 2);
 }
 
