@@ -16,7 +16,8 @@
 
 #define KEYFILE_MAX 256 /* 64 hex digits and generous whitespace */
 
-/* Version 1 beats end after ns_set_id; version 2 adds a nonzero nonce. */
+/* Version 1 beats end after ns_set_id; version 2 adds a nonzero nonce,
+ * version 3 reply_time. */
 static int
 peerproto_beat_put(struct buf *b, const struct peerproto_beat *h,
     uint8_t version)
@@ -31,6 +32,10 @@ peerproto_beat_put(struct buf *b, const struct peerproto_beat *h,
 	buf_put_u64(b, h->ns_set_id);
 	if (version >= 2)
 		buf_put_u64(b, h->node_nonce);
+	if (version >= 3)
+		buf_put_u64(b, h->reply_time);
+	else if (h->reply_time != 0)
+		return -1;
 	return buf_ok(b) ? 0 : -1;
 }
 
@@ -44,6 +49,8 @@ peerproto_beat_get(struct buf *b, struct peerproto_beat *h, uint8_t version)
 	buf_get_u64(b, &h->ns_set_id);
 	if (version >= 2 &&
 	    (buf_get_u64(b, &h->node_nonce) == -1 || h->node_nonce == 0))
+		return -1;
+	if (version >= 3 && buf_get_u64(b, &h->reply_time) == -1)
 		return -1;
 	if (!buf_ok(b) || h->ns_fail_permille > PEERPROTO_PERMILLE_MAX)
 		return -1;
@@ -143,6 +150,10 @@ peerproto_body_put(struct buf *b, const struct peerproto_msg *m,
     uint8_t version)
 {
 	switch (m->type) {
+	case PEERPROTO_T_ECHO:
+		if (version < 3)
+			return -1;
+		/* FALLTHROUGH */
 	case PEERPROTO_T_HEARTBEAT:
 	case PEERPROTO_T_ACK:
 		return peerproto_beat_put(b, &m->u.beat, version);
@@ -164,6 +175,10 @@ static int
 peerproto_body_get(struct buf *b, struct peerproto_msg *m)
 {
 	switch (m->type) {
+	case PEERPROTO_T_ECHO:
+		if (m->version < 3)
+			return -1;
+		/* FALLTHROUGH */
 	case PEERPROTO_T_HEARTBEAT:
 	case PEERPROTO_T_ACK:
 		return peerproto_beat_get(b, &m->u.beat, m->version);
@@ -313,6 +328,8 @@ peerproto_type_str(uint8_t type)
 		return "answer";
 	case PEERPROTO_T_CANNOT:
 		return "cannot";
+	case PEERPROTO_T_ECHO:
+		return "echo";
 	default:
 		return "unknown";
 	}

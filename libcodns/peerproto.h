@@ -22,8 +22,15 @@
  * datagrams are still decoded (node_nonce 0) and can be encoded, so a
  * node acks and answers an old peer in its own version during an upgrade.
  */
-#define PEERPROTO_VERSION 2
+#define PEERPROTO_VERSION 3
 #define PEERPROTO_VERSION_MIN 1
+/*
+ * Version 3 adds reply_time to heartbeats and acks, and the ECHO type: a
+ * three-way exchange in which the acker measures the round trip too
+ * (man/codns-protocol.7). A daemon speaks to each peer in the version of
+ * the last heartbeat or query that peer sent it, so old nodes keep
+ * reading what new ones send them.
+ */
 #define PEERPROTO_HDR_LEN 5
 #define PEERPROTO_TAG_LEN 32
 #define PEERPROTO_KEY_LEN 32
@@ -48,6 +55,7 @@ enum peerproto_type {
 	PEERPROTO_T_QUERY = 3,
 	PEERPROTO_T_ANSWER = 4,
 	PEERPROTO_T_CANNOT = 5,
+	PEERPROTO_T_ECHO = 6, /* version 3 */
 };
 
 /* Why a peer could not resolve a query (CANNOT reason byte). */
@@ -72,16 +80,20 @@ enum peerproto_error {
 
 #define PEERPROTO_PERMILLE_MAX 1000
 
-/* HEARTBEAT and ACK share one body. In an ACK, seq and send_time echo the
- * heartbeat; the ns_ fields are always the sender's own. */
+/* HEARTBEAT, ACK and ECHO share one body. In an ACK, seq and send_time
+ * echo the heartbeat; in an ECHO, seq and send_time echo the ACK's seq
+ * and reply_time. The ns_ fields are always the sender's own. */
 struct peerproto_beat {
 	uint32_t seq;
-	uint64_t send_time;	   /* heartbeat sender's monotonic ms */
+	uint64_t send_time;	   /* heartbeat sender's clock */
 	uint32_t ns_mean_ms;	   /* mean local-nameserver response time */
 	uint16_t ns_fail_permille; /* recent local failure rate, <= 1000 */
 	uint64_t ns_set_id;	   /* identity of the nameserver set */
 	uint64_t node_nonce; /* version 2: the sender's random per-process
 				id, never 0; 0 in version 1 */
+	uint64_t reply_time; /* version 3: in an ACK, the acker's clock,
+				asking for an ECHO; 0 asks nothing. 0 in
+				a HEARTBEAT and an ECHO */
 };
 
 struct peerproto_query {

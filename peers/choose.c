@@ -8,7 +8,7 @@
 static int
 peers_group(const struct peers *p, const struct peer *e)
 {
-	if (e->qmisses > 0 || peers_bad(e))
+	if (e->qmisses > 0 || e->misses > 0 || peers_bad(e))
 		return 2;
 	return peers_other_set(p, e) ? 0 : 1;
 }

@@ -129,11 +129,24 @@ peers_quick(const struct peer *e)
 
 /* Fast start: the first samples after a peer comes alive go 1, 2, 4, 8
  * discovery intervals apart, so the window fills within 15 s and a start
- * that slowed everyone (a fleet-wide start) leaves no trace in it. */
+ * that slowed everyone (a fleet-wide start) leaves no trace in it. Echoes
+ * (peers_echo()) fill it faster, so it lasts until its samples span those
+ * 15 intervals too, 8 apart at most; and while its two smallest samples
+ * disagree (the slow start lasted), for up to 60 intervals. */
+#define PEERS_FAST_SPAN 15
+#define PEERS_FAST_SPAN_MAX 60
+
 static int
-peers_fast(const struct peer *e)
+peers_fast(const struct peers *p, const struct peer *e)
 {
-	return e->alive && e->fresh < PEERS_RTT_WIN;
+	uint64_t span = e->sampled - e->fresh_at;
+	uint64_t d = p->cfg.heartbeat_discovery_ms;
+
+	if (!e->alive)
+		return 0;
+	if (e->fresh < PEERS_RTT_WIN || span < PEERS_FAST_SPAN * d)
+		return 1;
+	return !peers_rtt_agree(e) && span < PEERS_FAST_SPAN_MAX * d;
 }
 
 /* On the sweep's schedule and limit. With the node's limit on, a peer
@@ -142,7 +155,7 @@ static int
 peers_swept(const struct peers *p, const struct peer *e)
 {
 	return (e->sent_any || p->cfg.heartbeat_gap_ms == 0) && !e->force &&
-	    !e->tracked && !peers_quick(e) && !peers_fast(e) &&
+	    !e->tracked && !peers_quick(e) && !peers_fast(p, e) &&
 	    e->state != PEERS_DOWN;
 }
 
@@ -155,15 +168,17 @@ peers_hb_at(const struct peers *p, const struct peer *e)
 
 	if (e->force)
 		return 0;
+	/* The fast start counts from the last sample, ours or an echo
+	 * (peers_echo()): the peers sampled longest ago go first. */
+	if (peers_fast(p, e) && !peers_quick(e))
+		return e->sampled +
+		    peers_min(p->cfg.heartbeat_steady_ms,
+			(uint64_t)p->cfg.heartbeat_discovery_ms
+			    << (e->fresh > 1 ? peers_min(e->fresh - 1, 3) : 0));
 	if (!e->sent_any)
 		return peers_quick(e) ? 0 : e->hold;
 	if (peers_quick(e))
 		return e->last_sent + p->cfg.heartbeat_discovery_ms;
-	if (peers_fast(e))
-		return e->last_sent +
-		    peers_min(p->cfg.heartbeat_steady_ms,
-			(uint64_t)p->cfg.heartbeat_discovery_ms
-			    << (e->fresh > 0 ? e->fresh - 1 : 0));
 	if (e->state == PEERS_DOWN || e->sick)
 		return e->last_sent + p->recheck;
 	if (e->tracked)
@@ -176,13 +191,13 @@ peers_hb_at(const struct peers *p, const struct peer *e)
  * liveness (forced, quick retries), then peers never measured, then fast
  * starts, then the schedules (steady, re-checks, the sweep). */
 static unsigned
-peers_class(const struct peer *e)
+peers_class(const struct peers *p, const struct peer *e)
 {
 	if (e->force || peers_quick(e))
 		return 0;
 	if (!e->acked)
 		return 1;
-	return peers_fast(e) ? 2 : 3;
+	return peers_fast(p, e) ? 2 : 3;
 }
 
 static uint64_t
@@ -190,7 +205,7 @@ peers_key(const struct peers *p, struct peer *e)
 {
 	uint64_t k;
 
-	e->cls = peers_class(e);
+	e->cls = peers_class(p, e);
 	if (e->awaiting) {
 		k = e->last_sent + peers_ack_wait(p);
 		e->due = k;
@@ -336,7 +351,7 @@ peers_rank(struct peers *p)
 		e->was_nbr = e->state == PEERS_NEIGHBOR;
 		e->state = peers_base_state(p, e);
 		settling |= (e->state == PEERS_PROBING && !e->acked) ||
-		    (e->alive && e->fresh < PEERS_RTT_WIN);
+		    peers_fast(p, e);
 		e->rank = 0;
 		e->picked = 0;
 		e->tracked = 0;
@@ -545,6 +560,14 @@ peers_miss(struct peers *p, struct peer *e)
 {
 	e->awaiting = 0;
 	e->misses++;
+	/* One lost heartbeat or ack (0.1 % of packets on a real WAN) is
+	 * not a failure: a retry goes at once, and only a second loss in a
+	 * row, or a query also unanswered, makes an answering peer DOWN.
+	 * Otherwise a near-equal spare stands in at every lost packet. */
+	if (e->alive && e->misses < PEERS_LOSSES && e->qmisses == 0) {
+		e->force = 1;
+		return 0;
+	}
 	if (e->alive) {
 		e->alive = 0;
 		e->fresh = 0;
@@ -738,22 +761,55 @@ peers_heard(struct peers *p, uint64_t id, uint64_t now)
 	return peers_alive_hint(p, e, now);
 }
 
+static void
+peers_reports(struct peer *e, uint32_t ns_mean_ms, uint32_t ns_fail_permille,
+    uint64_t ns_set_id, uint64_t now)
+{
+	e->ns_mean_ms = ns_mean_ms;
+	e->ns_fail_permille = ns_fail_permille > 1000 ? 1000 :
+	    ns_fail_permille;
+	e->ns_set_id = ns_set_id;
+	e->last_ack = now;
+}
+
+/* A sample that proves e alive and answering in time (an ack of our
+ * newest heartbeat, or an echo of our ack). */
+static void
+peers_alive_sample(struct peers *p, struct peer *e, uint32_t rtt_ms,
+    uint64_t now)
+{
+	int was_alive = e->alive;
+
+	if (e->fresh == 0 || !e->alive)
+		e->fresh_at = now;
+	peers_sample(p, e, rtt_ms);
+	e->sampled = now;
+	e->acked = 1;
+	e->alive = 1;
+	e->reprobe = 0;
+	e->misses = 0;
+	e->qmisses = 0;
+	e->qsince = PEERS_NEVER;
+	if (!e->awaiting)
+		e->force = 0;
+	peers_rekey(p, e);
+	/* A peer coming alive is ranked on the next tick; an RTT or health
+	 * change alone can wait a little, so a burst of acks costs one
+	 * ranking, not one each. */
+	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
+}
+
 int
 peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
     uint64_t now)
 {
 	struct peer *e = peers_lookup(p, id);
-	int was_alive;
 
 	if (e == NULL || !e->sent_any ||
 	    (uint32_t)(e->seq - seq) >= PEERS_SEQ_WINDOW)
 		return -1;
-	e->ns_mean_ms = ns_mean_ms;
-	e->ns_fail_permille = ns_fail_permille > 1000 ? 1000 :
-	    ns_fail_permille;
-	e->ns_set_id = ns_set_id;
-	e->last_ack = now;
+	peers_reports(e, ns_mean_ms, ns_fail_permille, ns_set_id, now);
 	/* Only the newest heartbeat, still awaited, measures the path: an
 	 * older one's ack, or one that comes after its wait (queued while
 	 * the peer was stopped), would read seconds. It is a sign of life:
@@ -763,22 +819,38 @@ peers_ack(struct peers *p, uint64_t id, uint32_t seq, uint32_t rtt_ms,
 		peers_stale(p, now + PEERS_RANK_GAP_MS);
 		return 1;
 	}
-	was_alive = e->alive;
-	peers_sample(p, e, rtt_ms);
-	e->acked = 1;
-	e->alive = 1;
 	e->awaiting = 0;
-	e->reprobe = 0;
-	e->force = 0;
-	e->misses = 0;
-	e->qmisses = 0;
-	e->qsince = PEERS_NEVER;
-	peers_rekey(p, e);
-	/* A peer coming alive is ranked on the next tick; an RTT or health
-	 * change alone can wait a little, so a burst of acks costs one
-	 * ranking, not one each. */
-	peers_stale(p, was_alive ? now + PEERS_RANK_GAP_MS : now);
+	peers_alive_sample(p, e, rtt_ms, now);
 	return 0;
+}
+
+int
+peers_echo(struct peers *p, uint64_t id, uint32_t rtt_ms, uint32_t ns_mean_ms,
+    uint32_t ns_fail_permille, uint64_t ns_set_id, uint64_t now)
+{
+	struct peer *e = peers_lookup(p, id);
+
+	if (e == NULL)
+		return -1;
+	peers_reports(e, ns_mean_ms, ns_fail_permille, ns_set_id, now);
+	/* An echo queued while we were stopped reads seconds. */
+	if (rtt_ms > peers_ack_wait(p)) {
+		peers_alive_hint(p, e, now);
+		peers_stale(p, now + PEERS_RANK_GAP_MS);
+		return 1;
+	}
+	/* A heartbeat of ours still out is settled by its own ack or
+	 * miss. */
+	peers_alive_sample(p, e, rtt_ms, now);
+	return 0;
+}
+
+int
+peers_want_echo(const struct peers *p, uint64_t id)
+{
+	const struct peer *e = peers_lookup(p, id);
+
+	return e != NULL && (!e->alive || peers_fast(p, e));
 }
 
 int

@@ -19,6 +19,7 @@
 
 #define PEERS_MAX 4096	    /* listed peers kept */
 #define PEERS_TRIES 3	    /* quick retries after a miss */
+#define PEERS_LOSSES 2	    /* misses in a row that make a live peer DOWN */
 #define PEERS_ACK_WAIT_MIN_MS 500
 #define PEERS_FAIL_BAD 500 /* permille over which a peer ranks last */
 #define PEERS_QUERY_MISSES 2 /* query misses in a row that make it DOWN */
@@ -35,6 +36,8 @@
 #define PEERS_RECHECK_MIN 5	  /* down and sick: every 5 intervals or more */
 #define PEERS_FAR_FIRST 2	  /* far rescuers before our set's neighbours */
 #define PEERS_HB_GAP_MS 350	  /* all heartbeats: one per 350 ms at most */
+#define PEERS_AGREE_PCT 10	  /* two samples agree within this %, */
+#define PEERS_AGREE_MS 2	  /* or this if more */
 #define PEERS_NEVER UINT64_MAX
 
 enum peers_state {
@@ -157,6 +160,23 @@ uint64_t peers_next_wakeup(const struct peers *, uint64_t now);
 int peers_ack(struct peers *, uint64_t id, uint32_t seq, uint32_t rtt_ms,
     uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
     uint64_t now);
+
+/*
+ * A round-trip sample measured without a heartbeat of ours: peer id
+ * heartbeated us, we acked, and its echo of that ack came back after
+ * rtt_ms (the three-way exchange of man/codns-protocol.7), with its
+ * reports as in peers_ack(). Within the ack wait it counts as an ack
+ * would: a sample, and the peer is alive; later, only a sign of life.
+ * So every heartbeat, ours or the peer's, gives both ends a sample,
+ * and the node-wide heartbeat limit costs the start half as much.
+ * 0 when it was a sample, 1 a sign of life, -1 when not listed.
+ */
+int peers_echo(struct peers *, uint64_t id, uint32_t rtt_ms,
+    uint32_t ns_mean_ms, uint32_t ns_fail_permille, uint64_t ns_set_id,
+    uint64_t now);
+/* Whether to ask peer id for an echo of our ack: while it is not alive
+ * or its fast start is not over (its RTT window is not yet its own). */
+int peers_want_echo(const struct peers *, uint64_t id);
 
 /*
  * The peers to ask for name, in the order above, at most max of them

@@ -26,6 +26,8 @@ struct peer {
 	uint32_t rtts[PEERS_RTT_WIN]; /* the last samples, a ring */
 	unsigned nrtt, rpos;
 	unsigned fresh; /* samples since it last came alive (fast start) */
+	uint64_t sampled; /* when the last sample came */
+	uint64_t fresh_at; /* and the first since it came alive */
 	uint32_t ns_mean_ms, ns_fail_permille;
 	uint64_t ns_set_id;
 	uint64_t tie; /* seeded tie-break */
@@ -92,6 +94,7 @@ peers_other_set(const struct peers *p, const struct peer *e)
 
 /* rank.c */
 uint32_t peers_rtt(const struct peer *);
+int peers_rtt_agree(const struct peer *);
 void peers_update_near(const struct peers *, struct peer *);
 void peers_sample(struct peers *, struct peer *, uint32_t rtt_ms);
 void peers_rank_sort(struct peers *, size_t nc);

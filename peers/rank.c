@@ -41,6 +41,19 @@ peers_rtt2(const struct peer *e)
 	return m2;
 }
 
+/* Whether the two smallest samples agree, within max(PEERS_AGREE_PCT %,
+ * PEERS_AGREE_MS): a minimum that no other sample confirms may still be
+ * inflated (a slow start whose samples were all late by different
+ * amounts). */
+int
+peers_rtt_agree(const struct peer *e)
+{
+	uint64_t r1 = peers_rtt(e), r2 = peers_rtt2(e);
+
+	return e->nrtt >= 2 && r2 - r1 <= peers_max(r1 * PEERS_AGREE_PCT / 100,
+	    PEERS_AGREE_MS);
+}
+
 /* Hysteresis at neighbor-rtt-max: in when two samples of the window are
  * under it, out only when they are PEERS_LIMIT_HYST % over it. */
 void

@@ -22,6 +22,8 @@
 #     [--after S] [--isolated S] [--rescue-site C] [--partial-site C]
 #     [--isolated-site C] [--jitter PERMILLE] [--loss PPM] [--out DIR]
 #     [--start-burst SECONDS:EXTRA_US] [--keep]
+# A duration of 0 skips that scenario (--rescue 0 --partial 0 --isolated 0:
+# the start and the steady state alone).
 # Defaults: 10 sites x 4 nodes, 120/120/60/60+120/60 s (about 10 minutes),
 # pictures into doc/. --quick: 6 sites x 2 nodes, about 3 minutes, pictures
 # into build/bench-wan/. --start-burst congests the first SECONDS of the
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
 	--start-burst) WAN_START_BURST=$2; shift ;;
 	--out) OUT=$2; shift ;;
 	--keep) KEEP=1 ;;
-	*) sed -n 20,30p "$0" >&2; exit 2 ;;
+	*) sed -n 20,32p "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -94,11 +96,13 @@ if ! wan_ping_check 5; then
 	exit 1
 fi
 wan_start_nodes || exit 1
-py converge "$WAN_DIR" --secs "$CONVERGE" --every 2
-py steady "$WAN_DIR" --secs "$STEADY" --every 2
-py rescue "$WAN_DIR" --site "$RESCUE_SITE" --secs "$RESCUE"
-py partial "$WAN_DIR" --site "$PARTIAL_SITE" --secs "$PARTIAL" --after "$AFTER"
-py isolated "$WAN_DIR" --site "$ISOLATED_SITE" --secs "$ISOLATED"
+# A scenario given 0 seconds is skipped.
+[ "$CONVERGE" = 0 ] || py converge "$WAN_DIR" --secs "$CONVERGE" --every 2
+[ "$STEADY" = 0 ] || py steady "$WAN_DIR" --secs "$STEADY" --every 2
+[ "$RESCUE" = 0 ] || py rescue "$WAN_DIR" --site "$RESCUE_SITE" --secs "$RESCUE"
+[ "$PARTIAL" = 0 ] ||
+	py partial "$WAN_DIR" --site "$PARTIAL_SITE" --secs "$PARTIAL" --after "$AFTER"
+[ "$ISOLATED" = 0 ] || py isolated "$WAN_DIR" --site "$ISOLATED_SITE" --secs "$ISOLATED"
 py targets "$WAN_DIR"
 py plots "$WAN_DIR"
 if command -v gnuplot >/dev/null; then

@@ -43,7 +43,7 @@
  * Packets of one endpoint pair leave in the order they came (a path does
  * not reorder). The stats file starts with "time_ns T" (CLOCK_MONOTONIC
  * when it was written), then one line per endpoint:
- *   ADDR packets_sent heartbeats acks queries answers cannots dropped
+ *   ADDR packets_sent heartbeats acks queries answers cannots dropped echoes
  * counting what the endpoint sent; the codns peer datagrams (UDP, magic
  * 0xC0D5, man/codns-protocol.7) are counted by type.
  * "ready" on stdout once every device exists; SIGTERM stops it.
@@ -59,7 +59,7 @@ struct endpoint {
 	int fd;
 	uint32_t addr; /* host order */
 	int site;
-	uint64_t sent, kind[6], dropped;
+	uint64_t sent, kind[7], dropped;
 };
 
 struct pkt {
@@ -236,7 +236,7 @@ count_kind(struct endpoint *e, const uint8_t *p, size_t len)
 	    WAN_PEER_PORT)
 		return;
 	p += ihl + 8;
-	if (p[0] == 0xC0 && p[1] == 0xD5 && p[3] >= 1 && p[3] <= 5)
+	if (p[0] == 0xC0 && p[1] == 0xD5 && p[3] >= 1 && p[3] <= 6)
 		e->kind[p[3]]++;
 }
 
@@ -312,7 +312,7 @@ stats_write(void)
 		return;
 	fprintf(f, "time_ns %llu\n", (unsigned long long)now_ns());
 	for (i = 0; i < nep; i++)
-		fprintf(f, "%u.%u.%u.%u %llu %llu %llu %llu %llu %llu %llu\n",
+		fprintf(f, "%u.%u.%u.%u %llu %llu %llu %llu %llu %llu %llu %llu\n",
 		    ep[i].addr >> 24, ep[i].addr >> 16 & 255,
 		    ep[i].addr >> 8 & 255, ep[i].addr & 255,
 		    (unsigned long long)ep[i].sent,
@@ -321,7 +321,8 @@ stats_write(void)
 		    (unsigned long long)ep[i].kind[3],
 		    (unsigned long long)ep[i].kind[4],
 		    (unsigned long long)ep[i].kind[5],
-		    (unsigned long long)ep[i].dropped);
+		    (unsigned long long)ep[i].dropped,
+		    (unsigned long long)ep[i].kind[6]);
 	fclose(f);
 	rename(tmp, stats_path);
 }

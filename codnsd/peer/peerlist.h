@@ -17,6 +17,9 @@ struct peerlist_entry {
 	struct conf_addr addr;
 	char name[ADDR_STRLEN];
 	uint16_t src; /* PEERLIST_SRC_FILE, or the peers-dns name's index */
+	/* The protocol version of the last heartbeat or query it sent us,
+	 * which ours to it use; 0 (none yet): PEERPROTO_VERSION. */
+	uint8_t version;
 };
 
 /* Peers from elsewhere than the file: the peers-dns names' (peersdns.c),

@@ -121,13 +121,16 @@ pn_hb_cb(void *arg)
 		if ((p = peernet_by_id(pn, hb[i].id)) == NULL)
 			continue;
 		memset(&m, 0, sizeof(m));
+		m.version = p->version;
 		m.type = PEERPROTO_T_HEARTBEAT;
 		m.u.beat.seq = hb[i].seq;
 		m.u.beat.send_time = peernet_wall_ms(pn);
 		/* Only we can read it: which listed entry this went to. */
-		m.u.beat.node_nonce = pn->nonce ^ p->id;
-		if (m.u.beat.node_nonce == 0)
-			m.u.beat.node_nonce = pn->nonce;
+		if (p->version != 1) {
+			m.u.beat.node_nonce = pn->nonce ^ p->id;
+			if (m.u.beat.node_nonce == 0)
+				m.u.beat.node_nonce = pn->nonce;
+		}
 		pn_fill_health(pn, &m.u.beat);
 		peernet_send(pn, &m, &p->addr);
 		peernet_count(pn, STATS_HEARTBEATS_SENT);
@@ -214,13 +217,20 @@ pn_on_heartbeat(struct peernet *pn, struct peerlist_entry *p,
 		return;
 	}
 	memset(&m, 0, sizeof(m));
-	/* In the heartbeat's version, so an older peer can read it. */
+	/* In the heartbeat's version, so an older peer can read it; ours
+	 * to it from now on too (an upgrade goes node by node). */
+	p->version = in->version;
 	m.version = in->version;
 	if (in->version >= 2)
 		m.u.beat.node_nonce = pn->nonce;
 	m.type = PEERPROTO_T_ACK;
 	m.u.beat.seq = in->u.beat.seq;
 	m.u.beat.send_time = in->u.beat.send_time;
+	/* Its echo of this ack is a round-trip sample of ours: the peer's
+	 * heartbeats measure both ends (the node-wide heartbeat limit
+	 * makes samples scarce at start). */
+	if (in->version >= 3 && peers_want_echo(pn->peers, p->id))
+		m.u.beat.reply_time = peernet_now_us(pn) | 1;
 	pn_fill_health(pn, &m.u.beat);
 	peernet_send(pn, &m, &p->addr);
 	peernet_count(pn, STATS_HEARTBEATS_RECEIVED);
@@ -228,6 +238,25 @@ pn_on_heartbeat(struct peernet *pn, struct peerlist_entry *p,
 	 * of life: probe it now (adoption, issue 15). */
 	if (peers_heard(pn->peers, p->id, peernet_now_ms(pn)) == 1)
 		peernet_hb_arm(pn);
+}
+
+/* The third datagram of the exchange: the ack's reply_time goes back at
+ * once, so the acker measures the round trip as well. One echo per ack,
+ * and only to a listed peer: nothing is amplified. */
+static void
+pn_send_echo(struct peernet *pn, struct peerlist_entry *p,
+    const struct peerproto_beat *ack)
+{
+	struct peerproto_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = 3;
+	m.type = PEERPROTO_T_ECHO;
+	m.u.beat.seq = ack->seq;
+	m.u.beat.send_time = ack->reply_time;
+	m.u.beat.node_nonce = pn->nonce;
+	pn_fill_health(pn, &m.u.beat);
+	peernet_send(pn, &m, &p->addr);
 }
 
 static void
@@ -252,6 +281,32 @@ pn_on_ack(struct peernet *pn, struct peerlist_entry *p, const struct peerproto_m
 		return;
 	}
 	peernet_count(pn, STATS_HEARTBEATS_ACKED);
+	if (in->version >= 3 && b->reply_time != 0)
+		pn_send_echo(pn, p, b);
+	peernet_hb_arm(pn);
+}
+
+/* The echo of an ack of ours came back: a round-trip sample. */
+static void
+pn_on_echo(struct peernet *pn, struct peerlist_entry *p,
+    const struct peerproto_msg *in)
+{
+	const struct peerproto_beat *b = &in->u.beat;
+	uint64_t now = peernet_now_us(pn);
+	uint32_t rtt;
+
+	if (b->node_nonce == pn->nonce)
+		return;
+	if (b->send_time > now || now - b->send_time > 3600 * 1000000ULL) {
+		peernet_count(pn, STATS_PEER_UNEXPECTED);
+		return;
+	}
+	rtt = (uint32_t)((now - b->send_time + 500) / 1000);
+	if (peers_echo(pn->peers, p->id, rtt, b->ns_mean_ms,
+		b->ns_fail_permille, b->ns_set_id, peernet_now_ms(pn)) == -1) {
+		peernet_count(pn, STATS_PEER_UNEXPECTED);
+		return;
+	}
 	peernet_hb_arm(pn);
 }
 
@@ -342,6 +397,9 @@ peernet_input(struct peernet *pn, const uint8_t *dgram, size_t n,
 		break;
 	case PEERPROTO_T_ACK:
 		pn_on_ack(pn, p, &m);
+		break;
+	case PEERPROTO_T_ECHO:
+		pn_on_echo(pn, p, &m);
 		break;
 	case PEERPROTO_T_QUERY:
 		peernet_on_query(pn, p, &m);
@@ -456,9 +514,16 @@ pn_stage(const struct peernet *pn, const struct conf *c, int key,
 static int
 pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 {
+	const struct peerlist_entry *old;
+	size_t i;
+
 	if (peers_set_list(pn->peers, s->ids, s->n,
 		peernet_now_ms(pn)) == -1)
 		return -1;
+	/* The versions the peers that stay speak (an upgrade in progress). */
+	for (i = 0; i < s->n; i++)
+		if ((old = peernet_by_id(pn, s->list[i].id)) != NULL)
+			s->list[i].version = old->version;
 	free(pn->list);
 	pn->list = s->list;
 	pn->nlist = s->n;

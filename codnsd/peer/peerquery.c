@@ -114,6 +114,7 @@ peernet_on_query(struct peernet *pn, struct peerlist_entry *p,
 	s->pn = pn;
 	s->qid = in->u.query.id;
 	s->version = in->version;
+	p->version = in->version;
 	s->from = p->addr;
 	LIST_INSERT_HEAD(&pn->serving, s, entry);
 	pn->nserving++;
@@ -230,6 +231,7 @@ peernet_query(struct peernet *pn, uint64_t id, const struct proto_request *req,
 		randombytes_buf(&q->qid, sizeof(q->qid));
 	while (pn_pending_find(pn, q->qid) != NULL);
 	memset(&m, 0, sizeof(m));
+	m.version = p->version; /* one it reads (peerlist.h) */
 	m.type = PEERPROTO_T_QUERY;
 	m.u.query.id = q->qid;
 	m.u.query.kind = req->kind;

@@ -13,7 +13,7 @@
  *       libcodns/peerproto.c libcodns/proto.c libcodns/buf.c -lsodium &&
  *       ./gen tests/fuzz/corpus/peerproto
  */
-#define NSEEDS 11
+#define NSEEDS 13
 
 /* One message of every type and shape the decoder has a branch for. */
 static void
@@ -26,6 +26,7 @@ seed(int i, struct peerproto_msg *m)
 	switch (i) {
 	case 0:
 	case 1:
+		m->version = 2;
 		m->type = i == 0 ? PEERPROTO_T_HEARTBEAT : PEERPROTO_T_ACK;
 		m->u.beat.seq = 42;
 		m->u.beat.send_time = 123456789;
@@ -101,6 +102,17 @@ seed(int i, struct peerproto_msg *m)
 		m->u.beat.ns_mean_ms = 3;
 		m->u.beat.ns_fail_permille = 1000;
 		m->u.beat.ns_set_id = 1;
+		break;
+	case 11:
+	case 12:
+		/* Version 3: an ack asking for an echo, and the echo. */
+		m->type = i == 11 ? PEERPROTO_T_ACK : PEERPROTO_T_ECHO;
+		m->u.beat.seq = 9;
+		m->u.beat.send_time = i == 11 ? 123456789 : 5550001234ULL;
+		m->u.beat.ns_mean_ms = 2;
+		m->u.beat.ns_set_id = 3;
+		m->u.beat.node_nonce = 0x1111222233334444ULL;
+		m->u.beat.reply_time = i == 11 ? 5550001234ULL : 0;
 		break;
 	}
 }

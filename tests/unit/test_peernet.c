@@ -19,6 +19,7 @@
 #include "fakeclock.h"
 #include "peernet.h"
 #include "peerproto.h"
+#include "peerlist.h"
 #include "peers.h"
 
 #define MAXD 512
@@ -206,17 +207,18 @@ ack(int host, const struct fdgram *d)
 	deliver(host, &m);
 }
 
-/* Ack every heartbeat sent since *from by the hosts up[]. */
+/* Ack every heartbeat sent since *from, at least 4 ms ago, by the hosts
+ * up[]. */
 static void
 ack_new(size_t *from, const int *up)
 {
 	size_t i;
 
-	for (i = *from; i < W.nout; i++)
+	for (i = *from; i < W.nout && W.out[i].at + 4000 <= W.now; i++)
 		if (W.out[i].m.type == PEERPROTO_T_HEARTBEAT &&
 		    up[host_of(&W.out[i].to)])
 			ack(host_of(&W.out[i].to), &W.out[i]);
-	*from = W.nout;
+	*from = i;
 }
 
 static size_t
@@ -251,9 +253,8 @@ run_acking(uint64_t ms, const int *up, size_t *acked)
 	uint64_t end = W.now + ms * 1000;
 
 	while (W.now < end) {
-		advance(4);
+		advance(1);
 		ack_new(acked, up);
-		advance(96);
 	}
 }
 
@@ -497,6 +498,132 @@ test_serve_path(void **state)
 	assert_int_equal(W.counters[STATS_PEER_UNLISTED], 1);
 }
 
+/* The last datagram of type sent to host since from, or NULL. */
+static const struct fdgram *
+last_to(int host, uint8_t type, size_t from)
+{
+	const struct fdgram *d = NULL;
+	size_t i;
+
+	for (i = from; i < W.nout; i++)
+		if (host_of(&W.out[i].to) == host && W.out[i].m.type == type)
+			d = &W.out[i];
+	return d;
+}
+
+/* A heartbeat from host, in version v. */
+static void
+beat_from(int host, uint8_t v, uint32_t seq)
+{
+	struct peerproto_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.version = v;
+	m.type = PEERPROTO_T_HEARTBEAT;
+	m.u.beat.seq = seq;
+	m.u.beat.send_time = 777;
+	m.u.beat.ns_set_id = 500 + (uint64_t)host;
+	if (v >= 2)
+		m.u.beat.node_nonce = 1000 + (uint64_t)host;
+	deliver(host, &m);
+}
+
+static uint64_t
+id_of4(void)
+{
+	struct sockaddr_in a = addr_of(4);
+
+	return peerlist_id((const struct sockaddr *)&a);
+}
+
+/* Issue 21, start-up: the three-way exchange. Our ack of a version 3
+ * heartbeat asks for an echo (reply_time), and the echo, 6 ms later,
+ * measures the peer before any heartbeat of ours to it was acked. An
+ * ack that asks for one gets its echo at once. A version 2 peer gets no
+ * reply_time, and our heartbeats and queries to it go in version 2
+ * from then on, reloads of the peers file included, so an old node reads
+ * them. */
+static void
+test_echo_exchange(void **state)
+{
+	struct peernet_row rows[8];
+	struct peerproto_msg m;
+	const struct fdgram *d;
+	size_t mark, cur, k;
+
+	(void)state;
+	advance(0);
+	mark = W.nout;
+	beat_from(3, PEERPROTO_VERSION, 1);
+	assert_non_null(d = last_to(3, PEERPROTO_T_ACK, mark));
+	assert_int_equal(d->m.version, 3);
+	assert_int_equal(d->m.u.beat.seq, 1);
+	assert_true(d->m.u.beat.reply_time != 0);
+	memset(&m, 0, sizeof(m));
+	m.type = PEERPROTO_T_ECHO;
+	m.u.beat.seq = 1;
+	m.u.beat.send_time = d->m.u.beat.reply_time;
+	m.u.beat.ns_set_id = 503;
+	m.u.beat.node_nonce = 1003;
+	advance(6);
+	deliver(3, &m);
+	assert_int_equal(row_of(3, rows)->rtt_ms, 6);
+	assert_int_equal(row_of(3, rows)->ns_set_id, 503);
+	assert_string_not_equal(row_of(3, rows)->state, "probing");
+	assert_string_not_equal(row_of(3, rows)->state, "down");
+	/* One from the future is dropped and counted. */
+	m.u.beat.send_time = W.now + 1000000;
+	deliver(3, &m);
+	assert_int_equal(W.counters[STATS_PEER_UNEXPECTED], 1);
+
+	/* A heartbeat of ours acked with a reply_time: echoed at once. */
+	cur = W.nout;
+	run_acking(2000, (const int[8]){ 0 }, &cur);
+	assert_non_null(d = last_to(2, PEERPROTO_T_HEARTBEAT, 0));
+	memset(&m, 0, sizeof(m));
+	m.type = PEERPROTO_T_ACK;
+	m.u.beat = d->m.u.beat;
+	m.u.beat.node_nonce = 1002;
+	m.u.beat.reply_time = 0x5eed;
+	mark = W.nout;
+	deliver(2, &m);
+	assert_non_null(d = last_to(2, PEERPROTO_T_ECHO, mark));
+	assert_int_equal(d->m.version, 3);
+	assert_true(d->m.u.beat.send_time == 0x5eed);
+	assert_int_equal(d->m.u.beat.seq, m.u.beat.seq);
+
+	/* A version 2 peer. */
+	mark = W.nout;
+	beat_from(4, 2, 9);
+	assert_non_null(d = last_to(4, PEERPROTO_T_ACK, mark));
+	assert_int_equal(d->m.version, 2);
+	for (k = 0; k < 5000 && last_to(4, PEERPROTO_T_HEARTBEAT, mark) ==
+	    NULL; k++)
+		advance(1);
+	assert_non_null(d = last_to(4, PEERPROTO_T_HEARTBEAT, mark));
+	assert_int_equal(d->m.version, 2);
+	advance(4);
+	ack(4, d);
+	assert_string_not_equal(row_of(4, rows)->state, "down");
+	mark = W.nout;
+	peernet_query_cancel(peernet_query(W.pn, id_of4(),
+	    &(struct proto_request){ .kind = PROTO_KIND_FORWARD,
+		.family = CODNS_AF_INET, .name = "old.example" }, query_cb,
+	    NULL));
+	assert_non_null(d = last_to(4, PEERPROTO_T_QUERY, mark));
+	assert_int_equal(d->m.version, 2);
+	/* A reload keeps what the peers that stay speak. */
+	write_peers(NPEERS + 1);
+	advance(100);
+	assert_int_equal(peernet_rows(W.pn, rows, 8), NPEERS + 1);
+	mark = W.nout;
+	for (k = 0; k < 40000 && last_to(4, PEERPROTO_T_HEARTBEAT, mark) ==
+	    NULL; k++)
+		advance(1);
+	assert_non_null(d = last_to(4, PEERPROTO_T_HEARTBEAT, mark));
+	assert_int_equal(d->m.version, 2);
+}
+
 /* The peers file is checked at the env's interval, not a built-in one. */
 static void
 test_file_check(void **state)
@@ -523,6 +650,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query_path, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_serve_path, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_echo_exchange, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_file_check, setup,
 		    teardown),

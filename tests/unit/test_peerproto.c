@@ -27,7 +27,8 @@ static const uint8_t key1[PEERPROTO_KEY_LEN] = {
 };
 static const uint8_t key2[PEERPROTO_KEY_LEN] = { 0x42 };
 
-#define NSAMPLES 8
+#define NSAMPLES 9
+#define NPLAIN 8 /* the samples of versions 1 and 2 too (no echo) */
 
 /* One valid message of every type and shape, built on zeroed memory so
  * that a decoded copy compares equal byte for byte. */
@@ -48,6 +49,14 @@ sample(int i, struct peerproto_msg *m)
 		m->u.beat.ns_fail_permille = 1000;
 		m->u.beat.ns_set_id = 0xfedcba9876543210ULL;
 		m->u.beat.node_nonce = 0x0badc0ffee0ddf00ULL;
+		break;
+	case 8:
+		m->type = PEERPROTO_T_ECHO;
+		m->u.beat.seq = 0xdeadbef0;
+		m->u.beat.send_time = 0x1112131415161718ULL;
+		m->u.beat.ns_mean_ms = 4;
+		m->u.beat.ns_set_id = 0x77;
+		m->u.beat.node_nonce = 0x0ddba11ca5cade00ULL;
 		break;
 	case 2:
 		m->type = PEERPROTO_T_QUERY;
@@ -201,7 +210,7 @@ test_bad_header(void **state)
 	assert_int_equal(peerproto_decode(c, len, NULL, NOW, SKEW, &got),
 	    PEERPROTO_EVERSION);
 	for (t = 0; t < 256; t++) {
-		if (t >= PEERPROTO_T_HEARTBEAT && t <= PEERPROTO_T_CANNOT)
+		if (t >= PEERPROTO_T_HEARTBEAT && t <= PEERPROTO_T_ECHO)
 			continue;
 		memcpy(c, d, len);
 		c[3] = (uint8_t)t;
@@ -310,6 +319,7 @@ test_versions(void **state)
 
 	(void)state;
 	sample(0, &m);
+	m.version = 2;
 	len = enc(&m, NULL, NOW, d);
 	assert_int_equal(d[2], 2);
 	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got), 0);
@@ -317,8 +327,9 @@ test_versions(void **state)
 	assert_true(got.u.beat.node_nonce == 0x0badc0ffee0ddf00ULL);
 	/* version 0 in a message means the current one */
 	m.version = 0;
-	assert_int_equal(enc(&m, NULL, NOW, v1), len);
-	assert_memory_equal(v1, d, len);
+	assert_int_equal(enc(&m, NULL, NOW, v1), len + 8);
+	assert_int_equal(v1[2], PEERPROTO_VERSION);
+	m.version = 2;
 
 	/* Version 1: eight bytes shorter, no nonce; a nonce is an error. */
 	m.version = 1;
@@ -349,21 +360,67 @@ test_versions(void **state)
 	    PEERPROTO_EMALFORMED);
 
 	/* Every other type reads the same in both versions. */
-	for (i = 2; i < NSAMPLES; i++) {
+	for (i = 2; i < NPLAIN; i++) {
 		sample(i, &m);
 		m.version = 1;
 		len = enc(&m, NULL, NOW, d);
 		assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW,
 		    &got), 0);
 		assert_int_equal(got.version, 1);
-		m.version = 2;
-		len1 = enc(&m, NULL, NOW, v1);
-		assert_int_equal(len, len1);
-		assert_memory_equal(d + 3, v1 + 3, len - 3);
+		for (m.version = 2; m.version <= 3; m.version++) {
+			len1 = enc(&m, NULL, NOW, v1);
+			assert_int_equal(len, len1);
+			assert_memory_equal(d + 3, v1 + 3, len - 3);
+		}
 	}
-	m.version = 3;
+	m.version = PEERPROTO_VERSION + 1;
 	assert_int_equal(peerproto_encode(&m, NULL, NOW, d, sizeof(d), &len),
 	    -1);
+}
+
+/*
+ * Version 3 adds reply_time to beats (an ack asking for an echo) and the
+ * ECHO type. Neither exists before: a reply_time does not encode in
+ * version 2, an ECHO not in 1 or 2, and an ECHO whose version byte says
+ * 2 does not decode.
+ */
+static void
+test_version3_echo(void **state)
+{
+	uint8_t d[PEERPROTO_DGRAM_MAX], v2[PEERPROTO_DGRAM_MAX];
+	struct peerproto_msg m, got;
+	size_t len, len2;
+
+	(void)state;
+	sample(1, &m);
+	m.u.beat.reply_time = 0x2122232425262728ULL;
+	len = enc(&m, key1, NOW, d);
+	assert_int_equal(d[2], 3);
+	assert_int_equal(peerproto_decode(d, len, key1, NOW, SKEW, &got), 0);
+	assert_true(got.u.beat.reply_time == m.u.beat.reply_time);
+	assert_true(got.u.beat.node_nonce == m.u.beat.node_nonce);
+	m.version = 2;
+	assert_int_equal(peerproto_encode(&m, NULL, NOW, v2, sizeof(v2),
+	    &len2), -1);
+	m.u.beat.reply_time = 0;
+	len2 = enc(&m, key1, NOW, v2);
+	assert_int_equal(len2 + 8, len);
+
+	sample(8, &m);
+	len = enc(&m, NULL, NOW, d);
+	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got), 0);
+	assert_int_equal(got.type, PEERPROTO_T_ECHO);
+	assert_true(got.u.beat.send_time == m.u.beat.send_time);
+	assert_string_equal(peerproto_type_str(PEERPROTO_T_ECHO), "echo");
+	for (m.version = 1; m.version <= 2; m.version++)
+		assert_int_equal(peerproto_encode(&m, NULL, NOW, v2,
+		    sizeof(v2), &len2), -1);
+	d[2] = 2;
+	assert_int_equal(peerproto_decode(d, len, NULL, NOW, SKEW, &got),
+	    PEERPROTO_EMALFORMED);
+	d[2] = 2;
+	assert_int_equal(peerproto_decode(d, len - 8, NULL, NOW, SKEW, &got),
+	    PEERPROTO_EMALFORMED);
 }
 
 static void
@@ -382,7 +439,9 @@ test_bitflips(void **state)
 			d[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			rc = peerproto_decode(d, len, key1, NOW, SKEW, &got);
 			d[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			if (bit / 8 == 2)
+			if (bit / 8 == 2 && ((d[2] ^ (1u << (bit % 8))) <
+			    PEERPROTO_VERSION_MIN || (d[2] ^ (1u << (bit % 8)))
+			    > PEERPROTO_VERSION))
 				assert_int_equal(rc, PEERPROTO_EVERSION);
 			else if (rc != PEERPROTO_EBADTAG)
 				assert_int_equal(rc, PEERPROTO_EMALFORMED);
@@ -691,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_bitflips),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_version3_echo),
 		cmocka_unit_test(test_key_mismatch),
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_replay),
