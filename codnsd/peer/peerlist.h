@@ -20,6 +20,9 @@ struct peerlist_entry {
 	/* The protocol version of the last heartbeat or query it sent us,
 	 * which ours to it use; 0 (none yet): PEERPROTO_VERSION. */
 	uint8_t version;
+	/* The reply_time of our last ack that asked it for an echo; only
+	 * that echo is a sample (0: none asked). */
+	uint64_t echo_want;
 };
 
 /* Peers from elsewhere than the file: the peers-dns names' (peersdns.c),

@@ -230,7 +230,7 @@ pn_on_heartbeat(struct peernet *pn, struct peerlist_entry *p,
 	 * heartbeats measure both ends (the node-wide heartbeat limit
 	 * makes samples scarce at start). */
 	if (in->version >= 3 && peers_want_echo(pn->peers, p->id))
-		m.u.beat.reply_time = peernet_now_us(pn) | 1;
+		p->echo_want = m.u.beat.reply_time = peernet_now_us(pn) | 1;
 	pn_fill_health(pn, &m.u.beat);
 	peernet_send(pn, &m, &p->addr);
 	peernet_count(pn, STATS_HEARTBEATS_RECEIVED);
@@ -297,10 +297,14 @@ pn_on_echo(struct peernet *pn, struct peerlist_entry *p,
 
 	if (b->node_nonce == pn->nonce)
 		return;
-	if (b->send_time > now || now - b->send_time > 3600 * 1000000ULL) {
+	/* Only the echo of the last ack that asked for one: a replayed or
+	 * made-up echo (a send time a moment ago reads near) is no sample. */
+	if (p->echo_want == 0 || b->send_time != p->echo_want ||
+	    b->send_time > now || now - b->send_time > 3600 * 1000000ULL) {
 		peernet_count(pn, STATS_PEER_UNEXPECTED);
 		return;
 	}
+	p->echo_want = 0;
 	rtt = (uint32_t)((now - b->send_time + 500) / 1000);
 	if (peers_echo(pn->peers, p->id, rtt, b->ns_mean_ms,
 		b->ns_fail_permille, b->ns_set_id, peernet_now_ms(pn)) == -1) {
@@ -520,10 +524,13 @@ pn_commit_list(struct peernet *pn, struct peernet_staged *s)
 	if (peers_set_list(pn->peers, s->ids, s->n,
 		peernet_now_ms(pn)) == -1)
 		return -1;
-	/* The versions the peers that stay speak (an upgrade in progress). */
+	/* The versions the peers that stay speak (an upgrade in progress),
+	 * and the echo each was asked for. */
 	for (i = 0; i < s->n; i++)
-		if ((old = peernet_by_id(pn, s->list[i].id)) != NULL)
+		if ((old = peernet_by_id(pn, s->list[i].id)) != NULL) {
 			s->list[i].version = old->version;
+			s->list[i].echo_want = old->echo_want;
+		}
 	free(pn->list);
 	pn->list = s->list;
 	pn->nlist = s->n;

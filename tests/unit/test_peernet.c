@@ -575,6 +575,14 @@ test_echo_exchange(void **state)
 	m.u.beat.send_time = W.now + 1000000;
 	deliver(3, &m);
 	assert_int_equal(W.counters[STATS_PEER_UNEXPECTED], 1);
+	/* So are an echo replayed and one nobody asked for, whose send
+	 * time a moment ago would read the peer 1 ms away. */
+	m.u.beat.send_time = d->m.u.beat.reply_time;
+	deliver(3, &m);
+	m.u.beat.send_time = W.now - 1000;
+	deliver(3, &m);
+	assert_int_equal(W.counters[STATS_PEER_UNEXPECTED], 3);
+	assert_int_equal(row_of(3, rows)->rtt_ms, 6);
 
 	/* A heartbeat of ours acked with a reply_time: echoed at once. */
 	cur = W.nout;
