@@ -88,6 +88,10 @@ upstream_new(struct ev_loop *loop, const struct conf *c)
 	}
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return NULL;
+	if (namehash_keygen(&up->ask_key) == -1) {
+		free(up);
+		return NULL;
+	}
 	up->loop = loop;
 	ev_idle_init(&up->reaper, upstream_reap_cb);
 	up->reaper.data = up;

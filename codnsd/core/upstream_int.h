@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "filewatch.h"
+#include "namehash.h"
 #include "resolvconf.h"
 #include "upstream.h"
 
@@ -115,6 +116,7 @@ struct upstream {
 	upstream_keep_cb *keep_cb;
 	upstream_find_cb *find_cb;
 	void *keep_arg;
+	struct namehash_key ask_key; /* questions in flight: clients' names */
 };
 
 /*

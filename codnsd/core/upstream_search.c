@@ -238,15 +238,20 @@ upstream_part_done(struct upstream_part *p, int status, const uint8_t *flat,
 		upstream_cand_done(q);
 }
 
-/* The question's hash: its type and its name without case (RFC 4343). */
+/* The question's hash: its name without case (RFC 4343) and its type,
+ * under the daemon's own key (clients choose the names). */
 static uint32_t
-upstream_ask_hash(const char *name, uint16_t qtype)
+upstream_ask_hash(const struct upstream *up, const char *name,
+    uint16_t qtype)
 {
-	uint32_t h = 2166136261u ^ qtype;
+	char lc[PROTO_NAME_MAX + 3];
+	size_t n;
 
-	for (; *name != '\0'; name++)
-		h = (h ^ (uint8_t)tolower((unsigned char)*name)) * 16777619u;
-	return h;
+	for (n = 0; name[n] != '\0' && n < PROTO_NAME_MAX + 1; n++)
+		lc[n] = (char)tolower((unsigned char)name[n]);
+	lc[n++] = (char)(qtype >> 8);
+	lc[n++] = (char)qtype;
+	return (uint32_t)namehash(&up->ask_key, lc, n);
 }
 
 static struct upstream_ask *
@@ -308,7 +313,7 @@ upstream_part_ask(struct upstream_part *p, const char *wire)
 	struct upstream_query *q = p->q;
 	struct upstream_chan *chan = q->chan;
 	const char *name = q->cands[q->cand];
-	uint32_t hash = upstream_ask_hash(name, p->qtype);
+	uint32_t hash = upstream_ask_hash(chan->up, name, p->qtype);
 	struct upstream_ask *k;
 
 	if ((k = upstream_ask_find(chan, name, p->qtype, hash)) != NULL) {
